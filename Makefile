@@ -1,0 +1,37 @@
+# celab: `make run` sets up and runs the main job; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test lint bench clean-cache clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[plot]"
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[dev]"
+	touch $@
+
+run: $(VENV)/.installed-run
+	$(BIN)/celab bandit --env close10 --horizon 20000 --runs 200 \
+		--algos greedy,epsilon-greedy,ucb,kl-ucb,thompson,reinforce
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check .
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+# numba's on-disk cache is keyed by each kernel's own file: after editing a helper that kernels
+# in other files call (experiments/rng.py), drop the cache.
+clean-cache:
+	find . -path ./$(VENV) -prune -o \( -name '*.nbi' -o -name '*.nbc' \) -print -delete
+
+clean: clean-cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

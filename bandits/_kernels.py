@@ -1,0 +1,297 @@
+"""The jitted bandit loop: one kernel for every agent, parallel over runs.
+
+``simulate`` runs one agent on a batch of runs. The agent is an integer ``kind`` (see
+bandits/agents.py) with a float vector of hyperparameters; the time loop dispatches on it to small
+functions that numba inlines, so the loop is compiled once, cached on disk, and serves every
+agent. Nothing is allocated inside the time loop.
+
+Randomness (experiments/rng.py): the n-th pull of arm k in a run reads the n-th number of the
+counter-based stream keyed by (run seed, k), so every agent sees the same rewards (common random
+numbers); the agent's own draws come from a sequential stream keyed by the run seed alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from experiments.rng import (
+    SALT_AGENT,
+    SALT_REWARD,
+    argmax_random,
+    beta,
+    counter_normal,
+    counter_uniform,
+    new_state,
+    normal,
+    randint,
+    stream_key,
+    uniform,
+)
+
+from .agents import (
+    KIND_EPSILON_GREEDY,
+    KIND_ETC,
+    KIND_GREEDY,
+    KIND_KLUCB,
+    KIND_PG_EXACT,
+    KIND_REINFORCE,
+    KIND_THOMPSON,
+    KIND_UCB,
+)
+from .envs import BERNOULLI
+
+KLUCB_TOL = 1e-6
+
+
+@njit(cache=True, inline="always")
+def _bernoulli_kl(p, q):
+    """KL(Bernoulli(p), Bernoulli(q)) with p, q clipped to [1e-15, 1 - 1e-15]."""
+    eps = 1e-15
+    p = min(max(p, eps), 1.0 - eps)
+    q = min(max(q, eps), 1.0 - eps)
+    return p * math.log(p / q) + (1.0 - p) * math.log((1.0 - p) / (1.0 - q))
+
+
+@njit(cache=True)
+def klucb_index(mean, d, hi):
+    """max{q in [mean, 1] : KL(mean, q) <= d}, from above, to KLUCB_TOL.
+
+    ``hi`` is an upper bound of the answer (Pinsker's). q -> KL(mean, q) - d is convex and
+    increasing on [mean, 1], so Newton's iterates from ``hi`` decrease monotonically to the
+    root and never pass it: the index returned is at most KLUCB_TOL above the exact one.
+    """
+    q = min(hi, 1.0 - 1e-12)
+    f = _bernoulli_kl(mean, q) - d
+    if f <= 0.0:
+        return hi
+    for _ in range(100):
+        step = f * q * (1.0 - q) / (q - mean)
+        q -= step
+        if step < KLUCB_TOL:
+            break
+        f = _bernoulli_kl(mean, q) - d
+    return q
+
+
+@njit(cache=True, inline="always")
+def _softmax(h, pi):
+    """pi = softmax(h), computed stably (shifted by max h)."""
+    m = h.max()
+    total = 0.0
+    for k in range(h.shape[0]):
+        pi[k] = math.exp(h[k] - m)
+        total += pi[k]
+    for k in range(h.shape[0]):
+        pi[k] /= total
+
+
+@njit(cache=True, inline="always")
+def _sample(pi, st):
+    """An index drawn from the distribution pi by inversion."""
+    u = uniform(st)
+    acc = 0.0
+    last = pi.shape[0] - 1
+    for k in range(last):
+        acc += pi[k]
+        if u <= acc:
+            return k
+    return last
+
+
+@njit(cache=True)
+def _select_klucb(c, t, env_kind, sigma, counts, est, st):
+    """KL-UCB's arm; arms whose Pinsker bound is below the running best are skipped exactly."""
+    lt = math.log(t)
+    if c > 0.0 and t > 1:
+        lt += c * math.log(max(lt, 1e-300))
+    k_arms = counts.shape[0]
+    lead = 0  # start from the empirically best arm, so that the others are pruned early
+    for k in range(1, k_arms):
+        if est[k] > est[lead]:
+            lead = k
+    best = -np.inf
+    idx = 0
+    ties = 0
+    for j in range(k_arms):
+        k = (lead + j) % k_arms
+        d = lt / counts[k]
+        if env_kind == BERNOULLI:
+            # Pinsker: KL(p, q) >= 2 (q - p)^2, so the index is at most p + sqrt(d / 2).
+            hi = min(1.0, est[k] + math.sqrt(0.5 * d))
+            if hi < best:
+                continue
+            # KL(p, .) increases on [p, 1]: KL(p, best) > d means the index is below best.
+            if est[k] < best and _bernoulli_kl(est[k], best) > d:
+                continue
+            v = klucb_index(est[k], d, hi)
+        else:
+            v = est[k] + sigma * math.sqrt(2.0 * d)
+        if v > best:
+            best = v
+            idx = k
+            ties = 1
+        elif v == best:
+            ties += 1
+            if uniform(st) * ties <= 1.0:
+                idx = k
+    return idx
+
+
+@njit(cache=True)
+def _deployed_mean(kind, env_kind, mu, counts, sums, est, h, work):
+    """Expected mean of the policy the agent would deploy now (ties split evenly).
+
+    The model-based agents deploy argmax of their fitted means over the arms pulled so far
+    (posterior means for Bernoulli Thompson); the softmax agents deploy pi = softmax(H).
+    """
+    k_arms = mu.shape[0]
+    if kind == KIND_REINFORCE or kind == KIND_PG_EXACT:
+        _softmax(h, work)
+        total = 0.0
+        for k in range(k_arms):
+            total += work[k] * mu[k]
+        return total
+    best = -np.inf
+    acc = 0.0
+    ties = 0
+    for k in range(k_arms):
+        if kind == KIND_THOMPSON and env_kind == BERNOULLI:
+            v = (1.0 + sums[k]) / (2.0 + counts[k])
+        elif counts[k] > 0:
+            v = est[k]
+        else:
+            continue
+        if v > best:
+            best = v
+            acc = mu[k]
+            ties = 1
+        elif v == best:
+            acc += mu[k]
+            ties += 1
+    if ties == 0:  # nothing pulled yet: a uniform arm
+        return mu.mean()
+    return acc / ties
+
+
+@njit(cache=True)
+def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple, counts):
+    """One run of one agent; writes the curves at the checkpoints and the final pull counts."""
+    k_arms = mu.shape[0]
+    best_mean = mu.max()
+    keys = np.empty(k_arms, dtype=np.uint64)
+    for k in range(k_arms):
+        keys[k] = stream_key(seed, SALT_REWARD, k, 0)
+    st = new_state(seed, SALT_AGENT)
+    counts[:] = 0
+    sums = np.zeros(k_arms)
+    est = np.zeros(k_arms)
+    work = np.zeros(k_arms)
+    h = np.zeros(k_arms)
+    p0 = params[0]
+    explore = k_arms * int(p0) if kind == KIND_ETC else k_arms
+    baseline = params[1] > 0.0
+    reward_total = 0.0
+    commit = -1
+    cum = 0.0
+    nxt = 0
+    for t in range(1, horizon + 1):
+        # --- select -------------------------------------------------------------------
+        if kind == KIND_REINFORCE:
+            _softmax(h, work)
+            a = _sample(work, st)
+        elif kind == KIND_PG_EXACT:
+            _softmax(h, work)
+            a = _sample(work, st)
+        elif kind == KIND_THOMPSON and env_kind == BERNOULLI:
+            for k in range(k_arms):
+                work[k] = beta(st, 1.0 + sums[k], 1.0 + counts[k] - sums[k])
+            a = argmax_random(work, st)
+        elif t <= explore:
+            a = (t - 1) % k_arms
+        elif kind == KIND_GREEDY:
+            a = argmax_random(est, st)
+        elif kind == KIND_EPSILON_GREEDY:
+            if uniform(st) < p0:
+                a = randint(st, k_arms)
+            else:
+                a = argmax_random(est, st)
+        elif kind == KIND_ETC:
+            if commit < 0:
+                commit = argmax_random(est, st)
+            a = commit
+        elif kind == KIND_UCB:
+            lt = p0 * math.log(t)
+            for k in range(k_arms):
+                work[k] = est[k] + math.sqrt(lt / counts[k])
+            a = argmax_random(work, st)
+        elif kind == KIND_KLUCB:
+            a = _select_klucb(p0, t, env_kind, sigma, counts, est, st)
+        else:  # KIND_THOMPSON, Gaussian arms: flat prior, N(mu_hat, sigma^2 / N)
+            for k in range(k_arms):
+                work[k] = est[k] + sigma / math.sqrt(counts[k]) * normal(st)
+            a = argmax_random(work, st)
+        # --- reward: the counts[a]-th pull of arm a ------------------------------------
+        if env_kind == BERNOULLI:
+            x = 1.0 if counter_uniform(keys[a], counts[a]) <= mu[a] else 0.0
+        else:
+            x = mu[a] + sigma * counter_normal(keys[a], counts[a])
+        # --- update ---------------------------------------------------------------------
+        counts[a] += 1
+        sums[a] += x
+        est[a] = sums[a] / counts[a]
+        if kind == KIND_REINFORCE:
+            b = reward_total / (t - 1) if (baseline and t > 1) else 0.0
+            g = p0 * (x - b)
+            for k in range(k_arms):
+                h[k] -= g * work[k]
+            h[a] += g
+            reward_total += x
+        elif kind == KIND_PG_EXACT:
+            # exact gradient of pi . mu: dJ/dH_k = pi_k (mu_k - pi . mu)
+            value = 0.0
+            for k in range(k_arms):
+                value += work[k] * mu[k]
+            for k in range(k_arms):
+                h[k] += p0 * work[k] * (mu[k] - value)
+        cum += best_mean - mu[a]
+        if t == checkpoints[nxt]:
+            regret[nxt] = cum
+            simple[nxt] = best_mean - _deployed_mean(kind, env_kind, mu, counts, sums, est, h, work)
+            nxt += 1
+
+
+@njit(cache=True, parallel=True)
+def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, simple, counts):
+    """Run agent ``kind`` on ``len(seeds)`` runs in parallel.
+
+    Parameters
+    ----------
+    kind : int
+        Agent kind (bandits.agents).
+    params : float64[4]
+        The agent's hyperparameter vector.
+    env_kind : int
+        0 Bernoulli, 1 Gaussian.
+    means : float64[M, K]
+        Arm means; row r is run r's instance when M == len(seeds), else row 0 serves every run.
+    sigma : float
+        Gaussian noise scale.
+    horizon : int
+        Rounds per run, T.
+    seeds : uint64[R]
+        Run seeds.
+    checkpoints : int64[C]
+        Increasing rounds in 1..T, the last equal to T.
+    regret, simple : float64[R, C]
+        Out: cumulative pseudo-regret sum_t (mu* - mu_{A_t}) and simple regret at checkpoints.
+    counts : int64[R, K]
+        Out: pulls of each arm at the end of each run.
+    """
+    per_run = means.shape[0] > 1
+    for r in prange(seeds.shape[0]):
+        mu = means[r] if per_run else means[0]
+        _one_run(kind, params, env_kind, mu, sigma, horizon, seeds[r], checkpoints,
+                 regret[r], simple[r], counts[r])

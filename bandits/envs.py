@@ -1,0 +1,185 @@
+"""Stochastic bandit environments: Bernoulli and Gaussian arms, and named instances."""
+
+from __future__ import annotations
+
+import math
+import numpy as np
+
+BERNOULLI = 0
+GAUSSIAN = 1
+
+
+def _check_means(means) -> np.ndarray:
+    try:
+        arr = np.array(means, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"means must be numbers, got {means!r}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"means must be a 1-D list of arm means, got shape {arr.shape}")
+    if arr.size < 2:
+        raise ValueError(f"a bandit needs at least 2 arms, got {arr.size}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("means must be finite (no NaN or infinity)")
+    arr.setflags(write=False)
+    return arr
+
+
+class _Bandit:
+    """Shared read-only properties of the bandit families."""
+
+    family: str = ""
+    kind: int = -1
+    means: np.ndarray
+    name: str
+    sigma: float
+
+    @property
+    def n_arms(self) -> int:
+        """Number of arms K."""
+        return int(self.means.shape[0])
+
+    @property
+    def best_mean(self) -> float:
+        """mu* = max_k mu_k."""
+        return float(self.means.max())
+
+    @property
+    def gaps(self) -> np.ndarray:
+        """Delta_k = mu* - mu_k."""
+        return self.best_mean - self.means
+
+    def kl(self, p: float, q: float) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def config(self) -> dict:
+        """Everything needed to rebuild the environment."""
+        out = {"family": self.family, "means": [float(m) for m in self.means], "name": self.name}
+        if self.family == "gaussian":
+            out["sigma"] = float(self.sigma)
+        return out
+
+
+class Bernoulli(_Bandit):
+    """Bernoulli arms: arm k pays 1 with probability ``means[k]``, else 0."""
+
+    family = "bernoulli"
+    kind = BERNOULLI
+
+    def __init__(self, means, name: str = "bernoulli") -> None:
+        arr = _check_means(means)
+        if np.any((arr < 0.0) | (arr > 1.0)):
+            bad = int(np.flatnonzero((arr < 0.0) | (arr > 1.0))[0])
+            raise ValueError(f"Bernoulli means must lie in [0, 1]; arm {bad} has {arr[bad]:g}")
+        self.means = arr
+        self.name = name
+        self.sigma = 0.5  # sub-Gaussian scale of any [0, 1] reward
+
+    def kl(self, p: float, q: float) -> float:
+        """Bernoulli KL divergence KL(p, q) = p ln(p/q) + (1-p) ln((1-p)/(1-q))."""
+        return bernoulli_kl(p, q)
+
+    def __repr__(self) -> str:
+        return f"Bernoulli(means={self.means.tolist()}, name={self.name!r})"
+
+
+class Gaussian(_Bandit):
+    """Gaussian arms: arm k pays N(``means[k]``, ``sigma`` ** 2)."""
+
+    family = "gaussian"
+    kind = GAUSSIAN
+
+    def __init__(self, means, sigma: float = 1.0, name: str = "gaussian") -> None:
+        arr = _check_means(means)
+        try:
+            s = float(sigma)
+        except (TypeError, ValueError):
+            raise ValueError(f"sigma must be a number, got {sigma!r}") from None
+        if not (math.isfinite(s) and s > 0.0):
+            raise ValueError(f"sigma must be a finite number > 0, got {sigma!r}")
+        self.means = arr
+        self.sigma = s
+        self.name = name
+
+    def kl(self, p: float, q: float) -> float:
+        """Gaussian KL divergence with known variance: (p - q)^2 / (2 sigma^2)."""
+        return (p - q) ** 2 / (2.0 * self.sigma**2)
+
+    def __repr__(self) -> str:
+        return f"Gaussian(means={self.means.tolist()}, sigma={self.sigma}, name={self.name!r})"
+
+
+Bandit = Bernoulli | Gaussian
+
+
+def bernoulli_kl(p: float, q: float) -> float:
+    """KL(Bernoulli(p), Bernoulli(q)), with 0 ln 0 = 0; infinite when q is 0 or 1 and p is not."""
+    out = 0.0
+    if p > 0.0:
+        out += p * math.log(p / q) if q > 0.0 else math.inf
+    if p < 1.0:
+        out += (1.0 - p) * math.log((1.0 - p) / (1.0 - q)) if q < 1.0 else math.inf
+    return out
+
+
+def lai_robbins(env: Bandit) -> float:
+    """Lai-Robbins constant C = sum over suboptimal arms of Delta_k / KL(mu_k, mu*).
+
+    Every uniformly good algorithm has ``liminf E[regret(T)] / ln T >= C``.
+    """
+    best = env.best_mean
+    return float(sum(g / env.kl(m, best) for m, g in zip(env.means, env.gaps) if g > 0.0))
+
+
+def testbed(seed: int = 0, n_arms: int = 10, loc: float = 0.0) -> Gaussian:
+    """The Sutton-Barto 10-armed testbed: means drawn from N(loc, 1) under ``seed``, sigma = 1.
+
+    The means are ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(2**31,)))``'s
+    normals, a stream kept apart from the runs' own seeds.
+    """
+    gen = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
+    return Gaussian(gen.normal(loc, 1.0, size=n_arms), 1.0, name=f"testbed{n_arms}")
+
+
+def _garivier_cappe(seed: int) -> Bernoulli:
+    return Bernoulli(
+        [0.1, 0.05, 0.05, 0.05, 0.02, 0.02, 0.02, 0.01, 0.01, 0.01], name="garivier-cappe"
+    )
+
+
+def _linspace10(seed: int) -> Bernoulli:
+    return Bernoulli(np.linspace(0.1, 0.9, 10), name="linspace10")
+
+
+def _close10(seed: int) -> Bernoulli:
+    return Bernoulli([0.5] + [0.4] * 9, name="close10")
+
+
+def _testbed10(seed: int) -> Gaussian:
+    return testbed(seed)
+
+
+#: Named instances: name -> (builder taking the experiment's seed, one-line description).
+NAMED = {
+    "garivier-cappe": (_garivier_cappe, "Bernoulli 0.1, 0.05 x3, 0.02 x3, 0.01 x3 (Garivier-Cappe 2011)"),
+    "linspace10": (_linspace10, "Bernoulli, means linspace(0.1, 0.9, 10)"),
+    "close10": (_close10, "Bernoulli, best 0.5 and nine arms at 0.4"),
+    "testbed10": (_testbed10, "Gaussian sigma 1, means ~ N(0, 1) under the seed (Sutton-Barto)"),
+}
+
+
+def make(name: str, seed: int = 0) -> Bandit:
+    """A named instance (see :data:`NAMED`); ``testbed10``'s means depend on ``seed``."""
+    if name not in NAMED:
+        raise ValueError(f"unknown bandit environment {name!r} (known: {', '.join(NAMED)})")
+    return NAMED[name][0](seed)
+
+
+def from_config(cfg: dict) -> Bandit:
+    """Rebuild an environment from :meth:`config`'s dictionary."""
+    family = cfg.get("family")
+    name = cfg.get("name", family)
+    if family == "bernoulli":
+        return Bernoulli(cfg["means"], name=name)
+    if family == "gaussian":
+        return Gaussian(cfg["means"], cfg.get("sigma", 1.0), name=name)
+    raise ValueError(f"bandit family must be 'bernoulli' or 'gaussian', got {family!r}")

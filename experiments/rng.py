@@ -1,0 +1,220 @@
+"""Random streams for celab's kernels: counter-based and sequential, never global.
+
+Two kinds of randomness live in a simulation and they are kept apart:
+
+* **Environment randomness** is counter-based. The outcome of the n-th pull of arm k (or the
+  n-th visit of the pair (s, a)) in run r is a pure function of ``(run seed, k, n)``:
+  ``mix64(key(run seed, k) + (n + 1) * GOLDEN)``, the n-th output of a SplitMix64 stream keyed
+  by the run and the arm. Every agent that asks for that pull sees the same reward, whatever it
+  did before: common random numbers.
+* **Agent randomness** (tie-breaking, exploration coins, posterior samples) is a sequential
+  SplitMix64 stream per (run, stream id), held in a one-element ``uint64`` array that the kernel
+  owns. It depends on the run seed only, so an agent's draws do not depend on which other agents
+  run beside it.
+
+Run seeds come from :func:`run_seeds`, which spawns ``numpy.random.SeedSequence(seed)``
+children (spawn key ``(r,)`` for run r): run r's seed does not depend on how many runs there
+are, so a run can be resumed or extended, and seed 1's run 0 is unrelated to seed 0's run 1.
+
+All functions here are ``@njit(cache=True)`` and are inlined into the kernels that call them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_ONE = np.uint64(1)
+_TWO53_INV = 1.0 / 9007199254740992.0  # 2 ** -53
+
+# Salts that separate the streams derived from one run seed.
+SALT_AGENT = np.uint64(0xA5A5A5A5)
+SALT_REWARD = np.uint64(0x5EED0001)
+SALT_TRANSITION = np.uint64(0x5EED0002)
+
+
+def run_seeds(seed: int, runs: int, start: int = 0) -> np.ndarray:
+    """Seeds of runs ``start .. start + runs - 1`` of an experiment with master ``seed``.
+
+    Run r's seed is the first 64-bit word of ``SeedSequence(seed, spawn_key=(r,))``, the same
+    child that ``SeedSequence(seed).spawn(...)[r]`` gives.
+    """
+    out = np.empty(runs, dtype=np.uint64)
+    for i in range(runs):
+        ss = np.random.SeedSequence(seed, spawn_key=(start + i,))
+        out[i] = ss.generate_state(1, dtype=np.uint64)[0]
+    return out
+
+
+@njit(cache=True, inline="always")
+def mix64(z):
+    """SplitMix64 finaliser (Stafford's variant 13): a bijective 64-bit hash."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def stream_key(run_seed, salt, a, b):
+    """Key of the stream of run ``run_seed`` for the labels ``(salt, a, b)``."""
+    h = mix64(np.uint64(salt) + GOLDEN)
+    h = mix64(h ^ (np.uint64(a) * _M1))
+    h = mix64(h ^ (np.uint64(b) * _M2))
+    return mix64(np.uint64(run_seed) ^ h)
+
+
+@njit(cache=True, inline="always")
+def to_unit(x):
+    """A 64-bit word to a double in (0, 1]: never 0, so ``log`` is always finite."""
+    return (np.float64(x >> _S11) + 1.0) * _TWO53_INV
+
+
+@njit(cache=True, inline="always")
+def counter_uniform(key, n):
+    """The n-th uniform (n >= 0) of the counter-based stream ``key``, in (0, 1]."""
+    return to_unit(mix64(key + (np.uint64(n) + _ONE) * GOLDEN))
+
+
+@njit(cache=True, inline="always")
+def counter_normal(key, n):
+    """The n-th standard normal of the stream ``key`` (Box-Muller on uniforms 2n and 2n + 1)."""
+    u1 = counter_uniform(key, 2 * n)
+    u2 = counter_uniform(key, 2 * n + 1)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True)
+def new_state(run_seed, salt):
+    """A sequential stream for the run: a one-element uint64 array the kernel owns."""
+    st = np.empty(1, dtype=np.uint64)
+    st[0] = stream_key(run_seed, salt, 0, 0)
+    return st
+
+
+@njit(cache=True, inline="always")
+def uniform(st):
+    """Next uniform in (0, 1] of the sequential stream ``st`` (SplitMix64)."""
+    st[0] += GOLDEN
+    return to_unit(mix64(st[0]))
+
+
+@njit(cache=True, inline="always")
+def randint(st, n):
+    """Uniform integer in ``0 .. n - 1``."""
+    k = int(uniform(st) * n)
+    return k if k < n else n - 1
+
+
+def _ziggurat_tables(layers: int = 128, r: float = 3.442619855899, v: float = 9.91256303526217e-3):
+    """Layer edges x[0..C] and ratios x[i+1] / x[i] of the normal ziggurat (Doornik 2005)."""
+    x = np.empty(layers + 1)
+    f = math.exp(-0.5 * r * r)
+    x[0] = v / f
+    x[1] = r
+    x[layers] = 0.0
+    for i in range(2, layers):
+        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1], r
+
+
+_ZIG_X, _ZIG_RATIO, _ZIG_R = _ziggurat_tables()
+_LAYER_MASK = np.uint64(127)
+
+
+@njit(cache=True)
+def _normal_slow(st, i, u):
+    """The ziggurat's rare branches for layer i and abscissa u; NaN means draw again."""
+    xs = _ZIG_X
+    if i == 0:
+        # the tail beyond R, by Marsaglia's method
+        while True:
+            x = math.log(uniform(st)) / _ZIG_R
+            y = math.log(uniform(st))
+            if -2.0 * y >= x * x:
+                return x - _ZIG_R if u < 0.0 else _ZIG_R - x
+    x = u * xs[i]
+    f0 = math.exp(-0.5 * (xs[i] * xs[i] - x * x))
+    f1 = math.exp(-0.5 * (xs[i + 1] * xs[i + 1] - x * x))
+    if f1 + uniform(st) * (f0 - f1) < 1.0:
+        return x
+    return np.nan
+
+
+@njit(cache=True, inline="always")
+def normal(st):
+    """Standard normal by the ziggurat method (Marsaglia and Tsang 2000; Doornik's ZIGNOR).
+
+    One 64-bit word per draw in about 99% of cases: the high 53 bits give the abscissa, the low
+    7 bits (independent of them) the layer.
+    """
+    while True:
+        st[0] += GOLDEN
+        w = mix64(st[0])
+        i = np.int64(w & _LAYER_MASK)
+        u = 2.0 * to_unit(w) - 1.0
+        if abs(u) < _ZIG_RATIO[i]:
+            return u * _ZIG_X[i]
+        z = _normal_slow(st, i, u)
+        if z == z:
+            return z
+
+
+@njit(cache=True)
+def gamma(st, shape):
+    """Gamma(shape, 1) by Marsaglia and Tsang (2000); shape < 1 through the U^(1/shape) boost."""
+    boost = shape < 1.0
+    d = (shape + 1.0 if boost else shape) - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x = normal(st)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = uniform(st)
+        x2 = x * x
+        if u < 1.0 - 0.0331 * x2 * x2 or math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
+            break
+    if boost:
+        return d * v * uniform(st) ** (1.0 / shape)
+    return d * v
+
+
+@njit(cache=True)
+def beta(st, a, b):
+    """Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) independent."""
+    x = gamma(st, a)
+    y = gamma(st, b)
+    return x / (x + y)
+
+
+@njit(cache=True)
+def argmax_random(values, st):
+    """Index of the largest entry, ties broken uniformly at random (reservoir sampling).
+
+    A draw from ``st`` is consumed only when a tie is met.
+    """
+    best = values[0]
+    idx = 0
+    ties = 1
+    for k in range(1, values.shape[0]):
+        v = values[k]
+        if v > best:
+            best = v
+            idx = k
+            ties = 1
+        elif v == best:
+            ties += 1
+            if uniform(st) * ties <= 1.0:
+                idx = k
+    return idx

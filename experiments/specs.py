@@ -1,0 +1,166 @@
+"""Agent specifications: ``name:param=value,param=value`` strings and agent registries.
+
+Both labs describe an agent by a registry name plus hyperparameters, for instance
+``reinforce:alpha=0.4,baseline=false``. A list of agents is written with commas between agents;
+a comma-separated ``key=value`` without a name continues the previous agent's parameters, so
+``greedy,reinforce:alpha=0.4,baseline=false`` is two agents.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class Agent:
+    """Base of every agent: hyperparameters stored unchanged under their own names.
+
+    Subclasses set ``name`` (the registry name) and define ``__init__`` with keyword
+    hyperparameters that have defaults; ``check`` validates them.
+    """
+
+    name: ClassVar[str] = ""
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        sig = inspect.signature(cls.__init__)
+        return {p.name: p.default for p in sig.parameters.values() if p.name != "self"}
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters, as given to the constructor."""
+        return {p: getattr(self, p) for p in self.param_names()}
+
+    @property
+    def label(self) -> str:
+        """Display name: the registry name, with the parameters that differ from the defaults."""
+        defaults = self.defaults()
+        changed = [f"{k}={_fmt(v)}" for k, v in self.get_params().items() if v != defaults[k]]
+        return f"{self.name}({', '.join(changed)})" if changed else self.name
+
+    @property
+    def spec(self) -> str:
+        """Complete specification string, parsed back by :func:`build` to an equal agent."""
+        params = self.get_params()
+        if not params:
+            return self.name
+        return self.name + ":" + ",".join(f"{k}={_fmt(v)}" for k, v in params.items())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.get_params() == other.get_params()
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(self.get_params().items())))
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def split_specs(text: str) -> list[str]:
+    """Split ``"a,b:x=1,y=2,c"`` into ``["a", "b:x=1,y=2", "c"]``."""
+    out: list[str] = []
+    for token in (t.strip() for t in text.split(",")):
+        if not token:
+            raise ValueError(f"empty agent name in {text!r}")
+        if "=" in token and ":" not in token:
+            if not out:
+                raise ValueError(f"parameter {token!r} given before any agent name")
+            out[-1] += "," + token
+        else:
+            out.append(token)
+    return out
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """``"reinforce:alpha=0.4"`` -> ``("reinforce", {"alpha": "0.4"})``."""
+    name, _, rest = spec.partition(":")
+    name = name.strip()
+    params: dict[str, str] = {}
+    if rest.strip():
+        for item in rest.split(","):
+            key, eq, value = item.partition("=")
+            if not eq or not key.strip() or not value.strip():
+                raise ValueError(f"agent parameter {item.strip()!r} in {spec!r} is not key=value")
+            params[key.strip()] = value.strip()
+    return name, params
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    """Convert a parameter (a string from the CLI, or a TOML value) to its default's type."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes"):
+            return True
+        if isinstance(value, str) and value.lower() in ("false", "0", "no"):
+            return False
+        raise ValueError(f"{where} must be true or false, got {value!r}")
+    if isinstance(default, int):
+        try:
+            f = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where} must be an integer, got {value!r}") from None
+        if isinstance(value, bool) or not np.isfinite(f) or f != int(f):
+            raise ValueError(f"{where} must be an integer, got {value!r}")
+        return int(f)
+    if isinstance(default, float):
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where} must be a number, got {value!r}") from None
+    return value
+
+
+def build(registry: dict[str, type[Agent]], spec: str | Agent, lab: str = "") -> Agent:
+    """An agent from a registry name with optional parameters, or an agent object (returned)."""
+    if isinstance(spec, Agent):
+        if spec.name not in registry or not isinstance(spec, registry[spec.name]):
+            raise ValueError(f"agent {spec!r} does not belong to the {lab} lab")
+        return spec
+    if not isinstance(spec, str):
+        raise ValueError(f"agent must be a name or an agent object, got {spec!r}")
+    name, raw = parse_spec(spec)
+    if name not in registry:
+        known = ", ".join(sorted(registry))
+        raise ValueError(f"unknown {lab} agent {name!r} (known: {known})")
+    cls = registry[name]
+    defaults = cls.defaults()
+    kwargs = {}
+    for key, value in raw.items():
+        if key not in defaults:
+            allowed = ", ".join(defaults) or "none"
+            raise ValueError(f"agent {name!r} has no parameter {key!r} (parameters: {allowed})")
+        kwargs[key] = _coerce(value, defaults[key], f"{name} parameter {key}")
+    return cls(**kwargs)
+
+
+def build_all(registry: dict[str, type[Agent]], agents, lab: str = "") -> list[Agent]:
+    """A list of agents from a comma-separated string, or a list of names and objects.
+
+    Two agents with the same label are refused: their curves could not be told apart.
+    """
+    if isinstance(agents, (str, Agent)):
+        agents = split_specs(agents) if isinstance(agents, str) else [agents]
+    built = [build(registry, a, lab) for a in agents]
+    if not built:
+        raise ValueError("at least one agent is needed")
+    labels = [a.label for a in built]
+    dup = sorted({x for x in labels if labels.count(x) > 1})
+    if dup:
+        raise ValueError(f"agent {dup[0]!r} is given twice")
+    return built

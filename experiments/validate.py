@@ -1,0 +1,39 @@
+"""Validation at the boundary: one ValueError per bad field, naming the field and the rule."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+
+def as_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as an int, or ValueError naming ``name``; booleans and fractions are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+    elif math.isfinite(value) and float(value).is_integer():
+        v = int(value)
+    else:
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {v}")
+    return v
+
+
+def as_float(name: str, value, minimum: float | None = None, maximum: float | None = None,
+             strict_min: bool = False) -> float:
+    """``value`` as a finite float, or ValueError naming ``name`` and the rule."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if minimum is not None and (v <= minimum if strict_min else v < minimum):
+        rule = ">" if strict_min else ">="
+        raise ValueError(f"{name} must be {rule} {minimum}, got {v:g}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {v:g}")
+    return v
