@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-dev
 # numba's on-disk cache is keyed by each kernel's own file: after editing a helper that kernels
 # in other files call (experiments/rng.py), drop the cache.
 clean-cache:
-	find . -path ./$(VENV) -prune -o \( -name '*.nbi' -o -name '*.nbc' \) -print -delete
+	find . -path ./$(VENV) -prune -o \( -name '*.nbi' -o -name '*.nbc' \) -exec rm -f {} +
 
 clean: clean-cache
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

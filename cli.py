@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -76,10 +75,10 @@ def _root() -> None:
 @app.command()
 def bandit(
     env: Annotated[
-        Optional[str], typer.Option(help=f"Named bandit: {BANDIT_ENVS}.")
+        str | None, typer.Option(help=f"Named bandit: {BANDIT_ENVS}.")
     ] = None,
     means: Annotated[
-        Optional[str], typer.Option(help="Arm means, comma-separated (instead of --env).")
+        str | None, typer.Option(help="Arm means, comma-separated (instead of --env).")
     ] = None,
     gaussian: Annotated[
         bool, typer.Option("--gaussian", help="With --means: Gaussian arms (default Bernoulli).")
@@ -96,7 +95,7 @@ def bandit(
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
     out: Annotated[
-        Optional[Path], typer.Option(help="Save the results (config, curves, summary) here.")
+        Path | None, typer.Option(help="Save the results (config, curves, summary) here.")
     ] = None,
 ) -> None:
     """Compare bandit agents by regret on the same random numbers."""

@@ -61,18 +61,22 @@ def klucb_index(mean, d, hi):
 
     ``hi`` is an upper bound of the answer (Pinsker's). q -> KL(mean, q) - d is convex and
     increasing on [mean, 1], so Newton's iterates from ``hi`` decrease monotonically to the
-    root and never pass it: the index returned is at most KLUCB_TOL above the exact one.
+    root and never pass it. The iteration stops once KL(mean, q - KLUCB_TOL) <= d certifies
+    that the root lies in [q - KLUCB_TOL, q]: the index returned is at most KLUCB_TOL above
+    the exact one, never below it.
     """
     q = min(hi, 1.0 - 1e-12)
     f = _bernoulli_kl(mean, q) - d
     if f <= 0.0:
         return hi
-    for _ in range(100):
-        step = f * q * (1.0 - q) / (q - mean)
-        q -= step
-        if step < KLUCB_TOL:
-            break
+    for _ in range(200):
+        q -= f * q * (1.0 - q) / (q - mean)
         f = _bernoulli_kl(mean, q) - d
+        if f <= 0.0:
+            break
+        low = q - KLUCB_TOL
+        if low <= mean or _bernoulli_kl(mean, low) <= d:
+            break
     return q
 
 
@@ -123,8 +127,10 @@ def _select_klucb(c, t, env_kind, sigma, counts, est, st):
             hi = min(1.0, est[k] + math.sqrt(0.5 * d))
             if hi < best:
                 continue
-            # KL(p, .) increases on [p, 1]: KL(p, best) > d means the index is below best.
-            if est[k] < best and _bernoulli_kl(est[k], best) > d:
+            # KL(p, .) increases on [p, 1]: KL(p, best - tol) > d means the exact index is
+            # below best - tol, so even its computed value (at most tol above) loses to best.
+            low = best - KLUCB_TOL
+            if est[k] < low and _bernoulli_kl(est[k], low) > d:
                 continue
             v = klucb_index(est[k], d, hi)
         else:
@@ -141,18 +147,20 @@ def _select_klucb(c, t, env_kind, sigma, counts, est, st):
 
 
 @njit(cache=True)
-def _deployed_mean(kind, env_kind, mu, counts, sums, est, h, work):
-    """Expected mean of the policy the agent would deploy now (ties split evenly).
+def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work):
+    """Simple regret: mu* minus the expected mean of the policy the agent would deploy now.
 
     The model-based agents deploy argmax of their fitted means over the arms pulled so far
-    (posterior means for Bernoulli Thompson); the softmax agents deploy pi = softmax(H).
+    (posterior means for Bernoulli Thompson), ties split evenly; the softmax agents deploy
+    pi = softmax(H). Computed as an average of gaps mu* - mu_k, so it is exactly 0 when every
+    arm is optimal and never negative.
     """
     k_arms = mu.shape[0]
     if kind == KIND_REINFORCE or kind == KIND_PG_EXACT:
         _softmax(h, work)
         total = 0.0
         for k in range(k_arms):
-            total += work[k] * mu[k]
+            total += work[k] * (best_mean - mu[k])
         return total
     best = -np.inf
     acc = 0.0
@@ -166,13 +174,15 @@ def _deployed_mean(kind, env_kind, mu, counts, sums, est, h, work):
             continue
         if v > best:
             best = v
-            acc = mu[k]
+            acc = best_mean - mu[k]
             ties = 1
         elif v == best:
-            acc += mu[k]
+            acc += best_mean - mu[k]
             ties += 1
     if ties == 0:  # nothing pulled yet: a uniform arm
-        return mu.mean()
+        for k in range(k_arms):
+            acc += best_mean - mu[k]
+        return acc / k_arms
     return acc / ties
 
 
@@ -259,12 +269,13 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
         cum += best_mean - mu[a]
         if t == checkpoints[nxt]:
             regret[nxt] = cum
-            simple[nxt] = best_mean - _deployed_mean(kind, env_kind, mu, counts, sums, est, h, work)
+            simple[nxt] = _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work)
             nxt += 1
 
 
 @njit(cache=True, parallel=True)
-def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, simple, counts):
+def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, simple,
+             counts):
     """Run agent ``kind`` on ``len(seeds)`` runs in parallel.
 
     Parameters

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 BERNOULLI = 0
@@ -160,7 +161,10 @@ def _testbed10(seed: int) -> Gaussian:
 
 #: Named instances: name -> (builder taking the experiment's seed, one-line description).
 NAMED = {
-    "garivier-cappe": (_garivier_cappe, "Bernoulli 0.1, 0.05 x3, 0.02 x3, 0.01 x3 (Garivier-Cappe 2011)"),
+    "garivier-cappe": (
+        _garivier_cappe,
+        "Bernoulli 0.1, 0.05 x3, 0.02 x3, 0.01 x3 (Garivier-Cappe 2011)",
+    ),
     "linspace10": (_linspace10, "Bernoulli, means linspace(0.1, 0.9, 10)"),
     "close10": (_close10, "Bernoulli, best 0.5 and nine arms at 0.4"),
     "testbed10": (_testbed10, "Gaussian sigma 1, means ~ N(0, 1) under the seed (Sutton-Barto)"),

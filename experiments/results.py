@@ -119,10 +119,8 @@ def curves_csv(result: Result) -> str:
             reg = result.regret[i, r]
             simple = result.simple_regret[i, r]
             prefix = f"{_csv(result.problem)},{_csv(agent)},{r}"
-            lines.extend(
-                f"{prefix},{s},{n},{g!r},{q!r}"
-                for s, n, g, q in zip(steps.tolist(), samples.tolist(), reg.tolist(), simple.tolist())
-            )
+            rows = zip(steps.tolist(), samples.tolist(), reg.tolist(), simple.tolist())
+            lines.extend(f"{prefix},{s},{n},{g!r},{q!r}" for s, n, g, q in rows)
     return "\n".join(lines) + "\n"
 
 

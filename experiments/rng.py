@@ -57,7 +57,10 @@ def run_seeds(seed: int, runs: int, start: int = 0) -> np.ndarray:
 
 @njit(cache=True, inline="always")
 def mix64(z):
-    """SplitMix64 finaliser (Stafford's variant 13): a bijective 64-bit hash."""
+    """SplitMix64 finaliser (Stafford's variant 13): a bijective 64-bit hash.
+
+    Arguments must be uint64: numba turns int64 op uint64 into float64.
+    """
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
@@ -81,7 +84,7 @@ def to_unit(x):
 @njit(cache=True, inline="always")
 def counter_uniform(key, n):
     """The n-th uniform (n >= 0) of the counter-based stream ``key``, in (0, 1]."""
-    return to_unit(mix64(key + (np.uint64(n) + _ONE) * GOLDEN))
+    return to_unit(mix64(np.uint64(key) + (np.uint64(n) + _ONE) * GOLDEN))
 
 
 @njit(cache=True, inline="always")
