@@ -21,9 +21,9 @@ from experiments.rng import (
     SALT_AGENT,
     SALT_REWARD,
     argmax_random,
-    beta,
     counter_normal,
     counter_uniform,
+    gamma_mt,
     new_state,
     normal,
     randint,
@@ -186,6 +186,15 @@ def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work):
     return acc / ties
 
 
+@njit(cache=True, inline="always")
+def _set_posterior(row, a, b):
+    """row = (d_a, c_a, d_b, c_b): Marsaglia-Tsang constants of Gamma(a) and Gamma(b), a, b >= 1."""
+    row[0] = a - 1.0 / 3.0
+    row[1] = 1.0 / math.sqrt(9.0 * row[0])
+    row[2] = b - 1.0 / 3.0
+    row[3] = 1.0 / math.sqrt(9.0 * row[2])
+
+
 @njit(cache=True)
 def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple, counts):
     """One run of one agent; writes the curves at the checkpoints and the final pull counts."""
@@ -200,6 +209,12 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
     est = np.zeros(k_arms)
     work = np.zeros(k_arms)
     h = np.zeros(k_arms)
+    inv_sqrt = np.zeros(k_arms)  # 1 / sqrt(N_k), for UCB1
+    # Marsaglia-Tsang constants (d, c) of the Beta(1 + S_k, 1 + N_k - S_k) posteriors' two
+    # Gamma variates, updated only for the arm pulled
+    post = np.empty((k_arms, 4))
+    for k in range(k_arms):
+        _set_posterior(post[k], 1.0, 1.0)
     p0 = params[0]
     explore = k_arms * int(p0) if kind == KIND_ETC else k_arms
     baseline = params[1] > 0.0
@@ -217,7 +232,9 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
             a = _sample(work, st)
         elif kind == KIND_THOMPSON and env_kind == BERNOULLI:
             for k in range(k_arms):
-                work[k] = beta(st, 1.0 + sums[k], 1.0 + counts[k] - sums[k])
+                x = gamma_mt(st, post[k, 0], post[k, 1])
+                y = gamma_mt(st, post[k, 2], post[k, 3])
+                work[k] = x / (x + y)
             a = argmax_random(work, st)
         elif t <= explore:
             a = (t - 1) % k_arms
@@ -233,9 +250,9 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
                 commit = argmax_random(est, st)
             a = commit
         elif kind == KIND_UCB:
-            lt = p0 * math.log(t)
+            root = math.sqrt(p0 * math.log(t))
             for k in range(k_arms):
-                work[k] = est[k] + math.sqrt(lt / counts[k])
+                work[k] = est[k] + root * inv_sqrt[k]
             a = argmax_random(work, st)
         elif kind == KIND_KLUCB:
             a = _select_klucb(p0, t, env_kind, sigma, counts, est, st)
@@ -252,7 +269,11 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
         counts[a] += 1
         sums[a] += x
         est[a] = sums[a] / counts[a]
-        if kind == KIND_REINFORCE:
+        if kind == KIND_UCB:
+            inv_sqrt[a] = 1.0 / math.sqrt(counts[a])
+        elif kind == KIND_THOMPSON and env_kind == BERNOULLI:
+            _set_posterior(post[a], 1.0 + sums[a], 1.0 + counts[a] - sums[a])
+        elif kind == KIND_REINFORCE:
             b = reward_total / (t - 1) if (baseline and t > 1) else 0.0
             g = p0 * (x - b)
             for k in range(k_arms):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -10,17 +10,12 @@ import numpy as np
 from experiments import checkpoints as cp
 from experiments.results import Result
 from experiments.rng import run_seeds
+from experiments.runner import Job, Progress, execute
 from experiments.specs import build_all
 from experiments.validate import as_int
 
 from . import envs
 from .agents import REGISTRY, BanditAgent
-
-#: Work per kernel call, in agent-arm operations, so that a batch takes a fraction of a second
-#: and a progress bar or an interruption is served between batches.
-BATCH_WORK = 3e8
-
-Progress = Callable[[int], None]
 
 
 def as_env(env: str | envs.Bandit, seed: int = 0) -> envs.Bandit:
@@ -32,14 +27,42 @@ def as_env(env: str | envs.Bandit, seed: int = 0) -> envs.Bandit:
     raise ValueError(f"env must be a bandit name or a Bernoulli/Gaussian object, got {env!r}")
 
 
-def batch_size(horizon: int, n_arms: int, runs: int) -> int:
-    """Runs per kernel call: about BATCH_WORK arm-operations, at least one per thread."""
-    from numba import get_num_threads
+class BanditJob(Job):
+    """A validated bandit experiment, run batch by batch by ``experiments.runner.execute``."""
 
-    threads = get_num_threads()
-    per_run = float(horizon) * max(n_arms, 4)
-    size = max(threads, int(BATCH_WORK // per_run) // threads * threads)
-    return min(runs, size)
+    setting = "bandit"
+    samples_per_step = 1
+
+    def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None) -> None:
+        self.seed = as_int("seed", seed, minimum=0)
+        self.horizon = as_int("horizon", horizon, minimum=1)
+        self.runs = as_int("runs", runs, minimum=1)
+        self.env = as_env(env, self.seed)
+        self.agent_objs = build_all(REGISTRY, agents, "bandit")
+        self.steps = cp.as_grid(checkpoints, self.horizon)
+        self.problem = self.env.name
+        self.agents = tuple(a.label for a in self.agent_objs)
+        self.config = config_for(self.env, self.agent_objs, self.horizon, self.runs, self.seed,
+                                 self.steps)
+        self.info = {"lai_robbins": envs.lai_robbins(self.env)}
+        self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
+        self._seeds = run_seeds(self.seed, self.runs)
+        self._means = np.ascontiguousarray(self.env.means[None, :], dtype=np.float64)
+
+    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+        from ._kernels import simulate
+
+        n, c, k_arms = stop - start, self.steps.size, self.env.n_arms
+        regret = np.zeros((len(self.agents), n, c))
+        simple = np.zeros((len(self.agents), n, c))
+        pulls = np.zeros((len(self.agents), n, k_arms), dtype=np.int64)
+        for i, agent in enumerate(self.agent_objs):
+            simulate(agent.kind, agent.vector(), self.env.kind, self._means, float(self.env.sigma),
+                     self.horizon, self._seeds[start:stop], self.steps, regret[i], simple[i],
+                     pulls[i])
+            if progress is not None:
+                progress(n * self.horizon)
+        return {"regret": regret, "simple_regret": simple, "pulls": pulls}
 
 
 def run(
@@ -75,43 +98,10 @@ def run(
     Result
         ``regret[i, r, c]`` is agent i's pseudo-regret sum_{t <= T_c} (mu* - mu_{A_t}) in run r
         at round ``steps[c]``; ``simple_regret`` is mu* minus the expected mean of the arm the
-        agent would deploy at that round; ``extra["pulls"]`` the final pull counts (A, R, K).
+        agent would deploy at that round; ``extra["pulls"]`` the final pull counts (A, R, K);
+        ``info["lai_robbins"]`` the problem's Lai-Robbins constant.
     """
-    from ._kernels import simulate
-
-    seed = as_int("seed", seed, minimum=0)
-    horizon = as_int("horizon", horizon, minimum=1)
-    runs = as_int("runs", runs, minimum=1)
-    env = as_env(env, seed)
-    agent_objs = build_all(REGISTRY, agents, "bandit")
-    grid = cp.as_grid(checkpoints, horizon)
-    seeds = run_seeds(seed, runs)
-    n_agents, k_arms = len(agent_objs), env.n_arms
-    regret = np.zeros((n_agents, runs, grid.size))
-    simple = np.zeros((n_agents, runs, grid.size))
-    pulls = np.zeros((n_agents, runs, k_arms), dtype=np.int64)
-    means = np.ascontiguousarray(env.means[None, :], dtype=np.float64)
-    step = batch_size(horizon, k_arms, runs)
-    for start in range(0, runs, step):
-        stop = min(runs, start + step)
-        for i, agent in enumerate(agent_objs):
-            simulate(agent.kind, agent.vector(), env.kind, means, float(env.sigma), horizon,
-                     seeds[start:stop], grid, regret[i, start:stop], simple[i, start:stop],
-                     pulls[i, start:stop])
-            if progress is not None:
-                progress((stop - start) * horizon)
-    config = config_for(env, agent_objs, horizon, runs, seed, grid)
-    return Result(
-        problem=env.name,
-        setting="bandit",
-        agents=tuple(a.label for a in agent_objs),
-        steps=grid,
-        regret=regret,
-        simple_regret=simple,
-        config=config,
-        samples_per_step=1,
-        extra={"pulls": pulls},
-    )
+    return execute(BanditJob(env, agents, horizon, runs, seed, checkpoints), progress)
 
 
 def config_for(env, agents, horizon, runs, seed, grid) -> dict[str, Any]:

@@ -11,13 +11,14 @@ from .results import Result
 from .stats import mean_ci
 
 
-def bandit_summary(result: Result, lai_robbins: float) -> dict[str, Any]:
+def bandit_summary(result: Result) -> dict[str, Any]:
     """Final-round numbers of a bandit result, one entry per agent.
 
     For each agent: the mean final pseudo-regret with its 95% Student-t half-width, the regret
     divided by ln T, the mean final simple regret, and the share of runs whose most-pulled arm
     is an optimal arm.
     """
+    lai_robbins = result.info["lai_robbins"]
     horizon = int(result.steps[-1])
     log_t = math.log(horizon) if horizon > 1 else float("nan")
     means = np.asarray(result.config["env"]["means"])

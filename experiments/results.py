@@ -43,7 +43,9 @@ class Result:
     samples_per_step : int
         Environment samples per checkpoint unit: 1 for bandits (pulls), H for episodic MDPs.
     extra : dict of str to ndarray
-        Other per-run arrays, e.g. ``pulls`` (A, R, K) for bandits.
+        Other per-run arrays (agents on axis 0, runs on axis 1), e.g. ``pulls`` (A, R, K).
+    info : dict of str to float
+        Scalars of the problem, e.g. ``v_star`` or ``lai_robbins``.
     """
 
     problem: str
@@ -55,10 +57,20 @@ class Result:
     config: dict[str, Any]
     samples_per_step: int = 1
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    info: dict[str, float] = field(default_factory=dict)
 
     @property
     def runs(self) -> int:
+        """Runs completed (fewer than asked when the experiment was interrupted)."""
         return int(self.regret.shape[1])
+
+    @property
+    def runs_requested(self) -> int:
+        return int(self.config["experiment"]["runs"])
+
+    @property
+    def complete(self) -> bool:
+        return self.runs >= self.runs_requested
 
     @property
     def samples(self) -> np.ndarray:

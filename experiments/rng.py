@@ -172,12 +172,12 @@ def normal(st):
             return z
 
 
-@njit(cache=True)
-def gamma(st, shape):
-    """Gamma(shape, 1) by Marsaglia and Tsang (2000); shape < 1 through the U^(1/shape) boost."""
-    boost = shape < 1.0
-    d = (shape + 1.0 if boost else shape) - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
+@njit(cache=True, inline="always")
+def gamma_mt(st, d, c):
+    """Gamma(d + 1/3) for d >= 2/3 by Marsaglia and Tsang (2000), with c = 1 / sqrt(9 d).
+
+    Callers that draw many variates of one shape compute (d, c) once.
+    """
     while True:
         x = normal(st)
         v = 1.0 + c * x
@@ -187,10 +187,17 @@ def gamma(st, shape):
         u = uniform(st)
         x2 = x * x
         if u < 1.0 - 0.0331 * x2 * x2 or math.log(u) < 0.5 * x2 + d * (1.0 - v + math.log(v)):
-            break
-    if boost:
-        return d * v * uniform(st) ** (1.0 / shape)
-    return d * v
+            return d * v
+
+
+@njit(cache=True)
+def gamma(st, shape):
+    """Gamma(shape, 1) by Marsaglia and Tsang (2000); shape < 1 through the U^(1/shape) boost."""
+    if shape < 1.0:
+        d = shape + 1.0 - 1.0 / 3.0
+        return gamma_mt(st, d, 1.0 / math.sqrt(9.0 * d)) * uniform(st) ** (1.0 / shape)
+    d = shape - 1.0 / 3.0
+    return gamma_mt(st, d, 1.0 / math.sqrt(9.0 * d))
 
 
 @njit(cache=True)
@@ -203,21 +210,21 @@ def beta(st, a, b):
 
 @njit(cache=True)
 def argmax_random(values, st):
-    """Index of the largest entry, ties broken uniformly at random (reservoir sampling).
+    """Index of the largest entry, ties broken uniformly at random.
 
-    A draw from ``st`` is consumed only when a tie is met.
+    Two passes: the maximum, then a reservoir draw over the entries equal to it (a draw from
+    ``st`` for the second tied entry onwards, none without ties). The first pass has no
+    data-dependent branch, which keeps UCB-like loops fast when indices are close.
     """
-    best = values[0]
-    idx = 0
-    ties = 1
+    m = values[0]
     for k in range(1, values.shape[0]):
         v = values[k]
-        if v > best:
-            best = v
-            idx = k
-            ties = 1
-        elif v == best:
+        m = v if v > m else m
+    idx = 0
+    ties = 0
+    for k in range(values.shape[0]):
+        if values[k] == m:
             ties += 1
-            if uniform(st) * ties <= 1.0:
+            if ties == 1 or uniform(st) * ties <= 1.0:
                 idx = k
     return idx

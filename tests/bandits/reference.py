@@ -17,8 +17,19 @@ from bandits._kernels import klucb_index
 from experiments import rng
 
 
-def _argmax(values, st, order=None):
-    order = range(len(values)) if order is None else order
+def _argmax(values, st):
+    """The maximum's index; ties: uniform draw over the tied indices, in index order."""
+    best = max(values)
+    tied = [k for k, v in enumerate(values) if v == best]
+    idx = tied[0]
+    for i, k in enumerate(tied[1:], start=2):
+        if rng.uniform(st) * i <= 1.0:
+            idx = k
+    return idx
+
+
+def _argmax_scan(values, st, order):
+    """KL-UCB's single scan in ``order``: a reservoir draw at each tie with the running max."""
     best, idx, ties = -math.inf, -1, 0
     for k in order:
         v = values[k]
@@ -83,8 +94,8 @@ def reference_run(agent, env, horizon, seed, checkpoints):
                 commit = _argmax(est, st)
             a = commit
         elif name == "ucb":
-            a = _argmax([est[k] + math.sqrt(p["c"] * math.log(t) / n[k]) for k in range(k_arms)],
-                        st)
+            root = math.sqrt(p["c"] * math.log(t))  # sqrt(c ln t / N_k) = root / sqrt(N_k)
+            a = _argmax([est[k] + root * (1.0 / math.sqrt(n[k])) for k in range(k_arms)], st)
         elif name == "kl-ucb":
             d = math.log(t) + (p["c"] * math.log(math.log(t)) if p["c"] > 0 else 0.0)
             if gaussian:
@@ -93,7 +104,7 @@ def reference_run(agent, env, horizon, seed, checkpoints):
                 idx = [klucb_index(est[k], d / n[k], min(1.0, est[k] + math.sqrt(d / n[k] / 2)))
                        for k in range(k_arms)]
             lead = int(np.argmax(est))  # the kernel scans from the empirical leader
-            a = _argmax(idx, st, [(lead + j) % k_arms for j in range(k_arms)])
+            a = _argmax_scan(idx, st, [(lead + j) % k_arms for j in range(k_arms)])
         elif name == "thompson":
             a = _argmax([est[k] + env.sigma / math.sqrt(n[k]) * rng.normal(st)
                          for k in range(k_arms)], st)

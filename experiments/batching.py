@@ -1,0 +1,16 @@
+"""Runs per kernel call: large enough to keep every thread busy, small enough that a progress
+bar advances and an interruption is honoured within about a second."""
+
+from __future__ import annotations
+
+#: Work per kernel call, in elementary operations (an arm examined, a transition backed up).
+BATCH_WORK = 3e8
+
+
+def batch_size(work_per_run: float, runs: int) -> int:
+    """Runs per batch: about BATCH_WORK operations, a multiple of the thread count, at most runs."""
+    from numba import get_num_threads
+
+    threads = get_num_threads()
+    size = max(threads, int(BATCH_WORK // max(work_per_run, 1.0)) // threads * threads)
+    return min(runs, size)
