@@ -128,7 +128,7 @@ def bandit(
     progress, advance = _progress_bar(runs * horizon * len(agents), f"{problem.name}")
     with progress:
         result = bandits.run(problem, agents, horizon, runs, seed=seed, progress=advance)
-    summary = report.bandit_summary(result, bandits.lai_robbins(problem))
+    summary = report.bandit_summary(result)
     if out is not None:
         save(result, out, summary)
     if as_json:
