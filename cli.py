@@ -72,6 +72,56 @@ def _root() -> None:
     """Certainty-equivalence lab: bandit and tabular MDP agents compared by regret."""
 
 
+def _experiment_progress(jobs):
+    """One progress bar over all jobs; returns (progress, per-job callback factory)."""
+    progress, advance = _progress_bar(sum(j.total_samples for j in jobs), "celab")
+    task = progress.task_ids[0]
+
+    def for_job(job):
+        progress.update(task, description=job.problem)
+        return advance
+
+    return progress, for_job
+
+
+PLOTS_HELP = "Draw the plots (PNG and SVG; needs the plot extra)."
+
+
+def _run(jobs, problems, out: Path | None, command: str, title: str | None = None,
+         seed: int = 0, resume: bool = False, plots: bool = True):
+    """Run jobs into an output folder; on interruption, report what is kept and exit."""
+    from experiments import session
+
+    folder_path = out if out is not None else session.default_folder(command)
+    text = session.config_text(problems, title, seed)
+    with session.Folder(folder_path, resume=resume) as folder:
+        progress, for_job = _experiment_progress(jobs)
+        with progress:
+            outcome = session.run_experiment(jobs, folder, text, resume, for_job, plots)
+    if outcome.stopped_by is not None:
+        missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
+                            for k, v in outcome.status["missing"].items())
+        _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
+               f"({missing}); finish with: celab run {folder_path / 'config.toml'} --resume")
+        raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
+    return outcome, folder_path
+
+
+def _print_experiment(outcome, folder_path: Path, console) -> None:
+    from experiments import plots, report
+
+    for summary in outcome.summary["problems"]:
+        console.print(report.problem_table(summary))
+        console.print()
+    if outcome.summary["headline"]:
+        console.print(report.headline_table(outcome.summary["headline"]))
+    console.print(f"results saved in {folder_path}")
+    if not outcome.summary["plots"] and not plots.available():
+        console.print(f"[yellow]no plots: {plots.INSTALL_HINT}[/yellow]")
+    elif outcome.summary["plots"]:
+        console.print(f"plots in {folder_path / 'plots'}")
+
+
 @app.command()
 def bandit(
     env: Annotated[
@@ -95,8 +145,10 @@ def bandit(
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
     out: Annotated[
-        Path | None, typer.Option(help="Save the results (config, curves, summary) here.")
+        Path | None, typer.Option(help="Output folder (default: a new one under "
+                                          "./celab-results/).")
     ] = None,
+    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
 ) -> None:
     """Compare bandit agents by regret on the same random numbers."""
     if env is not None and means is not None:
@@ -110,9 +162,8 @@ def bandit(
         raise UserError(f"--seed must be >= 0, got {seed}")
 
     import bandits
+    from bandits.loop import BanditJob
     from experiments import report
-    from experiments.results import save
-    from experiments.specs import build_all
 
     if means is not None:
         values = _parse_floats(means, "--means")
@@ -122,22 +173,169 @@ def bandit(
             else bandits.Bernoulli(values, name="custom-bernoulli")
         )
     else:
-        problem = bandits.envs.make(env or "linspace10", seed)
-    agents = build_all(bandits.agents.REGISTRY, algos, "bandit")
-
-    progress, advance = _progress_bar(runs * horizon * len(agents), f"{problem.name}")
-    with progress:
-        result = bandits.run(problem, agents, horizon, runs, seed=seed, progress=advance)
-    summary = report.bandit_summary(result)
-    if out is not None:
-        save(result, out, summary)
+        problem = env or "linspace10"
+    job = BanditJob(problem, algos, horizon, runs, seed)
+    outcome, folder = _run([job], [job.config], out, "bandit", seed=seed, plots=plots)
+    summary = outcome.summary["problems"][0]
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
     console = _console()
     console.print(report.bandit_table(summary))
-    if out is not None:
-        console.print(f"saved to {out}")
+    console.print(f"results saved in {folder}")
+
+
+@app.command()
+def compare(
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: a new one under "
+                                          "./celab-results/).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
+) -> None:
+    """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
+    from importlib import resources
+
+    from experiments import files
+
+    text = resources.files("experiments").joinpath("suites/compare.toml").read_text("utf-8")
+    spec = files.parse(text, "compare.toml")
+    jobs = _jobs(spec)
+    outcome, folder = _run(jobs, spec["problems"], out, "compare", spec["title"], spec["seed"],
+                           plots=plots)
+    if as_json:
+        typer.echo(json.dumps(outcome.summary, indent=2))
+        return
+    _print_experiment(outcome, folder, _console())
+
+
+def _jobs(spec):
+    """Jobs of a parsed experiment file; a lab's ValueError points at the file and line."""
+    from experiments import files
+
+    jobs = []
+    for i, table in enumerate(spec["problems"]):
+        try:
+            if table["setting"] == "bandit":
+                from bandits.loop import BanditJob
+
+                jobs.append(BanditJob.from_table(table))
+            else:
+                from mdp.loop import MDPJob
+
+                jobs.append(MDPJob.from_table(table))
+        except files.FileError:
+            raise
+        except ValueError as e:
+            raise files.problem_error(spec, i, _key_of(str(e)), e) from None
+    return jobs
+
+
+def _key_of(message: str) -> str | None:
+    """The problem key a lab's error message is about (for the line number)."""
+    for key in ("agent", "env", "means", "sigma", "args", "file", "checkpoints", "horizon",
+                "episodes", "runs", "seed", "rewards", "epsilon"):
+        if key in message:
+            return "agents" if key == "agent" else key
+    return None
+
+
+@app.command("run")
+def run_file(
+    file: Annotated[Path, typer.Argument(help="Experiment file (TOML), or a results folder's "
+                                              "config.toml.")],
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Complete the interrupted experiment saved beside "
+                                            "FILE (its folder).")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: a new one under "
+                                          "./celab-results/).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
+) -> None:
+    """Run an experiment file; with --resume, finish an interrupted one."""
+    from experiments import files, versions
+
+    spec = files.read(file)
+    if resume:
+        if out is not None and out.resolve() != file.parent.resolve():
+            raise UserError("--resume writes into the folder of FILE; do not give --out")
+        out = file.parent
+    _warn_versions(file, versions.versions())
+    jobs = _jobs(spec)
+    outcome, folder = _run(jobs, spec["problems"], out, file.stem, spec["title"], spec["seed"],
+                           resume, plots)
+    if as_json:
+        typer.echo(json.dumps(outcome.summary, indent=2))
+        return
+    _print_experiment(outcome, folder, _console())
+
+
+def _warn_versions(file: Path, current: dict) -> None:
+    from experiments import tomlio
+
+    try:
+        saved = tomlio.loads(file.read_text("utf-8")).get("versions")
+    except (OSError, ValueError):
+        return
+    if not isinstance(saved, dict):
+        return
+    diff = [f"{k} {saved[k]} -> {current[k]}" for k in ("celab", "numpy", "numba")
+            if k in saved and saved[k] != current.get(k)]
+    if diff:
+        _console(stderr=True).print(
+            f"[yellow]warning: {file} was made with other versions ({', '.join(diff)}); "
+            "numbers may differ from the saved ones[/yellow]", highlight=False)
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="A results folder written by celab.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
+) -> None:
+    """Re-render the tables and plots of saved results, without simulating."""
+    from experiments import files
+    from experiments import plots as plotting
+    from experiments import report as rep
+    from experiments.results import load_npz
+
+    spec = files.read(folder / "config.toml")
+    results = []
+    for table in spec["problems"]:
+        path = folder / "results" / f"{table['name']}.npz"
+        if path.exists():
+            results.append(load_npz(path))
+    if not results:
+        raise UserError(f"{folder}: no saved results (results/*.npz)")
+    summaries = [rep.summarize(r) for r in results]
+    head = [row for r, s in zip(results, summaries) for row in rep.headline(r, s)]
+    if plots and plotting.available():
+        for r in results:
+            plotting.plot_result(r, folder / "plots")
+    if as_json:
+        typer.echo(json.dumps({"problems": summaries, "headline": head}, indent=2))
+        return
+    console = _console()
+    for r, summary in zip(results, summaries):
+        console.print(rep.problem_table(summary))
+        if not r.complete:
+            console.print(f"[yellow]{r.problem}: {r.runs} of {r.runs_requested} runs "
+                          "(interrupted; resume with celab run ... --resume)[/yellow]")
+        console.print()
+    if head:
+        console.print(rep.headline_table(head))
+    if plots and not plotting.available():
+        console.print(f"[yellow]no plots: {plotting.INSTALL_HINT}[/yellow]")
 
 
 def main() -> None:

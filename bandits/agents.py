@@ -128,6 +128,7 @@ class Reinforce(BanditAgent):
 
     name = "reinforce"
     kind = KIND_REINFORCE
+    family = "policy-gradient"
 
     def __init__(self, alpha: float = 0.1, baseline: bool = True) -> None:
         self.alpha = alpha
@@ -150,6 +151,7 @@ class PGExact(BanditAgent):
 
     name = "pg-exact"
     kind = KIND_PG_EXACT
+    family = "policy-gradient"
 
     def __init__(self, alpha: float = 0.4) -> None:
         self.alpha = alpha

@@ -12,7 +12,7 @@ from experiments.results import Result
 from experiments.rng import run_seeds
 from experiments.runner import Job, Progress, execute
 from experiments.specs import build_all
-from experiments.validate import as_int
+from experiments.validate import as_float, as_int
 
 from . import envs
 from .agents import REGISTRY, BanditAgent
@@ -28,26 +28,58 @@ def as_env(env: str | envs.Bandit, seed: int = 0) -> envs.Bandit:
 
 
 class BanditJob(Job):
-    """A validated bandit experiment, run batch by batch by ``experiments.runner.execute``."""
+    """A validated bandit experiment, run batch by batch by ``experiments.runner.execute``.
+
+    Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
+    """
 
     setting = "bandit"
     samples_per_step = 1
 
-    def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None) -> None:
+    def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
+                 epsilon: float = 0.01) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("horizon", horizon, minimum=1)
         self.runs = as_int("runs", runs, minimum=1)
         self.env = as_env(env, self.seed)
         self.agent_objs = build_all(REGISTRY, agents, "bandit")
         self.steps = cp.as_grid(checkpoints, self.horizon)
-        self.problem = self.env.name
+        self.problem = str(name) if name is not None else self.env.name
         self.agents = tuple(a.label for a in self.agent_objs)
-        self.config = config_for(self.env, self.agent_objs, self.horizon, self.runs, self.seed,
-                                 self.steps)
-        self.info = {"lai_robbins": envs.lai_robbins(self.env)}
+        agent_info = {"agent_names": [a.name for a in self.agent_objs],
+                      "families": [a.family for a in self.agent_objs]}
+        env_keys: dict[str, Any] = {"env": env} if isinstance(env, str) else {
+            "means": [float(m) for m in self.env.means], "family": self.env.family}
+        if isinstance(self.env, envs.Gaussian) and not isinstance(env, str):
+            env_keys["sigma"] = float(self.env.sigma)
+        self.config = {
+            "name": self.problem,
+            "setting": "bandit",
+            **env_keys,
+            "horizon": self.horizon,
+            "runs": self.runs,
+            "seed": self.seed,
+            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "checkpoints": [int(s) for s in self.steps],
+            "agents": [a.spec for a in self.agent_objs],
+        }
+        self.info = {"lai_robbins": envs.lai_robbins(self.env),
+                     "means": [float(m) for m in self.env.means], **agent_info}
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
         self._seeds = run_seeds(self.seed, self.runs)
         self._means = np.ascontiguousarray(self.env.means[None, :], dtype=np.float64)
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> BanditJob:
+        """The job of a normalised problem table (experiments.files.parse)."""
+        if "env" in table:
+            env: Any = table["env"]
+        elif table.get("family") == "gaussian":
+            env = envs.Gaussian(table["means"], table.get("sigma", 1.0), name=table["name"])
+        else:
+            env = envs.Bernoulli(table["means"], name=table["name"])
+        return cls(env, table["agents"], table["horizon"], table["runs"], table["seed"],
+                   table.get("checkpoints"), table["name"], table.get("epsilon", 0.01))
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
         from ._kernels import simulate
@@ -102,22 +134,3 @@ def run(
         ``info["lai_robbins"]`` the problem's Lai-Robbins constant.
     """
     return execute(BanditJob(env, agents, horizon, runs, seed, checkpoints), progress)
-
-
-def config_for(env, agents, horizon, runs, seed, grid) -> dict[str, Any]:
-    """The complete configuration of a bandit experiment (what config.toml holds)."""
-    from experiments.versions import versions
-
-    return {
-        "experiment": {
-            "setting": "bandit",
-            "problem": env.name,
-            "horizon": horizon,
-            "runs": runs,
-            "seed": seed,
-            "checkpoints": [int(s) for s in grid],
-            "agents": [a.spec for a in agents],
-        },
-        "env": env.config(),
-        "versions": versions(),
-    }

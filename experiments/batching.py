@@ -3,7 +3,11 @@ bar advances and an interruption is honoured within about a second."""
 
 from __future__ import annotations
 
+import os
+
 #: Work per kernel call, in elementary operations (an arm examined, a transition backed up).
+#: The environment variable CELAB_BATCH_WORK overrides it (smaller: more frequent progress and
+#: save points; the numbers do not depend on it).
 BATCH_WORK = 3e8
 
 
@@ -12,5 +16,9 @@ def batch_size(work_per_run: float, runs: int) -> int:
     from numba import get_num_threads
 
     threads = get_num_threads()
-    size = max(threads, int(BATCH_WORK // max(work_per_run, 1.0)) // threads * threads)
+    try:
+        work = float(os.environ.get("CELAB_BATCH_WORK", BATCH_WORK))
+    except ValueError:
+        work = BATCH_WORK
+    size = max(threads, int(work // max(work_per_run, 1.0)) // threads * threads)
     return min(runs, size)

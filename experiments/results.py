@@ -1,9 +1,8 @@
 """The result of an experiment: regret curves plus the complete configuration.
 
-A :class:`Result` is what both labs return. Saved to a folder it becomes open files readable
-without celab: ``result.npz`` (the arrays; no pickle), ``config.toml`` (the complete,
-rerunnable configuration), ``curves.csv`` (tidy: problem, agent, run, step, regret,
-simple_regret) and ``summary.json`` (the numbers of the tables).
+A :class:`Result` is what both labs return. It is saved as an .npz file without pickle
+(:func:`save_npz`) and as tidy CSV rows (:func:`curves_csv`); experiments/session.py writes
+whole output folders.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from . import tomlio
 
 
 @dataclass(frozen=True)
@@ -44,8 +41,8 @@ class Result:
         Environment samples per checkpoint unit: 1 for bandits (pulls), H for episodic MDPs.
     extra : dict of str to ndarray
         Other per-run arrays (agents on axis 0, runs on axis 1), e.g. ``pulls`` (A, R, K).
-    info : dict of str to float
-        Scalars of the problem, e.g. ``v_star`` or ``lai_robbins``.
+    info : dict
+        JSON-able facts about the problem, e.g. ``v_star``, ``lai_robbins``, ``means``.
     """
 
     problem: str
@@ -57,7 +54,7 @@ class Result:
     config: dict[str, Any]
     samples_per_step: int = 1
     extra: dict[str, np.ndarray] = field(default_factory=dict)
-    info: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def runs(self) -> int:
@@ -66,7 +63,7 @@ class Result:
 
     @property
     def runs_requested(self) -> int:
-        return int(self.config["experiment"]["runs"])
+        return int(self.config["runs"])
 
     @property
     def complete(self) -> bool:
@@ -105,81 +102,68 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
-def save_arrays(result: Result, folder: Path) -> Path:
-    """Write ``result.npz``: steps, regret, simple_regret, agents and the extra arrays."""
+def save_npz(result: Result, path: str | Path) -> Path:
+    """Write ``result`` as one .npz readable without celab and without pickle.
+
+    Arrays: steps, regret, simple_regret, agents (strings), samples_per_step, extra_<key>;
+    and two JSON strings: ``config`` (the problem's table) and ``info``.
+    """
     arrays = {
         "steps": result.steps,
         "regret": result.regret,
         "simple_regret": result.simple_regret,
         "agents": np.array(result.agents, dtype=np.str_),
         "samples_per_step": np.array(result.samples_per_step),
+        "problem": np.array(result.problem),
+        "setting": np.array(result.setting),
+        "config": np.array(json.dumps(result.config)),
+        "info": np.array(json.dumps(result.info)),
     }
     for key, value in result.extra.items():
         arrays[f"extra_{key}"] = value
-    path = Path(folder) / "result.npz"
+    path = Path(path)
     write_atomic(path, _npz_bytes(arrays))
     return path
 
 
-def curves_csv(result: Result) -> str:
+def load_npz(path: str | Path) -> Result:
+    """Read a result written by :func:`save_npz` (allow_pickle=False)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        return Result(
+            problem=str(arrays["problem"]),
+            setting=str(arrays["setting"]),
+            agents=tuple(str(a) for a in arrays["agents"]),
+            steps=arrays["steps"].astype(np.int64),
+            regret=arrays["regret"].astype(np.float64),
+            simple_regret=arrays["simple_regret"].astype(np.float64),
+            config=json.loads(str(arrays["config"])),
+            samples_per_step=int(arrays["samples_per_step"]),
+            extra={k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")},
+            info=json.loads(str(arrays["info"])),
+        )
+    except (OSError, KeyError, ValueError, TypeError) as e:
+        raise ValueError(f"{path}: not a celab result file ({e})") from None
+
+
+def curves_csv(results: list[Result]) -> str:
     """Tidy long-format CSV: problem, agent, run, step, samples, regret, simple_regret."""
     lines = ["problem,agent,run,step,samples,regret,simple_regret"]
-    steps = result.steps
-    samples = result.samples
-    for i, agent in enumerate(result.agents):
-        for r in range(result.runs):
-            reg = result.regret[i, r]
-            simple = result.simple_regret[i, r]
-            prefix = f"{_csv(result.problem)},{_csv(agent)},{r}"
-            rows = zip(steps.tolist(), samples.tolist(), reg.tolist(), simple.tolist())
-            lines.extend(f"{prefix},{s},{n},{g!r},{q!r}" for s, n, g, q in rows)
+    for result in results:
+        steps = result.steps.tolist()
+        samples = result.samples.tolist()
+        for i, agent in enumerate(result.agents):
+            prefix = f"{_csv(result.problem)},{_csv(agent)}"
+            for r in range(result.runs):
+                rows = zip(steps, samples, result.regret[i, r].tolist(),
+                           result.simple_regret[i, r].tolist())
+                lines.extend(f"{prefix},{r},{s},{n},{g!r},{q!r}" for s, n, g, q in rows)
     return "\n".join(lines) + "\n"
 
 
 def _csv(text: str) -> str:
-    return f'"{text}"' if ("," in text or '"' in text) else text
-
-
-def save(result: Result, folder: str | Path, summary: dict | None = None) -> Path:
-    """Save a result to ``folder`` (created if needed): npz, config.toml, curves.csv, summary."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_arrays(result, folder)
-    write_atomic(folder / "config.toml", tomlio.dumps(_toml_clean(result.config)))
-    write_atomic(folder / "curves.csv", curves_csv(result))
-    if summary is not None:
-        write_atomic(folder / "summary.json", json.dumps(summary, indent=2) + "\n")
-    return folder
-
-
-def _toml_clean(obj: Any) -> Any:
-    """Drop None values (TOML has no null) and turn numpy scalars into Python ones."""
-    if isinstance(obj, dict):
-        return {k: _toml_clean(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, (list, tuple)):
-        return [_toml_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return obj
-
-
-def load(folder: str | Path) -> Result:
-    """Read a result saved by :func:`save`."""
-    folder = Path(folder)
-    with np.load(folder / "result.npz", allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    config = tomlio.loads((folder / "config.toml").read_text(encoding="utf-8"))
-    extra = {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}
-    return Result(
-        problem=str(config["experiment"]["problem"]),
-        setting=str(config["experiment"]["setting"]),
-        agents=tuple(str(a) for a in arrays["agents"]),
-        steps=arrays["steps"],
-        regret=arrays["regret"],
-        simple_regret=arrays["simple_regret"],
-        config=config,
-        samples_per_step=int(arrays["samples_per_step"]),
-        extra=extra,
-    )
+    if any(c in text for c in ',"\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text

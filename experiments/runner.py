@@ -31,7 +31,7 @@ class Job:
     runs: int
     samples_per_step: int
     config: dict[str, Any]
-    info: dict[str, float]
+    info: dict[str, Any]
     work_per_run: float
 
     @property

@@ -22,6 +22,8 @@ class Agent:
     """
 
     name: ClassVar[str] = ""
+    #: "certainty-equivalence" (fits a model, acts on it), "policy-gradient" or "model-free"
+    family: ClassVar[str] = "certainty-equivalence"
 
     @classmethod
     def param_names(cls) -> list[str]:

@@ -50,6 +50,18 @@ def mean_ci(x, level: float = 0.95, axis: int = -1) -> tuple[np.ndarray, np.ndar
     return mean, t_quantile(0.5 + level / 2.0, n - 1) * sd / math.sqrt(n)
 
 
+def _resamples(n: int, seed: int, resamples: int) -> np.ndarray:
+    """Bootstrap indices (resamples, n) from ``numpy.random.default_rng(seed)``."""
+    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+
+
+def _percentile_interval(estimate: float, draws: np.ndarray, level: float) -> Interval:
+    alpha = (1.0 - level) / 2.0
+    with np.errstate(invalid="ignore"):  # infinite statistics (censored runs) are allowed
+        low, high = np.quantile(draws, [alpha, 1.0 - alpha])
+    return Interval(float(estimate), float(low), float(high))
+
+
 def bootstrap(statistic, samples: tuple[np.ndarray, ...], level: float = 0.95, seed: int = 0,
               resamples: int = BOOTSTRAP_RESAMPLES) -> Interval:
     """Percentile bootstrap interval of ``statistic(*samples)``, resampling runs.
@@ -59,24 +71,27 @@ def bootstrap(statistic, samples: tuple[np.ndarray, ...], level: float = 0.95, s
     """
     samples = tuple(np.asarray(s) for s in samples)
     n = samples[0].shape[0]
-    estimate = float(statistic(*samples))
-    if n < 2:
-        return Interval(estimate, estimate, estimate)
-    gen = np.random.default_rng(seed)
-    idx = gen.integers(0, n, size=(resamples, n))
-    stats = np.array([statistic(*(s[i] for s in samples)) for i in idx], dtype=np.float64)
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(stats, [alpha, 1.0 - alpha])
-    return Interval(estimate, float(low), float(high))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = float(statistic(*samples))
+        if n < 2:
+            return Interval(estimate, estimate, estimate)
+        idx = _resamples(n, seed, resamples)
+        draws = np.array([statistic(*(s[i] for s in samples)) for i in idx], dtype=np.float64)
+    return _percentile_interval(estimate, draws, level)
 
 
-def median_ci(x, level: float = 0.95, seed: int = 0) -> Interval:
+def median_ci(x, level: float = 0.95, seed: int = 0,
+              resamples: int = BOOTSTRAP_RESAMPLES) -> Interval:
     """Median with a percentile-bootstrap interval (infinite values allowed: censored runs)."""
-    return bootstrap(np.median, (np.asarray(x, dtype=np.float64),), level, seed)
+    x = np.asarray(x, dtype=np.float64)
+    if x.size < 2:
+        return Interval(float(np.median(x)), float(np.median(x)), float(np.median(x)))
+    draws = np.median(x[_resamples(x.size, seed, resamples)], axis=1)
+    return _percentile_interval(float(np.median(x)), draws, level)
 
 
 def growth_exponent(steps, curves, level: float = 0.95, seed: int = 0,
-                    decades: float = 1.0) -> Interval | None:
+                    decades: float = 1.0, resamples: int = BOOTSTRAP_RESAMPLES) -> Interval | None:
     """Slope of log(mean regret) against log(t) over the last ``decades`` of the checkpoints.
 
     Regret growing like t^b gives b: 1 for linear regret, 0.5 for sqrt(t), near 0 for log t.
@@ -87,20 +102,28 @@ def growth_exponent(steps, curves, level: float = 0.95, seed: int = 0,
     steps = np.asarray(steps, dtype=np.float64)
     curves = np.asarray(curves, dtype=np.float64)
     window = steps >= steps[-1] / 10.0**decades
-    if window.sum() < 3:
+    if window.sum() < 3 or curves.shape[0] == 0:
         return None
     x = np.log(steps[window])
+    xc = x - x.mean()
+    part = curves[:, window]
 
-    def slope(c):
-        mean = c[:, window].mean(axis=0)
-        if np.any(mean <= 0.0):
-            return np.nan
-        return np.polyfit(x, np.log(mean), 1)[0]
+    def slopes(means: np.ndarray) -> np.ndarray:  # rows of mean curves -> fitted slopes
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.where(means > 0.0, np.log(np.where(means > 0.0, means, 1.0)), np.nan)
+        return (y - y.mean(axis=-1, keepdims=True)) @ xc / (xc @ xc)
 
-    if not np.isfinite(slope(curves)):
+    estimate = float(slopes(part.mean(axis=0)[None, :])[0])
+    if not math.isfinite(estimate):
         return None
-    iv = bootstrap(slope, (curves,), level, seed)
-    return iv
+    n = part.shape[0]
+    if n < 2:
+        return Interval(estimate, estimate, estimate)
+    idx = _resamples(n, seed, resamples)
+    weights = np.zeros((resamples, n))
+    np.add.at(weights, (np.arange(resamples)[:, None], idx), 1.0)
+    draws = slopes(weights @ part / n)
+    return _percentile_interval(estimate, draws[np.isfinite(draws)], level)
 
 
 def samples_to_epsilon(samples, simple_regret, epsilon: float) -> np.ndarray:
@@ -121,14 +144,19 @@ def samples_to_epsilon(samples, simple_regret, epsilon: float) -> np.ndarray:
     return out
 
 
-def ratio_of_medians(num, den, level: float = 0.95, seed: int = 0) -> Interval:
+def ratio_of_medians(num, den, level: float = 0.95, seed: int = 0,
+                     resamples: int = BOOTSTRAP_RESAMPLES) -> Interval:
     """median(num) / median(den) with a paired bootstrap interval over runs.
 
-    Infinite entries (runs that never reached epsilon) are kept as infinite: a ratio whose
-    numerator median is infinite is infinite, and the caller reports a lower bound instead.
+    Infinite entries (runs that never reached epsilon) are kept: a resample whose numerator
+    median is infinite gives an infinite ratio (the interval's upper end is then unbounded).
     """
-    def stat(a, b):
-        mb = np.median(b)
-        return np.median(a) / mb if mb > 0 else np.nan
-
-    return bootstrap(stat, (np.asarray(num, float), np.asarray(den, float)), level, seed)
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = float(np.median(num) / np.median(den))
+        if num.size < 2:
+            return Interval(estimate, estimate, estimate)
+        idx = _resamples(num.size, seed, resamples)
+        draws = np.median(num[idx], axis=1) / np.median(den[idx], axis=1)
+    return _percentile_interval(estimate, draws, level)

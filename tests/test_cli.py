@@ -12,6 +12,12 @@ import cli
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Every command writes an output folder: keep them out of the source tree."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _main(monkeypatch, capsys, *args):
     """Run the console entry point (with its error handling) in-process."""
     monkeypatch.setattr(sys, "argv", ["celab", *args])
@@ -21,19 +27,21 @@ def _main(monkeypatch, capsys, *args):
     return exc.value.code, out, err
 
 
-def test_bandit_table():
+def test_bandit_table(tmp_path):
     result = runner.invoke(cli.app, ["bandit", "--env", "close10", "--horizon", "500",
-                                     "--runs", "4", "--algos", "greedy,ucb,reinforce:alpha=0.4"])
+                                     "--runs", "4", "--algos", "greedy,ucb,reinforce:alpha=0.4",
+                                     "--no-plots"])
     assert result.exit_code == 0, result.output
     for text in ("close10", "greedy", "ucb", "reinforce(alpha=0.4)", "regret ± 95% CI",
-                 "Lai-Robbins constant 44."):
+                 "Lai-Robbins constant 44.", "results saved in celab-results/bandit-"):
         assert text in result.output
+    assert len(list((tmp_path / "celab-results").iterdir())) == 1
 
 
 def test_bandit_json_is_the_only_stdout(tmp_path):
     result = runner.invoke(cli.app, ["bandit", "--means", "0.2,0.8", "--horizon", "300",
                                      "--runs", "3", "--algos", "ucb,thompson", "--json",
-                                     "--out", str(tmp_path / "res")])
+                                     "--out", str(tmp_path / "res"), "--no-plots"])
     assert result.exit_code == 0
     summary = json.loads(result.stdout)
     assert [a["agent"] for a in summary["agents"]] == ["ucb", "thompson"]
@@ -41,14 +49,16 @@ def test_bandit_json_is_the_only_stdout(tmp_path):
     assert {"regret_mean", "regret_ci95", "regret_over_log_t", "simple_regret_mean",
             "best_arm_share"} <= set(summary["agents"][0])
     saved = json.loads((tmp_path / "res" / "summary.json").read_text())
-    assert saved == summary
-    assert (tmp_path / "res" / "result.npz").exists()
+    assert saved["problems"] == [summary]
+    assert (tmp_path / "res" / "results" / "custom-bernoulli.npz").exists()
+    assert (tmp_path / "res" / "config.toml").exists()
     assert (tmp_path / "res" / "curves.csv").read_text().startswith("problem,agent,run,step")
 
 
 def test_gaussian_means(monkeypatch, capsys):
     code, out, _ = _main(monkeypatch, capsys, "bandit", "--means", "0,1.5", "--gaussian",
-                         "--sigma", "2", "--horizon", "200", "--runs", "2", "--json")
+                         "--sigma", "2", "--horizon", "200", "--runs", "2", "--json",
+                         "--no-plots")
     assert code == 0
     assert json.loads(out)["problem"] == "custom-gaussian"
 

@@ -45,7 +45,8 @@ def test_result_layout():
     # regret is cumulative: non-decreasing, between 0 and T * max gap
     assert np.all(np.diff(res.regret, axis=2) >= 0)
     assert np.all(res.regret[..., -1] <= 500 * 0.8)
-    assert res.config["experiment"]["agents"] == ["ucb:c=2.0", "thompson"]
+    assert res.config["agents"] == ["ucb:c=2.0", "thompson"]
+    assert res.config["env"] == "linspace10" and res.config["checkpoints"] == res.steps.tolist()
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():
