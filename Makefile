@@ -18,8 +18,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.installed-run
-	$(BIN)/celab bandit --env close10 --horizon 20000 --runs 200 \
-		--algos greedy,epsilon-greedy,ucb,kl-ucb,thompson,reinforce
+	$(BIN)/celab compare
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

@@ -6,6 +6,7 @@ Imports of numba and of the labs happen inside the commands, so ``celab --help``
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +23,9 @@ app = typer.Typer(
 
 BANDIT_ENVS = "garivier-cappe, linspace10, close10, testbed10"
 BANDIT_AGENTS = "greedy, epsilon-greedy, etc, ucb, kl-ucb, thompson, reinforce, pg-exact"
+MDP_ENVS = "riverswim, chain, deep-sea, gridworld, garnet"
+MDP_AGENTS = "ce-greedy, ce-optimistic, psrl, q-learning, reinforce"
+SOLVE_METHODS = "auto, vi, pi, mpi, lp (discounted); rvi (average); bi (finite horizon)"
 
 
 class UserError(Exception):
@@ -29,9 +33,13 @@ class UserError(Exception):
 
 
 def _console(stderr: bool = False):
+    """A rich console; when output is not a terminal, tables get 120 columns, not 80."""
     from rich.console import Console
 
-    return Console(stderr=stderr, soft_wrap=True)
+    console = Console(stderr=stderr, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=stderr, soft_wrap=True, width=120)
+    return console
 
 
 def _progress_bar(total: int, description: str):
@@ -87,17 +95,16 @@ def _experiment_progress(jobs):
 PLOTS_HELP = "Draw the plots (PNG and SVG; needs the plot extra)."
 
 
-def _run(jobs, problems, out: Path | None, command: str, title: str | None = None,
-         seed: int = 0, resume: bool = False, plots: bool = True):
+def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: int = 0,
+         resume: bool = False, plots: bool = True):
     """Run jobs into an output folder; on interruption, report what is kept and exit."""
     from experiments import session
 
     folder_path = out if out is not None else session.default_folder(command)
-    text = session.config_text(problems, title, seed)
     with session.Folder(folder_path, resume=resume) as folder:
         progress, for_job = _experiment_progress(jobs)
         with progress:
-            outcome = session.run_experiment(jobs, folder, text, resume, for_job, plots)
+            outcome = session.run_experiment(jobs, folder, title, seed, resume, for_job, plots)
     if outcome.stopped_by is not None:
         missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
                             for k, v in outcome.status["missing"].items())
@@ -175,7 +182,7 @@ def bandit(
     else:
         problem = env or "linspace10"
     job = BanditJob(problem, algos, horizon, runs, seed)
-    outcome, folder = _run([job], [job.config], out, "bandit", seed=seed, plots=plots)
+    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots)
     summary = outcome.summary["problems"][0]
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -183,6 +190,171 @@ def bandit(
     console = _console()
     console.print(report.bandit_table(summary))
     console.print(f"results saved in {folder}")
+
+
+def _env_args(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip():
+            raise UserError(f"--env-arg must be key=value, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _load_model(env: str | None, env_arg: list[str] | None, file: Path | None):
+    """An MDP from --env (with --env-arg) or a file; exactly one of the two."""
+    import mdp
+
+    if (env is None) == (file is None):
+        raise UserError("give exactly one of --env NAME or a model file")
+    if file is not None:
+        if env_arg:
+            raise UserError("--env-arg applies to --env only")
+        return mdp.load(file), None
+    return mdp.envs.make(env, **_env_args(env_arg)), env
+
+
+@app.command("mdp")
+def mdp_command(
+    env: Annotated[str | None, typer.Option(help=f"Built-in MDP: {MDP_ENVS}.")] = None,
+    env_arg: Annotated[
+        list[str] | None, typer.Option(help="Environment argument key=value (repeatable), "
+                                            "e.g. n_states=10.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option(help="Model file (.json or .npz) instead of --env.")
+    ] = None,
+    horizon: Annotated[int, typer.Option(help="Steps per episode H.")] = 20,
+    episodes: Annotated[int, typer.Option(help="Episodes K per run.")] = 500,
+    runs: Annotated[int, typer.Option(help="Independent runs.")] = 20,
+    algos: Annotated[
+        str, typer.Option(help=f"Agents, comma-separated, with parameters as name:key=value. "
+                               f"Known: {MDP_AGENTS}.")
+    ] = "ce-greedy,ce-optimistic,psrl,q-learning,reinforce",
+    rewards: Annotated[
+        str, typer.Option(help="Observed rewards: mean (R itself) or bernoulli (draws).")
+    ] = "mean",
+    epsilon: Annotated[
+        float, typer.Option(help="Simple-regret level for 'episodes to epsilon'.")
+    ] = 0.1,
+    seed: Annotated[int, typer.Option(help="Master seed.")] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: a new one under "
+                                       "./celab-results/).")
+    ] = None,
+    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
+) -> None:
+    """Compare episodic MDP agents by regret on the same random numbers."""
+    for name, value in (("horizon", horizon), ("episodes", episodes), ("runs", runs)):
+        if value < 1:
+            raise UserError(f"--{name} must be >= 1, got {value}")
+    if seed < 0:
+        raise UserError(f"--seed must be >= 0, got {seed}")
+    from experiments import report
+    from mdp.loop import MDPJob
+
+    model, env_name = _load_model(env, env_arg, file)
+    job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
+                 name=env_name or file.stem, epsilon=epsilon,
+                 env_args=_env_args(env_arg) if env_name else None)
+    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots)
+    summary = outcome.summary["problems"][0]
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    console = _console()
+    console.print(report.mdp_table(summary))
+    console.print(f"results saved in {folder}")
+
+
+@app.command()
+def solve(
+    file: Annotated[Path | None, typer.Argument(help="Model file (.json or .npz).")] = None,
+    env: Annotated[str | None, typer.Option(help=f"Built-in MDP: {MDP_ENVS}.")] = None,
+    env_arg: Annotated[
+        list[str] | None, typer.Option(help="Environment argument key=value (repeatable).")
+    ] = None,
+    gamma: Annotated[float | None, typer.Option(help="Discount factor in [0, 1).")] = None,
+    horizon: Annotated[int | None, typer.Option(help="Finite horizon H.")] = None,
+    average: Annotated[
+        bool, typer.Option("--average", help="Average reward (relative value iteration).")
+    ] = False,
+    method: Annotated[str, typer.Option(help=f"Solver: {SOLVE_METHODS}.")] = "auto",
+    epsilon: Annotated[float, typer.Option(help="Accuracy of iterative solvers.")] = 1e-8,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the solution as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Solve an MDP exactly: optimal values, policy and Q."""
+    import time
+
+    import mdp
+
+    settings = (gamma is not None) + (horizon is not None) + bool(average)
+    if settings != 1:
+        raise UserError("give exactly one of --gamma G, --horizon H or --average")
+    model, _ = _load_model(env, env_arg, file)
+    methods = {
+        "auto": lambda: mdp.solve(model, gamma, epsilon=epsilon),
+        "vi": lambda: mdp.value_iteration(model, gamma, epsilon=epsilon),
+        "pi": lambda: mdp.policy_iteration(model, gamma),
+        "mpi": lambda: mdp.modified_policy_iteration(model, gamma, epsilon=epsilon),
+        "lp": lambda: mdp.linear_program(model, gamma),
+    }
+    if horizon is not None:
+        if method not in ("auto", "bi"):
+            raise UserError(f"--horizon is solved by backward induction (bi), not {method!r}")
+        run = lambda: mdp.backward_induction(model, horizon)  # noqa: E731
+    elif average:
+        if method not in ("auto", "rvi"):
+            raise UserError(f"--average is solved by relative value iteration (rvi), "
+                            f"not {method!r}")
+        run = lambda: mdp.relative_value_iteration(model, epsilon=epsilon)  # noqa: E731
+    else:
+        if method not in methods:
+            raise UserError(f"--method must be one of {', '.join(methods)} with --gamma, "
+                            f"got {method!r}")
+        run = methods[method]
+    start = time.perf_counter()
+    res = run()
+    seconds = time.perf_counter() - start
+    doc = {"values": res.values.tolist(), "policy": res.policy.tolist(), "q": res.q.tolist(),
+           "iterations": int(res.iterations), "method": res.method, "seconds": seconds}
+    if res.gain is not None:
+        doc["gain"] = res.gain
+    doc["converged"] = bool(res.converged)
+    doc["bound"] = float(res.bound)
+    if as_json:
+        typer.echo(json.dumps(doc))
+        return
+    _console().print(_solution_table(model, res, seconds))
+
+
+def _solution_table(model, res, seconds: float, limit: int = 40):
+    from rich.table import Table
+
+    setting = (f"gamma = {res.gamma:g}" if res.gamma is not None else
+               "average reward" if res.gain is not None else f"horizon {res.policy.shape[0]}")
+    extra = f", gain {res.gain:.6g}" if res.gain is not None else ""
+    table = Table(
+        title=f"{model.name}: {setting}{extra} ({res.method}, {res.iterations} iterations, "
+              f"{seconds * 1000:.1f} ms, error bound {res.bound:.1e})",
+    )
+    table.add_column("state", justify="right")
+    table.add_column("V* (at h = 0)" if res.values.ndim == 2 else
+                     "bias" if res.gain is not None else "V*", justify="right")
+    table.add_column("action (at h = 0)" if res.policy.ndim == 2 else "action", justify="right")
+    values = res.values[0] if res.values.ndim == 2 else res.values
+    policy = res.policy[0] if res.policy.ndim == 2 else res.policy
+    for s in range(min(limit, values.shape[0])):
+        table.add_row(str(s), f"{values[s]:.6g}", str(int(policy[s])))
+    if values.shape[0] > limit:
+        table.caption = f"first {limit} of {values.shape[0]} states; --json gives all"
+    return table
 
 
 @app.command()
@@ -197,19 +369,22 @@ def compare(
     plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
 ) -> None:
     """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
-    from importlib import resources
-
     from experiments import files
 
-    text = resources.files("experiments").joinpath("suites/compare.toml").read_text("utf-8")
-    spec = files.parse(text, "compare.toml")
+    spec = files.parse(_suite_text("compare"), "compare.toml")
     jobs = _jobs(spec)
-    outcome, folder = _run(jobs, spec["problems"], out, "compare", spec["title"], spec["seed"],
-                           plots=plots)
+    outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots)
     if as_json:
         typer.echo(json.dumps(outcome.summary, indent=2))
         return
     _print_experiment(outcome, folder, _console())
+
+
+def _suite_text(name: str) -> str:
+    """A built-in experiment file shipped in experiments/suites/."""
+    from importlib import resources
+
+    return resources.files("experiments").joinpath(f"suites/{name}.toml").read_text("utf-8")
 
 
 def _jobs(spec):
@@ -270,8 +445,8 @@ def run_file(
         out = file.parent
     _warn_versions(file, versions.versions())
     jobs = _jobs(spec)
-    outcome, folder = _run(jobs, spec["problems"], out, file.stem, spec["title"], spec["seed"],
-                           resume, plots)
+    outcome, folder = _run(jobs, out, file.stem, spec["title"], spec["seed"], resume,
+                           plots)
     if as_json:
         typer.echo(json.dumps(outcome.summary, indent=2))
         return

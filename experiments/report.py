@@ -14,6 +14,9 @@ from . import stats
 from .results import Result
 
 CE = "certainty-equivalence"
+#: Share of runs that must reach epsilon for a CE agent to be the headline's "best CE agent"
+#: (when any agent qualifies): the fastest median among agents that fail rarely.
+RELIABLE = 0.9
 
 
 def _float(x: float) -> float | None:
@@ -102,7 +105,9 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
 def headline(result: Result, summary: dict[str, Any]) -> list[dict[str, Any]]:
     """REINFORCE against the best certainty-equivalence agent on one problem.
 
-    The best CE agent is the one with the smallest median samples-to-epsilon. The ratio is
+    The best CE agent is the one with the smallest median samples-to-epsilon among the CE agents
+    that reach epsilon in at least 90% of the runs (among all CE agents when none does). The
+    ratio is
     median(REINFORCE) / median(best CE) with a paired bootstrap interval over runs. When more
     than half of REINFORCE's runs never reach epsilon within the budget, its median is unknown
     but at least the budget: the row gives ``ratio_lower_bound`` = budget / median(best CE)
@@ -115,6 +120,9 @@ def headline(result: Result, summary: dict[str, Any]) -> list[dict[str, Any]]:
     ce = [i for i, a in enumerate(agents) if a["family"] == CE]
     reached_ce = [i for i in ce if agents[i]["samples_to_epsilon"]
                   and agents[i]["samples_to_epsilon"]["estimate"] is not None]
+    # an agent that fails in many runs is not "best" for a fast median: prefer reliable ones
+    reliable = [i for i in reached_ce if agents[i]["reached"] >= RELIABLE]
+    reached_ce = reliable or reached_ce
     rows = []
     for j, a in enumerate(agents):
         if a["name"] != "reinforce":

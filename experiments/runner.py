@@ -11,6 +11,7 @@ uninterrupted one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,9 @@ class Job:
     def total_samples(self) -> int:
         """Environment samples of the whole job (all agents, all runs)."""
         return len(self.agents) * self.runs * int(self.steps[-1]) * self.samples_per_step
+
+    def attach_files(self, folder: Path) -> None:
+        """Write into ``folder`` whatever the configuration needs to be rerun (default: none)."""
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
         """Arrays for runs ``start:stop``, each with agents on axis 0 and runs on axis 1.

@@ -188,14 +188,17 @@ class Outcome:
 def run_experiment(
     jobs: list[Job],
     folder: Folder,
-    config_text: str,
+    title: str | None = None,
+    seed: int = 0,
     resume: bool = False,
     progress_for: Callable[[Job], Progress | None] | None = None,
     plots: bool = True,
 ) -> Outcome:
     """Run ``jobs`` into ``folder``, saving after every batch; stop cleanly on a signal."""
+    for job in jobs:
+        job.attach_files(folder.path)
     done = folder.load_results(jobs) if resume else {}
-    folder.write_config(config_text)
+    folder.write_config(config_text([job.config for job in jobs], title, seed))
     results: dict[str, Result] = dict(done)
     stopped = None
     with stop_on_signals() as flag:

@@ -1,0 +1,424 @@
+"""The jitted episodic loop: one kernel for every MDP agent, parallel over runs.
+
+``simulate`` runs one agent for K episodes of H steps on a batch of runs. The agent is an
+integer ``kind`` (mdp/agents.py) with a float vector of hyperparameters. Each episode:
+
+1. the agent fixes its policy for the episode (backward induction on its model, a posterior
+   sample, greedy in Q, or its softmax policy);
+2. the episode's regret V*_0(initial) - V^pi_0(initial) is computed exactly by policy
+   evaluation on the true model;
+3. the episode is simulated and the agent learns from it;
+4. at checkpoints, the simple regret of the policy it would deploy is computed exactly.
+
+Randomness (experiments/rng.py): the n-th visit of (s, a) in a run reads the n-th number of the
+counter-based stream keyed by (run seed, s, a) for the next state, and of another stream for
+a Bernoulli reward; the start state of episode k reads the k-th number of the run's start
+stream. Every agent sees the same outcomes: common random numbers. The agent's own draws
+(ties, posterior samples, softmax actions) come from the run's sequential agent stream.
+
+Observed transition counts are stored per successor slot of the true model's CSR rows (an
+observed successor is always in the support): this is the dense count N[s, a, s'] without its
+zeros, and the plug-in model built from it is exactly the empirical one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from experiments.rng import (
+    SALT_AGENT,
+    SALT_REWARD,
+    SALT_TRANSITION,
+    argmax_random,
+    beta,
+    counter_uniform,
+    gamma,
+    new_state,
+    stream_key,
+    uniform,
+)
+
+from .agents import (
+    KIND_CE_GREEDY,
+    KIND_CE_OPTIMISTIC,
+    KIND_PSRL,
+    KIND_Q_LEARNING,
+    KIND_REINFORCE,
+)
+
+SALT_START = np.uint64(0x5EED0003)
+
+# How a model-based agent turns its data into Q values.
+EMPIRICAL = 0  # plug-in P_hat, R_hat (+ optional bonus)
+POSTERIOR_MEAN = 1  # PSRL's posterior mean model
+SAMPLED = 2  # PSRL's sampled model
+
+
+@njit(cache=True)
+def sample_row(indptr, indices, probs, row, u):
+    """Slot j of CSR row ``row`` chosen by inversion of the uniform ``u``."""
+    acc = 0.0
+    last = indptr[row + 1] - 1
+    for j in range(indptr[row], last):
+        acc += probs[j]
+        if u <= acc:
+            return j
+    return last
+
+
+@njit(cache=True)
+def _sample_start(cdf, u):
+    for s in range(cdf.shape[0] - 1):
+        if u <= cdf[s]:
+            return s
+    return cdf.shape[0] - 1
+
+
+@njit(cache=True)
+def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w):
+    """V^pi_0(initial) of the non-stationary deterministic policy pol[h, s] (v, w scratch)."""
+    horizon, n_states = pol.shape
+    n_actions = R.shape[1]
+    v[:] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        for s in range(n_states):
+            a = pol[h, s]
+            row = s * n_actions + a
+            acc = R[s, a]
+            for j in range(indptr[row], indptr[row + 1]):
+                acc += probs[j] * v[indices[j]]
+            w[s] = acc
+        v, w = w, v
+    total = 0.0
+    for s in range(n_states):
+        total += initial[s] * v[s]
+    return total
+
+
+@njit(cache=True)
+def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w):
+    """V^pi_0(initial) of the non-stationary stochastic policy pi[h, s, a] (v, w scratch)."""
+    horizon, n_states, n_actions = pi.shape
+    v[:] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        for s in range(n_states):
+            acc = 0.0
+            for a in range(n_actions):
+                p = pi[h, s, a]
+                if p == 0.0:
+                    continue
+                row = s * n_actions + a
+                q = R[s, a]
+                for j in range(indptr[row], indptr[row + 1]):
+                    q += probs[j] * v[indices[j]]
+                acc += p * q
+            w[s] = acc
+        v, w = w, v
+    total = 0.0
+    for s in range(n_states):
+        total += initial[s] * v[s]
+    return total
+
+
+@njit(cache=True)
+def _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, v, v_sum,
+           qrow):
+    """Q_h(s, .) of the agent's model given V_{h+1} = v (see the module's modes)."""
+    n_states = v.shape[0]
+    n_actions = qrow.shape[0]
+    for a in range(n_actions):
+        row = s * n_actions + a
+        n = n_sa[row]
+        if mode == SAMPLED:
+            acc = rsamp[row]
+            for s2 in range(n_states):
+                acc += psamp[row, s2] * v[s2]
+        elif mode == POSTERIOR_MEAN:
+            ev = v_sum / n_states
+            for j in range(indptr[row], indptr[row + 1]):
+                if cnt[j] > 0:
+                    ev += cnt[j] * v[indices[j]]
+            acc = (1.0 + rsum[row]) / (2.0 + n) + ev / (n + 1.0)
+        else:
+            if n == 0:  # unvisited: a self-loop with reward 0
+                acc = v[s]
+            else:
+                ev = 0.0
+                for j in range(indptr[row], indptr[row + 1]):
+                    if cnt[j] > 0:
+                        ev += cnt[j] * v[indices[j]]
+                acc = (rsum[row] + ev) / n
+            if bonus > 0.0:
+                acc = min(acc + bonus / math.sqrt(max(1.0, n)), horizon - h)
+        qrow[a] = acc
+
+
+@njit(cache=True)
+def _even_ties(qrow, out):
+    """out = the uniform distribution over argmax qrow; returns max qrow."""
+    best = qrow.max()
+    ties = 0
+    for a in range(qrow.shape[0]):
+        if qrow[a] == best:
+            ties += 1
+    for a in range(qrow.shape[0]):
+        out[a] = 1.0 / ties if qrow[a] == best else 0.0
+    return best
+
+
+@njit(cache=True)
+def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, st, pol,
+         pi, v, w, qrow):
+    """Backward induction on the agent's model.
+
+    With ``deploy`` False, writes the greedy policy pol[h, s] with ties broken at random
+    (draws from ``st``); with ``deploy`` True, writes pi[h, s, :] uniform over the tied greedy
+    actions (no draws, so recording a checkpoint never changes what the agent does next).
+    """
+    n_states = v.shape[0]
+    v[:] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        v_sum = 0.0
+        if mode == POSTERIOR_MEAN:
+            for s in range(n_states):
+                v_sum += v[s]
+        for s in range(n_states):
+            _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, v,
+                   v_sum, qrow)
+            if deploy:
+                w[s] = _even_ties(qrow, pi[h, s])
+            else:
+                a = argmax_random(qrow, st)
+                pol[h, s] = a
+                w[s] = qrow[a]
+        v, w = w, v
+
+
+@njit(cache=True)
+def _log_gamma_variate(st, shape):
+    """log of a Gamma(shape) variate, finite even when the variate underflows (shape << 1)."""
+    if shape < 1.0:
+        return math.log(gamma(st, shape + 1.0)) + math.log(uniform(st)) / shape
+    return math.log(gamma(st, shape))
+
+
+@njit(cache=True)
+def sample_posterior(indptr, indices, cnt, n_sa, rsum, st, psamp, rsamp, logs):
+    """PSRL's draw: rows ~ Dirichlet(N(s, a, .) + 1/S), rewards ~ Beta(1 + sum r, 1 + n - sum r).
+
+    The Dirichlet is sampled as normalised Gamma variates, in logs (shapes 1/S underflow).
+    """
+    n_rows, n_states = psamp.shape
+    prior = 1.0 / n_states
+    for row in range(n_rows):
+        j = indptr[row]
+        end = indptr[row + 1]
+        top = -np.inf
+        for s2 in range(n_states):
+            shape = prior
+            if j < end and indices[j] == s2:
+                shape += cnt[j]
+                j += 1
+            lg = _log_gamma_variate(st, shape)
+            logs[s2] = lg
+            top = max(top, lg)
+        total = 0.0
+        for s2 in range(n_states):
+            p = math.exp(logs[s2] - top)
+            psamp[row, s2] = p
+            total += p
+        for s2 in range(n_states):
+            psamp[row, s2] /= total
+        rsamp[row] = beta(st, 1.0 + rsum[row], 1.0 + n_sa[row] - rsum[row])
+
+
+@njit(cache=True)
+def _softmax_rows(theta, pi):
+    """pi[h, s, :] = softmax(theta[h, s, :]), computed stably."""
+    horizon, n_states, n_actions = theta.shape
+    for h in range(horizon):
+        for s in range(n_states):
+            m = theta[h, s].max()
+            total = 0.0
+            for a in range(n_actions):
+                pi[h, s, a] = math.exp(theta[h, s, a] - m)
+                total += pi[h, s, a]
+            for a in range(n_actions):
+                pi[h, s, a] /= total
+
+
+@njit(cache=True)
+def _greedy_q(q, st, pol, pi, deploy):
+    """Greedy policy of Q[h, s, a]: random ties into pol, or even ties into pi (deploy)."""
+    horizon, n_states, _ = q.shape
+    for h in range(horizon):
+        for s in range(n_states):
+            if deploy:
+                _even_ties(q[h, s], pi[h, s])
+            else:
+                pol[h, s] = argmax_random(q[h, s], st)
+
+
+@njit(cache=True)
+def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seed,
+             checkpoints, v_star, bernoulli, regret, simple):
+    n_states, n_actions = R.shape
+    n_rows = n_states * n_actions
+    st = new_state(seed, SALT_AGENT)
+    start_key = stream_key(seed, SALT_START, 0, 0)
+    cdf = np.cumsum(initial)
+    cnt = np.zeros(indices.shape[0], dtype=np.int64)
+    n_sa = np.zeros(n_rows, dtype=np.int64)
+    rsum = np.zeros(n_rows)
+    pol = np.zeros((horizon, n_states), dtype=np.int64)
+    pi = np.zeros((horizon, n_states, n_actions))
+    v = np.zeros(n_states)
+    w = np.zeros(n_states)
+    qrow = np.zeros(n_actions)
+    traj_s = np.zeros(horizon, dtype=np.int64)
+    traj_a = np.zeros(horizon, dtype=np.int64)
+    traj_r = np.zeros(horizon)
+    model_based = kind == KIND_CE_GREEDY or kind == KIND_CE_OPTIMISTIC or kind == KIND_PSRL
+    # per-agent state (size 1 when unused)
+    big = (horizon, n_states, n_actions)
+    tiny = (1, 1, 1)
+    q = np.full(big if kind == KIND_Q_LEARNING else tiny, float(horizon))
+    visits = np.zeros(big if kind == KIND_Q_LEARNING else tiny, dtype=np.int64)
+    theta = np.zeros(big if kind == KIND_REINFORCE else tiny)
+    base_sum = np.zeros((horizon, n_states) if kind == KIND_REINFORCE else (1, 1))
+    base_n = np.zeros((horizon, n_states) if kind == KIND_REINFORCE else (1, 1))
+    psamp = np.zeros((n_rows, n_states) if kind == KIND_PSRL else (1, 1))
+    rsamp = np.zeros(n_rows if kind == KIND_PSRL else 1)
+    logs = np.zeros(n_states)
+    log_term = math.log(n_states * n_actions * horizon * episodes / params[1]) \
+        if (kind == KIND_CE_OPTIMISTIC or kind == KIND_Q_LEARNING) else 0.0
+    bonus = params[0] * horizon * math.sqrt(log_term) if kind == KIND_CE_OPTIMISTIC else 0.0
+    q_bonus = params[0] * math.sqrt(horizon**3 * log_term) if kind == KIND_Q_LEARNING else 0.0
+    cum = 0.0
+    nxt = 0
+    for k in range(episodes):
+        # 1. the episode's policy
+        if kind == KIND_PSRL:
+            sample_posterior(indptr, indices, cnt, n_sa, rsum, st, psamp, rsamp, logs)
+            plan(SAMPLED, False, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 0.0,
+                 st, pol, pi, v, w, qrow)
+        elif model_based:
+            plan(EMPIRICAL, False, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus,
+                 st, pol, pi, v, w, qrow)
+        elif kind == KIND_Q_LEARNING:
+            _greedy_q(q, st, pol, pi, False)
+        else:
+            _softmax_rows(theta, pi)
+        # 2. its regret, exactly
+        if kind == KIND_REINFORCE:
+            value = evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w)
+        else:
+            value = evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w)
+        cum += v_star - value
+        # 3. the episode
+        s = _sample_start(cdf, counter_uniform(start_key, k))
+        for h in range(horizon):
+            if kind == KIND_REINFORCE:
+                u = uniform(st)
+                a = n_actions - 1
+                acc = 0.0
+                for b in range(n_actions - 1):
+                    acc += pi[h, s, b]
+                    if u <= acc:
+                        a = b
+                        break
+            else:
+                a = pol[h, s]
+            row = s * n_actions + a
+            n = n_sa[row]
+            j = sample_row(indptr, indices, probs, row,
+                           counter_uniform(stream_key(seed, SALT_TRANSITION, s, a), n))
+            if bernoulli:
+                u_r = counter_uniform(stream_key(seed, SALT_REWARD, s, a), n)
+                r = 1.0 if u_r <= R[s, a] else 0.0
+            else:
+                r = R[s, a]
+            s_next = indices[j]
+            cnt[j] += 1
+            n_sa[row] = n + 1
+            rsum[row] += r
+            if kind == KIND_Q_LEARNING:
+                visits[h, s, a] += 1
+                t = visits[h, s, a]
+                alpha = (horizon + 1.0) / (horizon + t)
+                v_next = 0.0
+                if h < horizon - 1:
+                    v_next = min(float(horizon), q[h + 1, s_next].max())
+                target = r + v_next + q_bonus / math.sqrt(t)
+                q[h, s, a] = (1.0 - alpha) * q[h, s, a] + alpha * target
+            traj_s[h] = s
+            traj_a[h] = a
+            traj_r[h] = r
+            s = s_next
+        if kind == KIND_REINFORCE:
+            ret = 0.0
+            for h in range(horizon - 1, -1, -1):
+                ret += traj_r[h]
+                s = traj_s[h]
+                b = 0.0
+                if params[1] > 0.0 and base_n[h, s] > 0.0:
+                    b = base_sum[h, s] / base_n[h, s]
+                g = params[0] * (ret - b)
+                for a in range(n_actions):
+                    theta[h, s, a] -= g * pi[h, s, a]
+                theta[h, s, traj_a[h]] += g
+                base_sum[h, s] += ret
+                base_n[h, s] += 1.0
+        # 4. checkpoint: the policy it would deploy now
+        if k + 1 == checkpoints[nxt]:
+            regret[nxt] = cum
+            if kind == KIND_PSRL:
+                plan(POSTERIOR_MEAN, True, horizon, indptr, indices, cnt, n_sa, rsum, psamp,
+                     rsamp, 0.0, st, pol, pi, v, w, qrow)
+            elif model_based:
+                plan(EMPIRICAL, True, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp,
+                     0.0, st, pol, pi, v, w, qrow)
+            elif kind == KIND_Q_LEARNING:
+                _greedy_q(q, st, pol, pi, True)
+            else:
+                _softmax_rows(theta, pi)
+            simple[nxt] = v_star - evaluate_stochastic(indptr, indices, probs, R, pi, initial,
+                                                       v, w)
+            nxt += 1
+
+
+@njit(cache=True, parallel=True)
+def simulate(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seeds,
+             checkpoints, v_star, bernoulli, regret, simple):
+    """Run agent ``kind`` for ``episodes`` episodes of ``horizon`` steps on each run.
+
+    Parameters
+    ----------
+    kind : int
+        Agent kind (mdp.agents).
+    params : float64[4]
+        The agent's hyperparameter vector.
+    indptr, indices, probs : CSR arrays of the true model (FiniteMDP).
+    R : float64[S, A]
+        Mean rewards.
+    initial : float64[S]
+        Start distribution.
+    horizon, episodes : int
+        H and K.
+    seeds : uint64[runs]
+        Run seeds.
+    checkpoints : int64[C]
+        Increasing episodes in 1..K, the last equal to K.
+    v_star : float
+        V*_0(initial) of the true model for horizon H.
+    bernoulli : bool
+        Observed rewards Bernoulli(R[s, a]) instead of R[s, a].
+    regret, simple : float64[runs, C]
+        Out: cumulative regret sum_k (V* - V^{pi_k}) and simple regret at the checkpoints.
+    """
+    for r in prange(seeds.shape[0]):
+        _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seeds[r],
+                 checkpoints, v_star, bernoulli, regret[r], simple[r])

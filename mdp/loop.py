@@ -1,0 +1,193 @@
+"""The shared episodic regret loop: every agent on the same runs and the same random numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments import checkpoints as cp
+from experiments.results import Result
+from experiments.rng import run_seeds
+from experiments.runner import Job, Progress, execute
+from experiments.specs import build_all
+from experiments.validate import as_float, as_int
+
+from .agents import KIND_PSRL, REGISTRY, MDPAgent
+from .model import FiniteMDP
+
+REWARDS = ("mean", "bernoulli")
+
+
+def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
+    """An MDP from a built-in name (with builder arguments) or a FiniteMDP."""
+    if isinstance(m, FiniteMDP):
+        if args:
+            raise ValueError("environment arguments apply to a built-in environment name only")
+        return m
+    if isinstance(m, str):
+        from . import envs
+
+        return envs.make(m, **args)
+    raise ValueError(f"env must be a built-in MDP name or a FiniteMDP, got {m!r}")
+
+
+def optimal_value(m: FiniteMDP, horizon: int) -> float:
+    """V*_0(initial) for horizon H, by backward induction."""
+    from .solvers import backward_induction
+
+    return float(backward_induction(m, horizon).values[0] @ m.initial)
+
+
+class MDPJob(Job):
+    """A validated episodic experiment, run batch by batch by ``experiments.runner.execute``.
+
+    Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
+    """
+
+    setting = "mdp"
+
+    def __init__(self, m, agents, horizon, episodes, runs, seed=0, checkpoints=None,
+                 rewards: str = "mean", name: str | None = None, epsilon: float = 0.1,
+                 env_args: dict[str, Any] | None = None) -> None:
+        self.seed = as_int("seed", seed, minimum=0)
+        self.horizon = as_int("horizon", horizon, minimum=1)
+        self.episodes = as_int("episodes", episodes, minimum=1)
+        self.runs = as_int("runs", runs, minimum=1)
+        if rewards not in REWARDS:
+            raise ValueError(f"rewards must be one of {', '.join(REWARDS)}, got {rewards!r}")
+        self.rewards = rewards
+        self.model = as_mdp(m, **(env_args or {}))
+        self.agent_objs = build_all(REGISTRY, agents, "MDP")
+        in_unit = bool(np.all((self.model.R >= 0.0) & (self.model.R <= 1.0)))
+        if rewards == "bernoulli" and not in_unit:
+            raise ValueError("rewards = bernoulli needs every R[s, a] in [0, 1]")
+        if any(a.kind == KIND_PSRL for a in self.agent_objs) and not in_unit:
+            raise ValueError("psrl's Beta reward posterior needs every R[s, a] in [0, 1]")
+        self.steps = cp.as_grid(checkpoints, self.episodes)
+        self.samples_per_step = self.horizon
+        if name is None:
+            name = m if isinstance(m, str) else self.model.name
+        self.problem = str(name)
+        self.agents = tuple(a.label for a in self.agent_objs)
+        agent_info = {"agent_names": [a.name for a in self.agent_objs],
+                      "families": [a.family for a in self.agent_objs]}
+        source = self.model.source or {}
+        self.copy_model = False
+        if isinstance(m, str):
+            env_keys: dict[str, Any] = {"env": m, "args": dict(env_args or {})}
+        elif "env" in source:
+            env_keys = {"env": source["env"], "args": dict(source.get("args", {}))}
+        else:  # a model file, or a model built in Python: copied beside the results
+            env_keys = {"file": source.get("file", "")}
+            self.copy_model = True
+        self.config = {
+            "name": self.problem,
+            "setting": "mdp",
+            **env_keys,
+            "horizon": self.horizon,
+            "episodes": self.episodes,
+            "runs": self.runs,
+            "seed": self.seed,
+            "rewards": rewards,
+            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "checkpoints": [int(s) for s in self.steps],
+            "agents": [a.spec for a in self.agent_objs],
+        }
+        self.v_star = optimal_value(self.model, self.horizon)
+        self.info = {"v_star": self.v_star, "n_states": self.model.n_states,
+                     "n_actions": self.model.n_actions, **agent_info}
+        m_ = self.model
+        self.work_per_run = (float(self.episodes) * self.horizon * (m_.nnz + m_.n_states *
+                             m_.n_actions) * len(self.agents))
+        self._seeds = run_seeds(self.seed, self.runs)
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> MDPJob:
+        """The job of a normalised problem table (experiments.files.parse)."""
+        if "file" in table:
+            from .model import load
+
+            m: Any = load(table["file"])
+            args = None
+        else:
+            m, args = table["env"], table.get("args", {})
+        return cls(m, table["agents"], table["horizon"], table["episodes"], table["runs"],
+                   table["seed"], table.get("checkpoints"), table.get("rewards", "mean"),
+                   table["name"], table.get("epsilon", 0.1), args)
+
+    def attach_files(self, folder: Path) -> None:
+        """Copy a model that is not a built-in environment into ``folder/models`` and point the
+        configuration at the copy (relative to the folder), so that the folder is complete."""
+        if self.copy_model:
+            from .model import save
+
+            relative = Path("models") / f"{self.problem}.npz"
+            (folder / "models").mkdir(parents=True, exist_ok=True)
+            save(self.model, folder / relative)
+            self.config["file"] = relative.as_posix()
+
+    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+        from ._agent_kernels import simulate
+
+        m = self.model
+        n, c = stop - start, self.steps.size
+        regret = np.zeros((len(self.agents), n, c))
+        simple = np.zeros((len(self.agents), n, c))
+        R = np.ascontiguousarray(m.R)
+        initial = np.ascontiguousarray(m.initial)
+        for i, agent in enumerate(self.agent_objs):
+            simulate(agent.kind, agent.vector(), m.indptr, m.indices, m.probs, R, initial,
+                     self.horizon, self.episodes, self._seeds[start:stop], self.steps,
+                     self.v_star, self.rewards == "bernoulli", regret[i], simple[i])
+            if progress is not None:
+                progress(n * self.episodes * self.horizon)
+        return {"regret": regret, "simple_regret": simple}
+
+
+def run(
+    m: str | FiniteMDP,
+    agents: str | Sequence[str | MDPAgent] | MDPAgent,
+    horizon: int,
+    episodes: int,
+    runs: int,
+    seed: int = 0,
+    checkpoints: Sequence[int] | np.ndarray | None = None,
+    rewards: str = "mean",
+    progress: Progress | None = None,
+) -> Result:
+    """Run every agent for ``episodes`` episodes of ``horizon`` steps, ``runs`` times.
+
+    Parameters
+    ----------
+    m : FiniteMDP or str
+        The true model (a built-in name such as ``"riverswim"`` is built with its defaults).
+    agents : str or list
+        Agent names with optional parameters (``"ce-greedy,ce-optimistic:c=1"``) or objects.
+    horizon : int
+        Steps per episode, H.
+    episodes : int
+        Episodes per run, K.
+    runs : int
+        Independent runs. Run r uses the seed ``SeedSequence(seed, spawn_key=(r,))``.
+    seed : int
+        Master seed.
+    checkpoints : list of int, optional
+        Episodes at which curves are recorded; default a log-spaced grid ending at K.
+    rewards : {"mean", "bernoulli"}
+        Observed rewards: R[s, a] itself, or Bernoulli(R[s, a]) draws (R must lie in [0, 1]).
+    progress : callable, optional
+        Called with the number of environment steps done since the previous call.
+
+    Returns
+    -------
+    Result
+        ``regret[i, r, c]``: agent i's cumulative regret sum_{k <= K_c} (V*_0(initial) -
+        V^{pi_k}_0(initial)) in run r, computed exactly on the true model; ``simple_regret`` the
+        same gap for the policy the agent would deploy; ``steps`` in episodes and
+        ``samples_per_step`` = H; ``info["v_star"]`` = V*_0(initial).
+    """
+    job = MDPJob(m, agents, horizon, episodes, runs, seed, checkpoints, rewards)
+    return execute(job, progress)

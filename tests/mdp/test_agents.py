@@ -1,0 +1,190 @@
+"""MDP agents: kernel pieces against independent computations, then against theory."""
+
+import numpy as np
+import pytest
+
+import mdp
+from experiments import rng
+from experiments.stats import growth_exponent, mean_ci
+from mdp import _agent_kernels as K
+from mdp import estimators
+from mdp.agents import REGISTRY
+
+
+def _model_arrays(m):
+    return m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R), np.ascontiguousarray(m.initial)
+
+
+def test_policy_evaluation_matches_the_solver_module():
+    m = mdp.envs.garnet(30, 4, 5, seed=3)
+    indptr, indices, probs, R, init = _model_arrays(m)
+    gen = np.random.default_rng(0)
+    pol = gen.integers(0, 4, size=(7, 30))
+    pi = gen.dirichlet(np.ones(4), size=(7, 30))
+    v, w = np.zeros(30), np.zeros(30)
+    det = K.evaluate_deterministic(indptr, indices, probs, R, pol, init, v, w)
+    sto = K.evaluate_stochastic(indptr, indices, probs, R, pi, init, v, w)
+    assert np.isclose(det, mdp.evaluate(m, pol, horizon=7)[0] @ init, rtol=1e-12)
+    assert np.isclose(sto, mdp.evaluate(m, pi, horizon=7)[0] @ init, rtol=1e-12)
+
+
+def test_planning_on_counts_equals_backward_induction_on_the_plug_in_model():
+    """The kernel's plan (ce-greedy) on counts = the solver on estimators.plug_in's model."""
+    m = mdp.envs.garnet(12, 3, 4, seed=5)
+    indptr, indices, probs, R, _ = _model_arrays(m)
+    gen = np.random.default_rng(1)
+    cnt = np.zeros(m.nnz, dtype=np.int64)
+    n_sa = np.zeros(36, dtype=np.int64)
+    rsum = np.zeros(36)
+    states, actions, nexts, rewards = [], [], [], []
+    for row in gen.choice(36, size=120):  # some pairs never visited
+        j = K.sample_row(indptr, indices, probs, row, gen.random())
+        r = gen.random()
+        cnt[j] += 1
+        n_sa[row] += 1
+        rsum[row] += r
+        states.append(row // 3)
+        actions.append(row % 3)
+        nexts.append(indices[j])
+        rewards.append(r)
+    hat = estimators.plug_in(12, 3, states, actions, nexts, rewards)
+    horizon = 6
+    st = rng.new_state(np.uint64(1), rng.SALT_AGENT)
+    pol = np.zeros((horizon, 12), dtype=np.int64)
+    pi = np.zeros((horizon, 12, 3))
+    v, w, qrow = np.zeros(12), np.zeros(12), np.zeros(3)
+    dummy = np.zeros((1, 1))
+    K.plan(K.EMPIRICAL, True, horizon, indptr, indices, cnt, n_sa, rsum, dummy, np.zeros(1),
+           0.0, st, pol, pi, v, w, qrow)
+    expected = mdp.backward_induction(hat, horizon)
+    np.testing.assert_allclose(v, expected.values[0], rtol=1e-12, atol=1e-12)
+    # the deployed policy mixes evenly over the greedy actions of the plug-in model
+    best = expected.q == expected.q.max(axis=2, keepdims=True)
+    np.testing.assert_allclose(pi, best / best.sum(axis=2, keepdims=True))
+
+
+def test_psrl_posterior_draws_have_the_dirichlet_and_beta_means():
+    """Average of 4000 posterior draws against (N + 1/S) / (n + 1) and (1 + sum r) / (2 + n).
+
+    Each coordinate's draw has standard deviation at most 0.5, so the mean of 4000 draws is
+    within 5 / sqrt(4000) = 0.08 of its expectation with overwhelming probability; the checks
+    use that bound divided by the actual spread, i.e. 5 standard errors.
+    """
+    m = mdp.envs.garnet(5, 2, 3, seed=2)
+    indptr, indices, *_ = _model_arrays(m)
+    cnt = np.arange(m.nnz, dtype=np.int64) % 4
+    n_sa = np.add.reduceat(cnt, indptr[:-1])
+    rsum = 0.5 * n_sa
+    st = rng.new_state(np.uint64(9), rng.SALT_AGENT)
+    psamp, rsamp, logs = np.zeros((10, 5)), np.zeros(10), np.zeros(5)
+    draws, rdraws = [], []
+    for _ in range(4000):
+        K.sample_posterior(indptr, indices, cnt, n_sa, rsum, st, psamp, rsamp, logs)
+        draws.append(psamp.copy())
+        rdraws.append(rsamp.copy())
+    draws, rdraws = np.array(draws), np.array(rdraws)
+    prior = np.full((10, 5), 1 / 5)
+    for row in range(10):
+        for j in range(indptr[row], indptr[row + 1]):
+            prior[row, indices[j]] += cnt[j]
+    expected = prior / prior.sum(axis=1, keepdims=True)
+    se = draws.std(axis=0) / np.sqrt(4000)
+    assert np.all(np.abs(draws.mean(axis=0) - expected) <= 5 * se + 1e-12)
+    np.testing.assert_allclose(draws.sum(axis=2), 1.0)
+    r_expected = (1 + rsum) / (2 + n_sa)
+    assert np.all(np.abs(rdraws.mean(axis=0) - r_expected) <= 5 * rdraws.std(axis=0) / 63.2)
+
+
+def test_result_layout_and_bounds():
+    res = mdp.run("riverswim", list(REGISTRY), horizon=10, episodes=60, runs=3, seed=2)
+    assert res.regret.shape == res.simple_regret.shape == (5, 3, res.steps.size)
+    assert res.steps[-1] == 60 and res.samples_per_step == 10
+    assert res.config["agents"][0] == "ce-greedy"
+    v_star = res.info["v_star"]
+    assert np.all(np.diff(res.regret, axis=2) >= -1e-9)  # per-episode regret >= 0
+    assert np.all(res.regret[..., -1] <= 60 * v_star + 1e-9)
+    assert np.all(res.simple_regret >= -1e-9) and np.all(res.simple_regret <= v_star + 1e-9)
+
+
+def test_determinism_companions_prefix():
+    agents = ["psrl", "q-learning", "reinforce"]
+    a = mdp.run("riverswim", agents, 12, 80, 4, seed=3)
+    b = mdp.run("riverswim", agents, 12, 80, 4, seed=3)
+    c = mdp.run("riverswim", agents, 12, 80, 4, seed=4)
+    assert np.array_equal(a.regret, b.regret)
+    assert not np.array_equal(a.regret, c.regret)
+    alone = mdp.run("riverswim", "psrl", 12, 80, 4, seed=3)
+    assert np.array_equal(alone.regret[0], a.regret[0])
+    few = mdp.run("riverswim", agents, 12, 80, 2, seed=3)
+    assert np.array_equal(few.regret, a.regret[:, :2])
+
+
+def test_bernoulli_rewards_option():
+    res = mdp.run("riverswim", "psrl", 10, 50, 2, rewards="bernoulli")
+    assert res.config["rewards"] == "bernoulli"
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        big = mdp.FiniteMDP(np.ones((1, 1, 1)), np.array([[2.0]]))
+        mdp.run(big, "ce-greedy", 5, 5, 1, rewards="bernoulli")
+    with pytest.raises(ValueError, match="psrl"):
+        mdp.run(big, "psrl", 5, 5, 1)
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"horizon": 0}, "horizon must be >= 1"),
+        ({"episodes": -1}, "episodes must be >= 1"),
+        ({"runs": 0}, "runs must be >= 1"),
+        ({"agents": "nope"}, "unknown MDP agent 'nope'"),
+        ({"agents": "ce-optimistic:delta=2"}, "delta must be <= 1"),
+        ({"agents": "reinforce:alpha=0"}, "alpha must be > 0"),
+        ({"rewards": "gaussian"}, "rewards must be one of"),
+    ],
+)
+def test_validation(kwargs, message):
+    args = {"m": "riverswim", "agents": "ce-greedy", "horizon": 5, "episodes": 5, "runs": 1}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        mdp.run(**args)
+
+
+# --- against theory ------------------------------------------------------------------------
+# RiverSwim(6), H = 20, 3000 episodes, 16 runs, seed 1. Tolerances come from the spread over
+# runs (95% intervals); the effects are large: linear regret grows by ~V* = 3.4 per episode,
+# sublinear regret by a small fraction of that.
+
+
+@pytest.fixture(scope="module")
+def river():
+    return mdp.run("riverswim", list(REGISTRY), horizon=20, episodes=3000, runs=16, seed=1)
+
+
+def _idx(res, name):
+    return res.agents.index(name)
+
+
+@pytest.mark.parametrize("name", ["ce-optimistic", "psrl"])
+def test_optimistic_and_posterior_sampling_regret_is_sublinear(river, name):
+    i = _idx(river, name)
+    growth = growth_exponent(river.samples, river.regret[i])
+    assert growth.high < 0.5  # linear regret has exponent 1
+    # the last half of the episodes adds little regret: all runs found the optimal policy
+    assert np.all(river.simple_regret[i, :, -1] < 1e-9)
+
+
+def test_greedy_certainty_equivalence_is_linear_on_some_runs(river):
+    i = _idx(river, "ce-greedy")
+    v_star = river.info["v_star"]
+    stuck = river.simple_regret[i, :, -1] > 0.5 * v_star
+    assert stuck.any()
+    # a stuck run keeps losing at least half of V* per episode over the second half
+    half = np.searchsorted(river.steps, 1500)
+    per_episode = (river.regret[i, stuck, -1] - river.regret[i, stuck, half]) / (
+        river.steps[-1] - river.steps[half])
+    assert np.all(per_episode > 0.5 * v_star)
+
+
+def test_reinforce_regret_exceeds_psrl(river):
+    m_r, h_r = mean_ci(river.regret[_idx(river, "reinforce"), :, -1])
+    m_p, h_p = mean_ci(river.regret[_idx(river, "psrl"), :, -1])
+    assert m_r - h_r > 10 * (m_p + h_p)
