@@ -1,5 +1,7 @@
 """Experiment files: validation with file and line, normalisation, round trip."""
 
+from pathlib import Path
+
 import pytest
 
 from experiments import files
@@ -90,3 +92,14 @@ def test_relative_model_file_resolves_against_the_experiment(tmp_path):
     text = GOOD.replace('env = "riverswim"\nargs = { n_states = 8 }', 'file = "m.json"')
     spec = files.parse(text, "exp.toml", tmp_path)
     assert spec["problems"][1]["file"] == str((tmp_path / "m.json").resolve())
+
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_shipped_examples_are_valid(path):
+    import cli
+
+    spec = files.read(path)
+    assert len(cli._jobs(spec)) == len(spec["problems"]) >= 1
