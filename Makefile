@@ -22,6 +22,7 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -m nojit
 	$(BIN)/ruff check .
 
 lint: $(VENV)/.installed-dev

@@ -76,8 +76,19 @@ def _parse_floats(text: str, name: str) -> list[float]:
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    memory_limit: Annotated[
+        str | None, typer.Option(help="Refuse requests needing more memory than this: bytes, "
+                                      "a size (512M, 16G) or a share of the available memory "
+                                      "(50%). Default 80%.")
+    ] = None,
+) -> None:
     """Certainty-equivalence lab: bandit and tabular MDP agents compared by regret."""
+    if memory_limit is not None:
+        from experiments.memory import parse_limit
+
+        parse_limit(memory_limit)
+        os.environ["CELAB_MEMORY_LIMIT"] = memory_limit
 
 
 def _experiment_progress(jobs):
@@ -465,9 +476,10 @@ def _warn_versions(file: Path, current: dict) -> None:
     diff = [f"{k} {saved[k]} -> {current[k]}" for k in ("celab", "numpy", "numba")
             if k in saved and saved[k] != current.get(k)]
     if diff:
-        _console(stderr=True).print(
-            f"[yellow]warning: {file} was made with other versions ({', '.join(diff)}); "
-            "numbers may differ from the saved ones[/yellow]", highlight=False)
+        import warnings
+
+        warnings.warn(f"{file} was made with other versions ({', '.join(diff)}); numbers may "
+                      "differ from the saved ones", UserWarning, stacklevel=2)
 
 
 @app.command()
@@ -513,8 +525,25 @@ def report(
         console.print(f"[yellow]no plots: {plotting.INSTALL_HINT}[/yellow]")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (a solver that stopped at its cap, versions that differ) as one yellow line."""
+    from rich.markup import escape
+
+    text = " ".join(str(message).split())
+    _console(stderr=True).print(f"[yellow]warning: {escape(text)}[/yellow]", highlight=False)
+
+
 def main() -> None:
     """Entry point: run the app; user errors become one red line on stderr and exit code 2."""
+    import signal
+    import warnings
+
+    warnings.showwarning = _show_warning
+
+    def terminated(signum, frame):  # SIGTERM outside an experiment: stop like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminated)
     try:
         code = app(prog_name="celab", standalone_mode=False)
     except typer.Exit as e:
@@ -532,9 +561,23 @@ def main() -> None:
     except (UserError, ValueError) as e:
         _error(str(e))
         code = 2
+    except MemoryError:
+        _error("out of memory: the request does not fit; reduce it (runs, horizon, states) "
+               "or see --memory-limit")
+        code = 2
+    except OSError as e:
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        _error(f"{where}{e.strerror or e}")
+        code = 2
     except KeyboardInterrupt:
         _error("interrupted")
         code = 130
+    except Exception as e:  # a bug in celab: one line for the user, the traceback on request
+        if os.environ.get("CELAB_DEBUG"):
+            raise
+        _error(f"internal error ({type(e).__name__}: {e}); please report it; "
+               "CELAB_DEBUG=1 shows the traceback")
+        code = 1
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from experiments import checkpoints as cp
+from experiments import memory
 from experiments.results import Result
 from experiments.rng import run_seeds
 from experiments.runner import Job, Progress, execute
@@ -66,6 +67,9 @@ class BanditJob(Job):
         self.info = {"lai_robbins": envs.lai_robbins(self.env),
                      "means": [float(m) for m in self.env.means], **agent_info}
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
+        n_a, c, k = len(self.agents), self.steps.size, self.env.n_arms
+        memory.check(8.0 * n_a * self.runs * (2 * c + k) * 2,  # results, and one copy
+                     f"{self.problem}: {n_a} agents x {self.runs} runs x {c} checkpoints")
         self._seeds = run_seeds(self.seed, self.runs)
         self._means = np.ascontiguousarray(self.env.means[None, :], dtype=np.float64)
 

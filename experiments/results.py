@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -84,21 +86,32 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (never half-written)."""
+@contextmanager
+def atomic_file(path: str | Path, binary: bool = False) -> Iterator[IO]:
+    """A file object whose content replaces ``path`` only when the block ends without error.
+
+    The data goes to a temporary file in the same folder, flushed to disk, then renamed over
+    ``path``: readers see the old file or the complete new one, never half a file.
+    """
     path = Path(path)
-    mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
-            f.write(data)
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})
+                       ) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (never half-written)."""
+    with atomic_file(path, binary=isinstance(data, bytes)) as f:
+        f.write(data)
 
 
 def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -155,9 +168,12 @@ def load_npz(path: str | Path) -> Result:
         raise ValueError(f"{path}: not a celab result file ({e})") from None
 
 
-def curves_csv(results: list[Result]) -> str:
-    """Tidy long-format CSV: problem, agent, run, step, samples, regret, simple_regret."""
-    lines = ["problem,agent,run,step,samples,regret,simple_regret"]
+CSV_HEADER = "problem,agent,run,step,samples,regret,simple_regret"
+
+
+def curves_rows(results: list[Result]) -> Iterator[str]:
+    """Tidy long-format CSV lines (with the header first), one per agent, run and checkpoint."""
+    yield CSV_HEADER
     for result in results:
         steps = result.steps.tolist()
         samples = result.samples.tolist()
@@ -166,8 +182,20 @@ def curves_csv(results: list[Result]) -> str:
             for r in range(result.runs):
                 rows = zip(steps, samples, result.regret[i, r].tolist(),
                            result.simple_regret[i, r].tolist())
-                lines.extend(f"{prefix},{r},{s},{n},{g!r},{q!r}" for s, n, g, q in rows)
-    return "\n".join(lines) + "\n"
+                yield from (f"{prefix},{r},{s},{n},{g!r},{q!r}" for s, n, g, q in rows)
+
+
+def curves_csv(results: list[Result]) -> str:
+    """The whole CSV as one string (see :func:`curves_rows`)."""
+    return "\n".join(curves_rows(results)) + "\n"
+
+
+def write_curves(results: list[Result], path: str | Path) -> None:
+    """Stream the CSV to ``path`` atomically, without building it in memory."""
+    with atomic_file(path) as f:
+        for line in curves_rows(results):
+            f.write(line)
+            f.write("\n")
 
 
 def _csv(text: str) -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import files, report
-from .results import Result, curves_csv, load_npz, save_npz, write_atomic
+from .results import Result, load_npz, save_npz, write_atomic, write_curves
 from .runner import Job, Progress, execute
 
 
@@ -56,14 +56,18 @@ class Folder:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"{self.path}: exists and is not a folder")
-        if not resume and self.path.exists() and (self.path / "config.toml").exists():
-            raise ValueError(f"{self.path}: already holds results; choose another --out, or "
-                             f"resume with: celab run {self.path / 'config.toml'} --resume")
+        if resume and not (self.path / "config.toml").exists():
+            raise ValueError(f"{self.path}: holds no experiment to resume (no config.toml)")
         try:
-            (self.path / "results").mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ValueError(f"{self.path}: cannot create the folder: {e.strerror or e}") from None
-        self._lock_fd = self._lock()
+        self._lock_fd = self._lock()  # first: a folder in use is refused as such
+        if not resume and (self.path / "config.toml").exists():
+            self.close()
+            raise ValueError(f"{self.path}: already holds results; choose another --out, or "
+                             f"resume with: celab run {self.path / 'config.toml'} --resume")
+        (self.path / "results").mkdir(exist_ok=True)
 
     def _lock(self) -> int:
         import fcntl
@@ -131,7 +135,7 @@ class Folder:
         head = [row for r, s in zip(results, summaries) for row in report.headline(r, s)]
         summary = {"problems": summaries, "headline": head}
         write_atomic(self.path / "summary.json", json.dumps(summary, indent=2) + "\n")
-        write_atomic(self.path / "curves.csv", curves_csv(results))
+        write_curves(results, self.path / "curves.csv")
         summary["plots"] = []
         if plots:
             from . import plots as plotting

@@ -124,9 +124,13 @@ def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w):
 
 
 @njit(cache=True)
-def _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, v, v_sum,
-           qrow):
-    """Q_h(s, .) of the agent's model given V_{h+1} = v (see the module's modes)."""
+def _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo,
+           r_scale, v, v_sum, qrow):
+    """Q_h(s, .) of the agent's model given V_{h+1} = v (see the module's modes).
+
+    For PSRL's posterior mean, ``rsum`` holds rewards mapped to [0, 1] by
+    r -> (r - r_lo) / r_scale, and the mean reward is mapped back.
+    """
     n_states = v.shape[0]
     n_actions = qrow.shape[0]
     for a in range(n_actions):
@@ -141,7 +145,7 @@ def _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 
             for j in range(indptr[row], indptr[row + 1]):
                 if cnt[j] > 0:
                     ev += cnt[j] * v[indices[j]]
-            acc = (1.0 + rsum[row]) / (2.0 + n) + ev / (n + 1.0)
+            acc = r_lo + r_scale * (1.0 + rsum[row]) / (2.0 + n) + ev / (n + 1.0)
         else:
             if n == 0:  # unvisited: a self-loop with reward 0
                 acc = v[s]
@@ -170,8 +174,8 @@ def _even_ties(qrow, out):
 
 
 @njit(cache=True)
-def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, st, pol,
-         pi, v, w, qrow):
+def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo,
+         r_scale, st, pol, pi, v, w, qrow):
     """Backward induction on the agent's model.
 
     With ``deploy`` False, writes the greedy policy pol[h, s] with ties broken at random
@@ -186,8 +190,8 @@ def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 
             for s in range(n_states):
                 v_sum += v[s]
         for s in range(n_states):
-            _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, v,
-                   v_sum, qrow)
+            _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus,
+                   r_lo, r_scale, v, v_sum, qrow)
             if deploy:
                 w[s] = _even_ties(qrow, pi[h, s])
             else:
@@ -206,10 +210,12 @@ def _log_gamma_variate(st, shape):
 
 
 @njit(cache=True)
-def sample_posterior(indptr, indices, cnt, n_sa, rsum, st, psamp, rsamp, logs):
-    """PSRL's draw: rows ~ Dirichlet(N(s, a, .) + 1/S), rewards ~ Beta(1 + sum r, 1 + n - sum r).
+def sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp, rsamp, logs):
+    """PSRL's draw: rows ~ Dirichlet(N(s, a, .) + 1/S), rewards ~ Beta(1 + sum u, 1 + n - sum u).
 
-    The Dirichlet is sampled as normalised Gamma variates, in logs (shapes 1/S underflow).
+    u = (r - r_lo) / r_scale are the rewards mapped to [0, 1] (``rsum`` holds their sums); the
+    sampled mean reward is mapped back: r_lo + r_scale * Beta draw. The Dirichlet is sampled as
+    normalised Gamma variates, in logs (shapes 1/S underflow).
     """
     n_rows, n_states = psamp.shape
     prior = 1.0 / n_states
@@ -232,7 +238,7 @@ def sample_posterior(indptr, indices, cnt, n_sa, rsum, st, psamp, rsamp, logs):
             total += p
         for s2 in range(n_states):
             psamp[row, s2] /= total
-        rsamp[row] = beta(st, 1.0 + rsum[row], 1.0 + n_sa[row] - rsum[row])
+        rsamp[row] = r_lo + r_scale * beta(st, 1.0 + rsum[row], 1.0 + n_sa[row] - rsum[row])
 
 
 @njit(cache=True)
@@ -297,17 +303,24 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
         if (kind == KIND_CE_OPTIMISTIC or kind == KIND_Q_LEARNING) else 0.0
     bonus = params[0] * horizon * math.sqrt(log_term) if kind == KIND_CE_OPTIMISTIC else 0.0
     q_bonus = params[0] * math.sqrt(horizon**3 * log_term) if kind == KIND_Q_LEARNING else 0.0
+    # PSRL's Beta posterior lives on [0, 1]: rewards are mapped from the known reward range
+    # [min(0, min R), max(1, max R)] (the identity when R lies in [0, 1])
+    r_lo = min(0.0, R.min())
+    r_scale = max(1.0, R.max()) - r_lo
+    psrl_scale = 1.0 / r_scale if kind == KIND_PSRL else 1.0
+    psrl_lo = r_lo if kind == KIND_PSRL else 0.0
     cum = 0.0
     nxt = 0
     for k in range(episodes):
         # 1. the episode's policy
         if kind == KIND_PSRL:
-            sample_posterior(indptr, indices, cnt, n_sa, rsum, st, psamp, rsamp, logs)
+            sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp, rsamp,
+                             logs)
             plan(SAMPLED, False, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 0.0,
-                 st, pol, pi, v, w, qrow)
+                 r_lo, r_scale, st, pol, pi, v, w, qrow)
         elif model_based:
             plan(EMPIRICAL, False, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus,
-                 st, pol, pi, v, w, qrow)
+                 0.0, 1.0, st, pol, pi, v, w, qrow)
         elif kind == KIND_Q_LEARNING:
             _greedy_q(q, st, pol, pi, False)
         else:
@@ -344,7 +357,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
             s_next = indices[j]
             cnt[j] += 1
             n_sa[row] = n + 1
-            rsum[row] += r
+            rsum[row] += (r - psrl_lo) * psrl_scale
             if kind == KIND_Q_LEARNING:
                 visits[h, s, a] += 1
                 t = visits[h, s, a]
@@ -377,10 +390,10 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
             regret[nxt] = cum
             if kind == KIND_PSRL:
                 plan(POSTERIOR_MEAN, True, horizon, indptr, indices, cnt, n_sa, rsum, psamp,
-                     rsamp, 0.0, st, pol, pi, v, w, qrow)
+                     rsamp, 0.0, r_lo, r_scale, st, pol, pi, v, w, qrow)
             elif model_based:
                 plan(EMPIRICAL, True, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp,
-                     0.0, st, pol, pi, v, w, qrow)
+                     0.0, 0.0, 1.0, st, pol, pi, v, w, qrow)
             elif kind == KIND_Q_LEARNING:
                 _greedy_q(q, st, pol, pi, True)
             else:

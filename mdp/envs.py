@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from experiments import memory
 from experiments.validate import as_int
 
 from .model import FiniteMDP
@@ -351,6 +352,7 @@ def garnet(n_states: int, n_actions: int, branching: int, seed: int = 0) -> Fini
     A = as_int("n_actions", n_actions, 1)
     b = as_int("branching", branching, 1, S)
     seed = as_int("seed", seed, 0)
+    memory.check(8.0 * S * A * (2 * b + 2), f"garnet({S}, {A}, {b})")
     rng = np.random.default_rng(seed)
     n_rows = S * A
     uniforms = rng.random((n_rows, b))

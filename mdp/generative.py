@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from experiments import memory
 from experiments.rng import SALT_TRANSITION, counter_uniform, run_seeds, stream_key
 from experiments.validate import as_float, as_int
 
@@ -105,6 +106,8 @@ def generative(
         raise ValueError("samples_per_pair must be a non-empty increasing list")
     S, A = m.n_states, m.n_actions
     true = solve(m, gamma, epsilon=1e-10)
+    memory.check(8.0 * runs * budgets.size * m.nnz, f"{runs} runs x {budgets.size} budgets of "
+                 f"counts over {m.nnz} transitions")
     counts = np.zeros((runs, budgets.size, m.nnz), dtype=np.int64)
     _sample_counts(m.indptr, m.indices, m.probs, A, run_seeds(seed, runs), budgets, counts)
     q_err = np.zeros((runs, budgets.size))

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from experiments import checkpoints as cp
+from experiments import memory
 from experiments.results import Result
 from experiments.rng import run_seeds
 from experiments.runner import Job, Progress, execute
@@ -64,8 +65,6 @@ class MDPJob(Job):
         in_unit = bool(np.all((self.model.R >= 0.0) & (self.model.R <= 1.0)))
         if rewards == "bernoulli" and not in_unit:
             raise ValueError("rewards = bernoulli needs every R[s, a] in [0, 1]")
-        if any(a.kind == KIND_PSRL for a in self.agent_objs) and not in_unit:
-            raise ValueError("psrl's Beta reward posterior needs every R[s, a] in [0, 1]")
         self.steps = cp.as_grid(checkpoints, self.episodes)
         self.samples_per_step = self.horizon
         if name is None:
@@ -103,6 +102,22 @@ class MDPJob(Job):
         self.work_per_run = (float(self.episodes) * self.horizon * (m_.nnz + m_.n_states *
                              m_.n_actions) * len(self.agents))
         self._seeds = run_seeds(self.seed, self.runs)
+        self._check_memory()
+
+    def _check_memory(self) -> None:
+        """Results (and one copy), plus each thread's agent state: pi (H, S, A); Q and visit
+        counts or theta; PSRL's sampled model (S A, S)."""
+        from numba import get_num_threads
+
+        m = self.model
+        n_a, c = len(self.agents), self.steps.size
+        results = 8.0 * n_a * self.runs * 2 * c * 2
+        hsa = float(self.horizon) * m.n_states * m.n_actions
+        per_run = 8.0 * (3 * hsa + 2 * m.nnz + 4 * m.n_states * m.n_actions)
+        if any(a.kind == KIND_PSRL for a in self.agent_objs):
+            per_run += 8.0 * m.n_states * m.n_actions * m.n_states
+        memory.check(results + per_run * get_num_threads(),
+                     f"{self.problem}: {n_a} agents x {self.runs} runs on {m.n_states} states")
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> MDPJob:

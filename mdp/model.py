@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from experiments import memory  # also lets kernels compile in memory without a cache dir
+
 #: Tolerance on the sum of every probability row and of the start distribution.
 SUM_TOL = 1e-8
 SUM_TOL_TEXT = "1e-8"
@@ -495,6 +497,7 @@ class FiniteMDP:
             if size > DENSE_LIMIT_BYTES:
                 raise ValueError(f"dense P of shape ({S}, {A}, {S}) would take {size / 2**30:.1f} "
                                  "GiB (limit 2 GiB); use the CSR arrays indptr/indices/probs")
+            memory.check(size, f"dense P of shape ({S}, {A}, {S})")
             if self._indices is None:  # full rows: probs is P in row-major order
                 self._P = self._probs.reshape(S, A, S)
             else:
@@ -711,6 +714,8 @@ def _load_json(path: Path) -> FiniteMDP:
 
 def _from_triplets(rows, cols, data, S, A, R, initial, name) -> FiniteMDP:
     """CSR from (row, column, probability) triplets; duplicate (row, column) pairs are summed."""
+    if R.shape != (S, A):
+        raise ValueError(f"R must have shape (n_states, n_actions) = ({S}, {A}), got {R.shape}")
     order = np.lexsort((cols, rows))
     rows, cols, data = rows[order], cols[order], data[order]
     if rows.size:
@@ -721,8 +726,6 @@ def _from_triplets(rows, cols, data, S, A, R, initial, name) -> FiniteMDP:
         rows, cols = rows[starts], cols[starts]
     indptr = np.zeros(S * A + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=S * A), out=indptr[1:])
-    if R.shape != (S, A):
-        raise ValueError(f"R must have shape (n_states, n_actions) = ({S}, {A}), got {R.shape}")
     return FiniteMDP.from_successors(indptr, cols, data, R, initial=initial, name=name)
 
 

@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import brentq
@@ -21,6 +22,7 @@ def _exact_index(p, d):
     p=st.one_of(st.just(0.0), st.floats(0.0, 1.0)),
     d=st.one_of(st.floats(1e-8, 1e-3), st.floats(1e-3, 30.0)),
 )
+@pytest.mark.nojit
 def test_klucb_index_is_within_tolerance_above_the_exact_index(p, d):
     hi = min(1.0, p + math.sqrt(d / 2.0))
     q = klucb_index(p, d, hi)
@@ -28,6 +30,7 @@ def test_klucb_index_is_within_tolerance_above_the_exact_index(p, d):
     assert exact - 1e-12 <= q <= exact + KLUCB_TOL + 1e-12
 
 
+@pytest.mark.nojit
 def test_klucb_index_far_from_the_pinsker_bound():
     # mean 0 and a large budget: the index is 1 - exp(-d), far below Pinsker's bound of 1
     for d in (0.5, 2.3, 9.0):

@@ -19,6 +19,7 @@ ENVS = {
 }
 
 
+@pytest.mark.nojit
 @pytest.mark.parametrize("family", sorted(ENVS))
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_kernel_matches_the_definitions_step_by_step(name, family):
@@ -64,6 +65,7 @@ def test_common_random_numbers_companions_do_not_change_a_curve():
     assert np.array_equal(alone.extra["pulls"][0], crowd.extra["pulls"][2])
 
 
+@pytest.mark.nojit
 def test_runs_are_prefix_stable():
     """Run r depends on (seed, r) only: 3 runs equal the first 3 of 7 (what resuming needs)."""
     few = bandits.run("close10", "kl-ucb,reinforce", 1000, 3, seed=9)
@@ -71,6 +73,7 @@ def test_runs_are_prefix_stable():
     assert np.array_equal(few.regret, many.regret[:, :3])
 
 
+@pytest.mark.nojit
 def test_all_arms_equal_gives_exactly_zero_regret():
     env = bandits.Bernoulli([0.3, 0.3, 0.3])
     res = bandits.run(env, "greedy,ucb,thompson,reinforce", 1000, 4)
@@ -100,6 +103,7 @@ def test_memory_does_not_grow_with_the_horizon():
     assert long.regret.nbytes <= 2 * short.regret.nbytes
 
 
+@pytest.mark.nojit
 def test_validation_errors():
     with pytest.raises(ValueError, match="horizon must be >= 1"):
         bandits.run("close10", "ucb", 0, 1)

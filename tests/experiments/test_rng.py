@@ -40,6 +40,7 @@ def _counter(key, n):
     return out, norm
 
 
+@pytest.mark.nojit
 def test_uniform_is_uniform_and_never_zero():
     x = _draw(0, 0.0, 0.0, N, 1)
     assert x.min() > 0.0 and x.max() <= 1.0
@@ -56,18 +57,21 @@ def test_normal_including_tails():
     assert abs(count - x.size * p_tail) < 5 * np.sqrt(x.size * p_tail)
 
 
+@pytest.mark.nojit
 @pytest.mark.parametrize("shape", [0.05, 0.5, 1.0, 2.5, 40.0])
 def test_gamma(shape):
     x = _draw(2, shape, 0.0, N, 3)
     assert stats.kstest(x, stats.gamma(shape).cdf).pvalue > ALPHA
 
 
+@pytest.mark.nojit
 @pytest.mark.parametrize("a,b", [(1.0, 1.0), (0.5, 3.0), (3.0, 0.5), (1.0, 7.0), (60.0, 900.0)])
 def test_beta(a, b):
     x = _draw(3, a, b, N, 4)
     assert stats.kstest(x, stats.beta(a, b).cdf).pvalue > ALPHA
 
 
+@pytest.mark.nojit
 def test_counter_streams_are_pure_functions_of_key_and_index():
     key = rng.stream_key(np.uint64(123), rng.SALT_REWARD, 3, 0)
     u1, z1 = _counter(key, N)
@@ -100,6 +104,7 @@ def _tie_counts(values, n, seed):
     return counts
 
 
+@pytest.mark.nojit
 def test_argmax_breaks_ties_uniformly():
     values = np.array([0.3, 0.7, 0.1, 0.7, 0.7])
     counts = _tie_counts(values, 30_000, 5)

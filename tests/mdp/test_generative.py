@@ -25,6 +25,7 @@ def test_model_error_falls_like_one_over_root_n():
     assert res.q_error[:, -1].mean() < res.q_error[:, 0].mean()
 
 
+@pytest.mark.nojit
 def test_nested_samples_and_determinism():
     m = mdp.envs.riverswim(5)
     a = mdp.generative(m, 0.95, [5, 50], 3, seed=1)

@@ -67,6 +67,7 @@ def test_successor_lists_increase_and_are_positive():
     np.testing.assert_array_equal(probs, P[2, 1][P[2, 1] > 0])
 
 
+@pytest.mark.nojit
 def test_from_successors_equals_dense_construction():
     P, R = random_dense(6, 2, zeros=0.5, seed=1)
     a = FiniteMDP(P, R, name="x")
@@ -141,6 +142,7 @@ def good() -> tuple[np.ndarray, np.ndarray]:
     return P, np.zeros((4, 2))
 
 
+@pytest.mark.nojit
 def test_row_sum_message_names_the_first_bad_row():
     P, R = good()
     P[3, 1, :] = [0.3, 0.3, 0.3, 0.0]  # sums to 0.9

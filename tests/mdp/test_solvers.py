@@ -58,6 +58,7 @@ def two_state() -> FiniteMDP:
     return FiniteMDP(P, [[1.0, 0.0], [2.0, 0.0]])
 
 
+@pytest.mark.nojit
 @pytest.mark.parametrize("solver", DISCOUNTED.values(), ids=DISCOUNTED.keys())
 @pytest.mark.parametrize("g", [0.3, 0.9])
 def test_two_state_by_hand(solver, g):
@@ -123,6 +124,7 @@ def test_puterman_finite_horizon():
 # --- RiverSwim backward induction by hand -----------------------------------------------------
 
 
+@pytest.mark.nojit
 def test_riverswim_backward_induction_by_hand():
     # riverswim(3), horizon 2. Last step: Q_1 = R, V_1 = (0.005, 0, 1), policy (left, left (tie,
     # lowest index), right). First step, Q_0 = R + P V_1:
@@ -489,6 +491,7 @@ def test_result_is_frozen_with_documented_shapes():
         res.values = None
 
 
+@pytest.mark.nojit
 @pytest.mark.parametrize("dense", [True, False])
 def test_public_kernels_against_dense_numpy(dense):
     # full rows (implicit indices inside the model) and sparse rows take different kernel paths

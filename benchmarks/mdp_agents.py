@@ -1,0 +1,621 @@
+"""MDP agents: celab's episodic loop against rlberry-scool's UCBVIAgent, in environment steps/s.
+
+Everything is timed in one process (numba's cold compilation in subprocesses started from it),
+the cases taking turns in every round, so the ratios hold although a 2-core shared machine is
+noisy from one run to the next.
+
+    benchmarks/.venv/bin/python benchmarks/mdp_agents.py            # full budgets
+    benchmarks/.venv/bin/python benchmarks/mdp_agents.py --quick    # smoke run
+
+An environment step is one sampled transition (s, a) -> s'. celab's ``mdp.run(m, agent, H, K,
+runs)`` takes K * H * runs of them, whatever the agent; rlberry's ``agent.fit(budget=K)`` takes
+K * H (its FiniteMDP never terminates, so every episode lasts H steps: checked after every fit
+from the agent's visit counts). Measured:
+
+1. celab ``mdp.run`` on ``garnet(100, 5, 10)`` (seed 0), H = 20, for ce-greedy and psrl, with
+   numba's default threads (prange over runs) and with one thread, and for ce-optimistic,
+   q-learning and reinforce for context; after a warm-up call, so compilation is excluded. Each
+   call includes everything ``mdp.run`` does: the exact per-episode regret (policy evaluation
+   on the true model) and the checkpoint plans;
+2. rlberry-scool's ``UCBVIAgent`` on the same P and R (``rlberry.envs.finite_mdp.FiniteMDP``,
+   start state 0 as celab's garnet), H = 20, gamma = 1, with ``real_time_dp=False`` (a full
+   backward induction after every episode, like celab's model-based agents) and ``True`` (a
+   Bellman update of the visited state at every step). ``fit`` ends with one more full backward
+   induction for the recommended policy; the episodes are timed on their own too (a timer
+   around ``agent._run_episode``), and the rate without that final induction, the higher one, is
+   the one compared;
+3. the floor: celab ce-greedy and psrl at least 50x rlberry's full-DP UCBVI (the like-for-like
+   comparison); the ratios to real-time DP are reported beside it;
+4. celab on ``riverswim(6)`` (all five agents) and ``garnet(500, 4, 10)`` (ce-greedy, psrl),
+   H = 20, with psrl's per-episode cost split into posterior sampling and planning;
+5. compilation: ``import mdp``, building the garnet and the first ``mdp.run`` calls in fresh
+   processes, with an empty and with a filled NUMBA_CACHE_DIR.
+
+The script prints a markdown report and exits with status 1 when a floor fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+import numba
+import numpy as np
+
+import mdp
+
+H = 20
+SEED = 0
+BONUS_SCALE = 1.0  # UCBVI's bonus_scale_factor (its default); the cost does not depend on it
+FLOOR = 50.0
+ALL_AGENTS = ("ce-greedy", "psrl", "ce-optimistic", "q-learning", "reinforce")
+PROBLEMS: dict[str, Callable[[], mdp.FiniteMDP]] = {
+    "garnet(100, 5, 10)": lambda: mdp.envs.garnet(100, 5, 10, seed=SEED),
+    "riverswim(6)": lambda: mdp.envs.riverswim(6),
+    "garnet(500, 4, 10)": lambda: mdp.envs.garnet(500, 4, 10, seed=SEED),
+}
+MAIN = "garnet(100, 5, 10)"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class CelabCase:
+    """One timed ``mdp.run`` call: one agent, K episodes x runs, on ``threads`` numba threads."""
+
+    problem: str
+    agent: str
+    episodes: int
+    runs: int
+    threads: int  # 0: numba's default
+
+    @property
+    def label(self) -> str:
+        one = ", 1 thread" if self.threads == 1 else ""
+        return f"celab {self.agent}{one}"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Every measurement's size."""
+
+    main: tuple[CelabCase, ...]  # garnet(100, 5, 10), interleaved with rlberry
+    full_dp_episodes: int  # rlberry UCBVI, real_time_dp=False
+    rtdp_episodes: int  # rlberry UCBVI, real_time_dp=True
+    scaling: tuple[CelabCase, ...]  # riverswim(6) and garnet(500, 4, 10)
+    reps: int
+    breakdown_reps: int
+
+
+def _main_cases(k: int, runs: dict[str, int], one: dict[str, int]) -> tuple[CelabCase, ...]:
+    cases = [CelabCase(MAIN, a, k, runs[a], 0) for a in ALL_AGENTS]
+    cases[2:2] = [CelabCase(MAIN, a, k, n, 1) for a, n in one.items()]
+    return tuple(cases)
+
+
+def _scaling_cases(k_river: int, river_runs: int, k_big: dict[str, int],
+                   big_runs: dict[str, int]) -> tuple[CelabCase, ...]:
+    river = [CelabCase("riverswim(6)", a, k_river, river_runs, 0) for a in ALL_AGENTS]
+    big = [CelabCase("garnet(500, 4, 10)", a, k_big[a], big_runs[a], 0) for a in k_big]
+    return tuple(river + big)
+
+
+FULL = Budget(
+    main=_main_cases(1000, {"ce-greedy": 24, "psrl": 2, "ce-optimistic": 12, "q-learning": 24,
+                            "reinforce": 12}, {"ce-greedy": 12, "psrl": 1}),
+    full_dp_episodes=20,
+    rtdp_episodes=1000,
+    scaling=_scaling_cases(10_000, 20, {"ce-greedy": 200, "psrl": 50},
+                           {"ce-greedy": 20, "psrl": 2}),
+    reps=3,
+    breakdown_reps=10,
+)
+QUICK = Budget(
+    main=_main_cases(50, {"ce-greedy": 2, "psrl": 2, "ce-optimistic": 2, "q-learning": 2,
+                          "reinforce": 2}, {"ce-greedy": 2, "psrl": 1}),
+    full_dp_episodes=1,
+    rtdp_episodes=20,
+    scaling=_scaling_cases(500, 2, {"ce-greedy": 10, "psrl": 4}, {"ce-greedy": 2, "psrl": 2}),
+    reps=1,
+    breakdown_reps=2,
+)
+
+
+@dataclass
+class Row:
+    """One implementation's timings over the rounds (medians are reported)."""
+
+    label: str
+    problem: str
+    episodes: int
+    runs: int
+    seconds: list[float]  # wall time of each repetition (celab: mdp.run; rlberry: fit)
+    cpu: list[float]  # process CPU time / wall time of each repetition
+    regret: float = float("nan")  # mean cumulative regret at K (celab)
+    simple: float = float("nan")  # mean simple regret of the deployed policy at K
+    episode_seconds: list[float] | None = None  # rlberry: the episodes alone, without fit's end
+
+    @property
+    def steps(self) -> int:
+        return self.episodes * H * self.runs
+
+    @property
+    def time(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def rate(self) -> float:
+        """Environment steps per second of wall time (rlberry: the episodes alone)."""
+        if self.episode_seconds is not None:
+            return self.steps / statistics.median(self.episode_seconds)
+        return self.steps / self.time
+
+    @property
+    def fit_rate(self) -> float:
+        """Steps per second of the whole call (rlberry: fit including its final induction)."""
+        return self.steps / self.time
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so that stdout holds the report only."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- celab ----------------------------------------------------------------------------------------
+
+
+def celab_call(m: mdp.FiniteMDP, case: CelabCase) -> tuple[float, float]:
+    """One ``mdp.run``: (mean regret at K, mean simple regret at K) over the runs."""
+    default = numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(case.threads or default)
+    try:
+        res = mdp.run(m, case.agent, H, case.episodes, case.runs, seed=SEED)
+    finally:
+        numba.set_num_threads(default)
+    return float(res.regret[0, :, -1].mean()), float(res.simple_regret[0, :, -1].mean())
+
+
+def warm_up(models: dict[str, mdp.FiniteMDP]) -> float:
+    """Call every agent once on every problem; returns the first call's time (cache load or
+    compilation of the loop's kernel, which serves every agent)."""
+    first = 0.0
+    for problem, m in models.items():
+        for agent in ALL_AGENTS:
+            start = time.perf_counter()
+            celab_call(m, CelabCase(problem, agent, 5, 2, 0))
+            if not first:
+                first = time.perf_counter() - start
+    return first
+
+
+# --- rlberry --------------------------------------------------------------------------------------
+
+
+def import_rlberry():
+    """rlberry's FiniteMDP and rlberry-scool's UCBVIAgent, with gymnasium 1.x's missing
+    ``logger.set_level`` replaced by a no-op; returns (FiniteMDP, UCBVIAgent, import seconds)."""
+    import gymnasium
+
+    if not hasattr(gymnasium.logger, "set_level"):
+        gymnasium.logger.set_level = lambda *args, **kwargs: None
+    start = time.perf_counter()
+    from rlberry.envs.finite_mdp import FiniteMDP
+    from rlberry_scool.agents import UCBVIAgent
+
+    return FiniteMDP, UCBVIAgent, time.perf_counter() - start
+
+
+def rlberry_env(finite_mdp_cls, m: mdp.FiniteMDP):
+    """rlberry's FiniteMDP with celab's dense P and R; start state 0, as celab's garnet."""
+    if not (m.initial[0] == 1.0 and m.initial.sum() == 1.0):
+        raise ValueError("rlberry_env needs a model that starts in state 0")
+    return finite_mdp_cls(np.array(m.R), np.array(m.P), initial_state_distribution=0)
+
+
+def greedy_value(m: mdp.FiniteMDP, q: np.ndarray) -> float:
+    """V_0(initial) of the non-stationary greedy policy argmax_a q[h, s, a], on the true model."""
+    pol = q.argmax(axis=2).astype(np.int64)
+    return float(mdp.evaluate(m, pol, horizon=H)[0] @ m.initial)
+
+
+def rlberry_fit(agent_cls, env, m: mdp.FiniteMDP, rtdp: bool, episodes: int, seed: int,
+                ) -> tuple[float, float, float, float]:
+    """A fresh UCBVIAgent fitted for ``episodes`` episodes.
+
+    Returns (fit seconds, seconds inside the episodes, CPU / wall, simple regret of the greedy
+    policy of its final Q_policy). Checks that it took exactly episodes * H steps.
+    """
+    agent = agent_cls(env, gamma=1.0, horizon=H, bonus_scale_factor=BONUS_SCALE,
+                      real_time_dp=rtdp, seeder=seed)
+    run_episode = agent._run_episode
+    in_episodes = [0.0]
+
+    def timed_episode():
+        start = time.perf_counter()
+        out = run_episode()
+        in_episodes[0] += time.perf_counter() - start
+        return out
+
+    agent._run_episode = timed_episode  # fit calls self._run_episode()
+    start, start_cpu = time.perf_counter(), time.process_time()
+    agent.fit(budget=episodes)
+    seconds = time.perf_counter() - start
+    cpu = (time.process_time() - start_cpu) / seconds
+    steps = int(agent.N_sa.sum())
+    if agent.episode != episodes or steps != episodes * H:
+        raise RuntimeError(f"rlberry ran {agent.episode} episodes and {steps} steps, expected "
+                           f"{episodes} and {episodes * H}")
+    v_star = float(mdp.backward_induction(m, H).values[0] @ m.initial)
+    return seconds, in_episodes[0], cpu, v_star - greedy_value(m, agent.Q_policy)
+
+
+# --- the measurements -----------------------------------------------------------------------------
+
+
+def measure(budget: Budget, models: dict[str, mdp.FiniteMDP], cases: tuple[CelabCase, ...],
+            peers: dict | None) -> list[Row]:
+    """Every case once per round, ``budget.reps`` rounds; ``peers`` adds rlberry's two modes."""
+    rows = {c.label + c.problem: Row(c.label, c.problem, c.episodes, c.runs, [], [])
+            for c in cases}
+    modes: dict[str, tuple[bool, int]] = {}
+    if peers is not None:
+        modes = {"rlberry-scool UCBVI, full DP": (False, budget.full_dp_episodes),
+                 "rlberry-scool UCBVI, real-time DP": (True, budget.rtdp_episodes)}
+        for label, (_, k) in modes.items():
+            rows[label] = Row(label, MAIN, k, 1, [], [], episode_seconds=[])
+    for rep in range(budget.reps):
+        for c in cases:
+            log(f"  [{rep + 1}/{budget.reps}] {c.label} on {c.problem}: {c.episodes} x {c.runs}")
+            row = rows[c.label + c.problem]
+            start, start_cpu = time.perf_counter(), time.process_time()
+            row.regret, row.simple = celab_call(models[c.problem], c)
+            row.seconds.append(time.perf_counter() - start)
+            row.cpu.append((time.process_time() - start_cpu) / row.seconds[-1])
+        for label, (rtdp, k) in modes.items():
+            log(f"  [{rep + 1}/{budget.reps}] {label}: {k} episodes")
+            row = rows[label]
+            seconds, inside, cpu, simple = rlberry_fit(peers["agent"], peers["env"],
+                                                       models[MAIN], rtdp, k, seed=rep)
+            row.seconds.append(seconds)
+            assert row.episode_seconds is not None
+            row.episode_seconds.append(inside)
+            row.cpu.append(cpu)
+            row.simple = (row.simple * rep + simple) / (rep + 1) if rep else simple
+    return list(rows.values())
+
+
+def _median_time(fn: Callable[[], None], reps: int) -> float:
+    """Median wall time of ``reps`` calls of ``fn``, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _call(fn, values: dict):
+    """Call a jitted kernel with its arguments taken by name from ``values`` (the kernels are
+    private: their signatures may change; KeyError names an argument this script lacks)."""
+    names = list(inspect.signature(fn.py_func).parameters)
+    return fn(*[values[name] for name in names])
+
+
+def psrl_costs(m: mdp.FiniteMDP, reps: int) -> dict[str, float]:
+    """Per-episode cost of psrl's two steps, and of ce-greedy's plan, from counts of zero.
+
+    Calls the loop's private kernels (mdp/_agent_kernels.py) directly: ``sample_posterior``
+    draws S*A Dirichlet rows over all S states (S*A*S Gamma variates); ``plan`` on the sampled
+    dense model reads H*S*A*S probabilities; ce-greedy's ``plan`` reads the CSR successors only.
+    """
+    from experiments.rng import SALT_AGENT, new_state
+    from mdp._agent_kernels import EMPIRICAL, SAMPLED, plan, sample_posterior
+
+    S, A = m.n_states, m.n_actions
+    values = {
+        "horizon": H, "indptr": m.indptr, "indices": m.indices,
+        "cnt": np.zeros(m.indices.shape[0], dtype=np.int64),
+        "n_sa": np.zeros(S * A, dtype=np.int64), "rsum": np.zeros(S * A),
+        "psamp": np.zeros((S * A, S)), "rsamp": np.zeros(S * A), "logs": np.zeros(S),
+        "pol": np.zeros((H, S), dtype=np.int64), "pi": np.zeros((H, S, A)),
+        "v": np.zeros(S), "w": np.zeros(S), "qrow": np.zeros(A),
+        "st": new_state(np.uint64(12345), SALT_AGENT),
+        "deploy": False, "bonus": 0.0, "r_lo": 0.0, "r_scale": 1.0,
+    }
+    sampled = {**values, "mode": SAMPLED}
+    empirical = {**values, "mode": EMPIRICAL}
+    return {"S": S, "A": A,
+            "sample": _median_time(lambda: _call(sample_posterior, values), reps),
+            "plan_sampled": _median_time(lambda: _call(plan, sampled), reps),
+            "plan_empirical": _median_time(lambda: _call(plan, empirical), reps)}
+
+
+def psrl_breakdown(models: dict[str, mdp.FiniteMDP], reps: int) -> list[dict]:
+    """psrl_costs on the two garnets (empty when the private kernels' signatures changed)."""
+    try:
+        return [{"problem": p, **psrl_costs(models[p], reps)}
+                for p in ("garnet(100, 5, 10)", "garnet(500, 4, 10)")]
+    except KeyError as exc:
+        log(f"  skipped: a kernel takes an argument this script does not know ({exc})")
+        return []
+
+
+COMPILE_CODE = """
+import json, time
+t0 = time.perf_counter()
+import mdp
+t1 = time.perf_counter()
+m = mdp.envs.garnet(100, 5, 10, seed=0)
+t2 = time.perf_counter()
+mdp.run(m, "ce-greedy", 20, 10, 2)
+t3 = time.perf_counter()
+mdp.run(m, "psrl", 20, 10, 2)
+t4 = time.perf_counter()
+mdp.run(m, "ce-greedy", 20, 10, 2)
+t5 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "build": t2 - t1, "first": t3 - t2, "psrl": t4 - t3,
+                  "again": t5 - t4}))
+"""
+
+
+def run_python(code: str, env: dict[str, str]) -> tuple[dict, float]:
+    """Run ``code`` in a fresh interpreter: (its JSON, process wall seconds)."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True)
+    wall = time.perf_counter() - start
+    return json.loads(out.stdout.strip().splitlines()[-1]), wall
+
+
+def measure_compile() -> dict[str, dict]:
+    """The compile script with an empty, then with the filled, NUMBA_CACHE_DIR."""
+    with tempfile.TemporaryDirectory(prefix="celab-numba-cache-") as cache_dir:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+        out = {}
+        for key in ("cold", "warm"):
+            log(f"  {key} start (fresh process)")
+            out[key], out[key]["wall"] = run_python(COMPILE_CODE, env)
+    return out
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+def sources() -> dict[str, float]:
+    """Modification times of the celab modules this process has imported. The repository is
+    shared: a change on disk during the run does not touch the code already imported here, but
+    the fresh processes of the compile measurement would load it."""
+    out = {}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if name.split(".")[0] in ("mdp", "experiments") and path:
+            out[str(Path(path).resolve().relative_to(ROOT))] = Path(path).stat().st_mtime
+    return out
+
+
+def git_state() -> str:
+    """HEAD's short hash and the number of uncommitted changes in the packages."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                              check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "mdp", "experiments", "bandits").splitlines()
+    return head + (f" + {len(dirty)} uncommitted changes in mdp/, experiments/, bandits/"
+                   if dirty else "")
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine(started: str, load_at_start: str) -> list[str]:
+    """Date, CPU, cores, numba threads and versions, as a markdown list."""
+    cpu = platform.processor() or "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return [
+        f"- date: {started} (start)",
+        f"- machine: {cpu}; nproc {len(os.sched_getaffinity(0))}; numba threads "
+        f"{numba.get_num_threads()} ({numba.threading_layer()} threading layer); "
+        f"{platform.system()} {platform.release()}",
+        f"- load average (1, 5, 15 min): {load_at_start} at the start, {load()} at the end",
+        f"- versions: python {platform.python_version()}, numpy {np.__version__}, "
+        f"numba {numba.__version__}, celab {version('celab')}, rlberry {version('rlberry')}, "
+        f"rlberry-scool {version('rlberry-scool')}, gymnasium {version('gymnasium')}",
+        f"- celab source: git {git_state()}",
+    ]
+
+
+def fmt_rate(rate: float) -> str:
+    return f"{rate:,.0f}" if rate >= 100 else f"{rate:.3g}"
+
+
+def fmt_ratio(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def fmt(x: float, digits: int = 4) -> str:
+    return "-" if x != x else f"{x:.{digits}g}"
+
+
+def rate_table(rows: list[Row], refs: tuple[Row, Row] | None) -> list[str]:
+    """Markdown table of the rows; with ``refs`` (full DP, real-time DP) the ratios to them."""
+    head = "| implementation | episodes x runs | reps | median time (s) | steps/s "
+    rule = "|---|---|---|---|---|"
+    if refs is not None:
+        head += "| / rlberry full DP | / rlberry real-time DP "
+        rule += "---|---|"
+    head += "| mean regret(K) | simple regret(K) | CPU / wall |"
+    rule += "---|---|---|"
+    lines = [head, rule]
+    for r in rows:
+        line = (f"| {r.label} | {r.episodes} x {r.runs} | {len(r.seconds)} | {r.time:.3g} "
+                f"| {fmt_rate(r.rate)} ")
+        if refs is not None:
+            line += f"| {fmt_ratio(r.rate / refs[0].rate)} | {fmt_ratio(r.rate / refs[1].rate)} "
+        line += (f"| {fmt(r.regret)} | {fmt(r.simple, 3)} | "
+                 f"{statistics.median(r.cpu):.2f} |")
+        lines.append(line)
+    return lines
+
+
+def floors(main: list[Row], refs: tuple[Row, Row]) -> list[tuple[str, str, bool]]:
+    """celab ce-greedy and psrl (default threads) >= FLOOR x rlberry UCBVI with full DP."""
+    checks = []
+    for agent in ("ce-greedy", "psrl"):
+        row = next(r for r in main if r.label == f"celab {agent}")
+        ratio = row.rate / refs[0].rate
+        checks.append((f"celab {agent} >= {FLOOR:.0f}x rlberry-scool UCBVI, full DP "
+                       f"(steps/s, {MAIN}, H = {H})", f"{fmt_ratio(ratio)}x", ratio >= FLOOR))
+    return checks
+
+
+def report(budget: Budget, started: str, load_at_start: str, first_call: float,
+           rl_import: float, main: list[Row], scaling: list[Row], breakdown: list[dict],
+           compile_: dict, checks: list[tuple[str, str, bool]], v_star: dict[str, float],
+           changed: list[str]) -> list[str]:
+    """The markdown report."""
+    refs = (main[-2], main[-1])
+    full, rtdp = refs
+    flag = " --quick" if budget == QUICK else ""
+    out = [f"command: `benchmarks/.venv/bin/python benchmarks/mdp_agents.py{flag}`", ""]
+    out += machine(started, load_at_start)
+    if changed:
+        out.append(f"- note: celab sources imported by this process changed on disk during the "
+                   f"run ({', '.join(changed)}); the in-process rows timed the code imported at "
+                   f"the start, the fresh-process compile rows may have loaded the new code")
+    out += [
+        "",
+        f"Steps/s are environment steps (sampled transitions) per second of wall time, the "
+        f"median of the repetitions: K x H x runs for celab's `mdp.run` (H = {H}, after a "
+        f"warm-up, so compilation is excluded; each call includes the exact per-episode regret "
+        f"and the checkpoint plans), K x H for rlberry's `fit(budget=K)` (every episode checked "
+        f"to last H steps). rlberry's rate counts the episodes only: `fit` also ends with one "
+        f"more full backward induction for its recommended policy, which is left out, so "
+        f"rlberry gets its higher rate (with it: full DP {fmt_rate(full.fit_rate)}, real-time "
+        f"DP {fmt_rate(rtdp.fit_rate)} steps/s). Simple regret: V*_0 minus the value of the "
+        f"deployed policy at K on the true model (rlberry: the greedy policy of its final "
+        f"Q_policy, per step h, mean over the repetitions, seeds 0, 1, ...). celab's "
+        f"`1 thread` rows set numba to one thread; the others use prange over runs on every "
+        f"core (CPU / wall about 2 when both cores are free and busy with the runs).",
+        "",
+        f"**{MAIN}**, seed {SEED}, H = {H}, V*_0 = {v_star[MAIN]:.4g}; UCBVI with gamma = 1, "
+        f"bonus_scale_factor = {BONUS_SCALE}",
+        "",
+    ]
+    out += rate_table(main, refs)
+    out += ["", "| floor (against full DP, the like-for-like mode) | measured | result |",
+            "|---|---|---|"]
+    out += [f"| {what} | {value} | {'PASS' if ok else 'FAIL'} |" for what, value, ok in checks]
+    by = {r.label: r for r in main}
+    info = []
+    for label in ("celab ce-greedy", "celab psrl", "celab ce-greedy, 1 thread",
+                  "celab psrl, 1 thread"):
+        r = by[label]
+        info.append(f"{label} {fmt_ratio(r.rate / full.rate)}x full DP, "
+                    f"{fmt_ratio(r.rate / rtdp.rate)}x real-time DP")
+    out += ["", "Ratios: " + "; ".join(info) + "."]
+    for problem in ("riverswim(6)", "garnet(500, 4, 10)"):
+        mine = [r for r in scaling if r.problem == problem]
+        out += ["", f"**{problem}**, H = {H}, V*_0 = {v_star[problem]:.4g} (celab only)", ""]
+        out += rate_table(mine, None)
+    out += [
+        "",
+        "psrl's cost per episode (median of calls on zero counts, one thread): posterior "
+        "sampling draws S*A Dirichlet rows over all S states (S^2 A Gamma variates), planning "
+        "reads the dense sampled model (H S^2 A); ce-greedy's plan reads the CSR successors "
+        "only (at most H S A x branching).",
+        "",
+        "| problem | psrl: sample_posterior | psrl: plan on the sample | sum -> steps/s per "
+        "thread | ce-greedy: plan |",
+        "|---|---|---|---|---|",
+    ]
+    if not breakdown:
+        out.append("| skipped: the private kernels' signatures changed | | | | |")
+    for b in breakdown:
+        total = b["sample"] + b["plan_sampled"]
+        out.append(f"| {b['problem']} | {b['sample'] * 1e3:.3g} ms | "
+                   f"{b['plan_sampled'] * 1e3:.3g} ms | {total * 1e3:.3g} ms -> "
+                   f"{fmt_rate(H / total)} | {b['plan_empirical'] * 1e3:.3g} ms |")
+    out += [
+        "",
+        f"First `mdp.run` call in this process (loads the on-disk cache, or compiles when the "
+        f"sources changed since it was written): "
+        f"{first_call:.2f} s; `import rlberry` + `rlberry_scool.agents`: {rl_import:.2f} s.",
+        "",
+        "| fresh process, `garnet(100, 5, 10)`, 10 x 2 | import mdp | build garnet | first run "
+        "(ce-greedy) | then psrl | ce-greedy again | process wall |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, key in (("empty NUMBA_CACHE_DIR (compiles)", "cold"),
+                       ("filled cache (loads)", "warm")):
+        c = compile_[key]
+        out.append(f"| {label} | {c['import']:.2f} s | {c['build']:.2f} s | {c['first']:.2f} s "
+                   f"| {c['psrl'] * 1e3:.3g} ms | {c['again'] * 1e3:.3g} ms | {c['wall']:.2f} s |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny budgets, a smoke run")
+    args = parser.parse_args(argv)
+    budget = QUICK if args.quick else FULL
+    started = datetime.now().astimezone().isoformat(timespec="seconds")
+    load_at_start = load()
+
+    models = {name: build() for name, build in PROBLEMS.items()}
+    log("warm-up (numba cache load or compilation)")
+    first_call = warm_up(models)
+    at_start = sources()
+    log("rlberry import")
+    finite_mdp_cls, agent_cls, rl_import = import_rlberry()
+    peers = {"agent": agent_cls, "env": rlberry_env(finite_mdp_cls, models[MAIN])}
+    rlberry_fit(agent_cls, peers["env"], models[MAIN], True, 2, seed=0)  # warm-up
+    log(f"1-3: celab and rlberry on {MAIN}")
+    main_rows = measure(budget, models, budget.main, peers)
+    log("4: riverswim(6) and garnet(500, 4, 10)")
+    scaling = measure(budget, models, budget.scaling, None)
+    log("4: psrl's cost per episode")
+    breakdown = psrl_breakdown(models, budget.breakdown_reps)
+    log("5: compilation")
+    compile_ = measure_compile()
+
+    refs = (main_rows[-2], main_rows[-1])
+    checks = floors(main_rows, refs)
+    v_star = {name: float(mdp.backward_induction(m, H).values[0] @ m.initial)
+              for name, m in models.items()}
+    at_end = sources()
+    changed = sorted(f for f in at_start if at_end.get(f) != at_start[f])
+    print("\n".join(report(budget, started, load_at_start, first_call, rl_import, main_rows,
+                           scaling, breakdown, compile_, checks, v_star, changed)))
+    return 0 if all(ok for _, _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The memory guard: refuse a request that would not fit, before allocating it.
+
+celab estimates the memory a request needs (result arrays runs x checkpoints, per-thread agent
+state, S x A x S models, ...) and refuses it with a clear message when it exceeds the limit,
+instead of being killed by the kernel's out-of-memory killer halfway through.
+
+The limit is 80% of the memory available when the check runs (``MemAvailable`` of
+/proc/meminfo), or what the environment variable ``CELAB_MEMORY_LIMIT`` says: a number of
+bytes, a size such as ``512M`` or ``16G``, or a share of the available memory such as ``50%``
+(``celab --memory-limit`` sets it for one command).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+DEFAULT_SHARE = 0.8
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
+_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+class MemoryLimitError(ValueError):
+    """A request larger than the memory limit."""
+
+
+def available_bytes() -> int | None:
+    """Memory available to new allocations (Linux: MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def parse_limit(text: str) -> tuple[float | None, int | None]:
+    """``"50%"`` -> (0.5, None); ``"4G"`` -> (None, 4 * 2**30). ValueError when malformed."""
+    text = text.strip()
+    if text.endswith("%"):
+        try:
+            share = float(text[:-1]) / 100.0
+        except ValueError:
+            share = -1.0
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"memory limit {text!r}: a percentage must lie in (0, 100]")
+        return share, None
+    m = _SIZE.match(text)
+    if not m or float(m.group(1)) <= 0:
+        raise ValueError(f"memory limit {text!r}: give bytes, a size like 512M or 16G, "
+                         "or a percentage like 50%")
+    return None, int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def limit_bytes() -> int | None:
+    """The current limit in bytes (None when the available memory cannot be known)."""
+    share, size = DEFAULT_SHARE, None
+    env = os.environ.get("CELAB_MEMORY_LIMIT")
+    if env:
+        share, size = parse_limit(env)
+    if size is not None:
+        return size
+    avail = available_bytes()
+    return None if avail is None else int(share * avail)
+
+
+def human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def check(nbytes: float, what: str) -> None:
+    """Raise MemoryLimitError when ``what`` needs more than the limit."""
+    limit = limit_bytes()
+    if limit is not None and nbytes > limit:
+        source = ("CELAB_MEMORY_LIMIT" if os.environ.get("CELAB_MEMORY_LIMIT")
+                  else f"{DEFAULT_SHARE:.0%} of the available memory")
+        raise MemoryLimitError(
+            f"{what} needs about {human(nbytes)}, more than the memory limit of {human(limit)} "
+            f"({source}); reduce the request or raise the limit with --memory-limit")
