@@ -21,10 +21,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-BANDIT_ENVS = "garivier-cappe, linspace10, close10, testbed10"
+BANDIT_ENVS = "garivier-cappe, linspace10, close10, testbed10, two-level, sutton-barto"
 BANDIT_AGENTS = "greedy, epsilon-greedy, etc, ucb, kl-ucb, thompson, reinforce, pg-exact"
-MDP_ENVS = "riverswim, chain, deep-sea, gridworld, garnet"
-MDP_AGENTS = "ce-greedy, ce-optimistic, psrl, q-learning, reinforce"
+MDP_ENVS = "riverswim, chain, deep-sea, gridworld, garnet, li-chain"
+MDP_AGENTS = "ce-greedy, ce-optimistic, psrl, ucrl2, q-learning, reinforce"
 SOLVE_METHODS = "auto, vi, pi, mpi, lp (discounted); rvi (average); bi (finite horizon)"
 
 
@@ -145,6 +145,10 @@ def bandit(
     env: Annotated[
         str | None, typer.Option(help=f"Named bandit: {BANDIT_ENVS}.")
     ] = None,
+    env_arg: Annotated[
+        list[str] | None, typer.Option(help="Argument of a named bandit, key=value "
+                                            "(repeatable), e.g. n_arms=100.")
+    ] = None,
     means: Annotated[
         str | None, typer.Option(help="Arm means, comma-separated (instead of --env).")
     ] = None,
@@ -171,6 +175,8 @@ def bandit(
     """Compare bandit agents by regret on the same random numbers."""
     if env is not None and means is not None:
         raise UserError("give either --env or --means, not both")
+    if env_arg and env is None:
+        raise UserError("--env-arg applies to --env only")
     if gaussian and means is None:
         raise UserError("--gaussian applies to --means only")
     for name, value in (("horizon", horizon), ("runs", runs)):
@@ -192,7 +198,7 @@ def bandit(
         )
     else:
         problem = env or "linspace10"
-    job = BanditJob(problem, algos, horizon, runs, seed)
+    job = BanditJob(problem, algos, horizon, runs, seed, env_args=_env_args(env_arg) or None)
     outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots)
     summary = outcome.summary["problems"][0]
     if as_json:
@@ -402,31 +408,7 @@ def _jobs(spec):
     """Jobs of a parsed experiment file; a lab's ValueError points at the file and line."""
     from experiments import files
 
-    jobs = []
-    for i, table in enumerate(spec["problems"]):
-        try:
-            if table["setting"] == "bandit":
-                from bandits.loop import BanditJob
-
-                jobs.append(BanditJob.from_table(table))
-            else:
-                from mdp.loop import MDPJob
-
-                jobs.append(MDPJob.from_table(table))
-        except files.FileError:
-            raise
-        except ValueError as e:
-            raise files.problem_error(spec, i, _key_of(str(e)), e) from None
-    return jobs
-
-
-def _key_of(message: str) -> str | None:
-    """The problem key a lab's error message is about (for the line number)."""
-    for key in ("agent", "env", "means", "sigma", "args", "file", "checkpoints", "horizon",
-                "episodes", "runs", "seed", "rewards", "epsilon"):
-        if key in message:
-            return "agents" if key == "agent" else key
-    return None
+    return files.build_jobs(spec)
 
 
 @app.command("run")
@@ -480,6 +462,62 @@ def _warn_versions(file: Path, current: dict) -> None:
 
         warnings.warn(f"{file} was made with other versions ({', '.join(diff)}); numbers may "
                       "differ from the saved ones", UserWarning, stacklevel=2)
+
+
+@app.command()
+def reproduce(
+    name: Annotated[str | None, typer.Argument(help="The study to run (see --list).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the studies and exit.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="The paper's full budget.")] = False,
+    smoke: Annotated[
+        bool, typer.Option("--smoke", help="A tiny budget that only checks the pipeline.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: a new one under "
+                                       "./celab-results/).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish an interrupted study in --out.")
+    ] = False,
+    docs: Annotated[
+        Path | None, typer.Option(help="Also write the report as DOCS/NAME.md, figures in "
+                                       "DOCS/NAME/ (e.g. docs/experiments).")
+    ] = None,
+) -> None:
+    """Reproduce a published result, or celab's thesis, and write a report."""
+    from experiments import session, studies
+
+    if list_:
+        console = _console()
+        for key, text in studies.STUDIES.items():
+            console.print(f"[bold]{key}[/bold]: {text}", highlight=False)
+        return
+    if name is None:
+        raise UserError("give a study name, or --list")
+    if full and smoke:
+        raise UserError("give --full or --smoke, not both")
+    if resume and out is None:
+        raise UserError("--resume needs --out DIR, the folder of the interrupted study")
+    studies.module(name)  # unknown names fail before anything is written
+    budget = "full" if full else "smoke" if smoke else "default"
+    parsed = studies.spec(name, full, smoke)
+    jobs = studies.jobs_of(parsed)
+    folder_path = out if out is not None else session.default_folder(f"reproduce-{name}")
+    progress, for_job = _experiment_progress(jobs)
+    with progress:
+        outcome, ctx = studies.run(name, folder_path, budget, resume, for_job)
+    if ctx is None:
+        missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
+                            for k, v in outcome.status["missing"].items())
+        _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
+               f"({missing}); finish with: celab reproduce {name} --out {folder_path} --resume"
+               + (" --full" if full else ""))
+        raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
+    console = _console()
+    console.print(f"report: {folder_path / 'report.md'}")
+    if docs is not None:
+        path = studies.write_docs(ctx, (folder_path / "report.md").read_text("utf-8"), docs)
+        console.print(f"report copied to {path}")
 
 
 @app.command()

@@ -147,13 +147,14 @@ def _select_klucb(c, t, env_kind, sigma, counts, est, st):
 
 
 @njit(cache=True)
-def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work):
+def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work, from_q0):
     """Simple regret: mu* minus the expected mean of the policy the agent would deploy now.
 
     The model-based agents deploy argmax of their fitted means over the arms pulled so far
     (posterior means for Bernoulli Thompson), ties split evenly; the softmax agents deploy
-    pi = softmax(H). Computed as an average of gaps mu* - mu_k, so it is exactly 0 when every
-    arm is optimal and never negative.
+    pi = softmax(H). Agents started from estimates q0 deploy argmax of their estimates over all
+    arms. Computed as an average of gaps mu* - mu_k, so it is exactly 0 when every arm is
+    optimal and never negative.
     """
     k_arms = mu.shape[0]
     if kind == KIND_REINFORCE or kind == KIND_PG_EXACT:
@@ -168,7 +169,7 @@ def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work):
     for k in range(k_arms):
         if kind == KIND_THOMPSON and env_kind == BERNOULLI:
             v = (1.0 + sums[k]) / (2.0 + counts[k])
-        elif counts[k] > 0:
+        elif counts[k] > 0 or from_q0:
             v = est[k]
         else:
             continue
@@ -217,6 +218,11 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
         _set_posterior(post[k], 1.0, 1.0)
     p0 = params[0]
     explore = k_arms * int(p0) if kind == KIND_ETC else k_arms
+    # greedy and epsilon-greedy may start from estimates q0 instead of a round of pulls
+    from_q0 = (kind == KIND_GREEDY or kind == KIND_EPSILON_GREEDY) and params[2] == 0.0
+    if from_q0:
+        explore = 0
+        est[:] = params[3]
     baseline = params[1] > 0.0
     reward_total = 0.0
     commit = -1
@@ -290,7 +296,8 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
         cum += best_mean - mu[a]
         if t == checkpoints[nxt]:
             regret[nxt] = cum
-            simple[nxt] = _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work)
+            simple[nxt] = _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work,
+                                        from_q0)
             nxt += 1
 
 

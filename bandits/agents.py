@@ -45,29 +45,50 @@ class BanditAgent(Agent):
         return np.zeros(4)
 
 
+def _check_start(round_robin: bool, q0: float) -> None:
+    if not isinstance(round_robin, (bool, np.bool_)):
+        raise ValueError(f"round_robin must be true or false, got {round_robin!r}")
+    _positive("q0", abs(float(q0)), allow_zero=True)
+
+
 class Greedy(BanditAgent):
-    """Certainty-equivalence greedy: one pull per arm, then argmax of the empirical means."""
+    """Certainty-equivalence greedy: one pull per arm, then argmax of the empirical means.
+
+    With ``round_robin=False`` there is no initial round: every estimate starts at ``q0``
+    (Sutton and Barto's sample-average method) and is replaced by the sample mean.
+    """
 
     name = "greedy"
     kind = KIND_GREEDY
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, round_robin: bool = True, q0: float = 0.0) -> None:
+        self.round_robin = round_robin
+        self.q0 = q0
+        _check_start(round_robin, q0)
+
+    def vector(self) -> np.ndarray:
+        return np.array([0.0, 0.0, 1.0 if self.round_robin else 0.0, self.q0])
 
 
 class EpsilonGreedy(BanditAgent):
-    """One pull per arm; then a uniform arm with probability ``epsilon``, else greedy."""
+    """One pull per arm; then a uniform arm with probability ``epsilon``, else greedy.
+
+    ``round_robin=False`` starts from estimates ``q0`` instead, as :class:`Greedy`.
+    """
 
     name = "epsilon-greedy"
     kind = KIND_EPSILON_GREEDY
 
-    def __init__(self, epsilon: float = 0.1) -> None:
+    def __init__(self, epsilon: float = 0.1, round_robin: bool = True, q0: float = 0.0) -> None:
         self.epsilon = epsilon
+        self.round_robin = round_robin
+        self.q0 = q0
         if not 0.0 <= float(epsilon) <= 1.0:
             raise ValueError(f"epsilon must lie in [0, 1], got {epsilon!r}")
+        _check_start(round_robin, q0)
 
     def vector(self) -> np.ndarray:
-        return np.array([self.epsilon, 0.0, 0.0, 0.0])
+        return np.array([self.epsilon, 0.0, 1.0 if self.round_robin else 0.0, self.q0])
 
 
 class ExploreThenCommit(BanditAgent):

@@ -141,6 +141,50 @@ def testbed(seed: int = 0, n_arms: int = 10, loc: float = 0.0) -> Gaussian:
     return Gaussian(gen.normal(loc, 1.0, size=n_arms), 1.0, name=f"testbed{n_arms}")
 
 
+class RandomTestbed:
+    """The Sutton-Barto testbed as a distribution of problems: every run draws its own arm
+    means from N(loc, 1) (Gaussian arms, sigma 1), as in Sutton and Barto's figures 2.2-2.5.
+
+    Run r's means are ``default_rng(SeedSequence(seed, spawn_key=(r, 2**31))).normal(loc, 1,
+    n_arms)``: they depend on the experiment's seed and the run index only.
+    """
+
+    family = "gaussian"
+    kind = GAUSSIAN
+    sigma = 1.0
+
+    def __init__(self, n_arms: int = 10, loc: float = 0.0, name: str = "sutton-barto") -> None:
+        from experiments.validate import as_float, as_int
+
+        self.n_arms = as_int("n_arms", n_arms, minimum=2)
+        self.loc = as_float("loc", loc)
+        self.name = name
+
+    def run_means(self, seed: int, start: int, stop: int) -> np.ndarray:
+        """Means of runs ``start .. stop - 1``, shape (stop - start, n_arms)."""
+        out = np.empty((stop - start, self.n_arms))
+        for i, r in enumerate(range(start, stop)):
+            gen = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r, 2**31)))
+            out[i] = gen.normal(self.loc, 1.0, size=self.n_arms)
+        return out
+
+    def __repr__(self) -> str:
+        return f"RandomTestbed(n_arms={self.n_arms}, loc={self.loc}, name={self.name!r})"
+
+
+def two_level(n_arms: int = 10, best: float = 0.5, gap: float = 0.1) -> Bernoulli:
+    """Bernoulli arms: one at ``best`` and ``n_arms - 1`` at ``best - gap`` (Chapelle and Li
+    2011's problems; ``close10`` is ``two_level(10, 0.5, 0.1)``)."""
+    from experiments.validate import as_float, as_int
+
+    k = as_int("n_arms", n_arms, minimum=2)
+    b = as_float("best", best, minimum=0.0, maximum=1.0)
+    g = as_float("gap", gap, minimum=0.0, strict_min=True)
+    if b - g < 0.0:
+        raise ValueError(f"best - gap must be >= 0, got {b - g:g}")
+    return Bernoulli([b] + [b - g] * (k - 1), name=f"two-level-{k}-{g:g}")
+
+
 def _garivier_cappe(seed: int) -> Bernoulli:
     return Bernoulli(
         [0.1, 0.05, 0.05, 0.05, 0.02, 0.02, 0.02, 0.01, 0.01, 0.01], name="garivier-cappe"
@@ -159,7 +203,16 @@ def _testbed10(seed: int) -> Gaussian:
     return testbed(seed)
 
 
-#: Named instances: name -> (builder taking the experiment's seed, one-line description).
+def _two_level(seed: int, n_arms: int = 10, best: float = 0.5, gap: float = 0.1) -> Bernoulli:
+    return two_level(n_arms, best, gap)
+
+
+def _sutton_barto(seed: int, n_arms: int = 10, loc: float = 0.0) -> RandomTestbed:
+    return RandomTestbed(n_arms, loc)
+
+
+#: Named instances: name -> (builder taking the experiment's seed and optional arguments,
+#: one-line description).
 NAMED = {
     "garivier-cappe": (
         _garivier_cappe,
@@ -168,14 +221,49 @@ NAMED = {
     "linspace10": (_linspace10, "Bernoulli, means linspace(0.1, 0.9, 10)"),
     "close10": (_close10, "Bernoulli, best 0.5 and nine arms at 0.4"),
     "testbed10": (_testbed10, "Gaussian sigma 1, means ~ N(0, 1) under the seed (Sutton-Barto)"),
+    "two-level": (_two_level, "Bernoulli, one arm at best, the others at best - gap "
+                              "(args n_arms, best, gap)"),
+    "sutton-barto": (_sutton_barto, "Gaussian sigma 1, new means ~ N(loc, 1) in every run "
+                                    "(args n_arms, loc)"),
 }
 
 
-def make(name: str, seed: int = 0) -> Bandit:
-    """A named instance (see :data:`NAMED`); ``testbed10``'s means depend on ``seed``."""
+def make(name: str, seed: int = 0, **args) -> Bandit | RandomTestbed:
+    """A named instance (see :data:`NAMED`) with its optional arguments.
+
+    ``testbed10``'s means depend on ``seed``; ``sutton-barto`` draws new means in every run.
+    Arguments may be strings (from the CLI); they are converted to the builder's types.
+    """
+    import inspect
+
     if name not in NAMED:
         raise ValueError(f"unknown bandit environment {name!r} (known: {', '.join(NAMED)})")
-    return NAMED[name][0](seed)
+    builder = NAMED[name][0]
+    params = {k: p for k, p in inspect.signature(builder).parameters.items() if k != "seed"}
+    kwargs = {}
+    for key, value in args.items():
+        if key not in params:
+            allowed = ", ".join(params) or "none"
+            raise ValueError(f"bandit environment {name!r} has no argument {key!r} "
+                             f"(arguments: {allowed})")
+        kwargs[key] = _coerce_arg(name, key, value, params[key].default)
+    return builder(seed, **kwargs)
+
+
+def _coerce_arg(env: str, key: str, value, default):
+    where = f"{env} argument {key}"
+    try:
+        if isinstance(default, bool) or isinstance(value, bool):
+            raise TypeError
+        if isinstance(default, int):
+            f = float(value)
+            if f != int(f):
+                raise ValueError
+            return int(f)
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        kind = "an integer" if isinstance(default, int) else "a number"
+        raise ValueError(f"{where} must be {kind}, got {value!r}") from None
 
 
 def from_config(cfg: dict) -> Bandit:

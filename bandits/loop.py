@@ -19,11 +19,15 @@ from . import envs
 from .agents import REGISTRY, BanditAgent
 
 
-def as_env(env: str | envs.Bandit, seed: int = 0) -> envs.Bandit:
-    """A bandit environment from a name (see ``bandits.envs.NAMED``) or an environment object."""
+def as_env(env: str | envs.Bandit | envs.RandomTestbed, seed: int = 0,
+           **args: Any) -> envs.Bandit | envs.RandomTestbed:
+    """A bandit environment from a name (see ``bandits.envs.NAMED``, with its arguments) or an
+    environment object."""
     if isinstance(env, str):
-        return envs.make(env, seed)
-    if isinstance(env, (envs.Bernoulli, envs.Gaussian)):
+        return envs.make(env, seed, **args)
+    if args:
+        raise ValueError("environment arguments apply to a named environment only")
+    if isinstance(env, (envs.Bernoulli, envs.Gaussian, envs.RandomTestbed)):
         return env
     raise ValueError(f"env must be a bandit name or a Bernoulli/Gaussian object, got {env!r}")
 
@@ -38,19 +42,27 @@ class BanditJob(Job):
     samples_per_step = 1
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
-                 epsilon: float = 0.01) -> None:
+                 epsilon: float = 0.01, env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("horizon", horizon, minimum=1)
         self.runs = as_int("runs", runs, minimum=1)
-        self.env = as_env(env, self.seed)
+        self.env = as_env(env, self.seed, **(env_args or {}))
+        self.per_run = isinstance(self.env, envs.RandomTestbed)
         self.agent_objs = build_all(REGISTRY, agents, "bandit")
         self.steps = cp.as_grid(checkpoints, self.horizon)
         self.problem = str(name) if name is not None else self.env.name
         self.agents = tuple(a.label for a in self.agent_objs)
         agent_info = {"agent_names": [a.name for a in self.agent_objs],
                       "families": [a.family for a in self.agent_objs]}
-        env_keys: dict[str, Any] = {"env": env} if isinstance(env, str) else {
-            "means": [float(m) for m in self.env.means], "family": self.env.family}
+        if isinstance(env, str):
+            env_keys: dict[str, Any] = {"env": env}
+            if env_args:
+                env_keys["args"] = dict(env_args)
+        elif self.per_run:
+            env_keys = {"env": "sutton-barto",
+                        "args": {"n_arms": self.env.n_arms, "loc": self.env.loc}}
+        else:
+            env_keys = {"means": [float(m) for m in self.env.means], "family": self.env.family}
         if isinstance(self.env, envs.Gaussian) and not isinstance(env, str):
             env_keys["sigma"] = float(self.env.sigma)
         self.config = {
@@ -64,26 +76,32 @@ class BanditJob(Job):
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
-        self.info = {"lai_robbins": envs.lai_robbins(self.env),
-                     "means": [float(m) for m in self.env.means], **agent_info}
+        if self.per_run:  # every run has its own instance: no single constant or means
+            self.info = {"lai_robbins": None, "means": None, **agent_info}
+        else:
+            self.info = {"lai_robbins": envs.lai_robbins(self.env),
+                         "means": [float(m) for m in self.env.means], **agent_info}
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
         n_a, c, k = len(self.agents), self.steps.size, self.env.n_arms
         memory.check(8.0 * n_a * self.runs * (2 * c + k) * 2,  # results, and one copy
                      f"{self.problem}: {n_a} agents x {self.runs} runs x {c} checkpoints")
         self._seeds = run_seeds(self.seed, self.runs)
-        self._means = np.ascontiguousarray(self.env.means[None, :], dtype=np.float64)
+        if not self.per_run:
+            self._means = np.ascontiguousarray(self.env.means[None, :], dtype=np.float64)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> BanditJob:
         """The job of a normalised problem table (experiments.files.parse)."""
+        args = None
         if "env" in table:
             env: Any = table["env"]
+            args = table.get("args")
         elif table.get("family") == "gaussian":
             env = envs.Gaussian(table["means"], table.get("sigma", 1.0), name=table["name"])
         else:
             env = envs.Bernoulli(table["means"], name=table["name"])
         return cls(env, table["agents"], table["horizon"], table["runs"], table["seed"],
-                   table.get("checkpoints"), table["name"], table.get("epsilon", 0.01))
+                   table.get("checkpoints"), table["name"], table.get("epsilon", 0.01), args)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
         from ._kernels import simulate
@@ -92,13 +110,17 @@ class BanditJob(Job):
         regret = np.zeros((len(self.agents), n, c))
         simple = np.zeros((len(self.agents), n, c))
         pulls = np.zeros((len(self.agents), n, k_arms), dtype=np.int64)
+        means = (self.env.run_means(self.seed, start, stop) if self.per_run else self._means)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), self.env.kind, self._means, float(self.env.sigma),
+            simulate(agent.kind, agent.vector(), self.env.kind, means, float(self.env.sigma),
                      self.horizon, self._seeds[start:stop], self.steps, regret[i], simple[i],
                      pulls[i])
             if progress is not None:
                 progress(n * self.horizon)
-        return {"regret": regret, "simple_regret": simple, "pulls": pulls}
+        out = {"regret": regret, "simple_regret": simple, "pulls": pulls}
+        if self.per_run:  # each run's instance, for per-run statistics (one copy per agent)
+            out["means"] = np.broadcast_to(means, (len(self.agents), n, k_arms)).copy()
+        return out
 
 
 def run(

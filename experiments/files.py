@@ -27,13 +27,14 @@ from typing import Any
 
 from . import tomlio
 
-SETTINGS = ("bandit", "mdp")
-TOP_KEYS = {"seed", "title", "problem", "versions"}
+SETTINGS = ("bandit", "mdp", "continuing")
+TOP_KEYS = {"seed", "title", "problem", "versions", "study"}
 COMMON_KEYS = {"name", "setting", "env", "horizon", "runs", "checkpoints", "agents", "epsilon",
                "seed"}
 SETTING_KEYS = {
-    "bandit": {"means", "family", "sigma"},
+    "bandit": {"means", "family", "sigma", "args"},
     "mdp": {"args", "file", "episodes", "rewards"},
+    "continuing": {"args", "file", "steps", "rewards"},
 }
 
 
@@ -146,18 +147,24 @@ def _problem(check: _Checker, i: int, data: Any, seed: int, base: Path) -> dict[
         check.fail(table, None, "[[problem]] must be a table")
     setting = check.string(table, data, "setting", choices=SETTINGS)
     if setting is None:
-        check.fail(table, None, "missing key 'setting' (bandit or mdp)")
+        check.fail(table, None, "missing key 'setting' (bandit, mdp or continuing)")
     allowed = COMMON_KEYS | SETTING_KEYS[setting]
+    if setting == "continuing":  # one long run of `steps` steps: no horizon
+        allowed = allowed - {"horizon"}
     for key in data:
         if key not in allowed:
             check.fail(table, key, f"unknown key '{key}' in a {setting} problem "
                                    f"(allowed: {', '.join(sorted(allowed))})")
     out: dict[str, Any] = {"setting": setting}
     out["seed"] = check.integer(table, data, "seed", minimum=0, default=seed)
-    out["horizon"] = check.integer(table, data, "horizon", minimum=1, required=True)
+    if setting == "continuing":
+        out["steps"] = check.integer(table, data, "steps", minimum=1, required=True)
+    else:
+        out["horizon"] = check.integer(table, data, "horizon", minimum=1, required=True)
     out["runs"] = check.integer(table, data, "runs", minimum=1, required=True)
     if setting == "mdp":
         out["episodes"] = check.integer(table, data, "episodes", minimum=1, required=True)
+    if setting in ("mdp", "continuing"):
         out["rewards"] = check.string(table, data, "rewards", default="mean",
                                       choices=("mean", "bernoulli"))
     out["epsilon"] = check.number(table, data, "epsilon", positive=True,
@@ -185,7 +192,13 @@ def _problem(check: _Checker, i: int, data: Any, seed: int, base: Path) -> dict[
             for key in ("family", "sigma"):
                 if key in data:
                     check.fail(table, key, f"'{key}' applies to 'means', not to a named env")
+            if "args" in data:
+                if not isinstance(data["args"], dict):
+                    check.fail(table, "args", "args must be a table, e.g. { n_arms = 100 }")
+                out["args"] = data["args"]
         else:
+            if "args" in data:
+                check.fail(table, "args", "args applies to a named env, not to 'means'")
             means = data["means"]
             if not isinstance(means, list) or not all(
                     isinstance(m, (int, float)) and not isinstance(m, bool) for m in means):
@@ -199,7 +212,8 @@ def _problem(check: _Checker, i: int, data: Any, seed: int, base: Path) -> dict[
                 out["sigma"] = check.number(table, data, "sigma", default=1.0, positive=True)
     else:
         if ("env" in data) == ("file" in data):
-            check.fail(table, "env", "an mdp problem needs exactly one of 'env' or 'file'")
+            check.fail(table, "env", f"a{'n' if setting == 'mdp' else ''} {setting} problem "
+                                     "needs exactly one of 'env' or 'file'")
         if "env" in data:
             out["env"] = check.string(table, data, "env")
             args = data.get("args", {})
@@ -233,8 +247,11 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
             check.fail((), key, f"unknown key '{key}' (allowed: {', '.join(sorted(TOP_KEYS))})")
     seed = check.integer((), data, "seed", minimum=0, default=0)
     title = check.string((), data, "title", default=None)
-    problems = data.get("problem")
-    if not isinstance(problems, list) or not problems:
+    problems = data.get("problem", [])
+    study = data.get("study")
+    if study is not None and not isinstance(study, dict):
+        check.fail((), "study", "study must be a table")
+    if not isinstance(problems, list) or (not problems and study is None):
         check.fail((), None, "no [[problem]] table: an experiment needs at least one problem")
     tables = [_problem(check, i, p, seed, base) for i, p in enumerate(problems)]
     names = [t["name"] for t in tables]
@@ -242,8 +259,8 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
         if names.index(name) != i:
             check.fail(("problem", i), "name", f"two problems are named {name!r}; "
                                                "give each a distinct 'name'")
-    return {"seed": seed, "title": title, "problems": tables, "lines": check.lines,
-            "path": path}
+    return {"seed": seed, "title": title, "problems": tables, "study": study or {},
+            "lines": check.lines, "path": path}
 
 
 def read(path: str | Path) -> dict[str, Any]:
@@ -308,16 +325,56 @@ def _wrap(key: str, value: str, width: int = 100) -> str:
 
 
 def dumps(problems: list[dict[str, Any]], versions: dict[str, str], title: str | None = None,
-          seed: int = 0) -> str:
+          seed: int = 0, study: dict[str, Any] | None = None) -> str:
     """A complete, rerunnable experiment file for ``problems`` (normalised tables)."""
     lines = ["# celab experiment: the complete configuration; rerun with `celab run <this file>`.",
              "# [versions] records what produced the results: celab warns when they differ.", ""]
     if title:
         lines.append(_wrap("title", _value(title)))
     lines.append(f"seed = {int(seed)}")
+    if study:
+        lines += ["", "[study]"]
+        lines += [_wrap(k, _value(v)) for k, v in study.items() if v is not None]
     for table in problems:
         lines += ["", "[[problem]]"]
         lines += [_wrap(k, _value(v)) for k, v in table.items() if v is not None]
     lines += ["", "[versions]"]
     lines += [_wrap(k, _value(v)) for k, v in versions.items()]
     return "\n".join(lines) + "\n"
+
+
+_KEYS_IN_MESSAGES = ("agent", "env", "means", "sigma", "args", "file", "checkpoints", "horizon",
+                     "episodes", "steps", "runs", "seed", "rewards", "epsilon")
+
+
+def _key_of(message: str) -> str | None:
+    """The problem key a lab's error message is about (for the line number)."""
+    for key in _KEYS_IN_MESSAGES:
+        if key in message:
+            return "agents" if key == "agent" else key
+    return None
+
+
+def build_jobs(parsed: dict[str, Any]) -> list:
+    """The jobs of a parsed experiment file, built by the labs; a lab's ValueError becomes a
+    FileError pointing at the problem's line."""
+    jobs = []
+    for i, table in enumerate(parsed["problems"]):
+        try:
+            if table["setting"] == "bandit":
+                from bandits.loop import BanditJob
+
+                jobs.append(BanditJob.from_table(table))
+            elif table["setting"] == "continuing":
+                from mdp.continuing import ContinuingJob
+
+                jobs.append(ContinuingJob.from_table(table))
+            else:
+                from mdp.loop import MDPJob
+
+                jobs.append(MDPJob.from_table(table))
+        except FileError:
+            raise
+        except ValueError as e:
+            raise problem_error(parsed, i, _key_of(str(e)), e) from None
+    return jobs

@@ -81,8 +81,8 @@ def regret_figure(result: Result):
     for ax, scale in zip(axes, ("linear", "log")):
         ax.set_xscale(scale)
         ax.set_xlabel(f"samples ({unit})")
-        ax.set_ylabel("cumulative regret" + (" (pseudo-regret)" if result.setting == "bandit"
-                                             else " (sum of V* - V^pi_k)"))
+        ax.set_ylabel("cumulative regret" + (" (sum of V* - V^pi_k)" if result.setting == "mdp"
+                                             else " (pseudo-regret)"))
         ax.grid(True, alpha=0.3)
         ax.set_title(f"{scale} x axis", fontsize=10)
     axes[0].legend(fontsize=8, loc="upper left")

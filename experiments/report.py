@@ -74,11 +74,15 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
             horizon = int(result.steps[-1])
             entry["regret_over_log_t"] = float(m) / math.log(horizon) if horizon > 1 else None
             if "pulls" in result.extra:
-                means = np.asarray(result.info["means"])
-                best = np.flatnonzero(means == means.max())
                 most = result.extra["pulls"][i].argmax(axis=1)
-                entry["best_arm_share"] = float(np.isin(most, best).mean())
-        else:
+                if "means" in result.extra:  # an instance per run
+                    per_run = result.extra["means"][i]
+                    hit = per_run[np.arange(per_run.shape[0]), most] == per_run.max(axis=1)
+                else:
+                    means = np.asarray(result.info["means"])
+                    hit = means[most] == means.max()
+                entry["best_arm_share"] = float(hit.mean())
+        elif result.setting == "mdp":
             h = result.samples_per_step
             e2e = entry["samples_to_epsilon"]
             entry["episodes_to_epsilon"] = (None if e2e is None or e2e["estimate"] is None
@@ -194,6 +198,8 @@ def _title(summary: dict[str, Any]) -> str:
     partial = "" if runs >= summary["runs_requested"] else f" of {summary['runs_requested']}"
     if summary["setting"] == "bandit":
         budget = f"T = {summary['horizon']:,}"
+    elif summary["setting"] == "continuing":
+        budget = f"T = {summary['budget_samples']:,} steps without resets"
     else:
         budget = f"H = {summary['horizon']}, K = {summary['episodes']:,} episodes"
     return f"{summary['problem']}: {budget}, {runs}{partial} runs, seed {summary['seed']}"
@@ -205,10 +211,13 @@ def bandit_table(summary: dict[str, Any]):
 
     lr = summary["info"]["lai_robbins"]
     log_t = math.log(summary["horizon"]) if summary["horizon"] > 1 else float("nan")
+    bound = ("every run draws its own instance, so no single Lai-Robbins constant applies. "
+             if lr is None else
+             f"Lai-Robbins constant {lr:.3f}: asymptotic lower bound on regret / ln T "
+             f"(regret >= {_num(lr * log_t, 4)} at this T). ")
     table = Table(
         title=_title(summary),
-        caption=f"Lai-Robbins constant {lr:.3f}: asymptotic lower bound on regret / ln T "
-        f"(regret >= {_num(lr * log_t, 4)} at this T). "
+        caption=bound +
         "Simple regret: mu* minus the mean of the arm the agent would deploy now. "
         "Best arm: share of runs whose most-pulled arm is optimal. "
         "± is the half-width of the 95% confidence interval over runs.",
@@ -224,7 +233,7 @@ def bandit_table(summary: dict[str, Any]):
             a["agent"],
             _pm(a["regret_mean"], a["regret_ci95"]),
             _num(a["regret_over_log_t"], 3),
-            f"{lr:.3f}",
+            "-" if lr is None else f"{lr:.3f}",
             _num(a["simple_regret_mean"], 3),
             f"{100 * a['best_arm_share']:.0f}%",
         )

@@ -197,12 +197,13 @@ def run_experiment(
     resume: bool = False,
     progress_for: Callable[[Job], Progress | None] | None = None,
     plots: bool = True,
+    study: dict[str, Any] | None = None,
 ) -> Outcome:
     """Run ``jobs`` into ``folder``, saving after every batch; stop cleanly on a signal."""
     for job in jobs:
         job.attach_files(folder.path)
     done = folder.load_results(jobs) if resume else {}
-    folder.write_config(config_text([job.config for job in jobs], title, seed))
+    folder.write_config(config_text([job.config for job in jobs], title, seed, study))
     results: dict[str, Result] = dict(done)
     stopped = None
     with stop_on_signals() as flag:
@@ -228,8 +229,9 @@ def run_experiment(
     return Outcome(ordered, stopped, status, summary)
 
 
-def config_text(problems: list[dict[str, Any]], title: str | None, seed: int) -> str:
+def config_text(problems: list[dict[str, Any]], title: str | None, seed: int,
+                study: dict[str, Any] | None = None) -> str:
     """The config.toml of an experiment: its problems, seed and the running versions."""
     from .versions import versions
 
-    return files.dumps(problems, versions(), title, seed)
+    return files.dumps(problems, versions(), title, seed, study)

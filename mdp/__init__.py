@@ -7,10 +7,17 @@
 ((6,), [1, 1, 1, 1, 1, 1])
 """
 
-from . import agents, envs, estimators
+from . import agents, continuing, envs, estimators
+from .continuing import ContinuingJob, run_continuing
 from .generative import GenerativeResult, generative
 from .loop import MDPJob, run
 from .model import FiniteMDP, load, save
+from .policy_gradient import (
+    PGResult,
+    SamplesToEpsilon,
+    generative_samples_to_epsilon,
+    policy_gradient,
+)
 from .solvers import (
     SolverResult,
     backward_induction,
@@ -24,22 +31,29 @@ from .solvers import (
 )
 
 __all__ = [
+    "ContinuingJob",
     "FiniteMDP",
     "GenerativeResult",
     "MDPJob",
+    "PGResult",
+    "SamplesToEpsilon",
     "SolverResult",
     "agents",
     "backward_induction",
+    "continuing",
     "envs",
     "estimators",
     "evaluate",
     "generative",
+    "generative_samples_to_epsilon",
     "linear_program",
     "load",
     "modified_policy_iteration",
+    "policy_gradient",
     "policy_iteration",
     "relative_value_iteration",
     "run",
+    "run_continuing",
     "save",
     "solve",
     "value_iteration",

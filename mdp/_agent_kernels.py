@@ -4,7 +4,7 @@
 integer ``kind`` (mdp/agents.py) with a float vector of hyperparameters. Each episode:
 
 1. the agent fixes its policy for the episode (backward induction on its model, a posterior
-   sample, greedy in Q, or its softmax policy);
+   sample or UCRL2's confidence sets, greedy in Q, or its softmax policy);
 2. the episode's regret V*_0(initial) - V^pi_0(initial) is computed exactly by policy
    evaluation on the true model;
 3. the episode is simulated and the agent learns from it;
@@ -36,6 +36,7 @@ from experiments.rng import (
     beta,
     counter_uniform,
     gamma,
+    gamma_mt,
     new_state,
     stream_key,
     uniform,
@@ -47,6 +48,7 @@ from .agents import (
     KIND_PSRL,
     KIND_Q_LEARNING,
     KIND_REINFORCE,
+    KIND_UCRL2,
 )
 
 SALT_START = np.uint64(0x5EED0003)
@@ -70,7 +72,7 @@ def sample_row(indptr, indices, probs, row, u):
 
 
 @njit(cache=True)
-def _sample_start(cdf, u):
+def sample_start(cdf, u):
     for s in range(cdf.shape[0] - 1):
         if u <= cdf[s]:
             return s
@@ -124,7 +126,7 @@ def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w):
 
 
 @njit(cache=True)
-def _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo,
+def q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo,
            r_scale, v, v_sum, qrow):
     """Q_h(s, .) of the agent's model given V_{h+1} = v (see the module's modes).
 
@@ -161,7 +163,7 @@ def _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 
 
 
 @njit(cache=True)
-def _even_ties(qrow, out):
+def even_ties(qrow, out):
     """out = the uniform distribution over argmax qrow; returns max qrow."""
     best = qrow.max()
     ties = 0
@@ -190,14 +192,118 @@ def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 
             for s in range(n_states):
                 v_sum += v[s]
         for s in range(n_states):
-            _q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus,
+            q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus,
                    r_lo, r_scale, v, v_sum, qrow)
             if deploy:
-                w[s] = _even_ties(qrow, pi[h, s])
+                w[s] = even_ties(qrow, pi[h, s])
             else:
                 a = argmax_random(qrow, st)
                 pol[h, s] = a
                 w[s] = qrow[a]
+        v, w = w, v
+
+
+@njit(cache=True)
+def sort_descending(v, order):
+    """Sort the permutation ``order`` so that v[order] decreases: insertion sort, in place.
+
+    It starts from the current ``order`` (successive value vectors are nearly sorted the same
+    way, so this is close to linear) and keeps the current relative order of tied entries.
+    """
+    for i in range(1, order.shape[0]):
+        x = order[i]
+        key = v[x]
+        j = i - 1
+        while j >= 0 and v[order[j]] < key:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = x
+
+
+@njit(cache=True)
+def l1_optimistic(p, d, v, order):
+    """max of q . v over distributions q with ||q - p||_1 <= d, and the maximiser (in place).
+
+    Jaksch, Ortner and Auer (2010), fig. 2, with ``order`` the states sorted by v decreasing:
+    q(order[0]) = min(1, p(order[0]) + d / 2), then the added mass is removed from the states
+    of smallest v first (order[S - 1], order[S - 2], ...), each down to at most 0. ``p`` is
+    overwritten by q; returns q . v.
+    """
+    best = order[0]
+    add = min(0.5 * d, 1.0 - p[best])
+    if add > 0.0:
+        p[best] += add
+        excess = add
+        i = order.shape[0] - 1
+        while excess > 0.0 and i > 0:
+            s2 = order[i]
+            take = min(p[s2], excess)
+            p[s2] -= take
+            excess -= take
+            i -= 1
+    total = 0.0
+    for s2 in range(v.shape[0]):
+        total += p[s2] * v[s2]
+    return total
+
+
+@njit(cache=True)
+def ucrl2_q_row(s, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, v, order, p,
+                qrow):
+    """UCRL2's optimistic Q(s, .) given the next values v (``order`` sorts v decreasing).
+
+    Q(s, a) = min(R_hat + r_scale sqrt(c_r / m), r_hi) + max {q . v : ||q - P_hat||_1 <=
+    sqrt(c_p / m)}, m = max(1, N(s, a)); an unvisited pair has the plug-in self-loop with
+    reward 0. ``p`` is a zeroed scratch vector of S entries, zeroed again on return.
+    """
+    n_actions = qrow.shape[0]
+    for a in range(n_actions):
+        row = s * n_actions + a
+        n = n_sa[row]
+        if n == 0:
+            p[s] = 1.0
+            r_hat = 0.0
+        else:
+            for j in range(indptr[row], indptr[row + 1]):
+                p[indices[j]] = cnt[j] / n
+            r_hat = rsum[row] / n
+        m = max(1.0, float(n))
+        r_opt = min(r_hat + r_scale * math.sqrt(c_r / m), r_hi)
+        qrow[a] = r_opt + l1_optimistic(p, math.sqrt(c_p / m), v, order)
+        p[:] = 0.0
+
+
+@njit(cache=True)
+def ucrl2_constants(n_states, n_actions, t, delta):
+    """(c_p, c_r) of UCRL2's radii at time t: 14 S ln(2 A t / delta) and 3.5 ln(2 S A t / delta).
+
+    The radii are sqrt(c_p / m) for the L1 distance of transition rows and sqrt(c_r / m) for
+    mean rewards in [0, 1], m = max(1, N(s, a)); t is taken as at least 1.
+    """
+    t = max(1.0, t)
+    c_p = 14.0 * n_states * math.log(2.0 * n_actions * t / delta)
+    c_r = 3.5 * math.log(2.0 * n_states * n_actions * t / delta)
+    return c_p, c_r
+
+
+@njit(cache=True)
+def plan_ucrl2(horizon, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, st, pol, v,
+               w, qrow, p, order):
+    """UCRL2's optimistic backward induction: pol[h, s] greedy in ucrl2_q_row, random ties.
+
+    V_H = 0 and V_h(s) = max_a Q_h(s, a); the states are sorted by V_{h+1} once per step h.
+    Optimistic rewards are clipped at r_hi, so V_h <= (H - h) r_hi without further clipping.
+    """
+    n_states = v.shape[0]
+    v[:] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        sort_descending(v, order)
+        for s in range(n_states):
+            ucrl2_q_row(s, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, v, order,
+                        p, qrow)
+            a = argmax_random(qrow, st)
+            pol[h, s] = a
+            w[s] = qrow[a]
         v, w = w, v
 
 
@@ -215,20 +321,23 @@ def sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp,
 
     u = (r - r_lo) / r_scale are the rewards mapped to [0, 1] (``rsum`` holds their sums); the
     sampled mean reward is mapped back: r_lo + r_scale * Beta draw. The Dirichlet is sampled as
-    normalised Gamma variates, in logs (shapes 1/S underflow).
+    normalised Gamma variates, in logs (shapes 1/S underflow): a Gamma(1/S) variate is
+    Gamma(1 + 1/S) * U^S, whose Marsaglia-Tsang constants are computed once per call.
     """
     n_rows, n_states = psamp.shape
     prior = 1.0 / n_states
+    d1 = 1.0 + prior - 1.0 / 3.0
+    c1 = 1.0 / math.sqrt(9.0 * d1)
     for row in range(n_rows):
         j = indptr[row]
         end = indptr[row + 1]
         top = -np.inf
         for s2 in range(n_states):
-            shape = prior
             if j < end and indices[j] == s2:
-                shape += cnt[j]
+                lg = _log_gamma_variate(st, prior + cnt[j])
                 j += 1
-            lg = _log_gamma_variate(st, shape)
+            else:  # the prior's shape: the most common case
+                lg = math.log(gamma_mt(st, d1, c1)) + math.log(uniform(st)) * n_states
             logs[s2] = lg
             top = max(top, lg)
         total = 0.0
@@ -236,8 +345,9 @@ def sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp,
             p = math.exp(logs[s2] - top)
             psamp[row, s2] = p
             total += p
+        inv = 1.0 / total
         for s2 in range(n_states):
-            psamp[row, s2] /= total
+            psamp[row, s2] *= inv
         rsamp[row] = r_lo + r_scale * beta(st, 1.0 + rsum[row], 1.0 + n_sa[row] - rsum[row])
 
 
@@ -263,7 +373,7 @@ def _greedy_q(q, st, pol, pi, deploy):
     for h in range(horizon):
         for s in range(n_states):
             if deploy:
-                _even_ties(q[h, s], pi[h, s])
+                even_ties(q[h, s], pi[h, s])
             else:
                 pol[h, s] = argmax_random(q[h, s], st)
 
@@ -287,7 +397,8 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
     traj_s = np.zeros(horizon, dtype=np.int64)
     traj_a = np.zeros(horizon, dtype=np.int64)
     traj_r = np.zeros(horizon)
-    model_based = kind == KIND_CE_GREEDY or kind == KIND_CE_OPTIMISTIC or kind == KIND_PSRL
+    model_based = (kind == KIND_CE_GREEDY or kind == KIND_CE_OPTIMISTIC or kind == KIND_PSRL
+                   or kind == KIND_UCRL2)
     # per-agent state (size 1 when unused)
     big = (horizon, n_states, n_actions)
     tiny = (1, 1, 1)
@@ -299,6 +410,8 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
     psamp = np.zeros((n_rows, n_states) if kind == KIND_PSRL else (1, 1))
     rsamp = np.zeros(n_rows if kind == KIND_PSRL else 1)
     logs = np.zeros(n_states)
+    p_opt = np.zeros(n_states)  # UCRL2's scratch: an optimistic row, the sorted states
+    order = np.arange(n_states)
     log_term = math.log(n_states * n_actions * horizon * episodes / params[1]) \
         if (kind == KIND_CE_OPTIMISTIC or kind == KIND_Q_LEARNING) else 0.0
     bonus = params[0] * horizon * math.sqrt(log_term) if kind == KIND_CE_OPTIMISTIC else 0.0
@@ -306,7 +419,8 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
     # PSRL's Beta posterior lives on [0, 1]: rewards are mapped from the known reward range
     # [min(0, min R), max(1, max R)] (the identity when R lies in [0, 1])
     r_lo = min(0.0, R.min())
-    r_scale = max(1.0, R.max()) - r_lo
+    r_hi = max(1.0, R.max())
+    r_scale = r_hi - r_lo
     psrl_scale = 1.0 / r_scale if kind == KIND_PSRL else 1.0
     psrl_lo = r_lo if kind == KIND_PSRL else 0.0
     cum = 0.0
@@ -318,6 +432,10 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
                              logs)
             plan(SAMPLED, False, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 0.0,
                  r_lo, r_scale, st, pol, pi, v, w, qrow)
+        elif kind == KIND_UCRL2:
+            c_p, c_r = ucrl2_constants(n_states, n_actions, float(k * horizon), params[0])
+            plan_ucrl2(horizon, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, st,
+                       pol, v, w, qrow, p_opt, order)
         elif model_based:
             plan(EMPIRICAL, False, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus,
                  0.0, 1.0, st, pol, pi, v, w, qrow)
@@ -332,7 +450,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
             value = evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w)
         cum += v_star - value
         # 3. the episode
-        s = _sample_start(cdf, counter_uniform(start_key, k))
+        s = sample_start(cdf, counter_uniform(start_key, k))
         for h in range(horizon):
             if kind == KIND_REINFORCE:
                 u = uniform(st)

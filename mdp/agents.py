@@ -1,7 +1,9 @@
-"""Episodic MDP agents: hyperparameters only; the learned state lives in the jitted kernel.
+"""MDP agents: hyperparameters only; the learned state lives in the jitted kernels.
 
 Exact definitions in docs/algorithms.md. Every agent has a registry name usable from the CLI
 (``ce-optimistic:c=1``) and stores its constructor arguments unchanged under their own names.
+``REGISTRY`` holds the agents of the episodic loop (mdp.run); ``CONTINUING_REGISTRY`` the
+subset that the continuing, average-reward loop (mdp.run_continuing) implements.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from experiments.validate import as_float
     KIND_PSRL,
     KIND_Q_LEARNING,
     KIND_REINFORCE,
-) = range(5)
+    KIND_UCRL2,
+) = range(6)
 
 
 class MDPAgent(Agent):
@@ -66,6 +69,24 @@ class PSRL(MDPAgent):
         pass
 
 
+class UCRL2(MDPAgent):
+    """UCRL2 (Jaksch, Ortner and Auer 2010): optimistic planning over L1 confidence sets.
+
+    Transition rows within sqrt(14 S ln(2 A t_k / delta) / max(1, N)) of P_hat in L1, mean
+    rewards within sqrt(7 ln(2 S A t_k / delta) / (2 max(1, N))) of R_hat, t_k the steps so far.
+    """
+
+    name = "ucrl2"
+    kind = KIND_UCRL2
+
+    def __init__(self, delta: float = 0.05) -> None:
+        self.delta = delta
+        as_float("delta", delta, minimum=0.0, maximum=1.0, strict_min=True)
+
+    def vector(self) -> np.ndarray:
+        return np.array([self.delta, 0.0, 0.0, 0.0])
+
+
 class QLearning(MDPAgent):
     """Q-learning with optimistic initialisation Q = H and step size (H + 1) / (H + n).
 
@@ -104,7 +125,12 @@ class Reinforce(MDPAgent):
         return np.array([self.alpha, 1.0 if self.baseline else 0.0, 0.0, 0.0])
 
 
-#: Registry name -> agent class.
+#: Registry name -> agent class (the episodic loop, mdp.run).
 REGISTRY: dict[str, type[MDPAgent]] = {
-    cls.name: cls for cls in (CEGreedy, CEOptimistic, PSRL, QLearning, Reinforce)
+    cls.name: cls for cls in (CEGreedy, CEOptimistic, PSRL, UCRL2, QLearning, Reinforce)
+}
+
+#: The agents of the continuing, average-reward loop (mdp.run_continuing).
+CONTINUING_REGISTRY: dict[str, type[MDPAgent]] = {
+    cls.name: cls for cls in (CEGreedy, CEOptimistic, PSRL, UCRL2)
 }

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from experiments import memory
-from experiments.validate import as_int
+from experiments.validate import as_float, as_int
 
 from .model import FiniteMDP
 
@@ -123,6 +123,121 @@ def deep_sea(n: int = 10, seed: int | None = None) -> FiniteMDP:
                     R[s, a] = -cost + (1.0 if c == size - 1 else 0.0)
     P[end, :, end] = 1.0
     return _tag(FiniteMDP(P, R, name=f"deep-sea{size}"), "deep-sea", {"n": size, "seed": seed})
+
+
+def _li_levels_ok(gamma: float, p: float, n: int) -> np.ndarray:
+    """For s = 1 .. n: whether a1 is strictly optimal in s and in s-bar (see :func:`li_chain`).
+
+    With V*(s) = gamma^(2s): a1 beats a0 in s-bar iff ``gamma^(2s+1) > gamma tau_s``, and in a
+    primary s >= 3 iff ``gamma^(2s) > r_s + p max(gamma^(2s-2), gamma^2 tau_(s-2))`` (a2's and
+    a0's values). Both sides decay in s, the left faster: the levels that pass are 1 .. H_max.
+    """
+    s = np.arange(1, n + 1, dtype=np.float64)
+    tau = 0.5 * gamma ** (2 * s / 3)
+    adjoint = gamma ** (2 * s) > tau
+    tau_below = 0.5 * gamma ** (2 * (s - 2) / 3)
+    trap = 0.5 * gamma ** (2 * s / 3 + 5 / 6) + p * np.maximum(gamma ** (2 * s - 2),
+                                                                gamma**2 * tau_below)
+    primary = (gamma ** (2 * s) > trap) | (s <= 2)  # buffers: +gamma^(2s) against -gamma^(2s)
+    return adjoint & primary
+
+
+def li_chain_max_levels(gamma: float, p: float | None = None) -> int:
+    """The largest ``H`` for which :func:`li_chain` keeps a1 optimal in every state (about
+    ``0.52 / (1 - gamma)``: the paper's ``H = c_h / (1 - gamma)``), at most 10^6; 0 if none."""
+    g = as_float("gamma", gamma, 0.0, strict_min=True)
+    if g >= 1.0:
+        raise ValueError(f"gamma must be in (0, 1), got {g:g}")
+    q = 1.0 - g if p is None else as_float("p", p, 0.0, 1.0, strict_min=True)
+    n = int(min(np.ceil(2.0 / (1.0 - g)) + 3, 10**6))
+    ok = _li_levels_ok(g, q, n)
+    bad = np.flatnonzero(~ok)
+    return int(bad[0]) if bad.size else n
+
+
+def li_chain(H: int | None = None, gamma: float = 0.95, p: float | None = None) -> FiniteMDP:
+    """The chain of Li, Wei, Chi, Gu and Chen (2021), "Softmax policy gradient methods can take
+    exponential time to converge" (COLT 2021; Mathematical Programming 201, 2023; arXiv
+    2102.11270): the hard MDP of their lower bound, with its primary, adjoint, buffer and
+    absorbing states, without the booster states.
+
+    ``2H + 1`` states: the absorbing state 0 (number 0), and for each level s = 1 .. H a
+    primary state s (number ``2s - 1``) and an adjoint state s-bar (number ``2s``). Three
+    actions a0, a1, a2 (0, 1, 2). With ``tau_s = 0.5 gamma^(2s/3)`` (the paper's thresholds),
+    ``r_s = 0.5 gamma^(2s/3 + 5/6)`` and ``p`` (the paper's ``c_p (1 - gamma)``; default
+    ``1 - gamma``), every transition that ends the episode goes to state 0 (reward 0 there):
+
+    * buffer states s = 1, 2: a1 pays ``gamma^(2s)``, a0 and a2 pay ``-gamma^(2s)``; all end;
+    * primary states s >= 3: a0 pays ``r_s + gamma^2 p tau_(s-2)`` and ends; a1 pays 0 and
+      moves to (s-1)-bar; a2 pays ``r_s``, then moves to (s-2)-bar with probability p, else ends;
+    * adjoint states s-bar: a1 pays 0 and moves to s; a0 and a2 pay ``gamma tau_s`` and end.
+
+    The start distribution is uniform over all ``2H + 1`` states, as in the paper (with the
+    uniform initial policy ``theta = 0``). The MDP depends on ``gamma``: solve and run policy
+    gradient with the same discount. Then a1 is optimal in every state,
+    ``V*(s) = gamma^(2s)`` and ``V*(s-bar) = gamma^(2s+1)``, provided H is at most
+    :func:`li_chain_max_levels` (about ``0.52 / (1 - gamma)``; 4 for gamma = 0.9, 9 for 0.95),
+    which is checked (ValueError); ``H=None`` takes that largest H. The trap: a0 (and a2) pay at
+    once, a1 pays only once the states below have learned, so softmax PG first pushes a1 down
+    in every primary state and must then climb back, level after level; with exact gradients the
+    number of iterations grows geometrically with H (by about 1.5x per level at gamma = 0.95).
+
+    How this relates to the paper. Taken from it: the state classes, the three actions and
+    which states they lead to (a1 from s to (s-1)-bar and from s-bar back to s; a2 to
+    (s-2)-bar with probability p; a0 ends), ``tau_s``, ``r_s``, ``p = c_p (1 - gamma)``, the
+    buffer rewards ``+-gamma^(2s)``, the optimal values above and the uniform start. Simplified
+    here, so that small chains exist: each buffer set S1, S2 is one state (the paper uses
+    ``c_b (1 - gamma) |S|`` of them to shape the visitation), the booster sets (which only
+    lift one slow state to a slow average) are left out, the states the paper gives two
+    actions have a third one equal to a0, and ``c_p = 1``. Our reconstruction, not read from the
+    paper's tables: the adjoint's a0 reward ``gamma tau_s`` and the split of the primary
+    rewards between a0 and a2 (chosen so that a2 overtakes a0 in s when ``V(s-2)`` crosses
+    ``tau_(s-2)``, and a1 overtakes a0 in s-bar when ``V(s)`` crosses ``tau_s``, the paper's
+    crossing times). The paper's bound, ``(1/eta) |S|^(2^Omega(1/(1-gamma)))`` iterations for
+    gamma > 0.96, needs ``|S| >= c (1 - gamma)^-6`` states; these small chains show the
+    mechanism (geometric growth in H), not the constants.
+    """
+    g = as_float("gamma", gamma, 0.0, strict_min=True)
+    if g >= 1.0:
+        raise ValueError(f"gamma must be in (0, 1), got {g:g}")
+    q = 1.0 - g if p is None else as_float("p", p, 0.0, 1.0, strict_min=True)
+    h_max = li_chain_max_levels(g, q)
+    if H is None:
+        levels = h_max
+        if levels < 3:
+            raise ValueError(f"li_chain needs gamma large enough for H >= 3 levels (gamma = "
+                             f"{g:g} allows H <= {h_max})")
+    else:
+        levels = as_int("H", H, 3)
+        if levels > h_max:
+            raise ValueError(f"H must be <= {h_max} for gamma = {g:g}, p = {q:g} (about "
+                             f"0.52 / (1 - gamma); beyond it a1 is no longer optimal), got "
+                             f"{levels}")
+    # successor lists (row s * 3 + a), built sparse: a long chain stays small
+    S = 2 * levels + 1
+    R = np.zeros((S, 3))
+    end = [(0, 1.0)]
+    rows: list[list[tuple[int, float]]] = [end] * 3  # state 0 is absorbing
+    for s in range(1, levels + 1):
+        tau_s = 0.5 * g ** (2 * s / 3)
+        r_s = 0.5 * g ** (2 * s / 3 + 5 / 6)
+        i, bar = 2 * s - 1, 2 * s
+        if s <= 2:  # buffer: a0, a1, a2 all end
+            rows += [end] * 3
+            R[i] = [-(g ** (2 * s)), g ** (2 * s), -(g ** (2 * s))]
+        else:
+            a2 = [(0, 1.0 - q), (2 * (s - 2), q)] if q < 1.0 else [(2 * (s - 2), 1.0)]
+            rows += [end, [(2 * (s - 1), 1.0)], a2]
+            R[i] = [r_s + g**2 * q * 0.5 * g ** (2 * (s - 2) / 3), 0.0, r_s]
+        rows += [end, [(i, 1.0)], end]  # adjoint: a1 back to s, a0 and a2 end
+        R[bar] = [g * tau_s, 0.0, g * tau_s]
+    indptr = np.zeros(3 * S + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    indices = np.array([c for r in rows for c, _ in r], dtype=np.int64)
+    probs = np.array([x for r in rows for _, x in r])
+    m = FiniteMDP.from_successors(indptr, indices, probs, R, initial=np.full(S, 1.0 / S),
+                                  name=f"li-chain{levels}")
+    return _tag(m, "li-chain", {"H": levels, "gamma": g, "p": None if p is None else q})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,6 +493,7 @@ ENVS: dict[str, Callable[..., FiniteMDP]] = {
     "deep-sea": deep_sea,
     "gridworld": gridworld,
     "garnet": garnet,
+    "li-chain": li_chain,
 }
 
 
@@ -393,6 +509,13 @@ def _coerce(env: str, key: str, value: Any, annotation: str) -> Any:
         if text.lower() in ("false", "0", "no"):
             return False
         raise ValueError(f"{where} must be true or false, got {value!r}")
+    if annotation.startswith("float"):
+        if "None" in annotation and text.lower() in ("none", "null", ""):
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{where} must be a number, got {value!r}") from None
     if annotation.startswith("int"):
         if "None" in annotation and text.lower() in ("none", "null", ""):
             return None

@@ -42,7 +42,53 @@ def optimal_value(m: FiniteMDP, horizon: int) -> float:
     return float(backward_induction(m, horizon).values[0] @ m.initial)
 
 
-class MDPJob(Job):
+class ModelJob(Job):
+    """What the episodic and the continuing MDP jobs share: the true model and its files."""
+
+    model: FiniteMDP
+    copy_model: bool
+
+    def _set_model(self, m, env_args, rewards: str, name: str | None) -> dict[str, Any]:
+        """Build and check the model, set ``problem``; return the configuration's model keys."""
+        self.model = as_mdp(m, **(env_args or {}))
+        in_unit = bool(np.all((self.model.R >= 0.0) & (self.model.R <= 1.0)))
+        if rewards == "bernoulli" and not in_unit:
+            raise ValueError("rewards = bernoulli needs every R[s, a] in [0, 1]")
+        if name is None:
+            name = m if isinstance(m, str) else self.model.name
+        self.problem = str(name)
+        source = self.model.source or {}
+        self.copy_model = False
+        if isinstance(m, str):
+            return {"env": m, "args": dict(env_args or {})}
+        if "env" in source:
+            return {"env": source["env"], "args": dict(source.get("args", {}))}
+        # a model file, or a model built in Python: copied beside the results
+        self.copy_model = True
+        return {"file": source.get("file", "")}
+
+    @staticmethod
+    def _model_of(table: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+        """The model (or built-in name) and its arguments from a normalised problem table."""
+        if "file" in table:
+            from .model import load
+
+            return load(table["file"]), None
+        return table["env"], table.get("args", {})
+
+    def attach_files(self, folder: Path) -> None:
+        """Copy a model that is not a built-in environment into ``folder/models`` and point the
+        configuration at the copy (relative to the folder), so that the folder is complete."""
+        if self.copy_model:
+            from .model import save
+
+            relative = Path("models") / f"{self.problem}.npz"
+            (folder / "models").mkdir(parents=True, exist_ok=True)
+            save(self.model, folder / relative)
+            self.config["file"] = relative.as_posix()
+
+
+class MDPJob(ModelJob):
     """A validated episodic experiment, run batch by batch by ``experiments.runner.execute``.
 
     Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
@@ -60,28 +106,13 @@ class MDPJob(Job):
         if rewards not in REWARDS:
             raise ValueError(f"rewards must be one of {', '.join(REWARDS)}, got {rewards!r}")
         self.rewards = rewards
-        self.model = as_mdp(m, **(env_args or {}))
+        env_keys = self._set_model(m, env_args, rewards, name)
         self.agent_objs = build_all(REGISTRY, agents, "MDP")
-        in_unit = bool(np.all((self.model.R >= 0.0) & (self.model.R <= 1.0)))
-        if rewards == "bernoulli" and not in_unit:
-            raise ValueError("rewards = bernoulli needs every R[s, a] in [0, 1]")
         self.steps = cp.as_grid(checkpoints, self.episodes)
         self.samples_per_step = self.horizon
-        if name is None:
-            name = m if isinstance(m, str) else self.model.name
-        self.problem = str(name)
         self.agents = tuple(a.label for a in self.agent_objs)
         agent_info = {"agent_names": [a.name for a in self.agent_objs],
                       "families": [a.family for a in self.agent_objs]}
-        source = self.model.source or {}
-        self.copy_model = False
-        if isinstance(m, str):
-            env_keys: dict[str, Any] = {"env": m, "args": dict(env_args or {})}
-        elif "env" in source:
-            env_keys = {"env": source["env"], "args": dict(source.get("args", {}))}
-        else:  # a model file, or a model built in Python: copied beside the results
-            env_keys = {"file": source.get("file", "")}
-            self.copy_model = True
         self.config = {
             "name": self.problem,
             "setting": "mdp",
@@ -99,8 +130,11 @@ class MDPJob(Job):
         self.info = {"v_star": self.v_star, "n_states": self.model.n_states,
                      "n_actions": self.model.n_actions, **agent_info}
         m_ = self.model
-        self.work_per_run = (float(self.episodes) * self.horizon * (m_.nnz + m_.n_states *
-                             m_.n_actions) * len(self.agents))
+        sa = m_.n_states * m_.n_actions
+        per_episode = self.horizon * (m_.nnz + sa) * len(self.agents)
+        if any(a.kind == KIND_PSRL for a in self.agent_objs):  # a dense sample, then planning
+            per_episode += (20.0 + self.horizon) * sa * m_.n_states
+        self.work_per_run = float(self.episodes) * per_episode
         self._seeds = run_seeds(self.seed, self.runs)
         self._check_memory()
 
@@ -122,27 +156,10 @@ class MDPJob(Job):
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> MDPJob:
         """The job of a normalised problem table (experiments.files.parse)."""
-        if "file" in table:
-            from .model import load
-
-            m: Any = load(table["file"])
-            args = None
-        else:
-            m, args = table["env"], table.get("args", {})
+        m, args = cls._model_of(table)
         return cls(m, table["agents"], table["horizon"], table["episodes"], table["runs"],
                    table["seed"], table.get("checkpoints"), table.get("rewards", "mean"),
                    table["name"], table.get("epsilon", 0.1), args)
-
-    def attach_files(self, folder: Path) -> None:
-        """Copy a model that is not a built-in environment into ``folder/models`` and point the
-        configuration at the copy (relative to the folder), so that the folder is complete."""
-        if self.copy_model:
-            from .model import save
-
-            relative = Path("models") / f"{self.problem}.npz"
-            (folder / "models").mkdir(parents=True, exist_ok=True)
-            save(self.model, folder / relative)
-            self.config["file"] = relative.as_posix()
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
         from ._agent_kernels import simulate

@@ -26,6 +26,7 @@ MDP_ENVS = {  # every built-in environment, at a small size
     "deep-sea": {"n": 4, "seed": 1},
     "gridworld": {"map": "4x4"},
     "garnet": {"n_states": 8, "n_actions": 3, "branching": 3, "seed": 2},
+    "li-chain": {"H": 3, "gamma": 0.9},
 }
 
 

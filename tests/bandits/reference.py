@@ -69,8 +69,11 @@ def reference_run(agent, env, horizon, seed, checkpoints):
     commit = None
     cum = 0.0
     regret, simple = [], []
+    from_q0 = name in ("greedy", "epsilon-greedy") and not p["round_robin"]
+    q0 = p.get("q0", 0.0)
     for t in range(1, horizon + 1):
-        est = np.where(n > 0, s / np.maximum(n, 1), 0.0)
+        # estimates: sample means; unpulled arms q0 (no round robin) or 0 (never used)
+        est = np.where(n > 0, s / np.maximum(n, 1), q0 if from_q0 else 0.0)
         pi = None
         if name in ("reinforce", "pg-exact"):
             pi = _softmax(h)
@@ -83,7 +86,7 @@ def reference_run(agent, env, horizon, seed, checkpoints):
         elif name == "thompson" and not gaussian:
             samples = [rng.beta(st, 1.0 + s[k], 1.0 + n[k] - s[k]) for k in range(k_arms)]
             a = _argmax(samples, st)
-        elif t <= (p["m"] * k_arms if name == "etc" else k_arms):
+        elif t <= (p["m"] * k_arms if name == "etc" else 0 if from_q0 else k_arms):
             a = (t - 1) % k_arms
         elif name == "greedy":
             a = _argmax(est, st)
@@ -129,15 +132,18 @@ def reference_run(agent, env, horizon, seed, checkpoints):
         cum += best_mean - mu[a]
         if t in checkpoints:
             regret.append(cum)
-            simple.append(best_mean - _deployed_mean(name, gaussian, mu, n, s, h))
+            simple.append(best_mean - _deployed_mean(name, gaussian, mu, n, s, h,
+                                                     q0 if from_q0 else None))
     return np.array(regret), np.array(simple), n
 
 
-def _deployed_mean(name, gaussian, mu, n, s, h):
+def _deployed_mean(name, gaussian, mu, n, s, h, q0=None):
     if name in ("reinforce", "pg-exact"):
         return float(_softmax(h) @ mu)
     if name == "thompson" and not gaussian:
         values = (1 + s) / (2 + n)
+    elif q0 is not None:  # estimates started at q0: every arm has one
+        values = np.where(n > 0, s / np.maximum(n, 1), q0)
     else:
         if not np.any(n > 0):
             return float(mu.mean())

@@ -19,13 +19,17 @@ ENVS = {
 }
 
 
+VARIANTS = {"etc": {"m": 3}, "greedy-q0": {"round_robin": False, "q0": 0.3},
+            "epsilon-greedy-q0": {"round_robin": False, "q0": -1.0, "epsilon": 0.2}}
+
+
 @pytest.mark.nojit
 @pytest.mark.parametrize("family", sorted(ENVS))
-@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("name", sorted(REGISTRY) + ["greedy-q0", "epsilon-greedy-q0"])
 def test_kernel_matches_the_definitions_step_by_step(name, family):
     """For every agent, the jitted loop equals a plain-Python reading of docs/algorithms.md."""
     env = ENVS[family]
-    agent = REGISTRY[name]() if name != "etc" else REGISTRY[name](m=3)
+    agent = REGISTRY[name.removesuffix("-q0")](**VARIANTS.get(name, {}))
     horizon, runs, seed = 300, 3, 11
     res = bandits.run(env, [agent], horizon, runs, seed=seed, checkpoints=[1, 2, 5, 17, 80, 299])
     seeds = run_seeds(seed, runs)

@@ -291,11 +291,87 @@ def test_large_garnet_builds_and_solves():
     assert np.abs(q.max(axis=1) - res.values).max() <= 2 * res.bound
 
 
+# --- the chain of Li, Wei, Chi, Gu and Chen (2021) --------------------------------------------
+
+
+def test_li_chain_transitions_and_rewards_by_hand():
+    g, p = 0.9, 0.1
+    m = envs.li_chain(3, g)
+    P, R = m.P, m.R
+    assert (m.n_states, m.n_actions) == (7, 3)  # 0, then (1, 1-bar), (2, 2-bar), (3, 3-bar)
+    np.testing.assert_array_equal(P[0, :, 0], 1.0)
+    np.testing.assert_array_equal(R[0], 0.0)
+    tau = [0.5 * g ** (2 * s / 3) for s in range(4)]
+    r3 = 0.5 * g ** (2 + 5 / 6)
+    for s in (1, 2):  # buffer states: +-gamma^(2s), then the episode ends
+        np.testing.assert_array_equal(P[2 * s - 1, :, 0], 1.0)
+        np.testing.assert_allclose(R[2 * s - 1], [-(g ** (2 * s)), g ** (2 * s), -(g ** (2 * s))])
+    # primary state 3 (number 5): a0 ends, a1 -> 2-bar (4), a2 -> 1-bar (2) w.p. p, else ends
+    np.testing.assert_array_equal(P[5, 0], np.eye(7)[0])
+    np.testing.assert_array_equal(P[5, 1], np.eye(7)[4])
+    np.testing.assert_allclose(P[5, 2], (1 - p) * np.eye(7)[0] + p * np.eye(7)[2], rtol=1e-15)
+    np.testing.assert_allclose(R[5], [r3 + g**2 * p * tau[1], 0.0, r3], rtol=1e-15)
+    for s in (1, 2, 3):  # adjoint s-bar (number 2s): a1 -> s, a0 and a2 end with gamma tau_s
+        np.testing.assert_array_equal(P[2 * s, 1], np.eye(7)[2 * s - 1])
+        np.testing.assert_array_equal(P[2 * s, [0, 2], 0], 1.0)
+        np.testing.assert_allclose(R[2 * s], [g * tau[s], 0.0, g * tau[s]], rtol=1e-15)
+    np.testing.assert_allclose(m.initial, np.full(7, 1 / 7))
+    assert m.config() == {"env": "li-chain", "args": {"H": 3, "gamma": 0.9}}
+
+
+@pytest.mark.parametrize(("H", "g"), [(3, 0.9), (4, 0.9), (9, 0.95), (20, 0.99)])
+def test_li_chain_optimal_values(H, g):
+    """a1 is optimal everywhere (state 0: all tied, lowest index), V*(s) = gamma^(2s) and
+    V*(s-bar) = gamma^(2s+1): the paper's values. Policy iteration is exact."""
+    m = envs.li_chain(H, g)
+    res = mdp.policy_iteration(m, g)
+    assert res.policy[0] == 0 and np.all(res.policy[1:] == 1)
+    s = np.arange(1, H + 1)
+    expect = np.zeros(2 * H + 1)
+    expect[2 * s - 1] = g ** (2 * s)
+    expect[2 * s] = g ** (2 * s + 1)
+    np.testing.assert_allclose(res.values, expect, rtol=1e-12, atol=1e-13)
+    # a strict optimum: a1 beats the other actions in every state but 0
+    gaps = res.q[1:, 1] - np.delete(res.q[1:], 1, axis=1).max(axis=1)
+    assert gaps.min() > 0
+
+
+def test_li_chain_longest_chain():
+    assert [envs.li_chain_max_levels(g) for g in (0.8, 0.9, 0.95, 0.97, 0.99)] == [2, 4, 9, 16,
+                                                                                    51]
+    # None takes the longest chain, which is still solved by a1 everywhere
+    m = envs.li_chain(gamma=0.97)
+    assert m.n_states == 33 and m.config()["args"] == {"H": 16, "gamma": 0.97}
+    assert np.all(mdp.policy_iteration(m, 0.97).policy[1:] == 1)
+    assert envs.li_chain(4, 0.9, p=0.05).P[7, 2, 4] == 0.05
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"H": 5, "gamma": 0.9}, r"H must be <= 4 for gamma = 0.9, p = 0.1 .*got 5"),
+        ({"H": 2, "gamma": 0.9}, r"H must be >= 3"),
+        ({"H": 3.5, "gamma": 0.9}, r"H must be an integer"),
+        ({"gamma": 0.8}, r"li_chain needs gamma large enough for H >= 3 levels .*H <= 2"),
+        ({"H": 3, "gamma": 1.0}, r"gamma must be in \(0, 1\)"),
+        ({"H": 3, "gamma": 0.0}, r"gamma must be > 0"),
+        ({"H": 3, "gamma": "0.9"}, r"gamma must be a number"),
+        ({"H": 3, "gamma": 0.9, "p": 0.0}, r"p must be > 0"),
+        ({"H": 3, "gamma": 0.9, "p": 1.5}, r"p must be <= 1"),
+        ({"H": 3, "gamma": 0.9, "p": 1.0}, r"H must be <= 2 for gamma = 0.9, p = 1 "),
+    ],
+)
+def test_li_chain_errors(kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        envs.li_chain(**kwargs)
+
+
 # --- registry --------------------------------------------------------------------------------
 
 
 def test_registry_names():
-    assert set(envs.ENVS) == {"riverswim", "chain", "deep-sea", "gridworld", "garnet"}
+    assert set(envs.ENVS) == {"riverswim", "chain", "deep-sea", "gridworld", "garnet",
+                              "li-chain"}
 
 
 def test_make_coerces_cli_strings():
@@ -307,6 +383,10 @@ def test_make_coerces_cli_strings():
     assert envs.make("deep-sea", n="4", seed="3").config()["args"]["seed"] == 3
     assert envs.make("garnet", n_states="5", n_actions="2", branching="2").n_states == 5
     assert envs.make("chain").n_states == 10
+    m = envs.make("li-chain", H="3", gamma="0.9", p="none")
+    assert m.config() == {"env": "li-chain", "args": {"H": 3, "gamma": 0.9}}
+    assert envs.make("li-chain", gamma="0.95", p="0.05").config()["args"] == {
+        "H": 9, "gamma": 0.95, "p": 0.05}
 
 
 @pytest.mark.parametrize(
@@ -321,6 +401,7 @@ def test_make_coerces_cli_strings():
         ("gridworld", {"slippery": 1}, r"slippery must be true or false"),
         ("garnet", {"n_states": "5", "n_actions": "2"}, r"needs argument 'branching'"),
         ("deep-sea", {"seed": "-1"}, r"seed must be >= 0"),
+        ("li-chain", {"gamma": "high"}, r"li-chain argument gamma must be a number"),
     ],
 )
 def test_make_errors(name, args, pattern):
@@ -328,10 +409,11 @@ def test_make_errors(name, args, pattern):
         envs.make(name, **args)
 
 
-@pytest.mark.parametrize("name", ["riverswim", "chain", "deep-sea", "gridworld", "garnet"])
+@pytest.mark.parametrize("name", ["riverswim", "chain", "deep-sea", "gridworld", "garnet",
+                                  "li-chain"])
 def test_config_rebuilds_the_model(name):
     args = {"garnet": {"n_states": 12, "n_actions": 3, "branching": 4, "seed": 5},
-            "deep-sea": {"n": 5, "seed": 2}}.get(name, {})
+            "deep-sea": {"n": 5, "seed": 2}, "li-chain": {"gamma": 0.93, "p": 0.03}}.get(name, {})
     m = envs.make(name, **args)
     cfg = m.config()
     again = envs.make(cfg["env"], **cfg["args"])

@@ -1,0 +1,203 @@
+"""Named studies: reproductions of published results, and celab's own thesis measurement.
+
+A study is an experiment file shipped here (``NAME.toml``, and ``NAME-full.toml`` for the
+paper's full budget) plus a Python module with the same name (dashes become underscores) that
+turns the saved results into a report: ``report.md`` with figures, celab's numbers beside the
+published ones (with the source), and a paragraph on where they differ and why. Some studies
+also compute things that are not regret runs (errors of a plug-in policy against samples,
+iterations of exact policy gradient); their module's ``extra`` function does that, from the
+``[study]`` table of the file, and saves its arrays beside the results.
+
+``celab reproduce NAME`` runs a study (``--full`` for the paper's budget, ``--smoke`` for a
+tiny one that only checks the pipeline).
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .. import files
+
+#: Study name -> one-line description.
+STUDIES = {
+    "riverswim-psrl": "Osband, Russo, Van Roy 2013, Table 1: PSRL against UCRL2 on RiverSwim "
+                      "and random MDPs",
+    "kl-ucb": "Garivier and Cappe 2011: UCB, KL-UCB, Thompson, greedy, epsilon-greedy on ten "
+              "Bernoulli arms, against the Lai-Robbins curve",
+    "thompson-chapelle-li": "Chapelle and Li 2011: Thompson sampling against UCB, regret / ln T "
+                            "against the Lai-Robbins constants",
+    "sutton-barto-ch2": "Sutton and Barto, figures 2.2, 2.4, 2.5: the 10-armed testbed",
+    "policy-gradient-rates": "Mei et al. 2020 and Li et al. 2021: exact softmax policy gradient "
+                             "rates, beside certainty equivalence's sample counts",
+    "generative-model": "Azar et al. 2013, Agarwal et al. 2020: plug-in error against samples "
+                        "per pair and against 1 / (1 - gamma)",
+    "thesis": "celab's question: samples REINFORCE needs against certainty equivalence, as the "
+              "problem grows",
+}
+
+
+@dataclass
+class Context:
+    """What a study's report works from."""
+
+    name: str
+    budget: str  # "default", "full" or "smoke"
+    spec: dict[str, Any]
+    results: dict[str, Any]  # problem name -> Result
+    summaries: dict[str, dict[str, Any]]  # problem name -> report.summarize(...)
+    folder: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def figures(self) -> Path:
+        path = self.folder / "figures"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def module(name: str) -> ModuleType:
+    if name not in STUDIES:
+        raise ValueError(f"unknown study {name!r} (known: {', '.join(STUDIES)})")
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+
+
+def text(name: str, full: bool = False) -> str:
+    """The study's experiment file."""
+    module(name)  # validates the name
+    stem = f"{name}-full" if full else name
+    return resources.files(__name__).joinpath(f"{stem}.toml").read_text("utf-8")
+
+
+def spec(name: str, full: bool = False, smoke: bool = False) -> dict[str, Any]:
+    """The parsed experiment file of a study (shrunk to a tiny budget with ``smoke``)."""
+    parsed = files.parse(text(name, full), f"{name}{'-full' if full else ''}.toml")
+    if smoke:
+        parsed = shrink(parsed)
+    return parsed
+
+
+def shrink(parsed: dict[str, Any]) -> dict[str, Any]:
+    """A tiny budget that exercises every step of a study: 2 runs, short horizons."""
+    out = dict(parsed)
+    problems = []
+    for table in parsed["problems"]:
+        t = dict(table)
+        t["runs"] = min(t["runs"], 2)
+        if t["setting"] == "bandit":
+            t["horizon"] = min(t["horizon"], 300)
+        elif t["setting"] == "mdp":
+            t["episodes"] = min(t["episodes"], 10)
+        else:
+            t["steps"] = min(t.get("steps", 300), 300)
+        limit = t["horizon"] if t["setting"] == "bandit" else t.get("episodes", t.get("steps"))
+        if "checkpoints" in t:
+            t["checkpoints"] = [c for c in t["checkpoints"] if c <= limit] or None
+            if t["checkpoints"] is None:
+                del t["checkpoints"]
+        problems.append(t)
+    out["problems"] = problems
+    out["study"] = dict(parsed.get("study", {}), smoke=True)
+    return out
+
+
+# --- helpers for the report modules -----------------------------------------------------------
+
+def md_table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A markdown table."""
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def num(x: float | None, digits: int = 3) -> str:
+    from ..report import _num
+
+    return _num(x, digits)
+
+
+def pm(mean: float, half: float) -> str:
+    from ..report import _pm
+
+    return _pm(mean, half)
+
+
+def figure(ctx: Context, fig, stem: str, caption: str) -> str:
+    """Save a matplotlib figure as PNG and SVG in the figures folder; markdown for the PNG."""
+    from ..plots import _save
+
+    _save(fig, ctx.figures, stem)
+    return f"![{caption}](figures/{stem}.png)\n\n*{caption}*"
+
+
+def result_figures(ctx: Context, problem: str) -> list[str]:
+    """The standard regret and simple-regret figures of one problem, as markdown."""
+    from .. import plots
+
+    res = ctx.results[problem]
+    paths = plots.plot_result(res, ctx.figures)
+    return [f"![{p.stem}](figures/{p.name})" for p in paths if p.suffix == ".png"]
+
+
+def budget_note(ctx: Context) -> str:
+    if ctx.budget == "smoke":
+        return ("**Smoke budget**: a tiny run that checks the pipeline; the numbers mean "
+                "nothing.")
+    if ctx.budget == "full":
+        return "Budget: the paper's full budget (`celab reproduce " + ctx.name + " --full`)."
+    return ("Budget: celab's default for this study (a few minutes on 2 cores); "
+            f"`celab reproduce {ctx.name} --full` runs the paper's full budget.")
+
+
+def write_docs(ctx: Context, report_text: str, docs: Path) -> Path:
+    """Copy the report and its PNG figures into ``docs/NAME.md`` and ``docs/NAME/``."""
+    docs.mkdir(parents=True, exist_ok=True)
+    fig_dir = docs / ctx.name
+    if fig_dir.exists():
+        shutil.rmtree(fig_dir)
+    fig_dir.mkdir()
+    for png in sorted((ctx.folder / "figures").glob("*.png")):
+        shutil.copy(png, fig_dir / png.name)
+    from ..results import write_atomic
+
+    path = docs / f"{ctx.name}.md"
+    write_atomic(path, report_text.replace("](figures/", f"]({ctx.name}/"))
+    return path
+
+
+def run(name: str, folder_path: Path, budget: str = "default", resume: bool = False,
+        progress_for=None, plots: bool = True) -> tuple[Any, Context | None]:
+    """Run study ``name`` into ``folder_path``; write ``report.md`` when it completes.
+
+    Returns the session outcome and the report context (None when interrupted).
+    """
+    from .. import report as rep
+    from .. import session
+
+    mod = module(name)
+    parsed = spec(name, full=budget == "full", smoke=budget == "smoke")
+    jobs = jobs_of(parsed)
+    with session.Folder(folder_path, resume=resume) as folder:
+        outcome = session.run_experiment(jobs, folder, parsed["title"], parsed["seed"], resume,
+                                         progress_for, plots, parsed["study"])
+        if outcome.stopped_by is not None:
+            return outcome, None
+        results = {r.problem: r for r in outcome.results}
+        ctx = Context(name, budget, parsed, results,
+                      {r.problem: rep.summarize(r) for r in outcome.results}, folder.path)
+        if hasattr(mod, "extra"):
+            ctx.extra = mod.extra(ctx)
+        from ..results import write_atomic
+
+        write_atomic(folder.path / "report.md", mod.report(ctx))
+    return outcome, ctx
+
+
+def jobs_of(parsed: dict[str, Any]) -> list:
+    """The jobs of a parsed study file."""
+    return files.build_jobs(parsed)

@@ -1,0 +1,233 @@
+"""The continuing (infinite-horizon, average-reward) setting: one long run per seed, no resets.
+
+>>> import mdp
+>>> res = mdp.run_continuing("riverswim", "psrl,ucrl2", steps=2000, runs=2)
+>>> res.regret.shape[:2], res.samples_per_step
+((2, 2), 1)
+
+Agents (``CONTINUING_REGISTRY``): ``ce-greedy``, ``ce-optimistic``, ``psrl`` and ``ucrl2``.
+Time is cut into UCRL2's episodes (the doubling trick); at each episode start the agent solves
+its model (plug-in, sampled, or UCRL2's extended MDP) for the average reward and follows the
+greedy stationary policy. Exact definitions in docs/algorithms.md.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from experiments import checkpoints as cp
+from experiments import memory
+from experiments.results import Result
+from experiments.rng import run_seeds
+from experiments.runner import Progress, execute
+from experiments.specs import build_all
+from experiments.validate import as_float, as_int
+
+from .agents import CONTINUING_REGISTRY, KIND_PSRL, MDPAgent
+from .loop import REWARDS, ModelJob
+from .model import FiniteMDP
+
+#: Cap on the sweeps of every value iteration the agents run (planning and deployment).
+MAX_SWEEPS = 10_000
+#: Span tolerance of the value iteration that finds the policy an agent would deploy.
+DEPLOY_EPSILON = 1e-6
+#: Tolerance of the relative value iteration that gives the true model's optimal gain.
+RHO_EPSILON = 1e-10
+
+
+def optimal_gain(m: FiniteMDP) -> float:
+    """rho*, the optimal average reward of ``m``.
+
+    Relative value iteration (mdp.relative_value_iteration, epsilon 1e-10) gives g* within
+    5e-11 and a greedy policy whose gain is within 1e-10 of it; rho* is that policy's exact gain
+    from the start distribution (:func:`gain`), so that an optimal policy has simple regret 0
+    to rounding (it is optimal whenever the gains of the policies differ by more than 1e-10).
+
+    Raises ValueError when relative value iteration does not converge: the optimal gain then
+    depends on the start state (the MDP is not weakly communicating) and the continuing regret
+    T rho* - sum R is not defined by one rho*.
+    """
+    from .solvers import relative_value_iteration
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = relative_value_iteration(m, epsilon=RHO_EPSILON)
+    if not res.converged:
+        raise ValueError(f"{m.name}: the continuing setting needs an MDP whose optimal gain is "
+                         "the same from every state (relative value iteration did not converge "
+                         f"to epsilon {RHO_EPSILON:g})")
+    exact = float(gain(m, res.policy) @ m.initial)
+    if abs(exact - res.gain) > res.bound:  # cannot happen when the MDP is weakly communicating
+        raise ValueError(f"{m.name}: the optimal gain depends on the start state; the "
+                         "continuing setting needs a weakly communicating MDP")
+    return exact
+
+
+def gain(m: FiniteMDP, policy) -> np.ndarray:
+    """Exact gain g(s) of a stationary policy from every start state s, multichain included.
+
+    ``policy`` is (S,) integer actions or (S, A) action probabilities. g = P* r_pi, with P* the
+    Cesaro limit of the policy's chain: each closed class's stationary distribution, and on the
+    transient states (I - P_TT) g_T = P_{T, rec} g_rec (docs/algorithms.md). The gain from the
+    start distribution is ``gain(m, policy) @ m.initial``.
+    """
+    from ._continuing_kernels import gain_vector
+
+    if not isinstance(m, FiniteMDP):
+        raise ValueError(f"m must be a FiniteMDP, got {type(m).__name__}")
+    S, A = m.n_states, m.n_actions
+    pol = np.asarray(policy)
+    if pol.dtype.kind in "iu":
+        if pol.shape != (S,) or np.any((pol < 0) | (pol >= A)):
+            raise ValueError(f"policy must hold S = {S} actions in [0, {A})")
+        pi = np.zeros((S, A))
+        pi[np.arange(S), pol] = 1.0
+    else:
+        pi = np.ascontiguousarray(pol, dtype=np.float64)
+        if pi.shape != (S, A) or np.any(pi < 0) or not np.allclose(pi.sum(axis=1), 1.0):
+            raise ValueError(f"policy must be (S, A) = ({S}, {A}) action probabilities")
+    g = np.zeros(S)
+    gain_vector(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R), pi, np.zeros((S, S)),
+                np.zeros((S, S)), np.zeros((2, S)), np.zeros((8, S), dtype=np.int64), g)
+    return g
+
+
+class ContinuingJob(ModelJob):
+    """A validated continuing experiment, run batch by batch by ``experiments.runner.execute``.
+
+    Its ``config`` is the problem's complete table in an experiment file (setting
+    ``"continuing"``, docs/experiments.md).
+    """
+
+    setting = "continuing"
+
+    def __init__(self, m, agents, steps, runs, seed=0, checkpoints=None, rewards: str = "mean",
+                 name: str | None = None, epsilon: float = 0.1,
+                 env_args: dict[str, Any] | None = None) -> None:
+        self.seed = as_int("seed", seed, minimum=0)
+        self.horizon = as_int("steps", steps, minimum=1)
+        self.runs = as_int("runs", runs, minimum=1)
+        if rewards not in REWARDS:
+            raise ValueError(f"rewards must be one of {', '.join(REWARDS)}, got {rewards!r}")
+        self.rewards = rewards
+        env_keys = self._set_model(m, env_args, rewards, name)
+        self.agent_objs = build_all(CONTINUING_REGISTRY, agents, "continuing MDP")
+        self.steps = cp.as_grid(checkpoints, self.horizon)
+        self.samples_per_step = 1
+        self.agents = tuple(a.label for a in self.agent_objs)
+        self.config = {
+            "name": self.problem,
+            "setting": "continuing",
+            **env_keys,
+            "steps": self.horizon,
+            "runs": self.runs,
+            "seed": self.seed,
+            "rewards": rewards,
+            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "checkpoints": [int(s) for s in self.steps],
+            "agents": [a.spec for a in self.agent_objs],
+        }
+        self.rho_star = optimal_gain(self.model)
+        m_ = self.model
+        self.info = {"rho_star": self.rho_star, "n_states": m_.n_states,
+                     "n_actions": m_.n_actions,
+                     "agent_names": [a.name for a in self.agent_objs],
+                     "families": [a.family for a in self.agent_objs]}
+        # steps, plus about S A log T plannings of a few hundred sweeps each
+        sweeps = 300.0 * m_.n_states * m_.n_actions * np.log2(self.horizon + 1.0)
+        self.work_per_run = ((float(self.horizon) + sweeps) * (m_.nnz + m_.n_states *
+                             m_.n_actions) * len(self.agents))
+        self._seeds = run_seeds(self.seed, self.runs)
+        self._check_memory()
+
+    def _check_memory(self) -> None:
+        """Results (and one copy), plus each thread's state: two dense (S, S) matrices for the
+        exact gain, counts, and PSRL's sampled model (S A, S)."""
+        from numba import get_num_threads
+
+        m = self.model
+        n_a, c = len(self.agents), self.steps.size
+        results = 8.0 * n_a * self.runs * 3 * c * 2
+        per_run = 8.0 * (2 * m.n_states * m.n_states + 2 * m.nnz
+                         + 6 * m.n_states * m.n_actions + 16 * m.n_states)
+        if any(a.kind == KIND_PSRL for a in self.agent_objs):
+            per_run += 8.0 * m.n_states * m.n_actions * m.n_states
+        memory.check(results + per_run * get_num_threads(),
+                     f"{self.problem}: {n_a} agents x {self.runs} runs on {m.n_states} states")
+
+    @classmethod
+    def from_table(cls, table: dict[str, Any]) -> ContinuingJob:
+        """The job of a normalised problem table (experiments.files.parse)."""
+        m, args = cls._model_of(table)
+        return cls(m, table["agents"], table["steps"], table["runs"], table["seed"],
+                   table.get("checkpoints"), table.get("rewards", "mean"), table["name"],
+                   table.get("epsilon", 0.1), args)
+
+    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+        from ._continuing_kernels import simulate
+
+        m = self.model
+        n, c = stop - start, self.steps.size
+        regret = np.zeros((len(self.agents), n, c))
+        simple = np.zeros((len(self.agents), n, c))
+        episodes = np.zeros((len(self.agents), n, c), dtype=np.int64)
+        R = np.ascontiguousarray(m.R)
+        initial = np.ascontiguousarray(m.initial)
+        for i, agent in enumerate(self.agent_objs):
+            simulate(agent.kind, agent.vector(), m.indptr, m.indices, m.probs, R, initial,
+                     self._seeds[start:stop], self.steps, self.rho_star,
+                     self.rewards == "bernoulli", MAX_SWEEPS, DEPLOY_EPSILON, regret[i],
+                     simple[i], episodes[i])
+            if progress is not None:
+                progress(n * self.horizon)
+        return {"regret": regret, "simple_regret": simple, "episodes": episodes}
+
+
+def run_continuing(
+    m: str | FiniteMDP,
+    agents: str | Sequence[str | MDPAgent] | MDPAgent,
+    steps: int,
+    runs: int,
+    seed: int = 0,
+    checkpoints: Sequence[int] | np.ndarray | None = None,
+    rewards: str = "mean",
+    progress: Progress | None = None,
+) -> Result:
+    """Run every agent for ``steps`` steps without resets, ``runs`` times (average reward).
+
+    Parameters
+    ----------
+    m : FiniteMDP or str
+        The true model (a built-in name such as ``"riverswim"`` is built with its defaults). Its
+        optimal gain must not depend on the start state (weakly communicating MDPs).
+    agents : str or list
+        Names with optional parameters (``"psrl,ucrl2:delta=0.1"``) or objects, from
+        ``mdp.agents.CONTINUING_REGISTRY``.
+    steps : int
+        T, the number of steps of each run.
+    runs : int
+        Independent runs. Run r uses the seed ``SeedSequence(seed, spawn_key=(r,))``.
+    seed : int
+        Master seed.
+    checkpoints : list of int, optional
+        Steps at which curves are recorded; default a log-spaced grid ending at T.
+    rewards : {"mean", "bernoulli"}
+        Observed rewards: R[s, a] itself, or Bernoulli(R[s, a]) draws (R must lie in [0, 1]).
+    progress : callable, optional
+        Called with the number of environment steps done since the previous call.
+
+    Returns
+    -------
+    Result
+        ``regret[i, r, c]``: agent i's pseudo-regret t rho* - sum_{u < t} R(s_u, a_u) after
+        t = steps[c] steps of run r (R the true mean rewards); ``simple_regret`` rho* minus the
+        exact gain, from the start distribution, of the policy the agent would deploy;
+        ``extra["episodes"]`` the episode in progress at each checkpoint; ``steps`` in steps,
+        ``samples_per_step`` = 1; ``info["rho_star"]`` = rho*.
+    """
+    job = ContinuingJob(m, agents, steps, runs, seed, checkpoints, rewards)
+    return execute(job, progress)

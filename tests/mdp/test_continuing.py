@@ -1,0 +1,243 @@
+"""The continuing (average-reward) loop: exact pieces first, then regret against theory."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mdp
+from experiments import files
+from experiments.stats import growth_exponent, mean_ci
+from mdp.agents import CONTINUING_REGISTRY
+from mdp.continuing import gain, optimal_gain
+
+AGENTS = sorted(CONTINUING_REGISTRY)
+
+
+def _cesaro_gain(m, pi):
+    """g = P* r_pi by brute force: P* = lim ((I + P) / 2)^n (the lazy chain is aperiodic and has
+    the same Cesaro limit), by 64 squarings (rows renormalised against rounding drift),
+    independent of the kernel's class decomposition."""
+    P_pi = np.einsum("sa,sat->st", pi, m.P)
+    r_pi = (pi * m.R).sum(axis=1)
+    lazy = 0.5 * (np.eye(m.n_states) + P_pi)
+    for _ in range(64):
+        lazy = lazy @ lazy
+        lazy /= lazy.sum(axis=1, keepdims=True)
+    return lazy @ r_pi
+
+
+@pytest.mark.nojit
+def test_exact_gain_matches_the_cesaro_limit_on_multichain_and_unichain_policies():
+    gen = np.random.default_rng(0)
+    models = [mdp.envs.chain(6), mdp.envs.deep_sea(3, seed=1), mdp.envs.gridworld("4x4"),
+              mdp.envs.riverswim(5), mdp.envs.garnet(8, 3, 2, seed=1)]
+    for m in models:
+        for _ in range(6):
+            pol = gen.integers(0, m.n_actions, size=m.n_states)
+            pi = np.eye(m.n_actions)[pol]
+            if gen.random() < 0.5:  # stochastic policies too
+                pi = 0.5 * pi + 0.5 * gen.dirichlet(np.ones(m.n_actions), size=m.n_states)
+            np.testing.assert_allclose(gain(m, pi), _cesaro_gain(m, pi), atol=1e-9)
+    # two recurrent classes: left end (0.001 per step) and right end (1 per step)
+    m = mdp.envs.chain(6)
+    g = gain(m, np.array([0, 0, 0, 1, 1, 1]))
+    np.testing.assert_allclose(g, [0.001, 0.001, 0.001, 1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="actions in"):
+        gain(m, np.array([0, 2, 0, 0, 0, 0]))
+
+
+def test_optimal_gain():
+    assert optimal_gain(mdp.envs.chain(6)) == pytest.approx(1.0, abs=1e-12)
+    m = mdp.envs.riverswim(6)
+    assert optimal_gain(m) == pytest.approx(mdp.relative_value_iteration(m).gain, abs=1e-8)
+    # two absorbing states with different rewards: the gain depends on the start
+    P = np.zeros((3, 1, 3))
+    P[0, 0, 1] = P[0, 0, 2] = 0.5
+    P[1, 0, 1] = P[2, 0, 2] = 1.0
+    split = mdp.FiniteMDP(P, np.array([[0.0], [1.0], [0.0]]))
+    with pytest.raises(ValueError, match="same from every state"):
+        mdp.run_continuing(split, "psrl", 10, 1)
+
+
+@pytest.mark.nojit
+def test_pseudo_regret_on_one_state_is_steps_times_the_gap():
+    """One state, two actions with means 0.25 and 0.75: every step adds 0 or 0.5 exactly."""
+    m = mdp.FiniteMDP(np.ones((1, 2, 1)), np.array([[0.25, 0.75]]))
+    res = mdp.run_continuing(m, AGENTS, 400, 6, seed=2, checkpoints=np.arange(1, 401))
+    assert res.info["rho_star"] == 0.75
+    bad_pulls = res.regret / 0.5
+    assert np.array_equal(bad_pulls, np.rint(bad_pulls))
+    steps = np.diff(np.concatenate([np.zeros(res.regret.shape[:2] + (1,)), bad_pulls], axis=2))
+    assert set(np.unique(steps)) <= {0.0, 1.0}
+    # ce-greedy plays its first (random) action once, then keeps it: regret t * gap or 0
+    i = res.agents.index("ce-greedy")
+    per_step = res.regret[i] / res.steps
+    assert np.all((per_step == 0.0) | (per_step == 0.5))
+    assert np.all(per_step == per_step[:, :1])
+
+
+def test_result_layout_episodes_and_bounds():
+    res = mdp.run_continuing("riverswim", AGENTS, 3000, 3, seed=1)
+    assert res.setting == "continuing" and res.samples_per_step == 1
+    assert res.regret.shape == res.simple_regret.shape == (len(AGENTS), 3, res.steps.size)
+    assert res.steps[-1] == 3000 and np.array_equal(res.samples, res.steps)
+    assert res.config["steps"] == 3000 and "horizon" not in res.config
+    rho = res.info["rho_star"]
+    assert np.all(res.regret <= res.steps * rho + 1e-9)  # rewards are >= 0
+    assert np.all(res.simple_regret >= -1e-12) and np.all(res.simple_regret <= rho + 1e-12)
+    # JOA 2010, prop. 18: at most S A log2(8 T / (S A)) episodes in T >= S A steps
+    ep = res.extra["episodes"]
+    assert np.all(np.diff(ep, axis=2) >= 0) and np.all(ep >= 1)
+    assert np.all(ep[..., -1] <= 12 * np.log2(8 * 3000 / 12))
+
+
+def test_common_random_numbers_repeats_and_seeds():
+    a = mdp.run_continuing("riverswim", AGENTS, 600, 3, seed=3)
+    b = mdp.run_continuing("riverswim", AGENTS, 600, 3, seed=3)
+    c = mdp.run_continuing("riverswim", AGENTS, 600, 3, seed=4)
+    assert np.array_equal(a.regret, b.regret)
+    assert np.array_equal(a.simple_regret, b.simple_regret)
+    for i, name in enumerate(AGENTS):
+        alone = mdp.run_continuing("riverswim", name, 600, 3, seed=3)
+        assert np.array_equal(alone.regret[0], a.regret[i]), name
+        assert np.array_equal(alone.simple_regret[0], a.simple_regret[i]), name
+        assert not np.array_equal(c.regret[i], a.regret[i]), name
+    few = mdp.run_continuing("riverswim", AGENTS, 600, 2, seed=3)
+    assert np.array_equal(few.regret, a.regret[:, :2])
+
+
+def test_bernoulli_rewards_and_validation():
+    res = mdp.run_continuing("riverswim", "psrl,ucrl2", 500, 2, rewards="bernoulli")
+    assert res.config["rewards"] == "bernoulli"
+    with pytest.raises(ValueError, match="unknown continuing MDP agent 'q-learning'"):
+        mdp.run_continuing("riverswim", "q-learning", 10, 1)
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        mdp.run_continuing("riverswim", "psrl", 0, 1)
+    with pytest.raises(ValueError, match="delta must be > 0"):
+        mdp.run_continuing("riverswim", "ucrl2:delta=0", 10, 1)
+
+
+_SCRIPT = """
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+import mdp
+from tests.mdp.test_continuing import AGENTS
+steps = int(sys.argv[3])
+models = [("river", mdp.envs.riverswim(5)), ("chain", mdp.envs.chain(4)),
+          ("garnet", mdp.envs.garnet(6, 3, 3, seed=2))][:int(sys.argv[4])]
+grid = np.unique(np.geomspace(1, steps, 20).astype(np.int64))
+out = {}
+for name, m in models:
+    r = mdp.run_continuing(m, AGENTS, steps, 4, seed=5, checkpoints=grid)
+    out[name] = np.stack([r.regret, r.simple_regret])
+np.savez(sys.argv[1], **out)
+"""
+
+ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def _run_script(tmp_path, name, steps, models, **env):
+    path = tmp_path / f"{name}.npz"
+    subprocess.run([sys.executable, "-c", _SCRIPT, str(path), ROOT, str(steps), str(models)],
+                   env=dict(os.environ, **env), check=True)
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def test_thread_counts_and_the_pure_python_path_agree_bit_for_bit(tmp_path):
+    one = _run_script(tmp_path, "t1", 3000, 3, NUMBA_NUM_THREADS="1")
+    two = _run_script(tmp_path, "t2", 3000, 3, NUMBA_NUM_THREADS="2")
+    for key in one:
+        assert np.array_equal(one[key], two[key]), key
+    short = _run_script(tmp_path, "s", 120, 2, NUMBA_NUM_THREADS="2")
+    pure = _run_script(tmp_path, "py", 120, 2, NUMBA_DISABLE_JIT="1")
+    for key in short:
+        assert np.array_equal(short[key], pure[key]), key
+
+
+def test_experiment_file_and_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    text = """
+seed = 2
+[[problem]]
+setting = "continuing"
+env = "riverswim"
+args = { n_states = 5 }
+steps = 800
+runs = 2
+agents = ["psrl", { name = "ucrl2", delta = 0.1 }]
+"""
+    spec = files.parse(text)
+    table = spec["problems"][0]
+    assert table["steps"] == 800 and table["epsilon"] == 0.1 and "horizon" not in table
+    with pytest.raises(files.FileError, match="unknown key 'horizon'"):
+        files.parse(text.replace("steps = 800", "steps = 800\nhorizon = 5"))
+    with pytest.raises(files.FileError, match="missing key 'steps'"):
+        files.parse(text.replace("steps = 800", ""))
+    path = tmp_path / "cont.toml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--no-plots",
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    saved = files.read(out / "config.toml")["problems"][0]
+    assert saved["setting"] == "continuing" and saved["agents"][1] == "ucrl2:delta=0.1"
+    again = CliRunner().invoke(app, ["run", str(out / "config.toml"), "--out",
+                                     str(tmp_path / "again"), "--no-plots", "--json"])
+    assert again.exit_code == 0, again.output
+    a = np.load(out / "results" / "riverswim.npz")
+    b = np.load(tmp_path / "again" / "results" / "riverswim.npz")
+    assert np.array_equal(a["regret"], b["regret"])
+
+
+# --- against theory ------------------------------------------------------------------------
+# Fixed seeds; tolerances come from the spread over runs (95% Student-t intervals, or the
+# bootstrap interval of the growth exponent). The effects are large.
+
+
+@pytest.fixture(scope="module")
+def river_short():
+    # Osband, Russo and Van Roy (2013), table 1's budget: RiverSwim(6), T = 10^4, 20 runs
+    return mdp.run_continuing("riverswim", "psrl,ucrl2", 10_000, 20, seed=1)
+
+
+@pytest.fixture(scope="module")
+def river_long():
+    return mdp.run_continuing("riverswim", "psrl,ucrl2", 1_000_000, 8, seed=1)
+
+
+def test_psrl_regret_is_far_below_ucrl2s(river_short):
+    """Osband et al.'s finding (106 against 3,640 there): here about 40 times smaller."""
+    m_p, h_p = mean_ci(river_short.regret[0, :, -1])
+    m_u, h_u = mean_ci(river_short.regret[1, :, -1])
+    assert 10 * (m_p + h_p) < m_u - h_u
+
+
+def test_ucrl2_regret_grows_sublinearly(river_long):
+    """Over [10^5, 10^6] UCRL2's regret grows like t^0.30 (measured, interval [0.27, 0.34])."""
+    growth = growth_exponent(river_long.samples, river_long.regret[1])
+    assert growth.high < 0.6
+    assert np.all(river_long.simple_regret[1, :, -1] < 1e-9)
+
+
+def test_psrl_per_step_regret_falls_to_zero(river_long):
+    """PSRL's regret stops growing: after 10^4 steps it gains nothing on rho* per step (its
+    pseudo-regret still carries the transitions' noise, of order sqrt(t) / 20 per run, so it
+    can go down; the check is on the mean slope with its interval)."""
+    rho = river_long.info["rho_star"]
+    i = np.searchsorted(river_long.steps, 10_000)
+    slope = (river_long.regret[0, :, -1] - river_long.regret[0, :, i]) / (
+        river_long.steps[-1] - river_long.steps[i])
+    m, h = mean_ci(slope)
+    assert m + h < 0.001 * rho
+    first = river_long.regret[0, :, i] / river_long.steps[i]
+    assert np.mean(first) > 10 * (m + h)
+    assert np.all(river_long.simple_regret[0, :, -1] < 1e-9)
