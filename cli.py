@@ -468,7 +468,8 @@ def _warn_versions(file: Path, current: dict) -> None:
 def reproduce(
     name: Annotated[str | None, typer.Argument(help="The study to run (see --list).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the studies and exit.")] = False,
-    full: Annotated[bool, typer.Option("--full", help="The paper's full budget.")] = False,
+    full: Annotated[bool, typer.Option(
+        "--full", help="The full budget (the paper's, for a published result).")] = False,
     smoke: Annotated[
         bool, typer.Option("--smoke", help="A tiny budget that only checks the pipeline.")
     ] = False,

@@ -149,9 +149,9 @@ def budget_note(ctx: Context) -> str:
         return ("**Smoke budget**: a tiny run that checks the pipeline; the numbers mean "
                 "nothing.")
     if ctx.budget == "full":
-        return "Budget: the paper's full budget (`celab reproduce " + ctx.name + " --full`)."
+        return "Budget: the full budget (`celab reproduce " + ctx.name + " --full`)."
     return ("Budget: celab's default for this study (a few minutes on 2 cores); "
-            f"`celab reproduce {ctx.name} --full` runs the paper's full budget.")
+            f"`celab reproduce {ctx.name} --full` runs the full budget.")
 
 
 def write_docs(ctx: Context, report_text: str, docs: Path) -> Path:

@@ -31,8 +31,8 @@ def report(ctx: Context) -> str:
         "",
         f"Source: {SOURCE}",
         "",
-        budget_note(ctx),
-        f" {summary['runs']} runs, horizon {horizon:,}, seed {summary['seed']}.",
+        budget_note(ctx) + f" {summary['runs']} runs, horizon {horizon:,}, "
+        f"seed {summary['seed']}.",
         "",
         "## celab's numbers",
         "",
