@@ -105,6 +105,14 @@ def _experiment_progress(jobs):
 
 PLOTS_HELP = "Draw the plots (PNG and SVG; needs the plot extra)."
 
+# Options that several commands share.
+Seed = Annotated[int, typer.Option(help="Master seed.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
+OutDir = Annotated[
+    Path | None, typer.Option(help="Output folder (default: a new one under ./celab-results/).")
+]
+PlotsFlag = Annotated[bool, typer.Option(help=PLOTS_HELP)]
+
 
 def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: int = 0,
          resume: bool = False, plots: bool = True):
@@ -162,15 +170,10 @@ def bandit(
         str, typer.Option(help=f"Agents, comma-separated, with parameters as name:key=value. "
                                f"Known: {BANDIT_AGENTS}.")
     ] = "greedy,ucb,kl-ucb,thompson,reinforce",
-    seed: Annotated[int, typer.Option(help="Master seed.")] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
-    ] = False,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: a new one under "
-                                          "./celab-results/).")
-    ] = None,
-    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
+    seed: Seed = 0,
+    as_json: JsonFlag = False,
+    out: OutDir = None,
+    plots: PlotsFlag = True,
 ) -> None:
     """Compare bandit agents by regret on the same random numbers."""
     if env is not None and means is not None:
@@ -255,15 +258,10 @@ def mdp_command(
     epsilon: Annotated[
         float, typer.Option(help="Simple-regret level for 'episodes to epsilon'.")
     ] = 0.1,
-    seed: Annotated[int, typer.Option(help="Master seed.")] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
-    ] = False,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: a new one under "
-                                       "./celab-results/).")
-    ] = None,
-    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
+    seed: Seed = 0,
+    as_json: JsonFlag = False,
+    out: OutDir = None,
+    plots: PlotsFlag = True,
 ) -> None:
     """Compare episodic MDP agents by regret on the same random numbers."""
     for name, value in (("horizon", horizon), ("episodes", episodes), ("runs", runs)):
@@ -376,14 +374,9 @@ def _solution_table(model, res, seconds: float, limit: int = 40):
 
 @app.command()
 def compare(
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: a new one under "
-                                          "./celab-results/).")
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
-    ] = False,
-    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
+    out: OutDir = None,
+    as_json: JsonFlag = False,
+    plots: PlotsFlag = True,
 ) -> None:
     """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
     from experiments import files
@@ -419,14 +412,9 @@ def run_file(
         bool, typer.Option("--resume", help="Complete the interrupted experiment saved beside "
                                             "FILE (its folder).")
     ] = False,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: a new one under "
-                                          "./celab-results/).")
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
-    ] = False,
-    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
+    out: OutDir = None,
+    as_json: JsonFlag = False,
+    plots: PlotsFlag = True,
 ) -> None:
     """Run an experiment file; with --resume, finish an interrupted one."""
     from experiments import files, versions
@@ -473,10 +461,7 @@ def reproduce(
     smoke: Annotated[
         bool, typer.Option("--smoke", help="A tiny budget that only checks the pipeline.")
     ] = False,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: a new one under "
-                                       "./celab-results/).")
-    ] = None,
+    out: OutDir = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Finish an interrupted study in --out.")
     ] = False,
@@ -524,10 +509,8 @@ def reproduce(
 @app.command()
 def report(
     folder: Annotated[Path, typer.Argument(help="A results folder written by celab.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
-    ] = False,
-    plots: Annotated[bool, typer.Option(help=PLOTS_HELP)] = True,
+    as_json: JsonFlag = False,
+    plots: PlotsFlag = True,
 ) -> None:
     """Re-render the tables and plots of saved results, without simulating."""
     from experiments import files

@@ -216,13 +216,22 @@ def argmax_random(values, st):
     ``st`` for the second tied entry onwards, none without ties). The first pass has no
     data-dependent branch, which keeps UCB-like loops fast when indices are close.
     """
+    n = values.shape[0]
     m = values[0]
-    for k in range(1, values.shape[0]):
+    for k in range(1, n):
         v = values[k]
         m = v if v > m else m
-    idx = 0
+    # the first maximal entry and the number of maximal entries, without branches
+    idx = n
     ties = 0
-    for k in range(values.shape[0]):
+    for k in range(n - 1, -1, -1):
+        hit = values[k] == m
+        ties += hit
+        idx = k if hit else idx
+    if ties <= 1:
+        return idx if ties == 1 else 0  # no maximal entry: all NaN
+    ties = 0
+    for k in range(n):
         if values[k] == m:
             ties += 1
             if ties == 1 or uniform(st) * ties <= 1.0:

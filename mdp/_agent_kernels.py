@@ -72,6 +72,22 @@ def sample_row(indptr, indices, probs, row, u):
 
 
 @njit(cache=True)
+def env_step(seed, indptr, indices, probs, R, s, a, n, bernoulli):
+    """The environment's answer to the n-th visit of (s, a): (CSR slot of s', reward).
+
+    Common random numbers: the n-th visit reads the n-th uniform of the streams keyed by
+    (run seed, s, a), whatever the agent; Bernoulli(R[s, a]) rewards when ``bernoulli``.
+    """
+    row = s * R.shape[1] + a
+    j = sample_row(indptr, indices, probs, row,
+                   counter_uniform(stream_key(seed, SALT_TRANSITION, s, a), n))
+    if bernoulli:
+        u_r = counter_uniform(stream_key(seed, SALT_REWARD, s, a), n)
+        return j, 1.0 if u_r <= R[s, a] else 0.0
+    return j, R[s, a]
+
+
+@njit(cache=True)
 def sample_start(cdf, u):
     for s in range(cdf.shape[0] - 1):
         if u <= cdf[s]:
@@ -465,13 +481,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
                 a = pol[h, s]
             row = s * n_actions + a
             n = n_sa[row]
-            j = sample_row(indptr, indices, probs, row,
-                           counter_uniform(stream_key(seed, SALT_TRANSITION, s, a), n))
-            if bernoulli:
-                u_r = counter_uniform(stream_key(seed, SALT_REWARD, s, a), n)
-                r = 1.0 if u_r <= R[s, a] else 0.0
-            else:
-                r = R[s, a]
+            j, r = env_step(seed, indptr, indices, probs, R, s, a, n, bernoulli)
             s_next = indices[j]
             cnt[j] += 1
             n_sa[row] = n + 1

@@ -37,8 +37,6 @@ from numba import njit, prange
 
 from experiments.rng import (
     SALT_AGENT,
-    SALT_REWARD,
-    SALT_TRANSITION,
     argmax_random,
     counter_uniform,
     new_state,
@@ -50,15 +48,16 @@ from ._agent_kernels import (
     POSTERIOR_MEAN,
     SALT_START,
     SAMPLED,
+    env_step,
     even_ties,
     q_row,
     sample_posterior,
-    sample_row,
     sample_start,
     sort_descending,
     ucrl2_constants,
     ucrl2_q_row,
 )
+from ._solver_kernels import policy_matrix_dense
 from .agents import KIND_CE_OPTIMISTIC, KIND_PSRL, KIND_UCRL2
 
 #: Weight of the aperiodicity transform P' = tau I + (1 - tau) P (mdp.solvers.RVI_TAU).
@@ -144,24 +143,6 @@ def evi_plan(indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, epsilon,
 
 
 # --- exact gain of a stationary policy -------------------------------------------------------
-
-
-@njit(cache=True)
-def policy_matrix(indptr, indices, probs, R, pi, M, r):
-    """M = P_pi (dense S x S) and r = r_pi for the stochastic stationary policy pi[s, a]."""
-    n_states, n_actions = R.shape
-    M[:, :] = 0.0
-    for s in range(n_states):
-        acc = 0.0
-        for a in range(n_actions):
-            pa = pi[s, a]
-            if pa == 0.0:
-                continue
-            row = s * n_actions + a
-            acc += pa * R[s, a]
-            for j in range(indptr[row], indptr[row + 1]):
-                M[s, indices[j]] += pa * probs[j]
-        r[s] = acc
 
 
 @njit(cache=True)
@@ -274,7 +255,7 @@ def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g):
     rhs = fw[1]
     comp, low, index, stack, onstack, cursor, call, members = (
         iw[0], iw[1], iw[2], iw[3], iw[4], iw[5], iw[6], iw[7])
-    policy_matrix(indptr, indices, probs, R, pi, M, r)
+    policy_matrix_dense(indptr, indices, probs, R, pi, M, r)
     count = strong_components(M, comp, low, index, stack, onstack, cursor, call)
     closed = low  # reuse: closed[c] for c < count
     for c in range(count):
@@ -401,13 +382,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints
             if nu[row] >= max(1, n_start[row]):
                 break
             n = n_sa[row]
-            j = sample_row(indptr, indices, probs, row,
-                           counter_uniform(stream_key(seed, SALT_TRANSITION, s, a), n))
-            if bernoulli:
-                u_r = counter_uniform(stream_key(seed, SALT_REWARD, s, a), n)
-                r = 1.0 if u_r <= R[s, a] else 0.0
-            else:
-                r = R[s, a]
+            j, r = env_step(seed, indptr, indices, probs, R, s, a, n, bernoulli)
             cnt[j] += 1
             n_sa[row] = n + 1
             nu[row] += 1

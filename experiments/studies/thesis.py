@@ -171,8 +171,9 @@ def report(ctx: Context) -> str:
         "steps) after which each agent's deployed policy stays within epsilon of optimal: "
         "the median over runs. The ratio compares the best REINFORCE variant with the best CE "
         "agent (each: the variant with the smallest median, preferring those that get there in "
-        "at least 90% of runs), with a 95% paired bootstrap interval over runs. Where REINFORCE's median lies "
-        "beyond the budget, only a lower bound is known: budget / median(best CE).",
+        "at least 90% of runs), with a 95% paired bootstrap interval over runs. Where "
+        "REINFORCE's median lies beyond the budget, only a lower bound is known: budget / "
+        "median(best CE).",
         "",
         figure(ctx, _figure(rows), "thesis-ratio",
                "samples-to-epsilon ratio REINFORCE / best CE against problem size"),
