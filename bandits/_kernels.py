@@ -3,8 +3,7 @@
 ``simulate`` runs one agent on a batch of runs. The agent is an integer ``kind`` (see
 bandits/agents.py) with a float vector of hyperparameters; the time loop dispatches on it to small
 functions that numba inlines, so the loop is compiled once, cached on disk, and serves every
-agent. Nothing is allocated inside the time loop. UCB1, the agent whose step is shortest, has
-its own loop (``_ucb_run``) with the same random numbers.
+agent. Nothing is allocated inside the time loop.
 
 Randomness (experiments/rng.py): the n-th pull of arm k in a run reads the n-th number of the
 counter-based stream keyed by (run seed, k), so every agent sees the same rewards (common random
@@ -21,6 +20,7 @@ from numba import njit, prange
 from experiments.rng import (
     SALT_AGENT,
     SALT_REWARD,
+    argmax_of_max,
     argmax_random,
     counter_normal,
     counter_uniform,
@@ -198,8 +198,13 @@ def _set_posterior(row, a, b):
 
 
 @njit(cache=True)
-def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple, counts):
-    """One run of one agent; writes the curves at the checkpoints and the final pull counts."""
+def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple, counts,
+             roots):
+    """One run of one agent; writes the curves at the checkpoints and the final pull counts.
+
+    ``roots[t] = (sqrt(c ln t), 1 / sqrt(t))`` for t < len(roots): UCB1's index terms, shared
+    read-only by the runs (computed here past the table).
+    """
     k_arms = mu.shape[0]
     best_mean = mu.max()
     keys = np.empty(k_arms, dtype=np.uint64)
@@ -211,6 +216,7 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
     est = np.zeros(k_arms)
     work = np.zeros(k_arms)
     h = np.zeros(k_arms)
+    inv_sqrt = np.zeros(k_arms)  # 1 / sqrt(N_k), for UCB1
     # Marsaglia-Tsang constants (d, c) of the Beta(1 + S_k, 1 + N_k - S_k) posteriors' two
     # Gamma variates, updated only for the arm pulled
     post = np.empty((k_arms, 4))
@@ -255,6 +261,14 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
             if commit < 0:
                 commit = argmax_random(est, st)
             a = commit
+        elif kind == KIND_UCB:
+            root = roots[t, 0] if t < roots.shape[0] else math.sqrt(p0 * math.log(t))
+            m = -np.inf
+            for k in range(k_arms):
+                v = est[k] + root * inv_sqrt[k]
+                work[k] = v
+                m = v if v > m else m
+            a = argmax_of_max(work, m, st)
         elif kind == KIND_KLUCB:
             a = _select_klucb(p0, t, env_kind, sigma, counts, est, st)
         else:  # KIND_THOMPSON, Gaussian arms: flat prior, N(mu_hat, sigma^2 / N)
@@ -270,7 +284,10 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
         counts[a] += 1
         sums[a] += x
         est[a] = sums[a] / counts[a]
-        if kind == KIND_THOMPSON and env_kind == BERNOULLI:
+        if kind == KIND_UCB:
+            n = counts[a]
+            inv_sqrt[a] = roots[n, 1] if n < roots.shape[0] else 1.0 / math.sqrt(n)
+        elif kind == KIND_THOMPSON and env_kind == BERNOULLI:
             _set_posterior(post[a], 1.0 + sums[a], 1.0 + counts[a] - sums[a])
         elif kind == KIND_REINFORCE:
             b = reward_total / (t - 1) if (baseline and t > 1) else 0.0
@@ -291,64 +308,6 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
             regret[nxt] = cum
             simple[nxt] = _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work,
                                         from_q0)
-            nxt += 1
-
-
-@njit(cache=True)
-def _ucb_run(c, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple, counts, roots):
-    """UCB1 (the index of docs/algorithms.md) on one run, with ``_one_run``'s random numbers.
-
-    UCB1's step is the shortest of all agents, so it has its own loop: sqrt(c ln t) and
-    1 / sqrt(N) come from the shared table ``roots`` while t < len(roots), the indices and
-    their maximum are computed in one pass, and the uniform draw of ``argmax_random`` is taken
-    only when the maximum is tied (the same draws as ``argmax_random``).
-    """
-    k_arms = mu.shape[0]
-    best_mean = mu.max()
-    keys = np.empty(k_arms, dtype=np.uint64)
-    for k in range(k_arms):
-        keys[k] = stream_key(seed, SALT_REWARD, k, 0)
-    st = new_state(seed, SALT_AGENT)
-    counts[:] = 0
-    sums = np.zeros(k_arms)
-    est = np.zeros(k_arms)
-    inv_sqrt = np.zeros(k_arms)
-    work = np.zeros(k_arms)
-    h = np.zeros(k_arms)
-    cum = 0.0
-    nxt = 0
-    for t in range(1, horizon + 1):
-        if t <= k_arms:
-            a = t - 1
-        else:
-            root = roots[t, 0] if t < roots.shape[0] else math.sqrt(c * math.log(t))
-            m = -np.inf
-            for k in range(k_arms):
-                v = est[k] + root * inv_sqrt[k]
-                work[k] = v
-                m = v if v > m else m
-            a = k_arms
-            ties = 0
-            for k in range(k_arms - 1, -1, -1):
-                hit = work[k] == m
-                ties += hit
-                a = k if hit else a
-            if ties != 1:
-                a = argmax_random(work, st)
-        n = counts[a]
-        if env_kind == BERNOULLI:
-            x = 1.0 if counter_uniform(keys[a], n) <= mu[a] else 0.0
-        else:
-            x = mu[a] + sigma * counter_normal(keys[a], n)
-        counts[a] = n + 1
-        sums[a] += x
-        est[a] = sums[a] / counts[a]
-        inv_sqrt[a] = roots[n + 1, 1] if n + 1 < roots.shape[0] else 1.0 / math.sqrt(n + 1)
-        cum += best_mean - mu[a]
-        if t == checkpoints[nxt]:
-            regret[nxt] = cum
-            simple[nxt] = _deployed_gap(KIND_UCB, env_kind, mu, best_mean, counts, sums, est, h,
-                                        work, False)
             nxt += 1
 
 
@@ -381,16 +340,12 @@ def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, 
         Out: pulls of each arm at the end of each run.
     """
     per_run = means.shape[0] > 1
-    # UCB1's sqrt(c ln t) for t < min(T + 1, 2^20), shared read-only by the runs
+    # UCB1's sqrt(c ln t) and 1 / sqrt(t) for t < min(T + 1, 2^20), shared read-only by the runs
     roots = np.empty((min(horizon + 1, 1 << 20) if kind == KIND_UCB else 0, 2))
     for t in range(1, roots.shape[0]):
         roots[t, 0] = math.sqrt(params[0] * math.log(t))
         roots[t, 1] = 1.0 / math.sqrt(t)
     for r in prange(seeds.shape[0]):
         mu = means[r] if per_run else means[0]
-        if kind == KIND_UCB:
-            _ucb_run(params[0], env_kind, mu, sigma, horizon, seeds[r], checkpoints, regret[r],
-                     simple[r], counts[r], roots)
-            continue
         _one_run(kind, params, env_kind, mu, sigma, horizon, seeds[r], checkpoints,
-                 regret[r], simple[r], counts[r])
+                 regret[r], simple[r], counts[r], roots)

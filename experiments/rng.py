@@ -208,20 +208,15 @@ def beta(st, a, b):
     return x / (x + y)
 
 
-@njit(cache=True)
-def argmax_random(values, st):
-    """Index of the largest entry, ties broken uniformly at random.
+@njit(cache=True, inline="always")
+def argmax_of_max(values, m, st):
+    """Index of an entry equal to the maximum ``m`` of ``values``, uniformly among the tied.
 
-    Two passes: the maximum, then a reservoir draw over the entries equal to it (a draw from
-    ``st`` for the second tied entry onwards, none without ties). The first pass has no
-    data-dependent branch, which keeps UCB-like loops fast when indices are close.
+    A branch-free pass finds the first maximal entry and counts them; only when the maximum is
+    tied does a reservoir pass draw from ``st`` (for the second tied entry onwards), so loops
+    whose maximum is usually unique (UCB-like indices) take no draw and no mispredicted branch.
     """
     n = values.shape[0]
-    m = values[0]
-    for k in range(1, n):
-        v = values[k]
-        m = v if v > m else m
-    # the first maximal entry and the number of maximal entries, without branches
     idx = n
     ties = 0
     for k in range(n - 1, -1, -1):
@@ -237,3 +232,13 @@ def argmax_random(values, st):
             if ties == 1 or uniform(st) * ties <= 1.0:
                 idx = k
     return idx
+
+
+@njit(cache=True)
+def argmax_random(values, st):
+    """Index of the largest entry, ties broken uniformly at random (see argmax_of_max)."""
+    m = values[0]
+    for k in range(1, values.shape[0]):
+        v = values[k]
+        m = v if v > m else m
+    return argmax_of_max(values, m, st)
