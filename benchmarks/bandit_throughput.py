@@ -40,11 +40,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 
 import numba
 import numpy as np
+from _common import cpu_name, load, log, version
 from numba import njit, prange
 
 import bandits
@@ -95,9 +95,6 @@ class Row:
         return self.horizon * self.runs / self.seconds
 
 
-def log(message: str) -> None:
-    """Progress on stderr, so that stdout holds the report only."""
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- the implementations ------------------------------------------------------------------------
@@ -375,25 +372,11 @@ def measure_memory(budget: Budget, cache_dir: str) -> dict[str, float]:
 # --- the report ---------------------------------------------------------------------------------
 
 
-def load() -> str:
-    """The 1, 5 and 15 minute load averages (the benchmark alone keeps them near 2)."""
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def machine(started: str, load_at_start: str) -> list[str]:
     """Date, CPU, cores, numba threads and versions."""
-    cpu = platform.processor() or "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "not installed"
+    cpu = cpu_name()
 
     return [
         f"date: {started} (start)",

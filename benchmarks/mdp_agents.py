@@ -37,7 +37,6 @@ The script prints a markdown report and exits with status 1 when a floor fails.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import inspect
 import json
 import os
@@ -50,11 +49,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 
 import numba
 import numpy as np
+from _common import cpu_name, load, log, version
 
 import mdp
 
@@ -169,9 +168,6 @@ class Row:
         return self.steps / self.time
 
 
-def log(message: str) -> None:
-    """Progress on stderr, so that stdout holds the report only."""
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- celab ----------------------------------------------------------------------------------------
@@ -419,26 +415,12 @@ def git_state() -> str:
                    if dirty else "")
 
 
-def load() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
-
-def version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def machine(started: str, load_at_start: str) -> list[str]:
     """Date, CPU, cores, numba threads and versions, as a markdown list."""
-    cpu = platform.processor() or "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = cpu_name()
     return [
         f"- date: {started} (start)",
         f"- machine: {cpu}; nproc {len(os.sched_getaffinity(0))}; numba threads "

@@ -38,7 +38,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
@@ -50,12 +49,12 @@ import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import datetime  # noqa: E402
-from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
+from _common import cpu_name, load, log, version  # noqa: E402
 
 import mdp  # noqa: E402
 
@@ -95,8 +94,6 @@ class Row:
     reps: int
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- cases ---------------------------------------------------------------------------------------
@@ -340,23 +337,10 @@ def measure_big(quick: bool) -> dict:
 # --- the report ----------------------------------------------------------------------------------
 
 
-def load() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def machine(started: str, load_at_start: str) -> list[str]:
-    cpu = platform.processor() or "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "not installed"
+    cpu = cpu_name()
 
     return [
         f"date: {started} (start)",
