@@ -29,7 +29,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
 # numba's on-disk cache is keyed by each kernel's own file: after editing a helper that kernels
-# in other files call (experiments/rng.py), drop the cache.
+# in other files call (tracking/rng.py), drop the cache.
 clean-cache:
 	find . -path ./$(VENV) -prune -o \( -name '*.nbi' -o -name '*.nbc' \) -exec rm -f {} +
 

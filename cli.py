@@ -85,7 +85,7 @@ def _root(
 ) -> None:
     """Certainty-equivalence lab: bandit and tabular MDP agents compared by regret."""
     if memory_limit is not None:
-        from experiments.memory import parse_limit
+        from tracking.memory import parse_limit
 
         parse_limit(memory_limit)
         os.environ["CELAB_MEMORY_LIMIT"] = memory_limit
@@ -417,7 +417,8 @@ def run_file(
     plots: PlotsFlag = True,
 ) -> None:
     """Run an experiment file; with --resume, finish an interrupted one."""
-    from experiments import files, versions
+    from experiments import files
+    from tracking import versions
 
     spec = files.read(file)
     if resume:
@@ -435,7 +436,7 @@ def run_file(
 
 
 def _warn_versions(file: Path, current: dict) -> None:
-    from experiments import tomlio
+    from tracking import tomlio
 
     try:
         saved = tomlio.loads(file.read_text("utf-8")).get("versions")
@@ -516,7 +517,7 @@ def report(
     from experiments import files
     from experiments import plots as plotting
     from experiments import report as rep
-    from experiments.results import load_npz
+    from tracking.results import load_npz
 
     spec = files.read(folder / "config.toml")
     results = []

@@ -5,7 +5,7 @@ bandits/agents.py) with a float vector of hyperparameters; the time loop dispatc
 functions that numba inlines, so the loop is compiled once, cached on disk, and serves every
 agent. Nothing is allocated inside the time loop.
 
-Randomness (experiments/rng.py): the n-th pull of arm k in a run reads the n-th number of the
+Randomness (tracking/rng.py): the n-th pull of arm k in a run reads the n-th number of the
 counter-based stream keyed by (run seed, k), so every agent sees the same rewards (common random
 numbers); the agent's own draws come from a sequential stream keyed by the run seed alone.
 """
@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from experiments.rng import (
+from tracking.jit import njit
+from tracking.rng import (
     SALT_AGENT,
     SALT_REWARD,
     argmax_of_max,
@@ -47,7 +48,7 @@ from .envs import BERNOULLI
 KLUCB_TOL = 1e-6
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _bernoulli_kl(p, q):
     """KL(Bernoulli(p), Bernoulli(q)) with p, q clipped to [1e-15, 1 - 1e-15]."""
     eps = 1e-15
@@ -56,7 +57,7 @@ def _bernoulli_kl(p, q):
     return p * math.log(p / q) + (1.0 - p) * math.log((1.0 - p) / (1.0 - q))
 
 
-@njit(cache=True)
+@njit
 def klucb_index(mean, d, hi):
     """max{q in [mean, 1] : KL(mean, q) <= d}, from above, to KLUCB_TOL.
 
@@ -81,7 +82,7 @@ def klucb_index(mean, d, hi):
     return q
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _softmax(h, pi):
     """pi = softmax(h), computed stably (shifted by max h)."""
     m = h.max()
@@ -93,7 +94,7 @@ def _softmax(h, pi):
         pi[k] /= total
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _sample(pi, st):
     """An index drawn from the distribution pi by inversion."""
     u = uniform(st)
@@ -106,7 +107,7 @@ def _sample(pi, st):
     return last
 
 
-@njit(cache=True)
+@njit
 def _select_klucb(c, t, env_kind, sigma, counts, est, st):
     """KL-UCB's arm; arms whose Pinsker bound is below the running best are skipped exactly."""
     lt = math.log(t)
@@ -147,7 +148,7 @@ def _select_klucb(c, t, env_kind, sigma, counts, est, st):
     return idx
 
 
-@njit(cache=True)
+@njit
 def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work, from_q0):
     """Simple regret: mu* minus the expected mean of the policy the agent would deploy now.
 
@@ -188,7 +189,7 @@ def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work, fro
     return acc / ties
 
 
-@njit(cache=True, inline="always")
+@njit(inline="always")
 def _set_posterior(row, a, b):
     """row = (d_a, c_a, d_b, c_b): Marsaglia-Tsang constants of Gamma(a) and Gamma(b), a, b >= 1."""
     row[0] = a - 1.0 / 3.0
@@ -197,7 +198,7 @@ def _set_posterior(row, a, b):
     row[3] = 1.0 / math.sqrt(9.0 * row[2])
 
 
-@njit(cache=True)
+@njit
 def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple, counts,
              roots):
     """One run of one agent; writes the curves at the checkpoints and the final pull counts.
@@ -311,7 +312,7 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
             nxt += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, simple,
              counts):
     """Run agent ``kind`` on ``len(seeds)`` runs in parallel.

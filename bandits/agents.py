@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from experiments.specs import Agent
+from tracking.specs import Agent
 
 # Agent kinds understood by the kernel (bandits/_kernels.py).
 (

@@ -154,7 +154,7 @@ class RandomTestbed:
     sigma = 1.0
 
     def __init__(self, n_arms: int = 10, loc: float = 0.0, name: str = "sutton-barto") -> None:
-        from experiments.validate import as_float, as_int
+        from tracking.validate import as_float, as_int
 
         self.n_arms = as_int("n_arms", n_arms, minimum=2)
         self.loc = as_float("loc", loc)
@@ -175,7 +175,7 @@ class RandomTestbed:
 def two_level(n_arms: int = 10, best: float = 0.5, gap: float = 0.1) -> Bernoulli:
     """Bernoulli arms: one at ``best`` and ``n_arms - 1`` at ``best - gap`` (Chapelle and Li
     2011's problems; ``close10`` is ``two_level(10, 0.5, 0.1)``)."""
-    from experiments.validate import as_float, as_int
+    from tracking.validate import as_float, as_int
 
     k = as_int("n_arms", n_arms, minimum=2)
     b = as_float("best", best, minimum=0.0, maximum=1.0)

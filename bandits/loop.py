@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from experiments import checkpoints as cp
-from experiments import memory
-from experiments.results import Result
-from experiments.rng import run_seeds
-from experiments.runner import Job, Progress, execute
-from experiments.specs import build_all
-from experiments.validate import as_float, as_int
+from tracking import checkpoints as cp
+from tracking import memory
+from tracking.results import Result
+from tracking.rng import run_seeds
+from tracking.runner import Job, Progress, execute
+from tracking.specs import build_all
+from tracking.validate import as_float, as_int
 
 from . import envs
 from .agents import REGISTRY, BanditAgent
@@ -33,7 +33,7 @@ def as_env(env: str | envs.Bandit | envs.RandomTestbed, seed: int = 0,
 
 
 class BanditJob(Job):
-    """A validated bandit experiment, run batch by batch by ``experiments.runner.execute``.
+    """A validated bandit experiment, run batch by batch by ``tracking.runner.execute``.
 
     Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
     """
@@ -147,7 +147,7 @@ def run(
     seed : int
         Master seed (a non-negative integer).
     checkpoints : list of int, optional
-        Rounds at which curves are recorded; default ``experiments.checkpoints.log_grid``.
+        Rounds at which curves are recorded; default ``tracking.checkpoints.log_grid``.
     progress : callable, optional
         Called with the number of pulls done since the previous call.
 

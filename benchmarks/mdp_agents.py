@@ -318,8 +318,8 @@ def psrl_costs(m: mdp.FiniteMDP, reps: int) -> dict[str, float]:
     draws S*A Dirichlet rows over all S states (S*A*S Gamma variates); ``plan`` on the sampled
     dense model reads H*S*A*S probabilities; ce-greedy's ``plan`` reads the CSR successors only.
     """
-    from experiments.rng import SALT_AGENT, new_state
     from mdp._agent_kernels import EMPIRICAL, SAMPLED, plan, sample_posterior
+    from tracking.rng import SALT_AGENT, new_state
 
     S, A = m.n_states, m.n_actions
     values = {

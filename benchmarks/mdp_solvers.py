@@ -459,7 +459,7 @@ def report(args: argparse.Namespace, started: str, load_at_start: str, cases: li
 
 
 def write_docs(lines: list[str]) -> None:
-    from experiments.results import write_atomic
+    from tracking.results import write_atomic
 
     text = DOCS.read_text(encoding="utf-8")
     start = text.index(SECTION)

@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import tomlio
+from tracking import tomlio
 
 SETTINGS = ("bandit", "mdp", "continuing")
 TOP_KEYS = {"seed", "title", "problem", "versions", "study"}

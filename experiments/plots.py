@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import Result, write_atomic
-from .stats import mean_ci
+from tracking.results import Result, write_atomic
+from tracking.stats import mean_ci
 
 # Okabe and Ito's colour-blind-safe palette (yellow last: weak on white), with line styles.
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",

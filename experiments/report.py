@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from . import stats
-from .results import Result
+from tracking import stats
+from tracking.results import Result
 
 CE = "certainty-equivalence"
 #: Share of runs that must reach epsilon for a CE agent to be the headline's "best CE agent"

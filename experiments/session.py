@@ -29,9 +29,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tracking.results import Result, load_npz, save_npz, write_atomic, write_curves
+from tracking.runner import Job, Progress, execute
+
 from . import files, report
-from .results import Result, load_npz, save_npz, write_atomic, write_curves
-from .runner import Job, Progress, execute
 
 
 class FolderBusy(ValueError):
@@ -232,6 +233,6 @@ def run_experiment(
 def config_text(problems: list[dict[str, Any]], title: str | None, seed: int,
                 study: dict[str, Any] | None = None) -> str:
     """The config.toml of an experiment: its problems, seed and the running versions."""
-    from .versions import versions
+    from tracking.versions import versions
 
     return files.dumps(problems, versions(), title, seed, study)

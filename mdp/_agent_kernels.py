@@ -10,7 +10,7 @@ integer ``kind`` (mdp/agents.py) with a float vector of hyperparameters. Each ep
 3. the episode is simulated and the agent learns from it;
 4. at checkpoints, the simple regret of the policy it would deploy is computed exactly.
 
-Randomness (experiments/rng.py): the n-th visit of (s, a) in a run reads the n-th number of the
+Randomness (tracking/rng.py): the n-th visit of (s, a) in a run reads the n-th number of the
 counter-based stream keyed by (run seed, s, a) for the next state, and of another stream for
 a Bernoulli reward; the start state of episode k reads the k-th number of the run's start
 stream. Every agent sees the same outcomes: common random numbers. The agent's own draws
@@ -26,9 +26,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from experiments.rng import (
+from tracking.jit import njit
+from tracking.rng import (
     SALT_AGENT,
     SALT_REWARD,
     SALT_TRANSITION,
@@ -59,7 +60,7 @@ POSTERIOR_MEAN = 1  # PSRL's posterior mean model
 SAMPLED = 2  # PSRL's sampled model
 
 
-@njit(cache=True)
+@njit
 def sample_row(indptr, indices, probs, row, u):
     """Slot j of CSR row ``row`` chosen by inversion of the uniform ``u``."""
     acc = 0.0
@@ -71,7 +72,7 @@ def sample_row(indptr, indices, probs, row, u):
     return last
 
 
-@njit(cache=True)
+@njit
 def env_step(seed, indptr, indices, probs, R, s, a, n, bernoulli):
     """The environment's answer to the n-th visit of (s, a): (CSR slot of s', reward).
 
@@ -87,7 +88,7 @@ def env_step(seed, indptr, indices, probs, R, s, a, n, bernoulli):
     return j, R[s, a]
 
 
-@njit(cache=True)
+@njit
 def sample_start(cdf, u):
     for s in range(cdf.shape[0] - 1):
         if u <= cdf[s]:
@@ -95,7 +96,7 @@ def sample_start(cdf, u):
     return cdf.shape[0] - 1
 
 
-@njit(cache=True)
+@njit
 def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w):
     """V^pi_0(initial) of the non-stationary deterministic policy pol[h, s] (v, w scratch)."""
     horizon, n_states = pol.shape
@@ -116,7 +117,7 @@ def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w):
     return total
 
 
-@njit(cache=True)
+@njit
 def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w):
     """V^pi_0(initial) of the non-stationary stochastic policy pi[h, s, a] (v, w scratch)."""
     horizon, n_states, n_actions = pi.shape
@@ -141,7 +142,7 @@ def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w):
     return total
 
 
-@njit(cache=True)
+@njit
 def q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo,
            r_scale, v, v_sum, qrow):
     """Q_h(s, .) of the agent's model given V_{h+1} = v (see the module's modes).
@@ -178,7 +179,7 @@ def q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, b
         qrow[a] = acc
 
 
-@njit(cache=True)
+@njit
 def even_ties(qrow, out):
     """out = the uniform distribution over argmax qrow; returns max qrow."""
     best = qrow.max()
@@ -191,7 +192,7 @@ def even_ties(qrow, out):
     return best
 
 
-@njit(cache=True)
+@njit
 def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo,
          r_scale, st, pol, pi, v, w, qrow):
     """Backward induction on the agent's model.
@@ -219,7 +220,7 @@ def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 
         v, w = w, v
 
 
-@njit(cache=True)
+@njit
 def sort_descending(v, order):
     """Sort the permutation ``order`` so that v[order] decreases: insertion sort, in place.
 
@@ -236,7 +237,7 @@ def sort_descending(v, order):
         order[j + 1] = x
 
 
-@njit(cache=True)
+@njit
 def l1_optimistic(p, d, v, order):
     """max of q . v over distributions q with ||q - p||_1 <= d, and the maximiser (in place).
 
@@ -263,7 +264,7 @@ def l1_optimistic(p, d, v, order):
     return total
 
 
-@njit(cache=True)
+@njit
 def ucrl2_q_row(s, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, v, order, p,
                 qrow):
     """UCRL2's optimistic Q(s, .) given the next values v (``order`` sorts v decreasing).
@@ -289,7 +290,7 @@ def ucrl2_q_row(s, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, v,
         p[:] = 0.0
 
 
-@njit(cache=True)
+@njit
 def ucrl2_constants(n_states, n_actions, t, delta):
     """(c_p, c_r) of UCRL2's radii at time t: 14 S ln(2 A t / delta) and 3.5 ln(2 S A t / delta).
 
@@ -302,7 +303,7 @@ def ucrl2_constants(n_states, n_actions, t, delta):
     return c_p, c_r
 
 
-@njit(cache=True)
+@njit
 def plan_ucrl2(horizon, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, st, pol, v,
                w, qrow, p, order):
     """UCRL2's optimistic backward induction: pol[h, s] greedy in ucrl2_q_row, random ties.
@@ -323,7 +324,7 @@ def plan_ucrl2(horizon, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_h
         v, w = w, v
 
 
-@njit(cache=True)
+@njit
 def _log_gamma_variate(st, shape):
     """log of a Gamma(shape) variate, finite even when the variate underflows (shape << 1)."""
     if shape < 1.0:
@@ -331,7 +332,7 @@ def _log_gamma_variate(st, shape):
     return math.log(gamma(st, shape))
 
 
-@njit(cache=True)
+@njit
 def sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp, rsamp, logs):
     """PSRL's draw: rows ~ Dirichlet(N(s, a, .) + 1/S), rewards ~ Beta(1 + sum u, 1 + n - sum u).
 
@@ -367,7 +368,7 @@ def sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp,
         rsamp[row] = r_lo + r_scale * beta(st, 1.0 + rsum[row], 1.0 + n_sa[row] - rsum[row])
 
 
-@njit(cache=True)
+@njit
 def _softmax_rows(theta, pi):
     """pi[h, s, :] = softmax(theta[h, s, :]), computed stably."""
     horizon, n_states, n_actions = theta.shape
@@ -382,7 +383,7 @@ def _softmax_rows(theta, pi):
                 pi[h, s, a] /= total
 
 
-@njit(cache=True)
+@njit
 def _greedy_q(q, st, pol, pi, deploy):
     """Greedy policy of Q[h, s, a]: random ties into pol, or even ties into pi (deploy)."""
     horizon, n_states, _ = q.shape
@@ -394,7 +395,7 @@ def _greedy_q(q, st, pol, pi, deploy):
                 pol[h, s] = argmax_random(q[h, s], st)
 
 
-@njit(cache=True)
+@njit
 def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seed,
              checkpoints, v_star, bernoulli, regret, simple):
     n_states, n_actions = R.shape
@@ -531,7 +532,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
             nxt += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def simulate(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seeds,
              checkpoints, v_star, bernoulli, regret, simple):
     """Run agent ``kind`` for ``episodes`` episodes of ``horizon`` steps on each run.

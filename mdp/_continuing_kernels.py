@@ -33,9 +33,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from experiments.rng import (
+from tracking.jit import njit
+from tracking.rng import (
     SALT_AGENT,
     argmax_random,
     counter_uniform,
@@ -67,7 +68,7 @@ TAU = 0.5
 STALL = 1e-3
 
 
-@njit(cache=True)
+@njit
 def rvi_plan(mode, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo, r_scale,
              epsilon, max_iter, w, u, v, d, q):
     """Relative value iteration on the agent's model (modes of mdp/_agent_kernels.py).
@@ -108,7 +109,7 @@ def rvi_plan(mode, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo, 
             w[s] = u[s] - ref
 
 
-@njit(cache=True)
+@njit
 def evi_plan(indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, epsilon, max_iter, w,
              u, q, p, order):
     """UCRL2's extended value iteration (JOA 2010, sec. 3.1.2), relative form.
@@ -145,7 +146,7 @@ def evi_plan(indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, epsilon,
 # --- exact gain of a stationary policy -------------------------------------------------------
 
 
-@njit(cache=True)
+@njit
 def strong_components(M, comp, low, index, stack, onstack, cursor, call):
     """Tarjan's strongly connected components of the graph {s -> s' : M[s, s'] > 0}.
 
@@ -210,7 +211,7 @@ def strong_components(M, comp, low, index, stack, onstack, cursor, call):
     return count
 
 
-@njit(cache=True)
+@njit
 def solve_in_place(G, b, n):
     """Solve G[:n, :n] x = b[:n] by Gaussian elimination with partial pivoting; x into b."""
     for k in range(n):
@@ -237,7 +238,7 @@ def solve_in_place(G, b, n):
         b[k] = acc / G[k, k]
 
 
-@njit(cache=True)
+@njit
 def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g):
     """Exact gain g(s) = lim (1/T) E[sum_{t<T} r_pi(s_t) | s_0 = s] of a stationary policy.
 
@@ -309,7 +310,7 @@ def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g):
 # --- the loop --------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit
 def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints, rho_star,
              bernoulli, max_iter, deploy_epsilon, regret, simple, episodes):
     n_states, n_actions = R.shape
@@ -410,7 +411,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints
                 nxt += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def simulate(kind, params, indptr, indices, probs, R, initial, seeds, checkpoints, rho_star,
              bernoulli, max_iter, deploy_epsilon, regret, simple, episodes):
     """Run agent ``kind`` for T = checkpoints[-1] steps without resets on each run.

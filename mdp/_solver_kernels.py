@@ -28,14 +28,15 @@ bits between CPU generations.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from tracking.jit import njit
 
 _EPS = np.finfo(np.float64).eps
 # Row sums may be reassociated (vectorised); no flag assumes away NaN or infinity.
 _FASTMATH = {"reassoc", "nsz", "contract"}
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(fastmath=_FASTMATH)
 def _pv_full(probs, v, out):
     """``out[s, a] = sum_j probs[(s A + a) S + j] v[j]``: ``P v`` when every row is full."""
     n_states, n_actions = out.shape
@@ -50,7 +51,7 @@ def _pv_full(probs, v, out):
             out[s, a] = total
 
 
-@njit(cache=True)
+@njit
 def _pv_sparse(indptr, indices, probs, v, out):
     """``out[s, a] = sum_j probs[j] v[indices[j]]`` over row ``s A + a``, in index order."""
     n_states, n_actions = out.shape
@@ -64,7 +65,7 @@ def _pv_sparse(indptr, indices, probs, v, out):
             out[s, a] = total
 
 
-@njit(cache=True)
+@njit
 def pv(indptr, indices, probs, v, out):
     """``out[s, a] = (P v)(s, a) = sum_s' P(s' | s, a) v(s')`` for every pair; out (S, A)."""
     n_states, n_actions = out.shape
@@ -74,7 +75,7 @@ def pv(indptr, indices, probs, v, out):
         _pv_sparse(indptr, indices, probs, v, out)
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(fastmath=_FASTMATH)
 def _pv_policy_full(probs, n_actions, policy, v, out):
     size = v.shape[0]
     for s in range(out.shape[0]):
@@ -86,7 +87,7 @@ def _pv_policy_full(probs, n_actions, policy, v, out):
         out[s] = total
 
 
-@njit(cache=True)
+@njit
 def _pv_policy_sparse(indptr, indices, probs, n_actions, policy, v, out):
     for s in range(out.shape[0]):
         row = s * n_actions + policy[s]
@@ -96,7 +97,7 @@ def _pv_policy_sparse(indptr, indices, probs, n_actions, policy, v, out):
         out[s] = total
 
 
-@njit(cache=True)
+@njit
 def pv_policy(indptr, indices, probs, n_actions, policy, v, out):
     """``out[s] = (P_pi v)(s) = sum_s' P(s' | s, pi(s)) v(s')`` for a deterministic policy."""
     n_states = out.shape[0]
@@ -106,7 +107,7 @@ def pv_policy(indptr, indices, probs, n_actions, policy, v, out):
         _pv_policy_sparse(indptr, indices, probs, n_actions, policy, v, out)
 
 
-@njit(cache=True)
+@njit
 def bellman_q(indptr, indices, probs, R, v, gamma, q_out):
     """``q_out[s, a] = R[s, a] + gamma * sum_j probs[j] * v[indices[j]]`` over row ``s*A + a``."""
     pv(indptr, indices, probs, v, q_out)
@@ -116,7 +117,7 @@ def bellman_q(indptr, indices, probs, R, v, gamma, q_out):
             q_out[s, a] = R[s, a] + gamma * q_out[s, a]
 
 
-@njit(cache=True)
+@njit
 def greedy_from_pv(R, gamma, q, u_out, policy_out):
     """Turn ``q = P v`` in place into ``q = R + gamma P v``; ``u = max_a q``, ``policy = argmax``.
 
@@ -136,7 +137,7 @@ def greedy_from_pv(R, gamma, q, u_out, policy_out):
         policy_out[s] = arg
 
 
-@njit(cache=True)
+@njit
 def greedy_sweep(indptr, indices, probs, R, v, gamma, q_out, u_out, policy_out):
     """One Bellman sweep: ``q = R + gamma P v``, ``u = max_a q``, ``policy = argmax_a q``
     (lowest index on ties)."""
@@ -144,7 +145,7 @@ def greedy_sweep(indptr, indices, probs, R, v, gamma, q_out, u_out, policy_out):
     greedy_from_pv(R, gamma, q_out, u_out, policy_out)
 
 
-@njit(cache=True)
+@njit
 def policy_sweep(indptr, indices, probs, R, policy, v, gamma, u_out):
     """``u = r_pi + gamma P_pi v`` for a deterministic stationary policy."""
     n_actions = R.shape[1]
@@ -153,7 +154,7 @@ def policy_sweep(indptr, indices, probs, R, policy, v, gamma, u_out):
         u_out[s] = R[s, policy[s]] + gamma * u_out[s]
 
 
-@njit(cache=True)
+@njit
 def backward_induction_kernel(indptr, indices, probs, R, horizon, values_out, q_out, policy_out):
     """Finite-horizon dynamic programming, ``V_H = 0`` and for ``h = H-1, ..., 0``:
 
@@ -166,7 +167,7 @@ def backward_induction_kernel(indptr, indices, probs, R, horizon, values_out, q_
                      policy_out[h])
 
 
-@njit(cache=True)
+@njit
 def evaluate_finite_kernel(indptr, indices, probs, R, policy, horizon, values_out):
     """``V_H = 0``, ``V_h(s) = R[s, pi_h(s)] + sum_s' P(s' | s, pi_h(s)) V_{h+1}(s')``.
 
@@ -177,7 +178,7 @@ def evaluate_finite_kernel(indptr, indices, probs, R, policy, horizon, values_ou
         policy_sweep(indptr, indices, probs, R, policy[h], values_out[h + 1], 1.0, values_out[h])
 
 
-@njit(cache=True)
+@njit
 def evaluate_finite_stochastic_kernel(indptr, indices, probs, R, pi, horizon, values_out):
     """``V_H = 0``, ``V_h(s) = sum_a pi[h, s, a] (R[s, a] + sum_s' P(s' | s, a) V_{h+1}(s'))``.
 
@@ -198,7 +199,7 @@ def evaluate_finite_stochastic_kernel(indptr, indices, probs, R, pi, horizon, va
             values_out[h, s] = total
 
 
-@njit(cache=True)
+@njit
 def _diff_range(u, v):
     """``(min, max)`` of ``u - v`` and ``max |u|``."""
     lo = np.inf
@@ -225,7 +226,7 @@ _NS_PER_LU_FLOP = 0.1  # per S^3 / 3
 _NS_PER_DENSE_ENTRY = 1.0  # writing I - gamma P_pi
 
 
-@njit(cache=True)
+@njit
 def evaluate_direct(indptr, indices, probs, R, policy, gamma, M, v):
     """``v = (I - gamma P_pi)^{-1} r_pi`` by a dense LU solve, ``M`` (S, S) a work array."""
     n_states, n_actions = R.shape
@@ -241,7 +242,7 @@ def evaluate_direct(indptr, indices, probs, R, policy, gamma, M, v):
     v[:] = np.linalg.solve(M, v)
 
 
-@njit(cache=True)
+@njit
 def _sweeps_to(target, now, rho):
     """Predicted sweeps for a geometric sequence at rate ``rho`` to fall from ``now`` to
     ``target``."""
@@ -252,7 +253,7 @@ def _sweeps_to(target, now, rho):
     return np.log(target / now) / np.log(max(rho, 1e-3))
 
 
-@njit(cache=True)
+@njit
 def mpi_kernel(indptr, indices, probs, R, gamma, k, epsilon, adaptive, max_iter,
                direct_max_states, pv_first, v, u, q, policy):
     """Modified policy iteration with the span stopping rule; ``k = 0`` is value iteration.
@@ -351,7 +352,7 @@ def mpi_kernel(indptr, indices, probs, R, gamma, k, epsilon, adaptive, max_iter,
             prev = hi - lo
 
 
-@njit(cache=True)
+@njit
 def rvi_kernel(indptr, indices, probs, R, tau, epsilon, max_iter, w, u, q, policy):
     """Relative value iteration on the aperiodic transform ``P' = tau I + (1 - tau) P``.
 
@@ -383,7 +384,7 @@ def rvi_kernel(indptr, indices, probs, R, tau, epsilon, max_iter, w, u, q, polic
     return it, lo, hi, 1
 
 
-@njit(cache=True)
+@njit
 def policy_matrix_dense(indptr, indices, probs, R, pi, out, r_out):
     """``out = P_pi`` (S, S) dense and ``r_out = r_pi`` for a stochastic policy ``pi`` (S, A)."""
     n_states, n_actions = R.shape
@@ -402,7 +403,7 @@ def policy_matrix_dense(indptr, indices, probs, R, pi, out, r_out):
         r_out[s] = r
 
 
-@njit(cache=True)
+@njit
 def policy_matrix_coo(indptr, indices, probs, R, pi, rows, cols, data, r_out):
     """``P_pi`` as COO triplets (duplicates to be summed) and ``r_pi``; returns the count."""
     n_states, n_actions = R.shape
@@ -425,7 +426,7 @@ def policy_matrix_coo(indptr, indices, probs, R, pi, rows, cols, data, r_out):
     return n
 
 
-@njit(cache=True)
+@njit
 def improve_policy(q, policy, rtol):
     """Keep ``policy[s]`` unless an action beats it by more than ``rtol * (1 + |q[s, pi(s)]|)``;
     then switch to the lowest-index maximiser of ``q[s]``. Returns the number of changes."""

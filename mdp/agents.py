@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from experiments.specs import Agent
-from experiments.validate import as_float
+from tracking.specs import Agent
+from tracking.validate import as_float
 
 (
     KIND_CE_GREEDY,

@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from experiments import checkpoints as cp
-from experiments import memory
-from experiments.results import Result
-from experiments.rng import run_seeds
-from experiments.runner import Progress, execute
-from experiments.specs import build_all
-from experiments.validate import as_float, as_int
+from tracking import checkpoints as cp
+from tracking import memory
+from tracking.results import Result
+from tracking.rng import run_seeds
+from tracking.runner import Progress, execute
+from tracking.specs import build_all
+from tracking.validate import as_float, as_int
 
 from .agents import CONTINUING_REGISTRY, KIND_PSRL, MDPAgent
 from .loop import REWARDS, ModelJob
@@ -97,7 +97,7 @@ def gain(m: FiniteMDP, policy) -> np.ndarray:
 
 
 class ContinuingJob(ModelJob):
-    """A validated continuing experiment, run batch by batch by ``experiments.runner.execute``.
+    """A validated continuing experiment, run batch by batch by ``tracking.runner.execute``.
 
     Its ``config`` is the problem's complete table in an experiment file (setting
     ``"continuing"``, docs/experiments.md).

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from numba import njit
 
-from experiments import memory
-from experiments.validate import as_float, as_int
+from tracking import memory
+from tracking.jit import njit
+from tracking.validate import as_float, as_int
 
 from .model import FiniteMDP
 
@@ -431,7 +431,7 @@ def from_gymnasium(env: Any, **make_kwargs: Any) -> FiniteMDP:
 # ---------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit
 def _floyd_rows(uniforms, n_states, out):
     """Row i of ``out`` (rows, b): a uniform b-subset of ``0..n_states-1``, increasing.
 

@@ -89,7 +89,7 @@ def count(n_states: int, n_actions: int, states, actions, next_states,
     states, actions, next_states : 1-D integer arrays of equal length
     rewards : 1-D float array of the same length, optional (zeros when omitted)
     """
-    from experiments.validate import as_int
+    from tracking.validate import as_int
 
     S = as_int("n_states", n_states, minimum=1)
     A = as_int("n_actions", n_actions, minimum=1)

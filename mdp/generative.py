@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from experiments import memory
-from experiments.rng import SALT_TRANSITION, counter_uniform, run_seeds, stream_key
-from experiments.validate import as_float, as_int
+from tracking import memory
+from tracking.jit import njit
+from tracking.rng import SALT_TRANSITION, counter_uniform, run_seeds, stream_key
+from tracking.validate import as_float, as_int
 
 from ._agent_kernels import sample_row
 from .model import FiniteMDP
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def _sample_counts(indptr, indices, probs, n_actions, seeds, budgets, out):
     """out[r, b, j]: how many of the first budgets[b] draws from row(j) landed on slot j.
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from experiments import checkpoints as cp
-from experiments import memory
-from experiments.results import Result
-from experiments.rng import run_seeds
-from experiments.runner import Job, Progress, execute
-from experiments.specs import build_all
-from experiments.validate import as_float, as_int
+from tracking import checkpoints as cp
+from tracking import memory
+from tracking.results import Result
+from tracking.rng import run_seeds
+from tracking.runner import Job, Progress, execute
+from tracking.specs import build_all
+from tracking.validate import as_float, as_int
 
 from .agents import KIND_PSRL, REGISTRY, MDPAgent
 from .model import FiniteMDP
@@ -89,7 +89,7 @@ class ModelJob(Job):
 
 
 class MDPJob(ModelJob):
-    """A validated episodic experiment, run batch by batch by ``experiments.runner.execute``.
+    """A validated episodic experiment, run batch by batch by ``tracking.runner.execute``.
 
     Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
     """

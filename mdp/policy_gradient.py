@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments import memory
-from experiments.validate import as_float, as_int
+from tracking import memory
+from tracking.validate import as_float, as_int
 
 from . import _pg_kernels as K
 from .model import SUM_TOL, SUM_TOL_TEXT, FiniteMDP

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.validate import as_float, as_int
+from tracking.validate import as_float, as_int
 
 from . import _solver_kernels as K
 from .model import SUM_TOL, SUM_TOL_TEXT, FiniteMDP

@@ -16,8 +16,8 @@ import pytest
 
 import bandits
 import mdp
-from experiments import memory
-from experiments.results import load_npz
+from tracking import memory
+from tracking.results import load_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 CELAB = [sys.executable, "-c", "import cli; cli.main()"]

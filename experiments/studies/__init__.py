@@ -163,7 +163,7 @@ def write_docs(ctx: Context, report_text: str, docs: Path) -> Path:
     fig_dir.mkdir()
     for png in sorted((ctx.folder / "figures").glob("*.png")):
         shutil.copy(png, fig_dir / png.name)
-    from ..results import write_atomic
+    from tracking.results import write_atomic
 
     path = docs / f"{ctx.name}.md"
     write_atomic(path, report_text.replace("](figures/", f"]({ctx.name}/"))
@@ -192,7 +192,7 @@ def run(name: str, folder_path: Path, budget: str = "default", resume: bool = Fa
                       {r.problem: rep.summarize(r) for r in outcome.results}, folder.path)
         if hasattr(mod, "extra"):
             ctx.extra = mod.extra(ctx)
-        from ..results import write_atomic
+        from tracking.results import write_atomic
 
         write_atomic(folder.path / "report.md", mod.report(ctx))
     return outcome, ctx

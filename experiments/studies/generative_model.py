@@ -17,8 +17,7 @@ SOURCE = ("M. G. Azar, R. Munos and H. J. Kappen, \"Minimax PAC bounds on the sa
 def extra(ctx: Context) -> dict:
     """mdp.generative for every gamma of the [study] table; arrays saved in generative.npz."""
     import mdp
-
-    from ..results import write_atomic
+    from tracking.results import write_atomic
 
     st = ctx.spec["study"]
     smoke = st.get("smoke", False)

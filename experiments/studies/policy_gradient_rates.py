@@ -20,8 +20,7 @@ def extra(ctx: Context) -> dict:
     model on the same chains. Arrays in policy_gradient.json."""
     import mdp
     from mdp.policy_gradient import safe_step
-
-    from ..results import write_atomic
+    from tracking.results import write_atomic
 
     st = ctx.spec["study"]
     smoke = st.get("smoke", False)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import stats
+from tracking import stats
+
 from . import Context, budget_note, md_table, num, pm, result_figures
 
 SOURCE = ("I. Osband, D. Russo and B. Van Roy, \"(More) efficient reinforcement learning via "

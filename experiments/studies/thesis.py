@@ -6,7 +6,8 @@ import re
 
 import numpy as np
 
-from .. import stats
+from tracking import stats
+
 from ..report import CE
 from . import Context, budget_note, figure, md_table, num
 

@@ -1,6 +1,6 @@
 """A plain-Python reading of docs/algorithms.md, for checking the jitted loop step by step.
 
-It draws from the same random streams as the kernel (experiments/rng.py: the reward of the n-th
+It draws from the same random streams as the kernel (tracking/rng.py: the reward of the n-th
 pull of arm k is the n-th number of the stream keyed by (run seed, k); the agent's own draws come
 from the run's agent stream, in the same order), so for a given run it must reproduce the
 kernel's regret curve exactly. Everything else (the agents' rules, the bookkeeping, regret) is
@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from bandits._kernels import klucb_index
-from experiments import rng
+from tracking import rng
 
 
 def _argmax(values, st):

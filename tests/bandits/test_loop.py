@@ -9,7 +9,7 @@ import pytest
 
 import bandits
 from bandits.agents import REGISTRY
-from experiments.rng import run_seeds
+from tracking.rng import run_seeds
 
 from .reference import reference_run
 

@@ -14,7 +14,7 @@ import pytest
 
 import bandits
 from bandits import envs
-from experiments.stats import mean_ci
+from tracking.stats import mean_ci
 
 T = 10**5
 

@@ -13,7 +13,7 @@ import pytest
 
 import bandits
 from experiments import session
-from experiments.results import load_npz
+from tracking.results import load_npz
 
 EXPERIMENT = """\
 seed = 7

@@ -5,11 +5,11 @@ import pytest
 from scipy.optimize import linprog
 
 import mdp
-from experiments import rng
-from experiments.stats import growth_exponent, mean_ci
 from mdp import _agent_kernels as K
 from mdp import estimators
 from mdp.agents import REGISTRY
+from tracking import rng
+from tracking.stats import growth_exponent, mean_ci
 
 
 def _model_arrays(m):

@@ -10,9 +10,9 @@ import pytest
 
 import mdp
 from experiments import files
-from experiments.stats import growth_exponent, mean_ci
 from mdp.agents import CONTINUING_REGISTRY
 from mdp.continuing import gain, optimal_gain
+from tracking.stats import growth_exponent, mean_ci
 
 AGENTS = sorted(CONTINUING_REGISTRY)
 

@@ -3,7 +3,7 @@
 import pytest
 
 from bandits.agents import REGISTRY, UCB, Reinforce
-from experiments.specs import build, build_all, parse_spec, split_specs
+from tracking.specs import build, build_all, parse_spec, split_specs
 
 
 def test_split_keeps_parameters_with_their_agent():

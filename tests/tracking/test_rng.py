@@ -5,7 +5,7 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from experiments import rng
+from tracking import rng
 
 # Distribution checks use fixed seeds and 50,000 draws; a correct sampler fails a
 # Kolmogorov-Smirnov test at level 1e-4 with probability 1e-4, a wrong one (wrong parameters,

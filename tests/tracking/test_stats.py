@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from experiments import stats
+from tracking import stats
 
 
 def test_mean_ci_covers_the_true_mean_95_percent_of_the_time():

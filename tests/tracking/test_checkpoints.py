@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from experiments.checkpoints import as_grid, log_grid
+from tracking.checkpoints import as_grid, log_grid
 
 
 @pytest.mark.parametrize("horizon", [1, 2, 7, 100, 101, 12345, 10**7])

@@ -1,0 +1,8 @@
+"""celab's ground floor, the shared regret-tracking loop: what both labs stand on.
+
+Random streams (:mod:`tracking.rng`), the kernel decorator (:mod:`tracking.jit`), checkpoint
+grids, validation helpers, the memory guard, agent specifications, the batched runner with
+stop and resume (:mod:`tracking.runner`), results and their files (:mod:`tracking.results`) and
+statistics of curves (:mod:`tracking.stats`). It imports no lab and nothing above the labs;
+importing it has no side effects.
+"""
