@@ -1,0 +1,568 @@
+"""A plain-Python reading of docs/algorithms.md (episodic MDPs), for checking the jitted loop.
+
+It draws from the same random streams as the kernel (experiments/rng.py): the n-th visit of
+(s, a) reads the n-th uniform of the counter-based streams keyed by (run seed, s, a) for the
+next state and the Bernoulli reward, episode k's start state the k-th uniform of the run's start
+stream, and the agent's own draws (ties, posterior samples, softmax actions) come from the run's
+agent stream in the same order. So for a given run it must reproduce the kernel's regret and
+simple-regret curves exactly. Everything else (the agents' rules, counts, planning, exact policy
+evaluation) is written again here from the definitions, on dense tables P[s][a][s'] and
+N[s][a][s'] (nested lists), with plain loops over h, s, a. Where a definition can be written in
+several floating-point orders, the comments say which one the kernel uses and this file follows
+it: a difference in the last bit of an agent's values changes its actions only where it decides
+an exact tie, but the curves must match wherever it does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+
+import numpy as np
+
+from experiments import rng
+from mdp._agent_kernels import SALT_START
+from mdp.agents import MDPAgent
+from mdp.model import FiniteMDP
+
+from ..bandits.reference import _argmax, _softmax
+
+
+def reference_run(agent: MDPAgent, model: FiniteMDP, horizon: int, episodes: int, seed: int,
+                  checkpoints: Collection[int], bernoulli: bool,
+                  v_star: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Regret and simple regret of ``agent`` at the ``checkpoints`` (episodes), for one run.
+
+    Parameters
+    ----------
+    agent : mdp.agents.MDPAgent
+        The agent (its registry name and hyperparameters).
+    model : mdp.FiniteMDP
+        The true model.
+    horizon, episodes : int
+        H and K.
+    seed : int
+        The run seed (``experiments.rng.run_seeds``).
+    checkpoints : collection of int
+        Episodes (1-based) after which the curves are recorded.
+    bernoulli : bool
+        Observed rewards Bernoulli(R[s, a]) instead of R[s, a].
+    v_star : float, optional
+        V*_0(initial) to subtract; by default :func:`optimal_value`.
+
+    Returns
+    -------
+    regret, simple : numpy.ndarray
+        Cumulative regret and simple regret at the checkpoints, in increasing order.
+    """
+    # nested lists: plain Python floats and ints, the same IEEE arithmetic as the kernel's
+    P = model.P.tolist()
+    R = model.R.tolist()
+    initial = model.initial.tolist()
+    S, A = model.n_states, model.n_actions
+    H, K = horizon, episodes
+    name = agent.name
+    params = agent.get_params()
+    seed = np.uint64(seed)
+    st = rng.new_state(seed, rng.SALT_AGENT)
+    if v_star is None:
+        v_star = optimal_value(model, H)
+    data = _Data(S, A)
+    if name not in _LEARNERS:
+        raise KeyError(f"no reference for the MDP agent {name!r}")
+    learner = _LEARNERS[name](params, P, R, H, K, st)
+    cum = 0.0
+    regret, simple = [], []
+    for k in range(K):
+        pi = learner.policy(data)  # pi[h][s]: a distribution over actions (one-hot if greedy)
+        cum += v_star - _policy_value(P, R, initial, pi)
+        start = _draw(initial, rng.counter_uniform(_key(seed, SALT_START, 0, 0), k))
+        trajectory = _play(learner, pi, data, P, R, seed, start, bernoulli, st)
+        learner.after_episode(trajectory)
+        if k + 1 in checkpoints:
+            regret.append(cum)
+            simple.append(v_star - _policy_value(P, R, initial, learner.deploy(data)))
+    return np.array(regret), np.array(simple)
+
+
+# ---------------------------------------------------------------------------------------------
+# the environment, exact values
+# ---------------------------------------------------------------------------------------------
+
+
+def _key(seed, salt, a, b):
+    """The stream key as a uint64 (from Python, numba returns it as an int)."""
+    return np.uint64(rng.stream_key(seed, salt, a, b))
+
+
+def _draw(probabilities, u):
+    """Inversion: the first state whose cumulative probability reaches ``u``.
+
+    States of probability 0 are never drawn; if rounding leaves the cumulative sum below ``u``,
+    the last state of positive probability is drawn. This is env_step's rule for successors;
+    the kernel's start draw (sample_start) falls back to state S - 1 instead, even when its start
+    probability is 0, which only a u above the rounded total of the start distribution reaches.
+    """
+    support = [s for s, p in enumerate(probabilities) if p > 0.0]
+    acc = 0.0
+    for s in support[:-1]:
+        acc += probabilities[s]
+        if u <= acc:
+            return s
+    return support[-1]
+
+
+def _env_step(P, R, seed, s, a, n, bernoulli):
+    """The n-th visit of (s, a): next state and observed reward (common random numbers)."""
+    u = rng.counter_uniform(_key(seed, rng.SALT_TRANSITION, s, a), n)
+    s_next = _draw(P[s][a], u)
+    if bernoulli:
+        u_r = rng.counter_uniform(_key(seed, rng.SALT_REWARD, s, a), n)
+        return s_next, 1.0 if u_r <= R[s][a] else 0.0
+    return s_next, R[s][a]
+
+
+def _policy_value(P, R, initial, pi):
+    """V^pi_0(initial) of the non-stationary policy pi[h][s][a], by backward recursion.
+
+    Summed as the kernel does: Q(s, a) = R(s, a) + P(s_1 | s, a) V(s_1) + ... from R(s, a) on,
+    in increasing s'; V(s) = sum_a pi(a | s) Q(s, a) over the actions of positive probability
+    from 0 (a one-hot pi gives Q(s, a) itself, as the kernel's deterministic evaluation).
+    """
+    S, A = len(R), len(R[0])
+    v = [0.0] * S
+    for h in range(len(pi) - 1, -1, -1):
+        w = [0.0] * S
+        for s in range(S):
+            for a in range(A):
+                if pi[h][s][a] != 0.0:
+                    q = R[s][a]
+                    for s2 in range(S):
+                        if P[s][a][s2] > 0.0:
+                            q += P[s][a][s2] * v[s2]
+                    w[s] += pi[h][s][a] * q
+        v = w
+    return _start_average(initial, v)
+
+
+def optimal_value(model: FiniteMDP, horizon: int) -> float:
+    """V*_0(initial) of ``model`` for horizon H, by backward induction.
+
+    Summed as mdp.solvers.backward_induction does when a row does not hold every state:
+    Q(s, a) = R(s, a) + (P(s_1 | s, a) V(s_1) + ...), the successor sum first. (When every row
+    holds every state, the solver lets the compiler reassociate the sum: not mirrored here.)
+    """
+    P, R, initial = model.P.tolist(), model.R.tolist(), model.initial.tolist()
+    S, A = len(R), len(R[0])
+    v = [0.0] * S
+    for _ in range(horizon):
+        w = []
+        for s in range(S):
+            q = []
+            for a in range(A):
+                ev = 0.0
+                for s2 in range(S):
+                    if P[s][a][s2] > 0.0:
+                        ev += P[s][a][s2] * v[s2]
+                q.append(R[s][a] + ev)
+            w.append(max(q))
+        v = w
+    return _start_average(initial, v)
+
+
+def _start_average(initial, v):
+    """sum_s initial(s) V(s), in increasing s (the kernel's order)."""
+    total = 0.0
+    for s in range(len(v)):
+        total += initial[s] * v[s]
+    return total
+
+
+def _play(learner, pi, data, P, R, seed, s, bernoulli, st):
+    """One episode of H steps from state ``s``; returns the (s_h, a_h, r_h) and learns."""
+    trajectory = []
+    for h in range(len(pi)):
+        a = learner.act(pi, h, s, st)
+        s_next, r = _env_step(P, R, seed, s, a, data.n[s][a], bernoulli)
+        data.observe(s, a, s_next, learner.stored_reward(r))
+        learner.step(h, s, a, r, s_next)
+        trajectory.append((s, a, r))
+        s = s_next
+    return trajectory
+
+
+class _Data:
+    """N(s, a), N(s, a, s') and Rsum(s, a) before the current step."""
+
+    def __init__(self, S, A):
+        self.n = [[0] * A for _ in range(S)]
+        self.N = [[[0] * S for _ in range(A)] for _ in range(S)]
+        self.rsum = [[0.0] * A for _ in range(S)]
+
+    def observe(self, s, a, s_next, r):
+        self.n[s][a] += 1
+        self.N[s][a][s_next] += 1
+        self.rsum[s][a] += r
+
+
+# ---------------------------------------------------------------------------------------------
+# policies from Q values
+# ---------------------------------------------------------------------------------------------
+
+
+def _one_hot(a, A):
+    row = [0.0] * A
+    row[a] = 1.0
+    return row
+
+
+def _even_split(q):
+    """Uniform over the maximisers of q (the deployed policy: no draw)."""
+    best = max(q)
+    ties = sum(1 for x in q if x == best)
+    return [1.0 / ties if x == best else 0.0 for x in q]
+
+
+def _backward_induction(S, H, q_row, choose, before_step=None):
+    """V_H = 0; for h = H - 1, ..., 0 and s = 0, ..., S - 1 (the order of the tie draws):
+    Q_h(s, .) = q_row(h, s, V_{h+1}), pi_h(. | s) = choose(Q_h(s, .)), V_h(s) = Q_h(s, a)
+    for an action a that pi_h(. | s) plays (all of them have the maximum)."""
+    v = [0.0] * S
+    pi = [None] * H
+    for h in range(H - 1, -1, -1):
+        if before_step is not None:
+            before_step(v)
+        pi[h] = []
+        w = []
+        for s in range(S):
+            q = q_row(h, s, v)
+            row = choose(q)
+            pi[h].append(row)
+            w.append(q[row.index(max(row))])
+        v = w
+    return pi
+
+
+def _greedy(st):
+    """Greedy with ties broken uniformly at random (reservoir draws, as argmax_random)."""
+    return lambda q: _one_hot(_argmax(q, st), len(q))
+
+
+# ---------------------------------------------------------------------------------------------
+# the agents
+# ---------------------------------------------------------------------------------------------
+
+
+class _Learner:
+    """An agent: the policy of an episode, its actions, its learning, its deployed policy."""
+
+    def __init__(self, params, P, R, H, K, st):
+        self.params = params
+        self.S, self.A = len(R), len(R[0])
+        self.H, self.K = H, K
+        self.st = st
+        # the known reward range [min(0, min R), max(1, max R)]
+        self.r_lo = min(0.0, min(min(row) for row in R))
+        self.r_hi = max(1.0, max(max(row) for row in R))
+        self.r_scale = self.r_hi - self.r_lo
+
+    def policy(self, data):
+        raise NotImplementedError
+
+    def deploy(self, data):
+        raise NotImplementedError
+
+    def act(self, pi, h, s, st):
+        return pi[h][s].index(1.0)
+
+    def stored_reward(self, r):
+        """What Rsum adds up: the observed reward itself."""
+        return r
+
+    def step(self, h, s, a, r, s_next):
+        pass
+
+    def after_episode(self, trajectory):
+        pass
+
+    def plug_in_row(self, data, bonus=0.0):
+        """Q_h(s, .) of the plug-in model (+ the optional bonus, then clipped at H - h)."""
+
+        def q_row(h, s, v):
+            q = []
+            for a in range(self.A):
+                n, counts = data.n[s][a], data.N[s][a]
+                if n == 0:  # unvisited: the self-loop with reward 0
+                    x = v[s]
+                else:
+                    # R_hat + sum_s' P_hat V = (Rsum + sum_s' N(s, a, s') V(s')) / N, summed in
+                    # increasing s' and divided once, as the kernel does
+                    ev = 0.0
+                    for s2 in range(self.S):
+                        if counts[s2] > 0:
+                            ev += counts[s2] * v[s2]
+                    x = (data.rsum[s][a] + ev) / n
+                if bonus > 0.0:
+                    # the kernel's b = (c H sqrt(ln(S A H K / delta))) / sqrt(max(1, N))
+                    x = min(x + bonus / math.sqrt(max(1.0, n)), float(self.H - h))
+                q.append(x)
+            return q
+
+        return q_row
+
+    def deploy_plug_in(self, data):
+        return _backward_induction(self.S, self.H, self.plug_in_row(data), _even_split)
+
+
+class _CEGreedy(_Learner):
+    def policy(self, data):
+        return _backward_induction(self.S, self.H, self.plug_in_row(data), _greedy(self.st))
+
+    deploy = _Learner.deploy_plug_in
+
+
+class _CEOptimistic(_Learner):
+    def policy(self, data):
+        p = self.params
+        log_term = math.log(self.S * self.A * self.H * self.K / p["delta"])
+        bonus = p["c"] * self.H * math.sqrt(log_term)
+        return _backward_induction(self.S, self.H, self.plug_in_row(data, bonus),
+                                   _greedy(self.st))
+
+    deploy = _Learner.deploy_plug_in
+
+
+class _UCRL2(_Learner):
+    def __init__(self, params, P, R, H, K, st):
+        super().__init__(params, P, R, H, K, st)
+        self.k = 0
+        # the states sorted by V_{h+1}, decreasing; tied states keep their previous relative
+        # order, carried over from step to step and from episode to episode
+        self.order = list(range(self.S))
+
+    def policy(self, data):
+        S, A, delta = self.S, self.A, self.params["delta"]
+        t = max(1.0, float(self.k * self.H))  # t_k: the steps before this episode
+        self.k += 1
+        log_p = math.log(2.0 * A * t / delta)
+        log_r = math.log(2.0 * S * A * t / delta)
+
+        def sort(v):
+            self.order = sorted(self.order, key=lambda x: v[x], reverse=True)  # stable
+
+        def q_row(h, s, v):
+            q = []
+            for a in range(A):
+                n = data.n[s][a]
+                if n == 0:
+                    p_hat, r_hat = _one_hot(s, S), 0.0
+                else:
+                    p_hat = [x / n for x in data.N[s][a]]
+                    r_hat = data.rsum[s][a] / n
+                m = max(1.0, float(n))
+                d_p = math.sqrt(14.0 * S * log_p / m)
+                # sqrt(7 L / (2 m)) is bit for bit the kernel's sqrt(3.5 L / m): the two differ
+                # by factors of two, which round exactly
+                d_r = math.sqrt(7.0 * log_r / (2.0 * m))
+                r_opt = min(r_hat + self.r_scale * d_r, self.r_hi)
+                q.append(r_opt + _l1_optimistic(p_hat, d_p, v, self.order))
+            return q
+
+        return _backward_induction(S, self.H, q_row, _greedy(self.st), before_step=sort)
+
+    deploy = _Learner.deploy_plug_in
+
+
+def _l1_optimistic(p, d, v, order):
+    """max p~ . v over ||p~ - p||_1 <= d (Jaksch, Ortner and Auer 2010, fig. 2).
+
+    The best state order[0] gains min(d / 2, 1 - p) and the same mass leaves the states of
+    smallest v first (order[S - 1], order[S - 2], ...), each down to 0 at most; p~ . v is summed
+    in increasing state.
+    """
+    p = list(p)
+    best = order[0]
+    add = min(0.5 * d, 1.0 - p[best])
+    if add > 0.0:
+        p[best] += add
+        excess = add
+        for s2 in reversed(order[1:]):
+            if excess <= 0.0:
+                break
+            take = min(p[s2], excess)
+            p[s2] -= take
+            excess -= take
+    total = 0.0
+    for s2 in range(len(v)):
+        total += p[s2] * v[s2]
+    return total
+
+
+class _PSRL(_Learner):
+    """Rewards mapped to [0, 1] by u = (r - r_lo) / r_scale (Rsum sums u); samples mapped back."""
+
+    def __init__(self, params, P, R, H, K, st):
+        super().__init__(params, P, R, H, K, st)
+        # the true model's successors (see log_gamma)
+        self.support = [[[x > 0.0 for x in row] for row in rows] for rows in P]
+
+    def stored_reward(self, r):
+        return (r - self.r_lo) * (1.0 / self.r_scale)  # the kernel multiplies by 1 / r_scale
+
+    def policy(self, data):
+        S, A, st = self.S, self.A, self.st
+        p_s = [[None] * A for _ in range(S)]
+        r_s = [[0.0] * A for _ in range(S)]
+        for s in range(S):  # one (s, a) after the other: S Gamma variates, then the Beta
+            for a in range(A):
+                logs = [self.log_gamma(st, data.N[s][a][s2] + 1.0 / S, self.support[s][a][s2])
+                        for s2 in range(S)]
+                # the Dirichlet as normalised Gamma variates, from their logs (shapes 1/S
+                # underflow): exp(log X - max log X), summed in increasing s', times 1 / sum
+                top = max(logs)
+                x = [math.exp(lg - top) for lg in logs]
+                total = 0.0
+                for e in x:
+                    total += e
+                inv = 1.0 / total
+                p_s[s][a] = [e * inv for e in x]
+                n, u_sum = data.n[s][a], data.rsum[s][a]
+                r_s[s][a] = self.r_lo + self.r_scale * rng.beta(st, 1.0 + u_sum, 1.0 + n - u_sum)
+
+        def q_row(h, s, v):
+            q = []
+            for a in range(A):
+                x = r_s[s][a]
+                for s2 in range(S):  # over every state: the sample's support is all of them
+                    x += p_s[s][a][s2] * v[s2]
+                q.append(x)
+            return q
+
+        return _backward_induction(S, self.H, q_row, _greedy(st))
+
+    def log_gamma(self, st, shape, in_support):
+        """log X, X ~ Gamma(shape); for shape < 1, X = Gamma(shape + 1) * U^(1 / shape).
+
+        The kernel writes log U^(1 / shape) as log(U) / shape for the successors of (s, a) in
+        the true model and as log(U) * S for the other states (shape 1/S there); the two may
+        differ in the last bit, so this follows it.
+        """
+        if shape >= 1.0:
+            return math.log(rng.gamma(st, shape))
+        g = rng.gamma(st, shape + 1.0)
+        log_u = math.log(rng.uniform(st))
+        return math.log(g) + (log_u / shape if in_support else log_u * self.S)
+
+    def deploy(self, data):
+        """Greedy (even ties) in the posterior mean: P_bar = (N + 1/S) / (N + 1),
+        R_bar = r_lo + r_scale (1 + Rsum) / (2 + N)."""
+        S = self.S
+        v_sum = [0.0]
+
+        def total(v):
+            v_sum[0] = 0.0
+            for s2 in range(S):
+                v_sum[0] += v[s2]
+
+        def q_row(h, s, v):
+            q = []
+            for a in range(self.A):
+                n, counts = data.n[s][a], data.N[s][a]
+                # sum_s' P_bar V = (sum_s V(s) / S + sum_s' N(s, a, s') V(s')) / (N + 1), in
+                # the kernel's order: the prior's share first, then the counts in increasing s'
+                ev = v_sum[0] / S
+                for s2 in range(S):
+                    if counts[s2] > 0:
+                        ev += counts[s2] * v[s2]
+                r_bar = self.r_lo + self.r_scale * (1.0 + data.rsum[s][a]) / (2.0 + n)
+                q.append(r_bar + ev / (n + 1.0))
+            return q
+
+        return _backward_induction(S, self.H, q_row, _even_split, before_step=total)
+
+
+class _QLearning(_Learner):
+    def __init__(self, params, P, R, H, K, st):
+        super().__init__(params, P, R, H, K, st)
+        S, A = self.S, self.A
+        self.q = [[[float(H)] * A for _ in range(S)] for _ in range(H)]
+        self.visits = [[[0] * A for _ in range(S)] for _ in range(H)]
+        log_term = math.log(S * A * H * K / params["delta"])
+        # the kernel's bonus: (c sqrt(H^3 ln(S A H K / delta))) / sqrt(n)
+        self.bonus = params["c"] * math.sqrt(H**3 * log_term)
+
+    def policy(self, data):  # greedy in Q at the episode's start, h then s (tie draws)
+        return [[_one_hot(_argmax(self.q[h][s], self.st), self.A) for s in range(self.S)]
+                for h in range(self.H)]
+
+    def step(self, h, s, a, r, s_next):
+        H = self.H
+        self.visits[h][s][a] += 1
+        n = self.visits[h][s][a]
+        alpha = (H + 1.0) / (H + n)
+        v_next = min(float(H), max(self.q[h + 1][s_next])) if h < H - 1 else 0.0
+        target = r + v_next + self.bonus / math.sqrt(n)
+        self.q[h][s][a] = (1.0 - alpha) * self.q[h][s][a] + alpha * target
+
+    def deploy(self, data):
+        return [[_even_split(self.q[h][s]) for s in range(self.S)] for h in range(self.H)]
+
+
+class _Reinforce(_Learner):
+    def __init__(self, params, P, R, H, K, st):
+        super().__init__(params, P, R, H, K, st)
+        S, A = self.S, self.A
+        self.theta = [[[0.0] * A for _ in range(S)] for _ in range(H)]
+        self.base_sum = [[0.0] * S for _ in range(H)]
+        self.base_n = [[0] * S for _ in range(H)]
+        self.pi = None
+
+    def policy(self, data):
+        # _softmax: exp(theta - max), summed left to right, divided by the sum (the kernel's)
+        self.pi = [[[float(x) for x in _softmax(self.theta[h][s])] for s in range(self.S)]
+                   for h in range(self.H)]
+        return self.pi
+
+    def act(self, pi, h, s, st):
+        """Inversion of one uniform: the first a with u <= pi(0) + ... + pi(a), else A - 1."""
+        u = rng.uniform(st)
+        acc = 0.0
+        for a in range(self.A - 1):
+            acc += pi[h][s][a]
+            if u <= acc:
+                return a
+        return self.A - 1
+
+    def after_episode(self, trajectory):
+        """theta[h, s_h] += alpha (G_h - b(h, s_h)) (onehot(a_h) - pi_h(. | s_h)), h = H-1..0.
+
+        In the kernel's order: first theta -= g pi for every action, then theta[a_h] += g.
+        """
+        alpha, baseline = self.params["alpha"], self.params["baseline"]
+        ret = 0.0
+        for h in range(self.H - 1, -1, -1):
+            s, a_h, r = trajectory[h]
+            ret += r
+            b = 0.0
+            if baseline and self.base_n[h][s] > 0:
+                b = self.base_sum[h][s] / self.base_n[h][s]
+            g = alpha * (ret - b)
+            theta = self.theta[h][s]
+            for a in range(self.A):
+                theta[a] -= g * self.pi[h][s][a]
+            theta[a_h] += g
+            self.base_sum[h][s] += ret
+            self.base_n[h][s] += 1
+
+    def deploy(self, data):
+        return self.policy(data)
+
+
+_LEARNERS = {
+    "ce-greedy": _CEGreedy,
+    "ce-optimistic": _CEOptimistic,
+    "psrl": _PSRL,
+    "ucrl2": _UCRL2,
+    "q-learning": _QLearning,
+    "reinforce": _Reinforce,
+}
