@@ -1,6 +1,6 @@
 """A plain-Python reading of docs/algorithms.md (episodic MDPs), for checking the jitted loop.
 
-It draws from the same random streams as the kernel (experiments/rng.py): the n-th visit of
+It draws from the same random streams as the kernel (tracking/rng.py): the n-th visit of
 (s, a) reads the n-th uniform of the counter-based streams keyed by (run seed, s, a) for the
 next state and the Bernoulli reward, episode k's start state the k-th uniform of the run's start
 stream, and the agent's own draws (ties, posterior samples, softmax actions) come from the run's
@@ -20,10 +20,10 @@ from collections.abc import Collection
 
 import numpy as np
 
-from experiments import rng
 from mdp._agent_kernels import SALT_START
 from mdp.agents import MDPAgent
 from mdp.model import FiniteMDP
+from tracking import rng
 
 from ..bandits.reference import _argmax, _softmax
 
@@ -42,7 +42,7 @@ def reference_run(agent: MDPAgent, model: FiniteMDP, horizon: int, episodes: int
     horizon, episodes : int
         H and K.
     seed : int
-        The run seed (``experiments.rng.run_seeds``).
+        The run seed (``tracking.rng.run_seeds``).
     checkpoints : collection of int
         Episodes (1-based) after which the curves are recorded.
     bernoulli : bool

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import mdp
-from experiments.rng import run_seeds
 from mdp.agents import REGISTRY
+from tracking.rng import run_seeds
 
 from .reference import optimal_value, reference_run
 
