@@ -82,12 +82,28 @@ class BanditJob(Job):
             self.info = {"lai_robbins": envs.lai_robbins(self.env),
                          "means": [float(m) for m in self.env.means], **agent_info}
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
-        n_a, c, k = len(self.agents), self.steps.size, self.env.n_arms
-        memory.check(8.0 * n_a * self.runs * (2 * c + k) * 2,  # results, and one copy
-                     f"{self.problem}: {n_a} agents x {self.runs} runs x {c} checkpoints")
+        self._params = [a.params(self.env) for a in self.agent_objs]
+        self._check_memory()
         self._seeds = run_seeds(self.seed, self.runs)
         if not self.per_run:
             self._means = np.ascontiguousarray(self.env.means[None, :], dtype=np.float64)
+
+    def _check_memory(self) -> None:
+        """Results (and one copy), plus what one kernel call allocates for its agent: the
+        agent's shared table, and each thread's run state (the agent's arrays and the K reward
+        stream keys)."""
+        from numba import get_num_threads
+
+        from ._agents.hooks import footprint
+
+        n_a, c, k = len(self.agents), self.steps.size, self.env.n_arms
+        results = 8.0 * n_a * self.runs * (2 * c + k) * 2
+        kernel = 0.0
+        for params in self._params:
+            table, state = footprint(params, k, self.horizon)
+            kernel = max(kernel, table + (state + 8.0 * k) * get_num_threads())
+        memory.check(results + kernel + self.runs,  # + one completion flag per run
+                     f"{self.problem}: {n_a} agents x {self.runs} runs x {c} checkpoints")
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> BanditJob:
@@ -111,10 +127,10 @@ class BanditJob(Job):
         simple = np.zeros((len(self.agents), n, c))
         pulls = np.zeros((len(self.agents), n, k_arms), dtype=np.int64)
         means = (self.env.run_means(self.seed, start, stop) if self.per_run else self._means)
-        for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), self.env.kind, means, float(self.env.sigma),
-                     self.horizon, self._seeds[start:stop], self.steps, regret[i], simple[i],
-                     pulls[i])
+        for i, params in enumerate(self._params):
+            simulate(params, self.env.kind, means, float(self.env.sigma), self.horizon,
+                     self._seeds[start:stop], self.steps, regret[i], simple[i], pulls[i],
+                     np.zeros(1, dtype=np.uint8))
             if progress is not None:
                 progress(n * self.horizon)
         out = {"regret": regret, "simple_regret": simple, "pulls": pulls}

@@ -1,17 +1,18 @@
-"""Prototype of typed agent pieces behind one dispatch, measured against today's bandit kernel.
+"""Prototype of typed agent pieces behind one dispatch, measured against celab's bandit kernel.
 
-celab's loops dispatch on an integer agent kind with a float[4] parameter vector. The design
-under study: each agent has a typed parameter record and a typed state (NamedTuples of arrays)
-with its own ``init`` / ``select`` / ``update`` / ``deploy`` functions; the one generic loop
-calls four hook functions that ``numba.extending.overload`` resolves at compile time from the
-parameter record's type, so numba compiles one specialisation of the loop per agent type, and
-the pure-Python path (NUMBA_DISABLE_JIT=1) dispatches the same hooks on ``type(params)``.
+celab's loops dispatched on an integer agent kind with a float[4] parameter vector; the bandit
+loop now follows the design prototyped here (bandits/_kernels.py, bandits/_agents/). Each agent
+has a typed parameter record and a typed state (NamedTuples of arrays) with its own ``init`` /
+``select`` / ``update`` / ``deploy`` functions; the one generic loop calls four hook functions
+that ``numba.extending.overload`` resolves at compile time from the parameter record's type,
+so numba compiles one specialisation of the loop per agent type, and the pure-Python path
+(NUMBA_DISABLE_JIT=1) dispatches the same hooks on ``type(params)``.
 
-The script writes the prototype (UCB1, REINFORCE, Bernoulli Thompson, ported from
-bandits/_kernels.py with the same arithmetic and draw order) into a temporary package and
+The script writes the prototype (UCB1, REINFORCE, Bernoulli Thompson, ported from the
+integer-kind kernel with the same arithmetic and draw order) into a temporary package and
 measures, for each agent:
 
-- that its regret and simple-regret curves equal the current kernel's bit for bit;
+- that its regret and simple-regret curves equal celab's kernel's bit for bit;
 - cold compile: the first call in a fresh process with an empty NUMBA_CACHE_DIR;
 - warm start: the first call in a second fresh process (served from the on-disk cache);
 - speed: pulls per second of both kernels in one process, interleaved, after a warm-up.
@@ -373,9 +374,9 @@ t2 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "first_call": t2 - t1}))
 '''
 
-# celab's kernel arguments for the same agents: (kind, params vector)
-KINDS = {"ucb": (3, [2.0, 0, 0, 0]), "thompson": (5, [0, 0, 0, 0]),
-         "reinforce": (6, [0.1, 1.0, 0, 0])}
+# celab's agents for the same prototype agents
+CELAB_AGENTS = {"ucb": ("ucb", {"c": 2.0}), "thompson": ("thompson", {}),
+                "reinforce": ("reinforce", {"alpha": 0.1, "baseline": True})}
 
 
 def write_package(folder: Path) -> None:
@@ -409,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         from proto import agents, loop
 
         from bandits._kernels import simulate as celab_simulate
+        from bandits.agents import REGISTRY
+        from bandits.envs import Bernoulli
         from tracking.checkpoints import log_grid
         from tracking.rng import run_seeds
 
@@ -419,22 +422,22 @@ def main(argv: list[str] | None = None) -> int:
         seeds = run_seeds(0, runs)
         print(f"# dispatch prototype: {horizon:,} rounds x {runs:,} runs, linspace10, "
               f"load {load()} at the start\n")
-        print("| agent | same curves as today's kernel | cold first call (s) | warm first "
-              "call (s) | today M pulls/s | typed M pulls/s | typed / today |")
+        print("| agent | same curves as celab's kernel | cold first call (s) | warm first "
+              "call (s) | celab M pulls/s | prototype M pulls/s | prototype / celab |")
         print("|---|---|---|---|---|---|---|")
         for name, p in params.items():
             log(f"{name}: start-up in fresh processes")
             cache = folder / f"cache-{name}"
             cold = first_call(folder, cache, name)["first_call"]
             warm = first_call(folder, cache, name)["first_call"]
-            kind, vec = KINDS[name]
+            agent_name, agent_args = CELAB_AGENTS[name]
+            record = REGISTRY[agent_name](**agent_args).params(Bernoulli(means))
             shape = (runs, cps.size)
 
-            def today(kind=kind, vec=vec, shape=shape):
+            def today(record=record, shape=shape):
                 reg, sim = np.zeros(shape), np.zeros(shape)
-                celab_simulate(kind, np.array(vec, dtype=float), 0, means[None, :], 0.5,
-                               horizon, seeds, cps, reg, sim,
-                               np.zeros((runs, 10), dtype=np.int64))
+                celab_simulate(record, 0, means[None, :], 0.5, horizon, seeds, cps, reg, sim,
+                               np.zeros((runs, 10), dtype=np.int64), np.zeros(1, np.uint8))
                 return reg, sim
 
             def typed(p=p, shape=shape):
