@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from experiments import memory  # also lets kernels compile in memory without a cache dir
+from experiments.validate import existing_file
 
 #: Tolerance on the sum of every probability row and of the start distribution.
 SUM_TOL = 1e-8
@@ -591,6 +592,8 @@ def load(path: str | Path) -> FiniteMDP:
     """
     path = Path(path)
     ext = path.suffix.lower()
+    if ext in (".json", ".npz"):
+        existing_file(path)
     try:
         if ext == ".json":
             m = _load_json(path)
