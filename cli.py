@@ -8,21 +8,57 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand, TyperGroup
+
+from tracking import defaults
+from tracking.versions import celab_version
+
+
+class _PlainHelp:
+    """Help without typer's type placeholders where they say nothing: none after on/off flags
+    (``<bool>``), none after an argument named by its metavar (``FILE <path>``)."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+            elif param.param_type_name == "argument" and param.metavar is not None:
+                param.display_type_rich = _no_type
+        return params
+
+
+def _no_type(ctx) -> None:
+    return None
+
+
+class _Command(_PlainHelp, TyperCommand):
+    pass
+
+
+class _Group(_PlainHelp, TyperGroup):
+    pass
+
 
 app = typer.Typer(
     name="celab",
+    cls=_Group,
     help="Certainty-equivalence lab: bandit and tabular MDP agents compared by regret.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
+
+EPSILON = defaults.EPSILON
 BANDIT_ENVS = "garivier-cappe, linspace10, close10, testbed10, two-level, sutton-barto"
-BANDIT_AGENTS = "greedy, epsilon-greedy, etc, ucb, kl-ucb, thompson, reinforce, pg-exact"
+BANDIT_AGENTS = ("greedy, epsilon-greedy, etc (explore-then-commit), ucb, kl-ucb, thompson, "
+                 "reinforce, pg-exact")
 MDP_ENVS = "riverswim, chain, deep-sea, gridworld, garnet, li-chain"
 MDP_AGENTS = "ce-greedy, ce-optimistic, psrl, ucrl2, q-learning, reinforce"
 SOLVE_METHODS = "auto, vi, pi, mpi, lp (discounted); rvi (average); bi (finite horizon)"
@@ -42,8 +78,8 @@ def _console(stderr: bool = False):
     return console
 
 
-def _progress_bar(total: int, description: str):
-    """A rich progress bar on stderr (hidden when stderr is not a terminal)."""
+def _progress_bar(console, total: int, description: str):
+    """A rich progress bar on ``console`` (a terminal)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -53,7 +89,6 @@ def _progress_bar(total: int, description: str):
         TimeRemainingColumn,
     )
 
-    console = _console(stderr=True)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -62,7 +97,6 @@ def _progress_bar(total: int, description: str):
         TimeRemainingColumn(),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
     )
     task = progress.add_task(description, total=total)
     return progress, lambda n: progress.advance(task, n)
@@ -75,13 +109,24 @@ def _parse_floats(text: str, name: str) -> list[float]:
         raise UserError(f"{name} must be comma-separated numbers, got {text!r}") from None
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"celab {celab_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     memory_limit: Annotated[
-        str | None, typer.Option(help="Refuse requests needing more memory than this: bytes, "
+        str | None, typer.Option(metavar="SIZE",
+                                 help="Refuse requests needing more memory than this: bytes, "
                                       "a size (512M, 16G) or a share of the available memory "
                                       "(50%). Default 80%.")
     ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print celab's version and exit.", is_eager=True,
+                           callback=_print_version)
+    ] = False,
 ) -> None:
     """Certainty-equivalence lab: bandit and tabular MDP agents compared by regret."""
     if memory_limit is not None:
@@ -92,8 +137,13 @@ def _root(
 
 
 def _experiment_progress(jobs):
-    """One progress bar over all jobs; returns (progress, per-job callback factory)."""
-    progress, advance = _progress_bar(sum(j.total_samples for j in jobs), "celab")
+    """Progress over all jobs on stderr: a rich bar on a terminal, else plain lines
+    (:class:`_ProgressLines`); returns (context manager, per-job callback factory)."""
+    console = _console(stderr=True)
+    if not console.is_terminal:
+        lines = _ProgressLines(jobs)
+        return lines, lines.for_job
+    progress, advance = _progress_bar(console, sum(j.total_samples for j in jobs), "celab")
     task = progress.task_ids[0]
 
     def for_job(job):
@@ -103,15 +153,116 @@ def _experiment_progress(jobs):
     return progress, for_job
 
 
+class _ProgressLines:
+    """Progress as plain lines on stderr, for logs (CI, nohup): one every
+    ``CELAB_PROGRESS_INTERVAL`` seconds (default 10) and one at the end of each problem, e.g.
+    ``celab: close10 42% (4.2e8 of 1.0e9 samples), 1m02s elapsed, about 1m25s left``: the
+    problem's share of its samples, then the time of the whole experiment and an estimate of
+    what remains (from the mean rate so far)."""
+
+    def __init__(self, jobs) -> None:
+        text = os.environ.get("CELAB_PROGRESS_INTERVAL", "10")
+        try:
+            self.interval = float(text)
+        except ValueError:
+            raise UserError(f"CELAB_PROGRESS_INTERVAL must be a number of seconds, "
+                            f"got {text!r}") from None
+        self.total = sum(j.total_samples for j in jobs)
+        self.count = len(jobs)
+        self.index = 0
+        self.done = 0
+        self.job = None
+        self.job_done = 0
+        self.shown: tuple[int, int] | None = None  # (problem, samples) of the last line
+        self.start = self.last = time.monotonic()
+
+    def __enter__(self) -> _ProgressLines:
+        self.start = self.last = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._end_job()
+
+    def for_job(self, job):
+        self._end_job()
+        self.job, self.job_done = job, 0
+        self.index += 1
+        return self.advance
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        self.job_done += n
+        if time.monotonic() - self.last >= self.interval:
+            self._line()
+
+    def _end_job(self) -> None:
+        if self.job is not None and self.shown != (self.index, self.job_done):
+            self._line()
+        self.job = None
+
+    def _line(self) -> None:
+        self.last = time.monotonic()
+        self.shown = (self.index, self.job_done)
+        elapsed = self.last - self.start
+        total = self.job.total_samples
+        where = (f"{self.job.problem} ({self.index} of {self.count})" if self.count > 1
+                 else self.job.problem)
+        text = (f"celab: {where} {100 * self.job_done / total:.0f}% ({_count(self.job_done)} "
+                f"of {_count(total)} samples), {_duration(elapsed)} elapsed")
+        if 0 < self.done < self.total:
+            text += f", about {_duration(elapsed * (self.total - self.done) / self.done)} left"
+        print(text, file=sys.stderr, flush=True)
+
+
+def _count(n: int) -> str:
+    """A sample count for a progress line: exact below 10,000, else 4.2e8."""
+    return str(n) if n < 10_000 else f"{n:.1e}".replace("e+0", "e").replace("e+", "e")
+
+
+def _duration(seconds: float) -> str:
+    """45s, 1m02s, 2h03m."""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
 PLOTS_HELP = "Draw the plots (PNG and SVG; needs the plot extra)."
 
+
+def _out_folder(text: str) -> Path:
+    """--out: a folder's path; empty, or an existing file, is refused before anything runs."""
+    if not text.strip():
+        raise typer.BadParameter("must name a folder, got ''")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise typer.BadParameter(f"{text} exists and is not a folder")
+    return path
+
+
 # Options that several commands share.
-Seed = Annotated[int, typer.Option(help="Master seed.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
+Seed = Annotated[int, typer.Option(metavar="N", help="Master seed.")]
+JsonFlag = Annotated[bool, typer.Option(
+    "--json", help="Print the results as JSON on stdout (layout: docs/results.md).")]
 OutDir = Annotated[
-    Path | None, typer.Option(help="Output folder (default: a new one under ./celab-results/).")
+    Path | None, typer.Option(metavar="DIR", parser=_out_folder,
+                              help="Output folder (default: a new one under ./celab-results/).")
 ]
 PlotsFlag = Annotated[bool, typer.Option(help=PLOTS_HELP)]
+Runs = Annotated[int, typer.Option(metavar="N", help="Independent runs.")]
+EnvArg = Annotated[
+    list[str] | None, typer.Option(metavar="KEY=VALUE",
+                                   help="Environment argument (repeatable), e.g. n_states=10.")
+]
+
+
+def _print_json(summary: dict, folder: Path) -> None:
+    """--json of every command that simulates or reports: one document (docs/results.md)."""
+    doc = {"problems": summary["problems"], "headline": summary["headline"],
+           "folder": str(folder), "plots": summary.get("plots", [])}
+    typer.echo(json.dumps(doc, indent=2))
 
 
 def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: int = 0,
@@ -148,28 +299,36 @@ def _print_experiment(outcome, folder_path: Path, console) -> None:
         console.print(f"plots in {folder_path / 'plots'}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def bandit(
     env: Annotated[
-        str | None, typer.Option(help=f"Named bandit: {BANDIT_ENVS}.")
+        str | None, typer.Option(metavar="NAME", help=f"Named bandit: {BANDIT_ENVS}.")
     ] = None,
     env_arg: Annotated[
-        list[str] | None, typer.Option(help="Argument of a named bandit, key=value "
-                                            "(repeatable), e.g. n_arms=100.")
+        list[str] | None, typer.Option(metavar="KEY=VALUE",
+                                       help="Argument of a named bandit (repeatable), "
+                                            "e.g. n_arms=100.")
     ] = None,
     means: Annotated[
-        str | None, typer.Option(help="Arm means, comma-separated (instead of --env).")
+        str | None, typer.Option(metavar="M1,M2,...",
+                                 help="Arm means, comma-separated (instead of --env).")
     ] = None,
     gaussian: Annotated[
         bool, typer.Option("--gaussian", help="With --means: Gaussian arms (default Bernoulli).")
     ] = False,
-    sigma: Annotated[float, typer.Option(help="With --gaussian: noise standard deviation.")] = 1.0,
-    horizon: Annotated[int, typer.Option(help="Rounds T per run.")] = 10_000,
-    runs: Annotated[int, typer.Option(help="Independent runs.")] = 100,
+    sigma: Annotated[float, typer.Option(
+        metavar="X", help="With --gaussian: noise standard deviation.")] = 1.0,
+    horizon: Annotated[int, typer.Option(metavar="T", help="Rounds T per run.")] = 10_000,
+    runs: Runs = 100,
     algos: Annotated[
-        str, typer.Option(help=f"Agents, comma-separated, with parameters as name:key=value. "
+        str, typer.Option(metavar="AGENTS",
+                          help=f"Agents, comma-separated, with parameters as name:key=value. "
                                f"Known: {BANDIT_AGENTS}.")
     ] = "greedy,ucb,kl-ucb,thompson,reinforce",
+    epsilon: Annotated[
+        float, typer.Option(metavar="X", help="Simple-regret level of the 'pulls to epsilon' "
+                                              "column (the default of experiment files).")
+    ] = EPSILON["bandit"],
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
@@ -201,14 +360,14 @@ def bandit(
         )
     else:
         problem = env or "linspace10"
-    job = BanditJob(problem, algos, horizon, runs, seed, env_args=_env_args(env_arg) or None)
+    job = BanditJob(problem, algos, horizon, runs, seed, epsilon=epsilon,
+                    env_args=_env_args(env_arg) or None)
     outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots)
-    summary = outcome.summary["problems"][0]
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        _print_json(outcome.summary, folder)
         return
     console = _console()
-    console.print(report.bandit_table(summary))
+    console.print(report.bandit_table(outcome.summary["problems"][0]))
     console.print(f"results saved in {folder}")
 
 
@@ -218,6 +377,8 @@ def _env_args(pairs: list[str] | None) -> dict[str, str]:
         key, eq, value = pair.partition("=")
         if not eq or not key.strip():
             raise UserError(f"--env-arg must be key=value, got {pair!r}")
+        if key.strip() in out:
+            raise UserError(f"--env-arg {key.strip()} is given twice")
         out[key.strip()] = value.strip()
     return out
 
@@ -235,29 +396,32 @@ def _load_model(env: str | None, env_arg: list[str] | None, file: Path | None):
     return mdp.envs.make(env, **_env_args(env_arg)), env
 
 
-@app.command("mdp")
+@app.command("mdp", cls=_Command)
 def mdp_command(
-    env: Annotated[str | None, typer.Option(help=f"Built-in MDP: {MDP_ENVS}.")] = None,
-    env_arg: Annotated[
-        list[str] | None, typer.Option(help="Environment argument key=value (repeatable), "
-                                            "e.g. n_states=10.")
+    env: Annotated[
+        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {MDP_ENVS}.")
     ] = None,
+    env_arg: EnvArg = None,
     file: Annotated[
-        Path | None, typer.Option(help="Model file (.json or .npz) instead of --env.")
+        Path | None, typer.Option(metavar="FILE",
+                                  help="Model file (.json or .npz) instead of --env.")
     ] = None,
-    horizon: Annotated[int, typer.Option(help="Steps per episode H.")] = 20,
-    episodes: Annotated[int, typer.Option(help="Episodes K per run.")] = 500,
-    runs: Annotated[int, typer.Option(help="Independent runs.")] = 20,
+    horizon: Annotated[int, typer.Option(metavar="H", help="Steps per episode H.")] = 20,
+    episodes: Annotated[int, typer.Option(metavar="K", help="Episodes K per run.")] = 500,
+    runs: Runs = 20,
     algos: Annotated[
-        str, typer.Option(help=f"Agents, comma-separated, with parameters as name:key=value. "
+        str, typer.Option(metavar="AGENTS",
+                          help=f"Agents, comma-separated, with parameters as name:key=value. "
                                f"Known: {MDP_AGENTS}.")
     ] = "ce-greedy,ce-optimistic,psrl,q-learning,reinforce",
     rewards: Annotated[
-        str, typer.Option(help="Observed rewards: mean (R itself) or bernoulli (draws).")
+        str, typer.Option(metavar="mean|bernoulli",
+                          help="Observed rewards: mean (R itself) or bernoulli (draws).")
     ] = "mean",
     epsilon: Annotated[
-        float, typer.Option(help="Simple-regret level for 'episodes to epsilon'.")
-    ] = 0.1,
+        float, typer.Option(metavar="X", help="Simple-regret level for 'episodes to epsilon' "
+                                              "(the default of experiment files).")
+    ] = EPSILON["mdp"],
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
@@ -277,29 +441,32 @@ def mdp_command(
                  name=env_name or file.stem, epsilon=epsilon,
                  env_args=_env_args(env_arg) if env_name else None)
     outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots)
-    summary = outcome.summary["problems"][0]
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        _print_json(outcome.summary, folder)
         return
     console = _console()
-    console.print(report.mdp_table(summary))
+    console.print(report.mdp_table(outcome.summary["problems"][0]))
     console.print(f"results saved in {folder}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def solve(
-    file: Annotated[Path | None, typer.Argument(help="Model file (.json or .npz).")] = None,
-    env: Annotated[str | None, typer.Option(help=f"Built-in MDP: {MDP_ENVS}.")] = None,
-    env_arg: Annotated[
-        list[str] | None, typer.Option(help="Environment argument key=value (repeatable).")
+    file: Annotated[Path | None, typer.Argument(metavar="FILE",
+                                                help="Model file (.json or .npz).")] = None,
+    env: Annotated[
+        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {MDP_ENVS}.")
     ] = None,
-    gamma: Annotated[float | None, typer.Option(help="Discount factor in [0, 1).")] = None,
-    horizon: Annotated[int | None, typer.Option(help="Finite horizon H.")] = None,
+    env_arg: EnvArg = None,
+    gamma: Annotated[float | None, typer.Option(metavar="G",
+                                                help="Discount factor in [0, 1).")] = None,
+    horizon: Annotated[int | None, typer.Option(metavar="H", help="Finite horizon H.")] = None,
     average: Annotated[
         bool, typer.Option("--average", help="Average reward (relative value iteration).")
     ] = False,
-    method: Annotated[str, typer.Option(help=f"Solver: {SOLVE_METHODS}.")] = "auto",
-    epsilon: Annotated[float, typer.Option(help="Accuracy of iterative solvers.")] = 1e-8,
+    method: Annotated[str, typer.Option(metavar="NAME",
+                                        help=f"Solver: {SOLVE_METHODS}.")] = "auto",
+    epsilon: Annotated[float, typer.Option(metavar="X",
+                                           help="Accuracy of iterative solvers.")] = 1e-8,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the solution as JSON on stdout.")
     ] = False,
@@ -372,7 +539,7 @@ def _solution_table(model, res, seconds: float, limit: int = 40):
     return table
 
 
-@app.command()
+@app.command(cls=_Command)
 def compare(
     out: OutDir = None,
     as_json: JsonFlag = False,
@@ -385,7 +552,7 @@ def compare(
     jobs = _jobs(spec)
     outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots)
     if as_json:
-        typer.echo(json.dumps(outcome.summary, indent=2))
+        _print_json(outcome.summary, folder)
         return
     _print_experiment(outcome, folder, _console())
 
@@ -404,9 +571,10 @@ def _jobs(spec):
     return files.build_jobs(spec)
 
 
-@app.command("run")
+@app.command("run", cls=_Command)
 def run_file(
-    file: Annotated[Path, typer.Argument(help="Experiment file (TOML), or a results folder's "
+    file: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="Experiment file (TOML), or a results folder's "
                                               "config.toml.")],
     resume: Annotated[
         bool, typer.Option("--resume", help="Complete the interrupted experiment saved beside "
@@ -430,7 +598,7 @@ def run_file(
     outcome, folder = _run(jobs, out, file.stem, spec["title"], spec["seed"], resume,
                            plots)
     if as_json:
-        typer.echo(json.dumps(outcome.summary, indent=2))
+        _print_json(outcome.summary, folder)
         return
     _print_experiment(outcome, folder, _console())
 
@@ -453,9 +621,10 @@ def _warn_versions(file: Path, current: dict) -> None:
                       "differ from the saved ones", UserWarning, stacklevel=2)
 
 
-@app.command()
+@app.command(cls=_Command)
 def reproduce(
-    name: Annotated[str | None, typer.Argument(help="The study to run (see --list).")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME",
+                                               help="The study to run (see --list).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the studies and exit.")] = False,
     full: Annotated[bool, typer.Option(
         "--full", help="The full budget (the paper's, for a published result).")] = False,
@@ -467,8 +636,9 @@ def reproduce(
         bool, typer.Option("--resume", help="Finish an interrupted study in --out.")
     ] = False,
     docs: Annotated[
-        Path | None, typer.Option(help="Also write the report as DOCS/NAME.md, figures in "
-                                       "DOCS/NAME/ (e.g. docs/experiments).")
+        Path | None, typer.Option(metavar="DIR", parser=_out_folder,
+                                  help="Also write the report as DIR/NAME.md, figures in "
+                                       "DIR/NAME/ (e.g. docs/experiments).")
     ] = None,
 ) -> None:
     """Reproduce a published result, or celab's thesis, and write a report."""
@@ -507,13 +677,16 @@ def reproduce(
         console.print(f"report copied to {path}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
-    folder: Annotated[Path, typer.Argument(help="A results folder written by celab.")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR",
+                                           help="A results folder written by celab.")],
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
 ) -> None:
     """Re-render the tables and plots of saved results, without simulating."""
+    if not folder.exists():
+        raise UserError(f"{folder}: no such folder")
     from experiments import files
     from experiments import plots as plotting
     from experiments import report as rep
@@ -529,11 +702,16 @@ def report(
         raise UserError(f"{folder}: no saved results (results/*.npz)")
     summaries = [rep.summarize(r) for r in results]
     head = [row for r, s in zip(results, summaries) for row in rep.headline(r, s)]
+    drawn: list[str] = []
     if plots and plotting.available():
-        for r in results:
-            plotting.plot_result(r, folder / "plots")
+        try:
+            for r in results:
+                drawn += [str(p) for p in plotting.plot_result(r, folder / "plots")]
+        except OSError as e:  # a read-only folder still has tables to show
+            _warn(f"cannot write the plots in {folder / 'plots'} ({e.strerror or e}); "
+                  "tables only")
     if as_json:
-        typer.echo(json.dumps({"problems": summaries, "headline": head}, indent=2))
+        _print_json({"problems": summaries, "headline": head, "plots": drawn}, folder)
         return
     console = _console()
     for r, summary in zip(results, summaries):
@@ -550,9 +728,14 @@ def report(
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings (a solver that stopped at its cap, versions that differ) as one yellow line."""
+    _warn(str(message))
+
+
+def _warn(message: str) -> None:
+    """One yellow line on stderr."""
     from rich.markup import escape
 
-    text = " ".join(str(message).split())
+    text = " ".join(message.split())
     _console(stderr=True).print(f"[yellow]warning: {escape(text)}[/yellow]", highlight=False)
 
 

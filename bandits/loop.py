@@ -9,6 +9,7 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
+from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
 from tracking.runner import Job, Progress, execute
@@ -42,7 +43,8 @@ class BanditJob(Job):
     samples_per_step = 1
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
-                 epsilon: float = 0.01, env_args: dict[str, Any] | None = None) -> None:
+                 epsilon: float = EPSILON["bandit"],
+                 env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("horizon", horizon, minimum=1)
         self.runs = as_int("runs", runs, minimum=1)
@@ -57,7 +59,7 @@ class BanditJob(Job):
         if isinstance(env, str):
             env_keys: dict[str, Any] = {"env": env}
             if env_args:
-                env_keys["args"] = dict(env_args)
+                env_keys["args"] = envs.coerce_args(env, env_args)
         elif self.per_run:
             env_keys = {"env": "sutton-barto",
                         "args": {"n_arms": self.env.n_arms, "loc": self.env.loc}}
@@ -101,7 +103,8 @@ class BanditJob(Job):
         else:
             env = envs.Bernoulli(table["means"], name=table["name"])
         return cls(env, table["agents"], table["horizon"], table["runs"], table["seed"],
-                   table.get("checkpoints"), table["name"], table.get("epsilon", 0.01), args)
+                   table.get("checkpoints"), table["name"],
+                   table.get("epsilon", EPSILON["bandit"]), args)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
         from ._kernels import simulate

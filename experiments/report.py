@@ -205,11 +205,19 @@ def _title(summary: dict[str, Any]) -> str:
     return f"{summary['problem']}: {budget}, {runs}{partial} runs, seed {summary['seed']}"
 
 
+def _agent_names(summary: dict[str, Any]) -> str:
+    """A caption's note spelling out the registry names that read as words ("etc")."""
+    return ("etc: explore-then-commit. "
+            if any(a["name"] == "etc" for a in summary["agents"]) else "")
+
+
 def bandit_table(summary: dict[str, Any]):
-    """`celab bandit`'s table: regret, regret / ln T, Lai-Robbins, simple regret, best arm."""
+    """`celab bandit`'s table: regret, regret / ln T, Lai-Robbins, simple regret, best arm,
+    pulls to epsilon."""
     from rich.table import Table
 
     lr = summary["info"]["lai_robbins"]
+    eps = summary["epsilon"]
     log_t = math.log(summary["horizon"]) if summary["horizon"] > 1 else float("nan")
     bound = ("every run draws its own instance, so no single Lai-Robbins constant applies. "
              if lr is None else
@@ -217,9 +225,11 @@ def bandit_table(summary: dict[str, Any]):
              f"(regret >= {_num(lr * log_t, 4)} at this T). ")
     table = Table(
         title=_title(summary),
-        caption=bound +
+        caption=_agent_names(summary) + bound +
         "Simple regret: mu* minus the mean of the arm the agent would deploy now. "
         "Best arm: share of runs whose most-pulled arm is optimal. "
+        f"Pulls to {eps:g}: median pulls after which the deployed arm stays within {eps:g} of "
+        "mu* (share of runs that got there; > T when more than half never did). "
         "± is the half-width of the 95% confidence interval over runs.",
     )
     table.add_column("agent", style="bold", no_wrap=True)
@@ -228,6 +238,7 @@ def bandit_table(summary: dict[str, Any]):
     table.add_column("L-R const", justify="right")
     table.add_column("simple regret", justify="right")
     table.add_column("best arm", justify="right")
+    table.add_column(f"pulls to {eps:g}", justify="right", no_wrap=True)
     for a in summary["agents"]:
         table.add_row(
             a["agent"],
@@ -236,6 +247,7 @@ def bandit_table(summary: dict[str, Any]):
             "-" if lr is None else f"{lr:.3f}",
             _num(a["simple_regret_mean"], 3),
             f"{100 * a['best_arm_share']:.0f}%",
+            _samples(a, summary["budget_samples"]),
         )
     return table
 
@@ -275,7 +287,8 @@ def problem_table(summary: dict[str, Any]):
     eps = summary["epsilon"]
     table = Table(
         title=_title(summary),
-        caption=f"Growth: exponent b of regret ~ samples^b on the last decade (1 linear, 0.5 "
+        caption=_agent_names(summary) +
+        f"Growth: exponent b of regret ~ samples^b on the last decade (1 linear, 0.5 "
         f"square root, ~0 logarithmic), [95% CI]. Samples to {eps:g}: median {unit} after "
         f"which the deployed policy stays within {eps:g} of optimal (share of runs).",
     )

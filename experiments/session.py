@@ -8,7 +8,7 @@ Layout of a folder (docs/results.md)::
     summary.json        the numbers of the tables (when complete)
     curves.csv          tidy long format: problem, agent, run, step, samples, regret, ...
     plots/              <name>-regret.{png,svg}, <name>-simple.{png,svg}
-    .lock               held (flock) while a celab process writes the folder
+    .lock               held (flock) while a celab process writes the folder, then removed
 
 Every file is written to a temporary file and renamed, so an interruption never leaves half
 a file. Results are saved after every batch of runs; on SIGINT or SIGTERM the current batch
@@ -37,6 +37,16 @@ from . import files, report
 
 class FolderBusy(ValueError):
     """Another process holds the folder's lock."""
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    fst = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (fst.st_dev, fst.st_ino)
 
 
 def default_folder(command: str, root: str | Path = "celab-results") -> Path:
@@ -73,19 +83,26 @@ class Folder:
     def _lock(self) -> int:
         import fcntl
 
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise FolderBusy(f"{self.path}: another celab process is writing this folder "
-                             "(its .lock is held); wait for it or choose another --out") from None
+        path = self.path / ".lock"
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise FolderBusy(f"{self.path}: another celab process is writing this folder "
+                                 "(its .lock is held); wait for it or choose another --out"
+                                 ) from None
+            if _same_file(fd, path):
+                break
+            os.close(fd)  # its holder removed that .lock on closing: lock the current one
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         return fd
 
     def close(self) -> None:
         if self._lock_fd >= 0:
+            (self.path / ".lock").unlink(missing_ok=True)  # still ours: we hold the flock
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = -1
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
+from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
 from tracking.runner import Progress, execute
@@ -106,7 +107,7 @@ class ContinuingJob(ModelJob):
     setting = "continuing"
 
     def __init__(self, m, agents, steps, runs, seed=0, checkpoints=None, rewards: str = "mean",
-                 name: str | None = None, epsilon: float = 0.1,
+                 name: str | None = None, epsilon: float = EPSILON["continuing"],
                  env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("steps", steps, minimum=1)
@@ -165,7 +166,7 @@ class ContinuingJob(ModelJob):
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["steps"], table["runs"], table["seed"],
                    table.get("checkpoints"), table.get("rewards", "mean"), table["name"],
-                   table.get("epsilon", 0.1), args)
+                   table.get("epsilon", EPSILON["continuing"]), args)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
         from ._continuing_kernels import simulate

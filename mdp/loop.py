@@ -10,6 +10,7 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
+from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
 from tracking.runner import Job, Progress, execute
@@ -60,7 +61,9 @@ class ModelJob(Job):
         source = self.model.source or {}
         self.copy_model = False
         if isinstance(m, str):
-            return {"env": m, "args": dict(env_args or {})}
+            from . import envs
+
+            return {"env": m, "args": envs.coerce_args(m, env_args or {})}
         if "env" in source:
             return {"env": source["env"], "args": dict(source.get("args", {}))}
         # a model file, or a model built in Python: copied beside the results
@@ -97,7 +100,7 @@ class MDPJob(ModelJob):
     setting = "mdp"
 
     def __init__(self, m, agents, horizon, episodes, runs, seed=0, checkpoints=None,
-                 rewards: str = "mean", name: str | None = None, epsilon: float = 0.1,
+                 rewards: str = "mean", name: str | None = None, epsilon: float = EPSILON["mdp"],
                  env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("horizon", horizon, minimum=1)
@@ -159,7 +162,7 @@ class MDPJob(ModelJob):
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["horizon"], table["episodes"], table["runs"],
                    table["seed"], table.get("checkpoints"), table.get("rewards", "mean"),
-                   table["name"], table.get("epsilon", 0.1), args)
+                   table["name"], table.get("epsilon", EPSILON["mdp"]), args)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
         from ._agent_kernels import simulate

@@ -18,6 +18,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from .validate import existing_file
+
 
 @dataclass(frozen=True)
 class Result:
@@ -148,7 +150,7 @@ def save_npz(result: Result, path: str | Path) -> Path:
 
 def load_npz(path: str | Path) -> Result:
     """Read a result written by :func:`save_npz` (allow_pickle=False)."""
-    path = Path(path)
+    path = existing_file(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
