@@ -266,15 +266,25 @@ def _print_json(summary: dict, folder: Path) -> None:
 
 
 def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: int = 0,
-         resume: bool = False, plots: bool = True):
-    """Run jobs into an output folder; on interruption, report what is kept and exit."""
+         resume: bool = False, plots: bool = True, show=None):
+    """Run jobs into an output folder; on interruption, report what is kept and exit.
+
+    When the experiment completes, ``show(outcome)`` (the tables) runs before the plots are
+    drawn: a slow or failing plot never holds back or hides the tables.
+    """
     from experiments import session
 
     folder_path = out if out is not None else session.default_folder(command)
     with session.Folder(folder_path, resume=resume) as folder:
         progress, for_job = _experiment_progress(jobs)
         with progress:
-            outcome = session.run_experiment(jobs, folder, title, seed, resume, for_job, plots)
+            outcome = session.run_experiment(jobs, folder, title, seed, resume, for_job,
+                                             plots=False)
+        if outcome.summary is not None:
+            if show is not None:
+                show(outcome)
+            if plots:
+                outcome.summary["plots"] = folder.plot(outcome.results)
     if outcome.stopped_by is not None:
         missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
                             for k, v in outcome.status["missing"].items())
@@ -284,14 +294,26 @@ def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: i
     return outcome, folder_path
 
 
-def _print_experiment(outcome, folder_path: Path, console) -> None:
-    from experiments import plots, report
+def _print_tables(outcome, console) -> None:
+    """The tables of a finished experiment: one per problem, then the headline."""
+    from experiments import report
 
     for summary in outcome.summary["problems"]:
         console.print(report.problem_table(summary))
         console.print()
     if outcome.summary["headline"]:
         console.print(report.headline_table(outcome.summary["headline"]))
+
+
+def _tables(as_json: bool, print_tables):
+    """``_run``'s ``show``: the tables on stdout, unless ``--json`` keeps stdout for JSON."""
+    return None if as_json else (lambda outcome: print_tables(outcome, _console()))
+
+
+def _print_saved(outcome, folder_path: Path, console) -> None:
+    """Where the results and the plots went (after the plots are drawn)."""
+    from experiments import plots
+
     console.print(f"results saved in {folder_path}")
     if not outcome.summary["plots"] and not plots.available():
         console.print(f"[yellow]no plots: {plots.INSTALL_HINT}[/yellow]")
@@ -362,13 +384,13 @@ def bandit(
         problem = env or "linspace10"
     job = BanditJob(problem, algos, horizon, runs, seed, epsilon=epsilon,
                     env_args=_env_args(env_arg) or None)
-    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots)
+    show = _tables(as_json, lambda o, console: console.print(
+        report.bandit_table(o.summary["problems"][0])))
+    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show)
     if as_json:
         _print_json(outcome.summary, folder)
         return
-    console = _console()
-    console.print(report.bandit_table(outcome.summary["problems"][0]))
-    console.print(f"results saved in {folder}")
+    _console().print(f"results saved in {folder}")
 
 
 def _env_args(pairs: list[str] | None) -> dict[str, str]:
@@ -440,13 +462,13 @@ def mdp_command(
     job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
                  name=env_name or file.stem, epsilon=epsilon,
                  env_args=_env_args(env_arg) if env_name else None)
-    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots)
+    show = _tables(as_json, lambda o, console: console.print(
+        report.mdp_table(o.summary["problems"][0])))
+    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show)
     if as_json:
         _print_json(outcome.summary, folder)
         return
-    console = _console()
-    console.print(report.mdp_table(outcome.summary["problems"][0]))
-    console.print(f"results saved in {folder}")
+    _console().print(f"results saved in {folder}")
 
 
 @app.command(cls=_Command)
@@ -472,8 +494,6 @@ def solve(
     ] = False,
 ) -> None:
     """Solve an MDP exactly: optimal values, policy and Q."""
-    import time
-
     import mdp
 
     settings = (gamma is not None) + (horizon is not None) + bool(average)
@@ -481,31 +501,32 @@ def solve(
         raise UserError("give exactly one of --gamma G, --horizon H or --average")
     model, _ = _load_model(env, env_arg, file)
     methods = {
-        "auto": lambda: mdp.solve(model, gamma, epsilon=epsilon),
-        "vi": lambda: mdp.value_iteration(model, gamma, epsilon=epsilon),
-        "pi": lambda: mdp.policy_iteration(model, gamma),
-        "mpi": lambda: mdp.modified_policy_iteration(model, gamma, epsilon=epsilon),
-        "lp": lambda: mdp.linear_program(model, gamma),
+        "auto": lambda m: mdp.solve(m, gamma, epsilon=epsilon),
+        "vi": lambda m: mdp.value_iteration(m, gamma, epsilon=epsilon),
+        "pi": lambda m: mdp.policy_iteration(m, gamma),
+        "mpi": lambda m: mdp.modified_policy_iteration(m, gamma, epsilon=epsilon),
+        "lp": lambda m: mdp.linear_program(m, gamma),
     }
     if horizon is not None:
         if method not in ("auto", "bi"):
             raise UserError(f"--horizon is solved by backward induction (bi), not {method!r}")
-        run = lambda: mdp.backward_induction(model, horizon)  # noqa: E731
+
+        def run(m):  # the warm-up model needs one step (a bad horizon still fails there)
+            return mdp.backward_induction(m, horizon if m is model else min(horizon, 1))
     elif average:
         if method not in ("auto", "rvi"):
             raise UserError(f"--average is solved by relative value iteration (rvi), "
                             f"not {method!r}")
-        run = lambda: mdp.relative_value_iteration(model, epsilon=epsilon)  # noqa: E731
+        run = lambda m: mdp.relative_value_iteration(m, epsilon=epsilon)  # noqa: E731
     else:
         if method not in methods:
             raise UserError(f"--method must be one of {', '.join(methods)} with --gamma, "
                             f"got {method!r}")
         run = methods[method]
-    start = time.perf_counter()
-    res = run()
-    seconds = time.perf_counter() - start
+    res, seconds, compile_seconds = _timed_solve(run, model)
     doc = {"values": res.values.tolist(), "policy": res.policy.tolist(), "q": res.q.tolist(),
-           "iterations": int(res.iterations), "method": res.method, "seconds": seconds}
+           "iterations": int(res.iterations), "method": res.method, "seconds": seconds,
+           "compile_seconds": compile_seconds}
     if res.gain is not None:
         doc["gain"] = res.gain
     doc["converged"] = bool(res.converged)
@@ -513,18 +534,44 @@ def solve(
     if as_json:
         typer.echo(json.dumps(doc))
         return
-    _console().print(_solution_table(model, res, seconds))
+    _console().print(_solution_table(model, res, seconds, compile_seconds))
 
 
-def _solution_table(model, res, seconds: float, limit: int = 40):
+def _timed_solve(solver, model) -> tuple[object, float, float]:
+    """``solver(model)`` timed alone: the first call is made on a 1-state, 1-action model of the
+    same array types, so numba's compilation (or loading from its cache) and first imports are
+    timed apart. Returns the result, the solve's seconds and the warm-up's seconds."""
+    import time
+    import warnings
+
+    import numpy as np
+
+    import mdp
+
+    tiny = mdp.FiniteMDP(np.ones((1, 1, 1)), np.zeros((1, 1)), name="warm-up")
+    start = time.perf_counter()
+    with warnings.catch_warnings():  # the tiny model's own warnings (if any) are not the user's
+        warnings.simplefilter("ignore")
+        solver(tiny)
+    compile_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    res = solver(model)
+    return res, time.perf_counter() - start, compile_seconds
+
+
+def _solution_table(model, res, seconds: float, compile_seconds: float, limit: int = 40):
     from rich.table import Table
+
+    from experiments.report import ZERO
 
     setting = (f"gamma = {res.gamma:g}" if res.gamma is not None else
                "average reward" if res.gain is not None else f"horizon {res.policy.shape[0]}")
     extra = f", gain {res.gain:.6g}" if res.gain is not None else ""
+    its = f"{res.iterations} iteration{'' if res.iterations == 1 else 's'}"
+    bound = f"error bound {res.bound:.3g}" + ("" if res.converged else ", not converged")
     table = Table(
-        title=f"{model.name}: {setting}{extra} ({res.method}, {res.iterations} iterations, "
-              f"{seconds * 1000:.1f} ms, error bound {res.bound:.1e})",
+        title=f"{model.name}: {setting}{extra} ({res.method}, {its} in {seconds * 1000:.3g} ms, "
+              f"compile {compile_seconds:.2f} s; {bound})",
     )
     table.add_column("state", justify="right")
     table.add_column("V* (at h = 0)" if res.values.ndim == 2 else
@@ -532,8 +579,10 @@ def _solution_table(model, res, seconds: float, limit: int = 40):
     table.add_column("action (at h = 0)" if res.policy.ndim == 2 else "action", justify="right")
     values = res.values[0] if res.values.ndim == 2 else res.values
     policy = res.policy[0] if res.policy.ndim == 2 else res.policy
+    zero = ZERO * max(1.0, float(abs(values).max()))  # rounding error where 0 is meant
     for s in range(min(limit, values.shape[0])):
-        table.add_row(str(s), f"{values[s]:.6g}", str(int(policy[s])))
+        v = 0.0 if abs(values[s]) < zero else values[s]
+        table.add_row(str(s), f"{v:.6g}", str(int(policy[s])))
     if values.shape[0] > limit:
         table.caption = f"first {limit} of {values.shape[0]} states; --json gives all"
     return table
@@ -550,11 +599,12 @@ def compare(
 
     spec = files.parse(_suite_text("compare"), "compare.toml")
     jobs = _jobs(spec)
-    outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots)
+    outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots,
+                           show=_tables(as_json, _print_tables))
     if as_json:
         _print_json(outcome.summary, folder)
         return
-    _print_experiment(outcome, folder, _console())
+    _print_saved(outcome, folder, _console())
 
 
 def _suite_text(name: str) -> str:
@@ -596,11 +646,11 @@ def run_file(
     _warn_versions(file, versions.versions())
     jobs = _jobs(spec)
     outcome, folder = _run(jobs, out, file.stem, spec["title"], spec["seed"], resume,
-                           plots)
+                           plots, show=_tables(as_json, _print_tables))
     if as_json:
         _print_json(outcome.summary, folder)
         return
-    _print_experiment(outcome, folder, _console())
+    _print_saved(outcome, folder, _console())
 
 
 def _warn_versions(file: Path, current: dict) -> None:
@@ -703,6 +753,16 @@ def report(
     summaries = [rep.summarize(r) for r in results]
     head = [row for r, s in zip(results, summaries) for row in rep.headline(r, s)]
     drawn: list[str] = []
+    console = _console()
+    if not as_json:  # the tables first, then the plots (a figure that fails is a warning)
+        for r, summary in zip(results, summaries):
+            console.print(rep.problem_table(summary))
+            if not r.complete:
+                console.print(f"[yellow]{r.problem}: {r.runs} of {r.runs_requested} runs "
+                              "(interrupted; resume with celab run ... --resume)[/yellow]")
+            console.print()
+        if head:
+            console.print(rep.headline_table(head))
     if plots and plotting.available():
         try:
             for r in results:
@@ -713,15 +773,6 @@ def report(
     if as_json:
         _print_json({"problems": summaries, "headline": head, "plots": drawn}, folder)
         return
-    console = _console()
-    for r, summary in zip(results, summaries):
-        console.print(rep.problem_table(summary))
-        if not r.complete:
-            console.print(f"[yellow]{r.problem}: {r.runs} of {r.runs_requested} runs "
-                          "(interrupted; resume with celab run ... --resume)[/yellow]")
-        console.print()
-    if head:
-        console.print(rep.headline_table(head))
     if plots and not plotting.available():
         console.print(f"[yellow]no plots: {plotting.INSTALL_HINT}[/yellow]")
 

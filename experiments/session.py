@@ -148,21 +148,30 @@ class Folder:
         return out
 
     def finish(self, results: list[Result], plots: bool = True) -> dict[str, Any]:
-        """summary.json, curves.csv and the plots of complete results; returns the summary."""
+        """summary.json, curves.csv, then the plots of complete results; returns the summary.
+
+        With ``plots=False`` the caller may draw them later with :meth:`plot` (after printing
+        its tables, say).
+        """
         summaries = [report.summarize(r) for r in results]
         head = [row for r, s in zip(results, summaries) for row in report.headline(r, s)]
         summary = {"problems": summaries, "headline": head}
         write_atomic(self.path / "summary.json", json.dumps(summary, indent=2) + "\n")
         write_curves(results, self.path / "curves.csv")
-        summary["plots"] = []
-        if plots:
-            from . import plots as plotting
-
-            if plotting.available():
-                for r in results:
-                    summary["plots"] += [str(p) for p in
-                                         plotting.plot_result(r, self.path / "plots")]
+        summary["plots"] = self.plot(results) if plots else []
         return summary
+
+    def plot(self, results: list[Result]) -> list[str]:
+        """Draw the figures of ``results`` into ``plots/``; the paths written.
+
+        None without matplotlib. A figure that cannot be drawn is a warning, not a failure
+        (:func:`experiments.plots.plot_result`).
+        """
+        from . import plots as plotting
+
+        if not plotting.available():
+            return []
+        return [str(p) for r in results for p in plotting.plot_result(r, self.path / "plots")]
 
 
 @dataclass
