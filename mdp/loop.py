@@ -12,7 +12,7 @@ from experiments import checkpoints as cp
 from experiments import memory
 from experiments.results import Result
 from experiments.rng import run_seeds
-from experiments.runner import Job, Progress, execute
+from experiments.runner import Job, Progress, StopRequest, execute, run_interruptible
 from experiments.specs import build_all
 from experiments.validate import as_float, as_int
 
@@ -161,7 +161,8 @@ class MDPJob(ModelJob):
                    table["seed"], table.get("checkpoints"), table.get("rewards", "mean"),
                    table["name"], table.get("epsilon", 0.1), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._agent_kernels import simulate
 
         m = self.model
@@ -171,9 +172,11 @@ class MDPJob(ModelJob):
         R = np.ascontiguousarray(m.R)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), m.indptr, m.indices, m.probs, R, initial,
-                     self.horizon, self.episodes, self._seeds[start:stop], self.steps,
-                     self.v_star, self.rewards == "bernoulli", regret[i], simple[i])
+            run_interruptible(simulate, agent.kind, agent.vector(), m.indptr, m.indices,
+                              m.probs, R, initial, self.horizon, self.episodes,
+                              self._seeds[start:stop], self.steps, self.v_star,
+                              self.rewards == "bernoulli", regret[i], simple[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
         return {"regret": regret, "simple_regret": simple}
