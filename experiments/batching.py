@@ -11,8 +11,8 @@ import os
 BATCH_WORK = 3e8
 
 #: Inside a kernel, every run reads its stop flag every STOP_EVERY steps (rounds, environment
-#: steps) and at every episode or planning sweep: a predictable branch that costs nothing
-#: measurable, and a stop within milliseconds. STOP_MASK = STOP_EVERY - 1 (a power of two).
+#: steps), at every episode and within long plans: a predictable branch that costs under 1%
+#: of the time, and a stop within milliseconds. STOP_MASK = STOP_EVERY - 1 (a power of two).
 STOP_EVERY = 4096
 STOP_MASK = STOP_EVERY - 1
 

@@ -34,30 +34,21 @@ class BatchInterrupted(Exception):
     """A kernel stopped on request before all its runs completed: the batch is discarded."""
 
 
-def run_interruptible(kernel: Callable[..., np.ndarray], *args: Any,
-                      should_stop: StopRequest | None = None) -> np.ndarray:
+def call_interruptible(kernel: Callable[..., Any], *args: Any,
+                       should_stop: StopRequest | None = None) -> Any:
     """``kernel(*args, stop)`` in a worker thread, stopped within milliseconds on request.
 
-    ``kernel`` is a jitted simulation that releases the GIL (``nogil=True``), takes a flag
-    ``stop`` (uint8[1]) as its last argument, reads it every few thousand steps and returns
-    one uint8 per run, 1 when the run completed. The calling thread waits in steps of
-    POLL_SECONDS, so that it keeps handling signals; when ``should_stop()`` turns true it sets
-    the flag. A KeyboardInterrupt while waiting (a second Ctrl-C, or Ctrl-C in a notebook)
-    sets the flag too, lets the kernel return, and propagates.
-
-    Returns
-    -------
-    numpy.ndarray
-        The kernel's per-run completion flags, all 1.
-
-    Raises
-    ------
-    BatchInterrupted
-        When some run did not complete (the stop request came first).
+    ``kernel`` is a jitted function that releases the GIL (``nogil=True``), takes a flag
+    ``stop`` (uint8[1]) as its last argument and reads it every few thousand steps, returning
+    early once it is set. The calling thread waits in steps of POLL_SECONDS, so that it keeps
+    handling signals; when ``should_stop()`` turns true it sets the flag (the kernel's result
+    then says what it completed). A KeyboardInterrupt while waiting (a second Ctrl-C, or Ctrl-C
+    in a notebook or before a session handles signals) sets the flag too, lets the kernel
+    return, and propagates. Returns the kernel's result.
     """
     stop = np.zeros(1, dtype=np.uint8)
     if should_stop is not None and should_stop():
-        raise BatchInterrupted
+        stop[0] = 1
     outcome: dict[str, Any] = {}
     # completion is signalled by an Event, not by Thread.join: a KeyboardInterrupt inside
     # join can leave a thread that still runs marked as stopped
@@ -65,7 +56,7 @@ def run_interruptible(kernel: Callable[..., np.ndarray], *args: Any,
 
     def work() -> None:
         try:
-            outcome["done"] = kernel(*args, stop)
+            outcome["result"] = kernel(*args, stop)
         except BaseException as e:  # re-raised in the calling thread
             outcome["error"] = e
         finally:
@@ -84,7 +75,27 @@ def run_interruptible(kernel: Callable[..., np.ndarray], *args: Any,
         raise
     if "error" in outcome:
         raise outcome["error"]
-    done = outcome["done"]
+    return outcome["result"]
+
+
+def run_interruptible(kernel: Callable[..., np.ndarray], *args: Any,
+                      should_stop: StopRequest | None = None) -> np.ndarray:
+    """A batch kernel through :func:`call_interruptible`; it returns one uint8 per run, 1 when
+    the run completed.
+
+    Returns
+    -------
+    numpy.ndarray
+        The kernel's per-run completion flags, all 1.
+
+    Raises
+    ------
+    BatchInterrupted
+        When some run did not complete (the stop request came first).
+    """
+    if should_stop is not None and should_stop():
+        raise BatchInterrupted
+    done = call_interruptible(kernel, *args, should_stop=should_stop)
     if not np.all(done):
         raise BatchInterrupted
     return done

@@ -16,9 +16,9 @@ a Bernoulli reward; the start state of episode k reads the k-th number of the ru
 stream. Every agent sees the same outcomes: common random numbers. The agent's own draws
 (ties, posterior samples, softmax actions) come from the run's sequential agent stream.
 
-Stopping: every run reads a one-byte flag at every episode, every few thousand steps and at
-every step of its plans, and ends when another thread has set it, reporting that it did not
-complete (experiments/runner.py).
+Stopping: every run reads a one-byte flag at every episode, every few thousand steps and
+every 16 steps h of its plans and evaluations, and ends when another thread has set it,
+reporting that it did not complete (experiments/runner.py).
 
 Observed transition counts are stored per successor slot of the true model's CSR rows (an
 observed successor is always in the support): this is the dense count N[s, a, s'] without its
@@ -104,13 +104,13 @@ def sample_start(cdf, u):
 def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w, stop=None):
     """V^pi_0(initial) of the non-stationary deterministic policy pol[h, s] (v, w scratch).
 
-    Returns 0.0 at once when ``stop[0]`` is set (read at every step h).
+    Returns 0.0 at once when ``stop[0]`` is set (read every 16 steps h).
     """
     horizon, n_states = pol.shape
     n_actions = R.shape[1]
     v[:] = 0.0
     for h in range(horizon - 1, -1, -1):
-        if stop is not None and stop[0] != 0:
+        if stop is not None and (h & 15) == 0 and stop[0] != 0:
             return 0.0
         for s in range(n_states):
             a = pol[h, s]
@@ -130,12 +130,12 @@ def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w, stop=N
 def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w, stop=None):
     """V^pi_0(initial) of the non-stationary stochastic policy pi[h, s, a] (v, w scratch).
 
-    Returns 0.0 at once when ``stop[0]`` is set (read at every step h).
+    Returns 0.0 at once when ``stop[0]`` is set (read every 16 steps h).
     """
     horizon, n_states, n_actions = pi.shape
     v[:] = 0.0
     for h in range(horizon - 1, -1, -1):
-        if stop is not None and stop[0] != 0:
+        if stop is not None and (h & 15) == 0 and stop[0] != 0:
             return 0.0
         for s in range(n_states):
             acc = 0.0
@@ -214,12 +214,12 @@ def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 
     With ``deploy`` False, writes the greedy policy pol[h, s] with ties broken at random
     (draws from ``st``); with ``deploy`` True, writes pi[h, s, :] uniform over the tied greedy
     actions (no draws, so recording a checkpoint never changes what the agent does next).
-    Returns at once, the policy partly written, when ``stop[0]`` is set (read at every step h).
+    Returns at once, the policy partly written, when ``stop[0]`` is set (read every 16 steps h).
     """
     n_states = v.shape[0]
     v[:] = 0.0
     for h in range(horizon - 1, -1, -1):
-        if stop is not None and stop[0] != 0:
+        if stop is not None and (h & 15) == 0 and stop[0] != 0:
             return
         v_sum = 0.0
         if mode == POSTERIOR_MEAN:
