@@ -112,13 +112,33 @@ OutDir = Annotated[
     Path | None, typer.Option(help="Output folder (default: a new one under ./celab-results/).")
 ]
 PlotsFlag = Annotated[bool, typer.Option(help=PLOTS_HELP)]
+YesFlag = Annotated[
+    bool, typer.Option("--yes", help="Run even a request estimated to take more than a day.")
+]
+
+
+def _guard_work(jobs, yes: bool) -> None:
+    """Refuse jobs estimated at more than a day (experiments.workguard) unless --yes is given
+    or, at a terminal, the user confirms."""
+    from experiments import workguard
+
+    message = None if yes else workguard.refusal(jobs)
+    if message is None:
+        return
+    if sys.stdin.isatty():
+        _console(stderr=True).print(f"[yellow]{message}[/yellow]", highlight=False)
+        if typer.confirm("Run it anyway?", default=False, err=True):
+            return
+        raise UserError("not run; pass --yes to run it without asking")
+    raise UserError(f"{message}; pass --yes to run it anyway")
 
 
 def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: int = 0,
-         resume: bool = False, plots: bool = True):
+         resume: bool = False, plots: bool = True, yes: bool = False):
     """Run jobs into an output folder; on interruption, report what is kept and exit."""
     from experiments import session
 
+    _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(command)
     with session.Folder(folder_path, resume=resume) as folder:
         progress, for_job = _experiment_progress(jobs)
@@ -128,7 +148,8 @@ def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: i
         missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
                             for k, v in outcome.status["missing"].items())
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
-               f"({missing}); finish with: celab run {folder_path / 'config.toml'} --resume")
+               f"({missing}); finish with: celab run {folder_path / 'config.toml'} --resume"
+               + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     return outcome, folder_path
 
@@ -174,6 +195,7 @@ def bandit(
     as_json: JsonFlag = False,
     out: OutDir = None,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """Compare bandit agents by regret on the same random numbers."""
     if env is not None and means is not None:
@@ -202,7 +224,7 @@ def bandit(
     else:
         problem = env or "linspace10"
     job = BanditJob(problem, algos, horizon, runs, seed, env_args=_env_args(env_arg) or None)
-    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots)
+    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, yes=yes)
     summary = outcome.summary["problems"][0]
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -262,6 +284,7 @@ def mdp_command(
     as_json: JsonFlag = False,
     out: OutDir = None,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """Compare episodic MDP agents by regret on the same random numbers."""
     for name, value in (("horizon", horizon), ("episodes", episodes), ("runs", runs)):
@@ -276,7 +299,7 @@ def mdp_command(
     job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
                  name=env_name or file.stem, epsilon=epsilon,
                  env_args=_env_args(env_arg) if env_name else None)
-    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots)
+    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, yes=yes)
     summary = outcome.summary["problems"][0]
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -377,13 +400,15 @@ def compare(
     out: OutDir = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
     from experiments import files
 
     spec = files.parse(_suite_text("compare"), "compare.toml")
     jobs = _jobs(spec)
-    outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots)
+    outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots,
+                           yes=yes)
     if as_json:
         typer.echo(json.dumps(outcome.summary, indent=2))
         return
@@ -415,6 +440,7 @@ def run_file(
     out: OutDir = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """Run an experiment file; with --resume, finish an interrupted one."""
     from experiments import files, versions
@@ -427,7 +453,7 @@ def run_file(
     _warn_versions(file, versions.versions())
     jobs = _jobs(spec)
     outcome, folder = _run(jobs, out, file.stem, spec["title"], spec["seed"], resume,
-                           plots)
+                           plots, yes)
     if as_json:
         typer.echo(json.dumps(outcome.summary, indent=2))
         return
@@ -469,6 +495,7 @@ def reproduce(
         Path | None, typer.Option(help="Also write the report as DOCS/NAME.md, figures in "
                                        "DOCS/NAME/ (e.g. docs/experiments).")
     ] = None,
+    yes: YesFlag = False,
 ) -> None:
     """Reproduce a published result, or celab's thesis, and write a report."""
     from experiments import session, studies
@@ -488,6 +515,7 @@ def reproduce(
     budget = "full" if full else "smoke" if smoke else "default"
     parsed = studies.spec(name, full, smoke)
     jobs = studies.jobs_of(parsed)
+    _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(f"reproduce-{name}")
     progress, for_job = _experiment_progress(jobs)
     with progress:
@@ -497,7 +525,7 @@ def reproduce(
                             for k, v in outcome.status["missing"].items())
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
                f"({missing}); finish with: celab reproduce {name} --out {folder_path} --resume"
-               + (" --full" if full else ""))
+               + (" --full" if full else "") + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     console = _console()
     console.print(f"report: {folder_path / 'report.md'}")
