@@ -11,8 +11,8 @@ Randomness (tracking/rng.py): the n-th pull of arm k in a run reads the n-th num
 counter-based stream keyed by (run seed, k), so every agent sees the same rewards (common random
 numbers); the agent's own draws come from a sequential stream keyed by the run seed alone.
 
-Stopping: every run reads a one-byte flag every STOP_EVERY rounds and ends when another thread
-has set it, reporting that it did not complete.
+Stopping: every run reads a one-byte flag every STOP_EVERY rounds (tracking.batching) and ends
+when another thread has set it, reporting that it did not complete (tracking/runner.py).
 
 numba's cache is keyed by this file: after editing the pieces in bandits/_agents/, drop the
 cache (``make clean-cache``).
@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from tracking.batching import STOP_MASK
 from tracking.jit import njit
 from tracking.rng import (
     SALT_AGENT,
@@ -36,10 +37,6 @@ from tracking.rng import (
 from . import _agents  # noqa: F401  (registers every agent's pieces)
 from ._agents.hooks import deploy, init, select, shared, update
 from .envs import BERNOULLI
-
-#: Every run reads its stop flag every STOP_EVERY rounds (a power of two).
-STOP_EVERY = 4096
-STOP_MASK = STOP_EVERY - 1
 
 
 @njit(nogil=True)
@@ -84,7 +81,8 @@ def simulate(params, env_kind, means, sigma, horizon, seeds, checkpoints, regret
              stop):
     """Run the agent of record ``params`` on ``len(seeds)`` runs in parallel.
 
-    It releases the GIL, so it can run in a worker thread while the calling thread waits.
+    It releases the GIL, so it can run in a worker thread while the calling program waits
+    (tracking.runner.run_interruptible).
 
     Parameters
     ----------

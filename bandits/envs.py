@@ -232,7 +232,19 @@ def make(name: str, seed: int = 0, **args) -> Bandit | RandomTestbed:
     """A named instance (see :data:`NAMED`) with its optional arguments.
 
     ``testbed10``'s means depend on ``seed``; ``sutton-barto`` draws new means in every run.
-    Arguments may be strings (from the CLI); they are converted to the builder's types.
+    Arguments may be strings (from the CLI); they are converted to the builder's types
+    (:func:`coerce_args`).
+    """
+    kwargs = coerce_args(name, args)
+    return NAMED[name][0](seed, **kwargs)
+
+
+def coerce_args(name: str, args: dict) -> dict:
+    """The arguments of the named instance ``name``, converted to its builder's types.
+
+    Strings (from the CLI, e.g. ``n_arms="4"``) and TOML numbers become the int or float of the
+    builder's default; unknown names and arguments and ill-typed values raise ValueError. The
+    result is what an experiment file stores as ``args``.
     """
     import inspect
 
@@ -247,7 +259,7 @@ def make(name: str, seed: int = 0, **args) -> Bandit | RandomTestbed:
             raise ValueError(f"bandit environment {name!r} has no argument {key!r} "
                              f"(arguments: {allowed})")
         kwargs[key] = _coerce_arg(name, key, value, params[key].default)
-    return builder(seed, **kwargs)
+    return kwargs
 
 
 def _coerce_arg(env: str, key: str, value, default):

@@ -9,14 +9,19 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
+from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
-from tracking.runner import Job, Progress, execute
+from tracking.runner import Job, Progress, StopRequest, execute, run_interruptible
 from tracking.specs import build_all
 from tracking.validate import as_float, as_int
 
 from . import envs
 from .agents import REGISTRY, BanditAgent
+
+#: Work of drawing one run's instance of a per-run environment (about 25 microseconds of
+#: Python), so that a batch of many short runs still takes about a second.
+RUN_MEANS_WORK = 2.5e4
 
 
 def as_env(env: str | envs.Bandit | envs.RandomTestbed, seed: int = 0,
@@ -42,7 +47,8 @@ class BanditJob(Job):
     samples_per_step = 1
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
-                 epsilon: float = 0.01, env_args: dict[str, Any] | None = None) -> None:
+                 epsilon: float = EPSILON["bandit"],
+                 env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("horizon", horizon, minimum=1)
         self.runs = as_int("runs", runs, minimum=1)
@@ -57,7 +63,7 @@ class BanditJob(Job):
         if isinstance(env, str):
             env_keys: dict[str, Any] = {"env": env}
             if env_args:
-                env_keys["args"] = dict(env_args)
+                env_keys["args"] = envs.coerce_args(env, env_args)
         elif self.per_run:
             env_keys = {"env": "sutton-barto",
                         "args": {"n_arms": self.env.n_arms, "loc": self.env.loc}}
@@ -82,6 +88,8 @@ class BanditJob(Job):
             self.info = {"lai_robbins": envs.lai_robbins(self.env),
                          "means": [float(m) for m in self.env.means], **agent_info}
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
+        if self.per_run:  # each run's instance is drawn in Python (run_means), in the batch
+            self.work_per_run += RUN_MEANS_WORK
         self._params = [a.params(self.env) for a in self.agent_objs]
         self._check_memory()
         self._seeds = run_seeds(self.seed, self.runs)
@@ -117,9 +125,11 @@ class BanditJob(Job):
         else:
             env = envs.Bernoulli(table["means"], name=table["name"])
         return cls(env, table["agents"], table["horizon"], table["runs"], table["seed"],
-                   table.get("checkpoints"), table["name"], table.get("epsilon", 0.01), args)
+                   table.get("checkpoints"), table["name"],
+                   table.get("epsilon", EPSILON["bandit"]), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._kernels import simulate
 
         n, c, k_arms = stop - start, self.steps.size, self.env.n_arms
@@ -128,9 +138,9 @@ class BanditJob(Job):
         pulls = np.zeros((len(self.agents), n, k_arms), dtype=np.int64)
         means = (self.env.run_means(self.seed, start, stop) if self.per_run else self._means)
         for i, params in enumerate(self._params):
-            simulate(params, self.env.kind, means, float(self.env.sigma), self.horizon,
-                     self._seeds[start:stop], self.steps, regret[i], simple[i], pulls[i],
-                     np.zeros(1, dtype=np.uint8))
+            run_interruptible(simulate, params, self.env.kind, means, float(self.env.sigma),
+                              self.horizon, self._seeds[start:stop], self.steps, regret[i],
+                              simple[i], pulls[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         out = {"regret": regret, "simple_regret": simple, "pulls": pulls}

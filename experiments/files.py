@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from tracking import tomlio
+from tracking.defaults import EPSILON
+from tracking.validate import existing_file
 
 SETTINGS = ("bandit", "mdp", "continuing")
 TOP_KEYS = {"seed", "title", "problem", "versions", "study"}
@@ -168,7 +170,7 @@ def _problem(check: _Checker, i: int, data: Any, seed: int, base: Path) -> dict[
         out["rewards"] = check.string(table, data, "rewards", default="mean",
                                       choices=("mean", "bernoulli"))
     out["epsilon"] = check.number(table, data, "epsilon", positive=True,
-                                  default=0.01 if setting == "bandit" else 0.1)
+                                  default=EPSILON[setting])
     if "checkpoints" in data:
         cps = data["checkpoints"]
         if not isinstance(cps, list) or not all(
@@ -265,7 +267,7 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
 
 def read(path: str | Path) -> dict[str, Any]:
     """Read and validate an experiment file (see :func:`parse`)."""
-    path = Path(path)
+    path = existing_file(path, FileError)
     try:
         raw = path.read_bytes()
     except OSError as e:

@@ -8,12 +8,13 @@ Layout of a folder (docs/results.md)::
     summary.json        the numbers of the tables (when complete)
     curves.csv          tidy long format: problem, agent, run, step, samples, regret, ...
     plots/              <name>-regret.{png,svg}, <name>-simple.{png,svg}
-    .lock               held (flock) while a celab process writes the folder
+    .lock               held (flock) while a celab process writes the folder, then removed
 
 Every file is written to a temporary file and renamed, so an interruption never leaves half
-a file. Results are saved after every batch of runs; on SIGINT or SIGTERM the current batch
-finishes, is saved, and the experiment stops with a note of what is missing;
-``celab run DIR/config.toml --resume`` completes it with the numbers of an uninterrupted run.
+a file. Results are saved after every batch of runs; on SIGINT or SIGTERM the kernel in
+progress stops within milliseconds, its unfinished batch is discarded, and the experiment
+stops with a note of what is missing; ``celab run DIR/config.toml --resume`` completes it
+with the numbers of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ from . import files, report
 
 class FolderBusy(ValueError):
     """Another process holds the folder's lock."""
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    fst = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (fst.st_dev, fst.st_ino)
 
 
 def default_folder(command: str, root: str | Path = "celab-results") -> Path:
@@ -73,19 +84,26 @@ class Folder:
     def _lock(self) -> int:
         import fcntl
 
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise FolderBusy(f"{self.path}: another celab process is writing this folder "
-                             "(its .lock is held); wait for it or choose another --out") from None
+        path = self.path / ".lock"
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise FolderBusy(f"{self.path}: another celab process is writing this folder "
+                                 "(its .lock is held); wait for it or choose another --out"
+                                 ) from None
+            if _same_file(fd, path):
+                break
+            os.close(fd)  # its holder removed that .lock on closing: lock the current one
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         return fd
 
     def close(self) -> None:
         if self._lock_fd >= 0:
+            (self.path / ".lock").unlink(missing_ok=True)  # still ours: we hold the flock
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = -1
 
@@ -131,21 +149,30 @@ class Folder:
         return out
 
     def finish(self, results: list[Result], plots: bool = True) -> dict[str, Any]:
-        """summary.json, curves.csv and the plots of complete results; returns the summary."""
+        """summary.json, curves.csv, then the plots of complete results; returns the summary.
+
+        With ``plots=False`` the caller may draw them later with :meth:`plot` (after printing
+        its tables, say).
+        """
         summaries = [report.summarize(r) for r in results]
         head = [row for r, s in zip(results, summaries) for row in report.headline(r, s)]
         summary = {"problems": summaries, "headline": head}
         write_atomic(self.path / "summary.json", json.dumps(summary, indent=2) + "\n")
         write_curves(results, self.path / "curves.csv")
-        summary["plots"] = []
-        if plots:
-            from . import plots as plotting
-
-            if plotting.available():
-                for r in results:
-                    summary["plots"] += [str(p) for p in
-                                         plotting.plot_result(r, self.path / "plots")]
+        summary["plots"] = self.plot(results) if plots else []
         return summary
+
+    def plot(self, results: list[Result]) -> list[str]:
+        """Draw the figures of ``results`` into ``plots/``; the paths written.
+
+        None without matplotlib. A figure that cannot be drawn is a warning, not a failure
+        (:func:`experiments.plots.plot_result`).
+        """
+        from . import plots as plotting
+
+        if not plotting.available():
+            return []
+        return [str(p) for r in results for p in plotting.plot_result(r, self.path / "plots")]
 
 
 @dataclass
@@ -161,7 +188,9 @@ class StopFlag:
 
 @contextmanager
 def stop_on_signals() -> Iterator[StopFlag]:
-    """Within the block, SIGINT and SIGTERM ask for a stop at the next batch boundary."""
+    """Within the block, SIGINT and SIGTERM ask for a stop (the running kernel stops within
+    milliseconds, tracking.runner.run_interruptible); a second SIGINT raises
+    KeyboardInterrupt."""
     flag = StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag

@@ -21,9 +21,10 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
+from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
-from tracking.runner import Progress, execute
+from tracking.runner import Progress, StopRequest, execute, run_interruptible
 from tracking.specs import build_all
 from tracking.validate import as_float, as_int
 
@@ -106,7 +107,7 @@ class ContinuingJob(ModelJob):
     setting = "continuing"
 
     def __init__(self, m, agents, steps, runs, seed=0, checkpoints=None, rewards: str = "mean",
-                 name: str | None = None, epsilon: float = 0.1,
+                 name: str | None = None, epsilon: float = EPSILON["continuing"],
                  env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("steps", steps, minimum=1)
@@ -165,9 +166,10 @@ class ContinuingJob(ModelJob):
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["steps"], table["runs"], table["seed"],
                    table.get("checkpoints"), table.get("rewards", "mean"), table["name"],
-                   table.get("epsilon", 0.1), args)
+                   table.get("epsilon", EPSILON["continuing"]), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._continuing_kernels import simulate
 
         m = self.model
@@ -178,10 +180,11 @@ class ContinuingJob(ModelJob):
         R = np.ascontiguousarray(m.R)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), m.indptr, m.indices, m.probs, R, initial,
-                     self._seeds[start:stop], self.steps, self.rho_star,
-                     self.rewards == "bernoulli", MAX_SWEEPS, DEPLOY_EPSILON, regret[i],
-                     simple[i], episodes[i])
+            run_interruptible(simulate, agent.kind, agent.vector(), m.indptr, m.indices,
+                              m.probs, R, initial, self._seeds[start:stop], self.steps,
+                              self.rho_star, self.rewards == "bernoulli", MAX_SWEEPS,
+                              DEPLOY_EPSILON, regret[i], simple[i], episodes[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         return {"regret": regret, "simple_regret": simple, "episodes": episodes}

@@ -10,9 +10,17 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
+from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
-from tracking.runner import Job, Progress, execute
+from tracking.runner import (
+    Job,
+    Progress,
+    StopRequest,
+    call_interruptible,
+    execute,
+    run_interruptible,
+)
 from tracking.specs import build_all
 from tracking.validate import as_float, as_int
 
@@ -36,10 +44,14 @@ def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
 
 
 def optimal_value(m: FiniteMDP, horizon: int) -> float:
-    """V*_0(initial) for horizon H, by backward induction."""
-    from .solvers import backward_induction
+    """V*_0(initial) for horizon H, by backward induction (the values of
+    ``mdp.backward_induction`` at h = 0, in O(S A) memory); Ctrl-C stops it at once."""
+    from ._solver_kernels import finite_horizon_value_kernel
 
-    return float(backward_induction(m, horizon).values[0] @ m.initial)
+    v = np.empty(m.n_states)
+    call_interruptible(finite_horizon_value_kernel, *m._csr(), m.R, as_int("horizon", horizon,
+                       minimum=1), v)
+    return float(v @ m.initial)
 
 
 class ModelJob(Job):
@@ -60,7 +72,9 @@ class ModelJob(Job):
         source = self.model.source or {}
         self.copy_model = False
         if isinstance(m, str):
-            return {"env": m, "args": dict(env_args or {})}
+            from . import envs
+
+            return {"env": m, "args": envs.coerce_args(m, env_args or {})}
         if "env" in source:
             return {"env": source["env"], "args": dict(source.get("args", {}))}
         # a model file, or a model built in Python: copied beside the results
@@ -97,7 +111,7 @@ class MDPJob(ModelJob):
     setting = "mdp"
 
     def __init__(self, m, agents, horizon, episodes, runs, seed=0, checkpoints=None,
-                 rewards: str = "mean", name: str | None = None, epsilon: float = 0.1,
+                 rewards: str = "mean", name: str | None = None, epsilon: float = EPSILON["mdp"],
                  env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("horizon", horizon, minimum=1)
@@ -159,9 +173,10 @@ class MDPJob(ModelJob):
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["horizon"], table["episodes"], table["runs"],
                    table["seed"], table.get("checkpoints"), table.get("rewards", "mean"),
-                   table["name"], table.get("epsilon", 0.1), args)
+                   table["name"], table.get("epsilon", EPSILON["mdp"]), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._agent_kernels import simulate
 
         m = self.model
@@ -171,9 +186,11 @@ class MDPJob(ModelJob):
         R = np.ascontiguousarray(m.R)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), m.indptr, m.indices, m.probs, R, initial,
-                     self.horizon, self.episodes, self._seeds[start:stop], self.steps,
-                     self.v_star, self.rewards == "bernoulli", regret[i], simple[i])
+            run_interruptible(simulate, agent.kind, agent.vector(), m.indptr, m.indices,
+                              m.probs, R, initial, self.horizon, self.episodes,
+                              self._seeds[start:stop], self.steps, self.v_star,
+                              self.rewards == "bernoulli", regret[i], simple[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
         return {"regret": regret, "simple_regret": simple}

@@ -33,7 +33,7 @@ def test_mdp_table_and_json(monkeypatch, capsys, tmp_path):
                            "--episodes", "30", "--runs", "2", "--algos", "ce-optimistic:c=1",
                            "--json", "--out", "o", "--no-plots")
     assert code == 0, err
-    summary = json.loads(out)
+    summary, = json.loads(out)["problems"]
     assert summary["agents"][0]["agent"] == "ce-optimistic(c=1.0)"
     assert summary["episodes"] == 30 and summary["horizon"] == 12
     assert (tmp_path / "o" / "results" / "chain.npz").exists()
@@ -82,7 +82,7 @@ def test_solve_json_matches_the_library(monkeypatch, capsys):
         (["solve", "--env", "riverswim", "--gamma", "0.9", "--method", "x"], "--method"),
         (["solve", "--env", "riverswim", "--horizon", "3", "--method", "vi"], "backward"),
         (["solve", "missing.json", "--gamma", "0.9"], "missing.json"),
-        (["run", "missing.toml"], "missing.toml: cannot read"),
+        (["run", "missing.toml"], "missing.toml: no such file"),
         (["report", "nowhere"], "nowhere"),
     ],
 )

@@ -186,7 +186,7 @@ def test_run_warns_when_saved_versions_differ(tmp_path):
     proc = subprocess.run([*CELAB, "run", str(old), "--out", str(tmp_path / "b"), "--no-plots"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stderr.strip().splitlines()
+    lines = [x for x in proc.stderr.strip().splitlines() if not x.startswith("celab: ")]
     assert len(lines) == 1 and lines[0].startswith("warning: ") and "numpy 0.0-" in lines[0]
     a = load_npz(out / "results" / "close10.npz")
     b = load_npz(tmp_path / "b" / "results" / "close10.npz")

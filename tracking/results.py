@@ -18,6 +18,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from .validate import existing_file
+
 
 @dataclass(frozen=True)
 class Result:
@@ -78,6 +80,34 @@ class Result:
 
     def agent_index(self, label: str) -> int:
         return self.agents.index(label)
+
+    def __repr__(self) -> str:
+        """One line: problem, setting, agents, runs, checkpoints, array shapes, main settings.
+
+        The arrays themselves are not printed (a default dataclass repr would print them all).
+        """
+        agents = ", ".join(self.agents[:REPR_AGENTS])
+        if len(self.agents) > REPR_AGENTS:
+            agents += f", ... ({len(self.agents)} agents)"
+        runs = f"{self.runs}" if self.complete else f"{self.runs} of {self.config.get('runs')}"
+        extra = "".join(f", extra_{k}={_shape(v)}" for k, v in self.extra.items())
+        settings = ", ".join(f"{k}={self.config[k]!r}" for k in REPR_CONFIG if k in self.config)
+        grid = (f"{self.steps.size} checkpoints ({self.steps[0]}..{self.steps[-1]})"
+                if self.steps.size else "0 checkpoints")
+        return (f"Result(problem={self.problem!r}, setting={self.setting!r}, agents=[{agents}], "
+                f"runs={runs}, {grid}, regret={_shape(self.regret)}, "
+                f"simple_regret={_shape(self.simple_regret)}{extra}, "
+                f"config={{{settings}; {len(self.config)} keys}})")
+
+
+#: Agents named by a Result's repr before "..."; config keys it shows.
+REPR_AGENTS = 6
+REPR_CONFIG = ("env", "seed", "horizon", "episodes", "steps", "epsilon", "rewards")
+
+
+def _shape(a: Any) -> str:
+    shape = getattr(a, "shape", None)
+    return str(tuple(shape)) if shape is not None else type(a).__name__
 
 
 def _umask() -> int:
@@ -148,7 +178,7 @@ def save_npz(result: Result, path: str | Path) -> Path:
 
 def load_npz(path: str | Path) -> Result:
     """Read a result written by :func:`save_npz` (allow_pickle=False)."""
-    path = Path(path)
+    path = existing_file(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}

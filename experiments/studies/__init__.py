@@ -115,16 +115,18 @@ def md_table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(out)
 
 
-def num(x: float | None, digits: int = 3) -> str:
-    from ..report import _num
+def num(x: float | None, digits: int = 3, zero: float | None = None) -> str:
+    """A number as celab's tables print it (``|x| < zero`` as 0; default 1e-12)."""
+    from ..report import ZERO, _num
 
-    return _num(x, digits)
+    return _num(x, digits, ZERO if zero is None else zero)
 
 
-def pm(mean: float, half: float) -> str:
-    from ..report import _pm
+def pm(mean: float, half: float, zero: float | None = None) -> str:
+    """``mean ± half`` as celab's tables print it."""
+    from ..report import ZERO, _pm
 
-    return _pm(mean, half)
+    return _pm(mean, half, ZERO if zero is None else zero)
 
 
 def figure(ctx: Context, fig, stem: str, caption: str) -> str:

@@ -11,6 +11,7 @@ from bandits import _kernels as K
 from bandits._agents.hooks import HOOKS, footprint, init, shared
 from bandits.agents import REGISTRY
 from tracking import memory
+from tracking.batching import STOP_EVERY
 from tracking.rng import run_seeds
 
 BERNOULLI = bandits.Bernoulli([0.2, 0.5, 0.45], name="b3")
@@ -79,12 +80,12 @@ def _call(record, horizon, runs, stop):
 def test_a_raised_stop_flag_ends_every_run_at_its_next_check(name):
     record = REGISTRY[name]().params(BERNOULLI)
     raised = np.ones(1, dtype=np.uint8)
-    done, pulls = _call(record, K.STOP_EVERY + 10, 3, raised)
+    done, pulls = _call(record, STOP_EVERY + 10, 3, raised)
     assert done.dtype == np.uint8 and not done.any()
-    assert np.all(pulls.sum(axis=1) == K.STOP_EVERY - 1)  # stopped before round STOP_EVERY
-    done, pulls = _call(record, K.STOP_EVERY - 1, 3, raised)  # no check before the end
-    assert done.all() and np.all(pulls.sum(axis=1) == K.STOP_EVERY - 1)
-    done, _ = _call(record, K.STOP_EVERY + 10, 3, np.zeros(1, dtype=np.uint8))
+    assert np.all(pulls.sum(axis=1) == STOP_EVERY - 1)  # stopped before round STOP_EVERY
+    done, pulls = _call(record, STOP_EVERY - 1, 3, raised)  # no check before the end
+    assert done.all() and np.all(pulls.sum(axis=1) == STOP_EVERY - 1)
+    done, _ = _call(record, STOP_EVERY + 10, 3, np.zeros(1, dtype=np.uint8))
     assert done.all()
 
 
