@@ -14,8 +14,8 @@ time from the type of the agent's parameter record (``tracking.dispatch``):
 - ``deploy(params, state, counts, mu, best)``: simple regret mu* - (mean of the policy the
   agent would deploy now), ``best`` = mu*.
 
-Besides its pieces, an agent declares :data:`FOOTPRINTS`: the bytes its ``shared`` table and
-its per-run state take, for the memory guard (bandits/loop.py).
+Besides its pieces, an agent declares its footprint (:data:`FOOTPRINTS`): the bytes its
+``shared`` table and its per-run state take, for the memory guard (bandits/loop.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """The agents' typed pieces behind the loop's hooks: records, footprints, the stop flag."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -114,3 +118,26 @@ def test_memory_guard_counts_the_shared_table(monkeypatch):
     bandits.loop.BanditJob("close10", "greedy", horizon, 2)
     with pytest.raises(memory.MemoryLimitError, match="close10"):
         bandits.loop.BanditJob("close10", "ucb", horizon, 2)
+
+
+_WARM_SCRIPT = """
+import json, numpy as np, bandits
+from bandits import _kernels as K
+from tracking.rng import run_seeds
+env = bandits.envs.make("linspace10")
+record = bandits.agents.REGISTRY["thompson"]().params(env)
+K.simulate(record, env.kind, np.array(env.means[None, :]), env.sigma, 10, run_seeds(0, 2),
+           np.array([1, 10]), np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 10), np.int64),
+           np.zeros(1, np.uint8))
+print(json.dumps([sum(K.simulate.stats.cache_hits.values()),
+                  sum(K.simulate.stats.cache_misses.values())]))
+"""
+
+
+def test_a_new_process_loads_the_loop_from_the_disk_cache(tmp_path):
+    """The hooks must not defeat numba's cache (first-class functions and closures would): a
+    second process finds the loop compiled by the first."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", _WARM_SCRIPT], env=env, check=True,
+                           capture_output=True, text=True).stdout for _ in range(2)]
+    assert json.loads(runs[0]) == [0, 1] and json.loads(runs[1]) == [1, 0]
