@@ -95,6 +95,7 @@ class ExploreThenCommit(BanditAgent):
     """``m`` pulls per arm in round robin, then the empirically best arm for ever."""
 
     name = "etc"
+    long_name = "explore-then-commit"
     kind = KIND_ETC
 
     def __init__(self, m: int = 10) -> None:

@@ -9,15 +9,15 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
-from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
 from tracking.runner import Job, Progress, execute
+from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
-from tracking.validate import as_float, as_int
 
 from . import envs
 from .agents import REGISTRY, BanditAgent
+from .setting import BANDIT
 
 
 def as_env(env: str | envs.Bandit | envs.RandomTestbed, seed: int = 0,
@@ -43,11 +43,11 @@ class BanditJob(Job):
     samples_per_step = 1
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
-                 epsilon: float = EPSILON["bandit"],
+                 epsilon: float = BANDIT.epsilon,
                  env_args: dict[str, Any] | None = None) -> None:
-        self.seed = as_int("seed", seed, minimum=0)
-        self.horizon = as_int("horizon", horizon, minimum=1)
-        self.runs = as_int("runs", runs, minimum=1)
+        self.seed = SEED.check(seed)
+        self.horizon = BANDIT.key("horizon").check(horizon)
+        self.runs = RUNS.check(runs)
         self.env = as_env(env, self.seed, **(env_args or {}))
         self.per_run = isinstance(self.env, envs.RandomTestbed)
         self.agent_objs = build_all(REGISTRY, agents, "bandit")
@@ -74,7 +74,7 @@ class BanditJob(Job):
             "horizon": self.horizon,
             "runs": self.runs,
             "seed": self.seed,
-            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "epsilon": BANDIT.key("epsilon").check(epsilon),
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
@@ -104,7 +104,7 @@ class BanditJob(Job):
             env = envs.Bernoulli(table["means"], name=table["name"])
         return cls(env, table["agents"], table["horizon"], table["runs"], table["seed"],
                    table.get("checkpoints"), table["name"],
-                   table.get("epsilon", EPSILON["bandit"]), args)
+                   table.get("epsilon", BANDIT.epsilon), args)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
         from ._kernels import simulate
