@@ -273,8 +273,29 @@ def _print_json(summary: dict, folder: Path) -> None:
     typer.echo(json.dumps(doc, indent=2))
 
 
+YesFlag = Annotated[
+    bool, typer.Option("--yes", help="Run even a request estimated to take more than a day.")
+]
+
+
+def _guard_work(jobs, yes: bool) -> None:
+    """Refuse jobs estimated at more than a day (tracking.workguard) unless --yes is given
+    or, at a terminal, the user confirms."""
+    from tracking import workguard
+
+    message = None if yes else workguard.refusal(jobs)
+    if message is None:
+        return
+    if sys.stdin.isatty():
+        _console(stderr=True).print(f"[yellow]{message}[/yellow]", highlight=False)
+        if typer.confirm("Run it anyway?", default=False, err=True):
+            return
+        raise UserError("not run; pass --yes to run it without asking")
+    raise UserError(f"{message}; pass --yes to run it anyway")
+
+
 def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: int = 0,
-         resume: bool = False, plots: bool = True, show=None):
+         resume: bool = False, plots: bool = True, show=None, yes: bool = False):
     """Run jobs into an output folder; on interruption, report what is kept and exit.
 
     When the experiment completes, ``show(outcome)`` (the tables) runs before the plots are
@@ -282,6 +303,7 @@ def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: i
     """
     from experiments import session
 
+    _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(command)
     with session.Folder(folder_path, resume=resume) as folder:
         progress, for_job = _experiment_progress(jobs)
@@ -297,7 +319,8 @@ def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: i
         missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
                             for k, v in outcome.status["missing"].items())
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
-               f"({missing}); finish with: celab run {folder_path / 'config.toml'} --resume")
+               f"({missing}); finish with: celab run {folder_path / 'config.toml'} --resume"
+               + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     return outcome, folder_path
 
@@ -363,6 +386,7 @@ def bandit(
     as_json: JsonFlag = False,
     out: OutDir = None,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """Compare bandit agents by regret on the same random numbers."""
     if env is not None and means is not None:
@@ -394,7 +418,7 @@ def bandit(
                     env_args=_env_args(env_arg) or None)
     show = _tables(as_json, lambda o, console: console.print(
         report.bandit_table(o.summary["problems"][0])))
-    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show)
+    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show, yes=yes)
     if as_json:
         _print_json(outcome.summary, folder)
         return
@@ -456,6 +480,7 @@ def mdp_command(
     as_json: JsonFlag = False,
     out: OutDir = None,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """Compare episodic MDP agents by regret on the same random numbers."""
     for name, value in (("horizon", horizon), ("episodes", episodes), ("runs", runs)):
@@ -472,7 +497,7 @@ def mdp_command(
                  env_args=_env_args(env_arg) if env_name else None)
     show = _tables(as_json, lambda o, console: console.print(
         report.mdp_table(o.summary["problems"][0])))
-    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show)
+    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show, yes=yes)
     if as_json:
         _print_json(outcome.summary, folder)
         return
@@ -601,6 +626,7 @@ def compare(
     out: OutDir = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
     from experiments import files
@@ -608,7 +634,7 @@ def compare(
     spec = files.parse(_suite_text("compare"), "compare.toml")
     jobs = _jobs(spec)
     outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots,
-                           show=_tables(as_json, _print_tables))
+                           show=_tables(as_json, _print_tables), yes=yes)
     if as_json:
         _print_json(outcome.summary, folder)
         return
@@ -641,6 +667,7 @@ def run_file(
     out: OutDir = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """Run an experiment file; with --resume, finish an interrupted one."""
     from experiments import files
@@ -654,7 +681,7 @@ def run_file(
     _warn_versions(file, versions.versions())
     jobs = _jobs(spec)
     outcome, folder = _run(jobs, out, file.stem, spec["title"], spec["seed"], resume,
-                           plots, show=_tables(as_json, _print_tables))
+                           plots, show=_tables(as_json, _print_tables), yes=yes)
     if as_json:
         _print_json(outcome.summary, folder)
         return
@@ -698,6 +725,7 @@ def reproduce(
                                   help="Also write the report as DIR/NAME.md, figures in "
                                        "DIR/NAME/ (e.g. docs/experiments).")
     ] = None,
+    yes: YesFlag = False,
 ) -> None:
     """Reproduce a published result, or celab's thesis, and write a report."""
     from experiments import session, studies
@@ -717,6 +745,7 @@ def reproduce(
     budget = "full" if full else "smoke" if smoke else "default"
     parsed = studies.spec(name, full, smoke)
     jobs = studies.jobs_of(parsed)
+    _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(f"reproduce-{name}")
     progress, for_job = _experiment_progress(jobs)
     with progress:
@@ -726,7 +755,7 @@ def reproduce(
                             for k, v in outcome.status["missing"].items())
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
                f"({missing}); finish with: celab reproduce {name} --out {folder_path} --resume"
-               + (" --full" if full else ""))
+               + (" --full" if full else "") + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     console = _console()
     console.print(f"report: {folder_path / 'report.md'}")

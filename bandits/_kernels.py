@@ -8,6 +8,9 @@ agent. Nothing is allocated inside the time loop.
 Randomness (tracking/rng.py): the n-th pull of arm k in a run reads the n-th number of the
 counter-based stream keyed by (run seed, k), so every agent sees the same rewards (common random
 numbers); the agent's own draws come from a sequential stream keyed by the run seed alone.
+
+Stopping: every run reads a one-byte flag every few thousand rounds and ends when another
+thread has set it, reporting that it did not complete (tracking/runner.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import math
 import numpy as np
 from numba import prange
 
+from tracking.batching import STOP_MASK
 from tracking.jit import njit
 from tracking.rng import (
     SALT_AGENT,
@@ -200,11 +204,14 @@ def _set_posterior(row, a, b):
 
 @njit
 def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple, counts,
-             roots):
+             roots, stop):
     """One run of one agent; writes the curves at the checkpoints and the final pull counts.
 
     ``roots[t] = (sqrt(c ln t), 1 / sqrt(t))`` for t < len(roots): UCB1's index terms, shared
-    read-only by the runs (computed here past the table).
+    read-only by the runs (computed here past the table). Every STOP_EVERY rounds
+    (tracking.batching) it reads
+    ``stop[0]``: when another thread has set it, the run ends there and returns False (its
+    arrays are then incomplete); True when the run is complete.
     """
     k_arms = mu.shape[0]
     best_mean = mu.max()
@@ -236,6 +243,8 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
     cum = 0.0
     nxt = 0
     for t in range(1, horizon + 1):
+        if (t & STOP_MASK) == 0 and stop[0] != 0:
+            return False
         # --- select -------------------------------------------------------------------
         if kind == KIND_REINFORCE:
             _softmax(h, work)
@@ -310,12 +319,16 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
             simple[nxt] = _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work,
                                         from_q0)
             nxt += 1
+    return True
 
 
-@njit(parallel=True)
+@njit(parallel=True, nogil=True)
 def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, simple,
-             counts):
-    """Run agent ``kind`` on ``len(seeds)`` runs in parallel.
+             counts, stop):
+    """Run agent ``kind`` on ``len(seeds)`` runs in parallel; returns which runs completed.
+
+    It releases the GIL, so it can run in a worker thread while the calling program waits
+    (tracking.runner.run_interruptible).
 
     Parameters
     ----------
@@ -339,6 +352,13 @@ def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, 
         Out: cumulative pseudo-regret sum_t (mu* - mu_{A_t}) and simple regret at checkpoints.
     counts : int64[R, K]
         Out: pulls of each arm at the end of each run.
+    stop : uint8[1]
+        Set to 1 by another thread to stop every run within STOP_EVERY rounds.
+
+    Returns
+    -------
+    uint8[R]
+        1 for a run that completed, 0 for one cut short by ``stop`` (its arrays are partial).
     """
     per_run = means.shape[0] > 1
     # UCB1's sqrt(c ln t) and 1 / sqrt(t) for t < min(T + 1, 2^20), shared read-only by the runs
@@ -346,7 +366,9 @@ def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, 
     for t in range(1, roots.shape[0]):
         roots[t, 0] = math.sqrt(params[0] * math.log(t))
         roots[t, 1] = 1.0 / math.sqrt(t)
+    done = np.zeros(seeds.shape[0], dtype=np.uint8)
     for r in prange(seeds.shape[0]):
         mu = means[r] if per_run else means[0]
-        _one_run(kind, params, env_kind, mu, sigma, horizon, seeds[r], checkpoints,
-                 regret[r], simple[r], counts[r], roots)
+        done[r] = _one_run(kind, params, env_kind, mu, sigma, horizon, seeds[r], checkpoints,
+                           regret[r], simple[r], counts[r], roots, stop)
+    return done

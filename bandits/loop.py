@@ -11,13 +11,17 @@ from tracking import checkpoints as cp
 from tracking import memory
 from tracking.results import Result
 from tracking.rng import run_seeds
-from tracking.runner import Job, Progress, execute
+from tracking.runner import Job, Progress, StopRequest, execute, run_interruptible
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
 
 from . import envs
 from .agents import REGISTRY, BanditAgent
 from .setting import BANDIT
+
+#: Work of drawing one run's instance of a per-run environment (about 25 microseconds of
+#: Python), so that a batch of many short runs still takes about a second.
+RUN_MEANS_WORK = 2.5e4
 
 
 def as_env(env: str | envs.Bandit | envs.RandomTestbed, seed: int = 0,
@@ -84,6 +88,8 @@ class BanditJob(Job):
             self.info = {"lai_robbins": envs.lai_robbins(self.env),
                          "means": [float(m) for m in self.env.means], **agent_info}
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
+        if self.per_run:  # each run's instance is drawn in Python (run_means), in the batch
+            self.work_per_run += RUN_MEANS_WORK
         n_a, c, k = len(self.agents), self.steps.size, self.env.n_arms
         memory.check(8.0 * n_a * self.runs * (2 * c + k) * 2,  # results, and one copy
                      f"{self.problem}: {n_a} agents x {self.runs} runs x {c} checkpoints")
@@ -106,7 +112,8 @@ class BanditJob(Job):
                    table.get("checkpoints"), table["name"],
                    table.get("epsilon", BANDIT.epsilon), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._kernels import simulate
 
         n, c, k_arms = stop - start, self.steps.size, self.env.n_arms
@@ -115,9 +122,10 @@ class BanditJob(Job):
         pulls = np.zeros((len(self.agents), n, k_arms), dtype=np.int64)
         means = (self.env.run_means(self.seed, start, stop) if self.per_run else self._means)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), self.env.kind, means, float(self.env.sigma),
-                     self.horizon, self._seeds[start:stop], self.steps, regret[i], simple[i],
-                     pulls[i])
+            run_interruptible(simulate, agent.kind, agent.vector(), self.env.kind, means,
+                              float(self.env.sigma), self.horizon, self._seeds[start:stop],
+                              self.steps, regret[i], simple[i], pulls[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         out = {"regret": regret, "simple_regret": simple, "pulls": pulls}

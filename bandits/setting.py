@@ -139,4 +139,5 @@ BANDIT = settings.register(Setting(
     bounds=_bounds,
     stochastic=_stochastic,
     validate=_validate,
+    work_rate=1e9,
 ))

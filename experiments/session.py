@@ -11,9 +11,10 @@ Layout of a folder (docs/results.md)::
     .lock               held (flock) while a celab process writes the folder, then removed
 
 Every file is written to a temporary file and renamed, so an interruption never leaves half
-a file. Results are saved after every batch of runs; on SIGINT or SIGTERM the current batch
-finishes, is saved, and the experiment stops with a note of what is missing;
-``celab run DIR/config.toml --resume`` completes it with the numbers of an uninterrupted run.
+a file. Results are saved after every batch of runs; on SIGINT or SIGTERM the kernel in
+progress stops within milliseconds, its unfinished batch is discarded, and the experiment
+stops with a note of what is missing; ``celab run DIR/config.toml --resume`` completes it
+with the numbers of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -187,7 +188,9 @@ class StopFlag:
 
 @contextmanager
 def stop_on_signals() -> Iterator[StopFlag]:
-    """Within the block, SIGINT and SIGTERM ask for a stop at the next batch boundary."""
+    """Within the block, SIGINT and SIGTERM ask for a stop (the running kernel stops within
+    milliseconds, tracking.runner.run_interruptible); a second SIGINT raises
+    KeyboardInterrupt."""
     flag = StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag

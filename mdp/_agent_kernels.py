@@ -16,6 +16,10 @@ a Bernoulli reward; the start state of episode k reads the k-th number of the ru
 stream. Every agent sees the same outcomes: common random numbers. The agent's own draws
 (ties, posterior samples, softmax actions) come from the run's sequential agent stream.
 
+Stopping: every run reads a one-byte flag at every episode, every few thousand steps and
+every 16 steps h of its plans and evaluations, and ends when another thread has set it,
+reporting that it did not complete (tracking/runner.py).
+
 Observed transition counts are stored per successor slot of the true model's CSR rows (an
 observed successor is always in the support): this is the dense count N[s, a, s'] without its
 zeros, and the plug-in model built from it is exactly the empirical one.
@@ -28,6 +32,7 @@ import math
 import numpy as np
 from numba import prange
 
+from tracking.batching import STOP_MASK
 from tracking.jit import njit
 from tracking.rng import (
     SALT_AGENT,
@@ -97,12 +102,17 @@ def sample_start(cdf, u):
 
 
 @njit
-def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w):
-    """V^pi_0(initial) of the non-stationary deterministic policy pol[h, s] (v, w scratch)."""
+def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w, stop=None):
+    """V^pi_0(initial) of the non-stationary deterministic policy pol[h, s] (v, w scratch).
+
+    Returns 0.0 at once when ``stop[0]`` is set (read every 16 steps h).
+    """
     horizon, n_states = pol.shape
     n_actions = R.shape[1]
     v[:] = 0.0
     for h in range(horizon - 1, -1, -1):
+        if stop is not None and (h & 15) == 0 and stop[0] != 0:
+            return 0.0
         for s in range(n_states):
             a = pol[h, s]
             row = s * n_actions + a
@@ -118,11 +128,16 @@ def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w):
 
 
 @njit
-def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w):
-    """V^pi_0(initial) of the non-stationary stochastic policy pi[h, s, a] (v, w scratch)."""
+def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w, stop=None):
+    """V^pi_0(initial) of the non-stationary stochastic policy pi[h, s, a] (v, w scratch).
+
+    Returns 0.0 at once when ``stop[0]`` is set (read every 16 steps h).
+    """
     horizon, n_states, n_actions = pi.shape
     v[:] = 0.0
     for h in range(horizon - 1, -1, -1):
+        if stop is not None and (h & 15) == 0 and stop[0] != 0:
+            return 0.0
         for s in range(n_states):
             acc = 0.0
             for a in range(n_actions):
@@ -194,16 +209,19 @@ def even_ties(qrow, out):
 
 @njit
 def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo,
-         r_scale, st, pol, pi, v, w, qrow):
+         r_scale, st, pol, pi, v, w, qrow, stop=None):
     """Backward induction on the agent's model.
 
     With ``deploy`` False, writes the greedy policy pol[h, s] with ties broken at random
     (draws from ``st``); with ``deploy`` True, writes pi[h, s, :] uniform over the tied greedy
     actions (no draws, so recording a checkpoint never changes what the agent does next).
+    Returns at once, the policy partly written, when ``stop[0]`` is set (read every 16 steps h).
     """
     n_states = v.shape[0]
     v[:] = 0.0
     for h in range(horizon - 1, -1, -1):
+        if stop is not None and (h & 15) == 0 and stop[0] != 0:
+            return
         v_sum = 0.0
         if mode == POSTERIOR_MEAN:
             for s in range(n_states):
@@ -305,15 +323,18 @@ def ucrl2_constants(n_states, n_actions, t, delta):
 
 @njit
 def plan_ucrl2(horizon, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, st, pol, v,
-               w, qrow, p, order):
+               w, qrow, p, order, stop=None):
     """UCRL2's optimistic backward induction: pol[h, s] greedy in ucrl2_q_row, random ties.
 
     V_H = 0 and V_h(s) = max_a Q_h(s, a); the states are sorted by V_{h+1} once per step h.
     Optimistic rewards are clipped at r_hi, so V_h <= (H - h) r_hi without further clipping.
+    Returns at once when ``stop[0]`` is set (read at every step h).
     """
     n_states = v.shape[0]
     v[:] = 0.0
     for h in range(horizon - 1, -1, -1):
+        if stop is not None and stop[0] != 0:
+            return
         sort_descending(v, order)
         for s in range(n_states):
             ucrl2_q_row(s, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, v, order,
@@ -333,19 +354,23 @@ def _log_gamma_variate(st, shape):
 
 
 @njit
-def sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp, rsamp, logs):
+def sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp, rsamp, logs,
+                     stop=None):
     """PSRL's draw: rows ~ Dirichlet(N(s, a, .) + 1/S), rewards ~ Beta(1 + sum u, 1 + n - sum u).
 
     u = (r - r_lo) / r_scale are the rewards mapped to [0, 1] (``rsum`` holds their sums); the
     sampled mean reward is mapped back: r_lo + r_scale * Beta draw. The Dirichlet is sampled as
     normalised Gamma variates, in logs (shapes 1/S underflow): a Gamma(1/S) variate is
     Gamma(1 + 1/S) * U^S, whose Marsaglia-Tsang constants are computed once per call.
+    Returns at once, the sample partly drawn, when ``stop[0]`` is set (read at every row).
     """
     n_rows, n_states = psamp.shape
     prior = 1.0 / n_states
     d1 = 1.0 + prior - 1.0 / 3.0
     c1 = 1.0 / math.sqrt(9.0 * d1)
     for row in range(n_rows):
+        if stop is not None and stop[0] != 0:
+            return
         j = indptr[row]
         end = indptr[row + 1]
         top = -np.inf
@@ -397,7 +422,13 @@ def _greedy_q(q, st, pol, pi, deploy):
 
 @njit
 def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seed,
-             checkpoints, v_star, bernoulli, regret, simple):
+             checkpoints, v_star, bernoulli, regret, simple, stop):
+    """One run of one agent; True when it completed, False when ``stop[0]`` was set.
+
+    The flag is read at every episode, every STOP_EVERY steps of an episode, and at every
+    step h of the plans and evaluations; a helper cut short leaves partial arrays, so a run
+    reports completion only when the flag is still clear at its end.
+    """
     n_states, n_actions = R.shape
     n_rows = n_states * n_actions
     st = new_state(seed, SALT_AGENT)
@@ -443,32 +474,36 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
     cum = 0.0
     nxt = 0
     for k in range(episodes):
+        if stop[0] != 0:
+            return False
         # 1. the episode's policy
         if kind == KIND_PSRL:
             sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp, rsamp,
-                             logs)
+                             logs, stop)
             plan(SAMPLED, False, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 0.0,
-                 r_lo, r_scale, st, pol, pi, v, w, qrow)
+                 r_lo, r_scale, st, pol, pi, v, w, qrow, stop)
         elif kind == KIND_UCRL2:
             c_p, c_r = ucrl2_constants(n_states, n_actions, float(k * horizon), params[0])
             plan_ucrl2(horizon, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, st,
-                       pol, v, w, qrow, p_opt, order)
+                       pol, v, w, qrow, p_opt, order, stop)
         elif model_based:
             plan(EMPIRICAL, False, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus,
-                 0.0, 1.0, st, pol, pi, v, w, qrow)
+                 0.0, 1.0, st, pol, pi, v, w, qrow, stop)
         elif kind == KIND_Q_LEARNING:
             _greedy_q(q, st, pol, pi, False)
         else:
             _softmax_rows(theta, pi)
         # 2. its regret, exactly
         if kind == KIND_REINFORCE:
-            value = evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w)
+            value = evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w, stop)
         else:
-            value = evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w)
+            value = evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w, stop)
         cum += v_star - value
         # 3. the episode
         s = sample_start(cdf, counter_uniform(start_key, k))
         for h in range(horizon):
+            if (h & STOP_MASK) == STOP_MASK and stop[0] != 0:
+                return False
             if kind == KIND_REINFORCE:
                 u = uniform(st)
                 a = n_actions - 1
@@ -519,23 +554,27 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
             regret[nxt] = cum
             if kind == KIND_PSRL:
                 plan(POSTERIOR_MEAN, True, horizon, indptr, indices, cnt, n_sa, rsum, psamp,
-                     rsamp, 0.0, r_lo, r_scale, st, pol, pi, v, w, qrow)
+                     rsamp, 0.0, r_lo, r_scale, st, pol, pi, v, w, qrow, stop)
             elif model_based:
                 plan(EMPIRICAL, True, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp,
-                     0.0, 0.0, 1.0, st, pol, pi, v, w, qrow)
+                     0.0, 0.0, 1.0, st, pol, pi, v, w, qrow, stop)
             elif kind == KIND_Q_LEARNING:
                 _greedy_q(q, st, pol, pi, True)
             else:
                 _softmax_rows(theta, pi)
             simple[nxt] = v_star - evaluate_stochastic(indptr, indices, probs, R, pi, initial,
-                                                       v, w)
+                                                       v, w, stop)
             nxt += 1
+    return stop[0] == 0
 
 
-@njit(parallel=True)
+@njit(parallel=True, nogil=True)
 def simulate(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seeds,
-             checkpoints, v_star, bernoulli, regret, simple):
+             checkpoints, v_star, bernoulli, regret, simple, stop):
     """Run agent ``kind`` for ``episodes`` episodes of ``horizon`` steps on each run.
+
+    Returns which runs completed. It releases the GIL, so it can run in a worker thread while
+    the calling program waits (tracking.runner.run_interruptible).
 
     Parameters
     ----------
@@ -560,7 +599,16 @@ def simulate(kind, params, indptr, indices, probs, R, initial, horizon, episodes
         Observed rewards Bernoulli(R[s, a]) instead of R[s, a].
     regret, simple : float64[runs, C]
         Out: cumulative regret sum_k (V* - V^{pi_k}) and simple regret at the checkpoints.
+    stop : uint8[1]
+        Set to 1 by another thread to stop every run within milliseconds.
+
+    Returns
+    -------
+    uint8[runs]
+        1 for a run that completed, 0 for one cut short by ``stop`` (its arrays are partial).
     """
+    done = np.zeros(seeds.shape[0], dtype=np.uint8)
     for r in prange(seeds.shape[0]):
-        _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seeds[r],
-                 checkpoints, v_star, bernoulli, regret[r], simple[r])
+        done[r] = _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes,
+                           seeds[r], checkpoints, v_star, bernoulli, regret[r], simple[r], stop)
+    return done

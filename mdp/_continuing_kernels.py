@@ -26,6 +26,10 @@ start distribution, by linear algebra on the policy's chain (:func:`gain_vector`
 Randomness is the episodic loop's (mdp/_agent_kernels.py): the n-th visit of (s, a) reads the
 n-th number of the counter-based streams keyed by (run seed, s, a); the start state is the
 episodic loop's first start state; the agent's own draws come from its sequential stream.
+
+Stopping: every run reads a one-byte flag every few thousand steps, at every episode and at
+every sweep of its value iterations, and ends when another thread has set it, reporting that
+it did not complete (tracking/runner.py).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import math
 import numpy as np
 from numba import prange
 
+from tracking.batching import STOP_MASK
 from tracking.jit import njit
 from tracking.rng import (
     SALT_AGENT,
@@ -70,7 +75,7 @@ STALL = 1e-3
 
 @njit
 def rvi_plan(mode, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo, r_scale,
-             epsilon, max_iter, w, u, v, d, q):
+             epsilon, max_iter, w, u, v, d, q, stop=None):
     """Relative value iteration on the agent's model (modes of mdp/_agent_kernels.py).
 
     On the aperiodic transform: q(s, a) = R~(s, a) + (1 - tau) (P~ w)(s, a), u(s) = max_a
@@ -78,12 +83,15 @@ def rvi_plan(mode, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo, 
     epsilon), or when max_s |d_i(s) - d_{i-1}(s)| < epsilon * STALL (d has converged to a gain
     that differs between states: a multichain model), or after ``max_iter`` sweeps; else
     w <- u - u[0]. On return ``q`` holds the last sweep's action values (the policy is greedy
-    in them). Returns the number of sweeps.
+    in them). Returns the number of sweeps; returns at once when ``stop[0]`` is set (read at
+    every sweep).
     """
     n_states = w.shape[0]
     w[:] = 0.0
     it = 0
     while True:
+        if stop is not None and stop[0] != 0:
+            return it
         it += 1
         v_sum = 0.0
         for s in range(n_states):
@@ -111,19 +119,22 @@ def rvi_plan(mode, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo, 
 
 @njit
 def evi_plan(indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, epsilon, max_iter, w,
-             u, q, p, order):
+             u, q, p, order, stop=None):
     """UCRL2's extended value iteration (JOA 2010, sec. 3.1.2), relative form.
 
     u_0 = 0, u_{i+1}(s) = max_a q_i(s, a) with q_i = ucrl2_q_row on u_i (optimistic reward
     plus the L1 inner maximum, states sorted by u_i once per sweep); stop when
     span(u_{i+1} - u_i) < epsilon or after ``max_iter`` sweeps. The iterate is kept relative
     (w_i = u_i - u_i(0), which changes neither the differences nor the maximisers). On return
-    ``q`` holds the last sweep's values. Returns the number of sweeps.
+    ``q`` holds the last sweep's values. Returns the number of sweeps; returns at once when
+    ``stop[0]`` is set (read at every sweep).
     """
     n_states = w.shape[0]
     w[:] = 0.0
     it = 0
     while True:
+        if stop is not None and stop[0] != 0:
+            return it
         it += 1
         sort_descending(w, order)
         for s in range(n_states):
@@ -212,9 +223,14 @@ def strong_components(M, comp, low, index, stack, onstack, cursor, call):
 
 
 @njit
-def solve_in_place(G, b, n):
-    """Solve G[:n, :n] x = b[:n] by Gaussian elimination with partial pivoting; x into b."""
+def solve_in_place(G, b, n, stop=None):
+    """Solve G[:n, :n] x = b[:n] by Gaussian elimination with partial pivoting; x into b.
+
+    Returns at once, b partial, when ``stop[0]`` is set (read at every pivot).
+    """
     for k in range(n):
+        if stop is not None and stop[0] != 0:
+            return
         piv = k
         big = abs(G[k, k])
         for i in range(k + 1, n):
@@ -239,7 +255,7 @@ def solve_in_place(G, b, n):
 
 
 @njit
-def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g):
+def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g, stop=None):
     """Exact gain g(s) = lim (1/T) E[sum_{t<T} r_pi(s_t) | s_0 = s] of a stationary policy.
 
     g = P* r_pi with P* the Cesaro limit of P_pi, for any chain (multichain included):
@@ -249,7 +265,8 @@ def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g):
        (the last balance equation replaced by the normalisation), and g = mu_C . r_pi on C;
     3. on the transient states T, g_T solves (I - P_TT) g_T = P_{T, rec} g_rec.
 
-    Scratch: M, G (S, S); fw (2, S) floats; iw (8, S) int64. Writes g (S,).
+    Scratch: M, G (S, S); fw (2, S) floats; iw (8, S) int64. Writes g (S,), partly when
+    ``stop[0]`` is set during the linear solves (they return at once).
     """
     n = R.shape[0]
     r = fw[0]
@@ -281,7 +298,7 @@ def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g):
         for j in range(size):
             G[size - 1, j] = 1.0
         rhs[size - 1] = 1.0
-        solve_in_place(G, rhs, size)
+        solve_in_place(G, rhs, size, stop)
         gc = 0.0
         for i in range(size):
             gc += rhs[i] * r[members[i]]
@@ -302,7 +319,7 @@ def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g):
             rhs[i] = acc
             for j in range(size):
                 G[i, j] = (1.0 if i == j else 0.0) - M[si, members[j]]
-        solve_in_place(G, rhs, size)
+        solve_in_place(G, rhs, size, stop)
         for i in range(size):
             g[members[i]] = rhs[i]
 
@@ -312,7 +329,13 @@ def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g):
 
 @njit
 def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints, rho_star,
-             bernoulli, max_iter, deploy_epsilon, regret, simple, episodes):
+             bernoulli, max_iter, deploy_epsilon, regret, simple, episodes, stop):
+    """One run of one agent; True when it completed, False when ``stop[0]`` was set.
+
+    The flag is read at every episode, every STOP_EVERY steps, at every sweep of the value
+    iterations and at every pivot of the exact gain; a helper cut short leaves partial arrays,
+    so a run reports completion only when the flag is still clear at its end.
+    """
     n_states, n_actions = R.shape
     n_rows = n_states * n_actions
     steps = checkpoints[-1]
@@ -355,6 +378,8 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints
     nxt = 0
     k = 0
     while t < steps:
+        if stop[0] != 0:
+            return False
         # a new episode: its stationary policy
         k += 1
         t_k = max(1.0, float(t))
@@ -364,20 +389,24 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints
             nu[row] = 0
         if kind == KIND_PSRL:
             sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp, rsamp,
-                             logs)
+                             logs, stop)
             rvi_plan(SAMPLED, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 0.0, r_lo,
-                     r_scale, eps, max_iter, w, u, v, dvec, q)
+                     r_scale, eps, max_iter, w, u, v, dvec, q, stop)
         elif kind == KIND_UCRL2:
             c_p, c_r = ucrl2_constants(n_states, n_actions, t_k, params[0])
             evi_plan(indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, eps, max_iter,
-                     w, u, q, p_opt, order)
+                     w, u, q, p_opt, order, stop)
         else:
             rvi_plan(EMPIRICAL, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, 0.0, 1.0,
-                     eps, max_iter, w, u, v, dvec, q)
+                     eps, max_iter, w, u, v, dvec, q, stop)
+        if stop[0] != 0:  # the plan was cut short: q is partial
+            return False
         for s2 in range(n_states):
             pol[s2] = argmax_random(q[s2], st)
         # follow it until a pair's visits in the episode reach max(1, its visits before)
         while t < steps:
+            if (t & STOP_MASK) == 0 and stop[0] != 0:
+                return False
             a = pol[s]
             row = s * n_actions + a
             if nu[row] >= max(1, n_start[row]):
@@ -397,24 +426,29 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints
                 # the policy it would deploy now (leaves pol, the episode's policy, alone)
                 if kind == KIND_PSRL:
                     rvi_plan(POSTERIOR_MEAN, indptr, indices, cnt, n_sa, rsum, psamp, rsamp,
-                             0.0, r_lo, r_scale, deploy_epsilon, max_iter, w, u, v, dvec, q)
+                             0.0, r_lo, r_scale, deploy_epsilon, max_iter, w, u, v, dvec, q,
+                             stop)
                 else:
                     rvi_plan(EMPIRICAL, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 0.0,
-                             0.0, 1.0, deploy_epsilon, max_iter, w, u, v, dvec, q)
+                             0.0, 1.0, deploy_epsilon, max_iter, w, u, v, dvec, q, stop)
                 for s2 in range(n_states):
                     even_ties(q[s2], pi[s2])
-                gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g)
+                gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g, stop)
                 gain = 0.0
                 for s2 in range(n_states):
                     gain += initial[s2] * g[s2]
                 simple[nxt] = rho_star - gain
                 nxt += 1
+    return stop[0] == 0
 
 
-@njit(parallel=True)
+@njit(parallel=True, nogil=True)
 def simulate(kind, params, indptr, indices, probs, R, initial, seeds, checkpoints, rho_star,
-             bernoulli, max_iter, deploy_epsilon, regret, simple, episodes):
+             bernoulli, max_iter, deploy_epsilon, regret, simple, episodes, stop):
     """Run agent ``kind`` for T = checkpoints[-1] steps without resets on each run.
+
+    Returns which runs completed. It releases the GIL, so it can run in a worker thread while
+    the calling program waits (tracking.runner.run_interruptible).
 
     Parameters
     ----------
@@ -444,8 +478,17 @@ def simulate(kind, params, indptr, indices, probs, R, initial, seeds, checkpoint
         rho* - gain of the deployed policy from the start distribution, at the checkpoints.
     episodes : int64[runs, C]
         Out: the number of the episode in progress at each checkpoint (from 1).
+    stop : uint8[1]
+        Set to 1 by another thread to stop every run within milliseconds.
+
+    Returns
+    -------
+    uint8[runs]
+        1 for a run that completed, 0 for one cut short by ``stop`` (its arrays are partial).
     """
+    done = np.zeros(seeds.shape[0], dtype=np.uint8)
     for r in prange(seeds.shape[0]):
-        _one_run(kind, params, indptr, indices, probs, R, initial, seeds[r], checkpoints,
-                 rho_star, bernoulli, max_iter, deploy_epsilon, regret[r], simple[r],
-                 episodes[r])
+        done[r] = _one_run(kind, params, indptr, indices, probs, R, initial, seeds[r],
+                           checkpoints, rho_star, bernoulli, max_iter, deploy_epsilon,
+                           regret[r], simple[r], episodes[r], stop)
+    return done

@@ -12,6 +12,7 @@ Public kernels (called by the agents from their own jitted code; signatures are 
 
 * :func:`bellman_q` -- ``q = R + gamma * P v``
 * :func:`backward_induction_kernel` -- finite-horizon optimal values, q and policy
+* :func:`finite_horizon_value_kernel` -- V*_0 alone, in O(S A) memory, stoppable
 * :func:`evaluate_finite_kernel` -- finite-horizon value of a deterministic policy
 * :func:`evaluate_finite_stochastic_kernel` -- the same for a stochastic policy
 
@@ -165,6 +166,28 @@ def backward_induction_kernel(indptr, indices, probs, R, horizon, values_out, q_
     for h in range(horizon - 1, -1, -1):
         greedy_sweep(indptr, indices, probs, R, values_out[h + 1], 1.0, q_out[h], values_out[h],
                      policy_out[h])
+
+
+@njit(nogil=True)
+def finite_horizon_value_kernel(indptr, indices, probs, R, horizon, v_out, stop):
+    """V*_0 of finite-horizon dynamic programming into ``v_out`` (S,), with O(S A) memory.
+
+    The sweeps of :func:`backward_induction_kernel` on two value vectors, so ``v_out`` equals
+    its ``values_out[0]`` bit for bit. Releases the GIL; reads ``stop[0]`` every 16 steps h and
+    returns False at once when it is set (``v_out`` partial), True when complete.
+    """
+    n_states, n_actions = R.shape
+    q = np.empty((n_states, n_actions))
+    policy = np.empty(n_states, dtype=np.int64)
+    nxt = np.zeros(n_states)
+    cur = np.empty(n_states)
+    for h in range(horizon - 1, -1, -1):
+        if (h & 15) == 0 and stop[0] != 0:
+            return False
+        greedy_sweep(indptr, indices, probs, R, nxt, 1.0, q, cur, policy)
+        nxt, cur = cur, nxt
+    v_out[:] = nxt
+    return True
 
 
 @njit

@@ -23,7 +23,7 @@ from tracking import checkpoints as cp
 from tracking import memory
 from tracking.results import Result
 from tracking.rng import run_seeds
-from tracking.runner import Progress, execute
+from tracking.runner import Progress, StopRequest, execute, run_interruptible
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
 
@@ -167,7 +167,8 @@ class ContinuingJob(ModelJob):
                    table.get("checkpoints"), table.get("rewards", REWARDS.default),
                    table["name"], table.get("epsilon", CONTINUING.epsilon), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._continuing_kernels import simulate
 
         m = self.model
@@ -178,10 +179,11 @@ class ContinuingJob(ModelJob):
         R = np.ascontiguousarray(m.R)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), m.indptr, m.indices, m.probs, R, initial,
-                     self._seeds[start:stop], self.steps, self.rho_star,
-                     self.rewards == "bernoulli", MAX_SWEEPS, DEPLOY_EPSILON, regret[i],
-                     simple[i], episodes[i])
+            run_interruptible(simulate, agent.kind, agent.vector(), m.indptr, m.indices,
+                              m.probs, R, initial, self._seeds[start:stop], self.steps,
+                              self.rho_star, self.rewards == "bernoulli", MAX_SWEEPS,
+                              DEPLOY_EPSILON, regret[i], simple[i], episodes[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         return {"regret": regret, "simple_regret": simple, "episodes": episodes}

@@ -12,9 +12,17 @@ from tracking import checkpoints as cp
 from tracking import memory
 from tracking.results import Result
 from tracking.rng import run_seeds
-from tracking.runner import Job, Progress, execute
+from tracking.runner import (
+    Job,
+    Progress,
+    StopRequest,
+    call_interruptible,
+    execute,
+    run_interruptible,
+)
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
+from tracking.validate import as_int
 
 from .agents import KIND_PSRL, REGISTRY, MDPAgent
 from .model import FiniteMDP
@@ -35,10 +43,14 @@ def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
 
 
 def optimal_value(m: FiniteMDP, horizon: int) -> float:
-    """V*_0(initial) for horizon H, by backward induction."""
-    from .solvers import backward_induction
+    """V*_0(initial) for horizon H, by backward induction (the values of
+    ``mdp.backward_induction`` at h = 0, in O(S A) memory); Ctrl-C stops it at once."""
+    from ._solver_kernels import finite_horizon_value_kernel
 
-    return float(backward_induction(m, horizon).values[0] @ m.initial)
+    v = np.empty(m.n_states)
+    call_interruptible(finite_horizon_value_kernel, *m._csr(), m.R, as_int("horizon", horizon,
+                       minimum=1), v)
+    return float(v @ m.initial)
 
 
 class ModelJob(Job):
@@ -162,7 +174,8 @@ class MDPJob(ModelJob):
                    table.get("rewards", REWARDS.default), table["name"],
                    table.get("epsilon", EPISODIC.epsilon), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._agent_kernels import simulate
 
         m = self.model
@@ -172,9 +185,11 @@ class MDPJob(ModelJob):
         R = np.ascontiguousarray(m.R)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), m.indptr, m.indices, m.probs, R, initial,
-                     self.horizon, self.episodes, self._seeds[start:stop], self.steps,
-                     self.v_star, self.rewards == "bernoulli", regret[i], simple[i])
+            run_interruptible(simulate, agent.kind, agent.vector(), m.indptr, m.indices,
+                              m.probs, R, initial, self.horizon, self.episodes,
+                              self._seeds[start:stop], self.steps, self.v_star,
+                              self.rewards == "bernoulli", regret[i], simple[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
         return {"regret": regret, "simple_regret": simple}

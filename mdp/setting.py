@@ -122,6 +122,7 @@ EPISODIC = settings.register(Setting(
     summary_keys=("episodes",),
     agent_extras=_episodes_to_epsilon,
     bounds=_episodic_bounds,
+    work_rate=1e9,
     **_COMMON,
 ))
 
@@ -136,5 +137,6 @@ CONTINUING = settings.register(Setting(
     budget="T = {budget_samples:,} steps without resets",
     regret_label="pseudo-regret",
     bounds=_continuing_bounds,
+    work_rate=2e11,  # its work counts planning sweeps generously
     **{**_COMMON, "agents": "mdp.agents:CONTINUING_REGISTRY"},
 ))

@@ -119,7 +119,7 @@ def test_bandit_epsilon_is_saved_and_tabled(tmp_path):
     assert "pulls to 0.05" in result.output
     for a in summary["agents"]:  # every agent's cell, from the saved summary
         row = next(line for line in result.output.splitlines() if f" {a['agent']} " in line)
-        assert report._samples(a, summary["budget_samples"]) in row
+        assert report._samples(a, summary["budget_samples"], summary["checkpoints"]["first"]) in row
 
 
 def test_bandit_epsilon_default_is_the_experiment_files_default(tmp_path):

@@ -218,6 +218,9 @@ class Setting:
     validate : callable
         ``validate(job)``: raises ValueError when the job's environment breaks its model's
         invariants (contract checks).
+    work_rate : float
+        Elementary operations (``Job.work_per_run``'s unit) one thread does per second, for
+        the work guard (:mod:`tracking.workguard`; measured by benchmarks/work_rates.py).
     """
 
     name: str
@@ -238,6 +241,7 @@ class Setting:
     bounds: Callable[[Any, Any], Bounds]
     stochastic: Callable[[Any], bool]
     validate: Callable[[Any], None]
+    work_rate: float
     option_keys: tuple[Key, ...] = ()
     summary_keys: tuple[str, ...] = ()
     agent_extras: Callable[[Any, int, dict[str, Any]], dict[str, Any]] = \

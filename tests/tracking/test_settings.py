@@ -48,7 +48,7 @@ TOY = Setting(
     smoke={"rounds": 3}, example={"level": 1.0, "rounds": 5}, budget="R = {budget_samples}",
     sample_unit="rounds", axis_unit="toy rounds", regret_label="toy regret",
     bounds=lambda job, result: Bounds(step=(1.0, 1.0), simple=(0.0, 0.0)),
-    stochastic=lambda job: False, validate=lambda job: None,
+    stochastic=lambda job: False, validate=lambda job: None, work_rate=1e9,
     summary_keys=("rounds",), agent_extras=lambda result, i, entry: {"twice": 2 * i})
 
 TEXT = """
