@@ -29,7 +29,7 @@ class ToyJob(Job):
         job.config, job.info, job.work_per_run = dict(table), {}, 1.0
         return job
 
-    def run_batch(self, start, stop, progress):
+    def run_batch(self, start, stop, progress, should_stop=None):
         curve = np.broadcast_to(self.steps.astype(float), (len(self.agents), stop - start,
                                                            self.steps.size))
         return {"regret": curve.copy(), "simple_regret": np.zeros_like(curve)}
