@@ -284,7 +284,7 @@ def _check_errors(fail: _Failure, agent: Agent, registry: dict[str, type]) -> No
             fail("errors", f"{spec!r} is accepted: {param} = {bad} should raise ValueError")
 
 
-def check_agent(agent: str | Agent, setting: str = "bandit", env: Any = None, *,
+def check_agent(agent: str | Agent, setting: str, env: Any = None, *,
                 args: Mapping[str, Any] | None = None, runs: int = 4, seed: int = 3) -> None:
     """Check that ``agent`` keeps celab's contracts in ``setting`` (module docstring).
 
@@ -355,7 +355,7 @@ def _finite_info(fail: _Failure, info: Mapping[str, Any]) -> None:
                 fail("optimum", f"info[{key!r}] is not finite: {value}")
 
 
-def check_env(env: Any, setting: str = "bandit", *, args: Mapping[str, Any] | None = None,
+def check_env(env: Any, setting: str, *, args: Mapping[str, Any] | None = None,
               runs: int = 3, seed: int = 0) -> None:
     """Check that an environment keeps celab's contracts in ``setting`` (module docstring).
 

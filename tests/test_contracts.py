@@ -48,15 +48,11 @@ def test_every_environment_keeps_the_contracts(setting, env):
     check_env(env, setting=setting, args=ENV_ARGS.get(env))
 
 
-@pytest.mark.parametrize("setting,agent", [(s, a) for s, a in AGENTS if s != "bandit"])
-def test_mdp_agents_keep_the_contracts_on_a_random_mdp(setting, agent):
-    check_agent(agent, setting=setting, env="garnet", args=ENV_ARGS["garnet"])
-
-
 def test_bandit_agents_keep_the_contracts_with_their_parameters_and_own_arms():
-    check_agent("reinforce:alpha=0.4,baseline=false", env={"means": [0.2, 0.5, 0.45]})
-    check_agent("etc:m=3", env={"means": [0.0, 1.0, 0.5], "family": "gaussian", "sigma": 2.0})
-    check_agent(bandits.agents.Greedy(round_robin=False, q0=0.3), env="sutton-barto")
+    check_agent("reinforce:alpha=0.4,baseline=false", "bandit", env={"means": [0.2, 0.5, 0.45]})
+    check_agent("etc:m=3", "bandit",
+                env={"means": [0.0, 1.0, 0.5], "family": "gaussian", "sigma": 2.0})
+    check_agent(bandits.agents.Greedy(round_robin=False, q0=0.3), "bandit", env="sutton-barto")
 
 
 # --- each check can fail, and names what failed ---------------------------------------------
@@ -79,7 +75,7 @@ class _Lax(Agent):
 def test_check_agent_refuses_bad_parameter_handling(monkeypatch, cls, prop):
     monkeypatch.setitem(bandits.agents.REGISTRY, cls.name, cls)
     with pytest.raises(AssertionError, match=f"check_agent.*: {prop}: "):
-        check_agent(cls.name)
+        check_agent(cls.name, "bandit")
 
 
 def _perturb(monkeypatch, change):
@@ -118,7 +114,7 @@ def test_check_agent_finds_each_broken_property(monkeypatch, broken):
     prop = broken.split(" (")[0]
     with pytest.raises(AssertionError, match=f"check_agent\\('ucb:c=2.0', setting='bandit'\\)"
                                              f": {prop}: "):
-        check_agent("ucb")
+        check_agent("ucb", "bandit")
 
 
 def test_check_agent_finds_a_simple_regret_out_of_bounds(monkeypatch):
@@ -137,12 +133,12 @@ def test_check_env_finds_an_invalid_model_and_a_configuration_that_does_not_reru
     env = bandits.Bernoulli([0.2, 0.5], name="broken")
     env.means = np.array([0.2, 1.5])  # past the constructor's check
     with pytest.raises(AssertionError, match="valid model: .*must lie in \\[0, 1\\]"):
-        check_env(env)
+        check_env(env, "bandit")
     build_jobs = testing.files.build_jobs
     monkeypatch.setattr(testing.files, "build_jobs", lambda parsed: build_jobs(
         {**parsed, "problems": [{**parsed["problems"][0], "seed": 99}]}))
     with pytest.raises(AssertionError, match="configuration: "):
-        check_env("close10")
+        check_env("close10", "bandit")
 
 
 def test_continuing_regret_bounds_allow_negative_regret():
