@@ -131,8 +131,8 @@ def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
         if key not in allowed:
             settings.fail(key, f"unknown key '{key}' in a {setting.name} problem "
                                f"(allowed: {', '.join(sorted(allowed))})")
-    out: dict[str, Any] = {"setting": setting.name,
-                           "seed": settings.integer(data, "seed", minimum=0, default=seed)}
+    out: dict[str, Any] = {"setting": setting.name, "seed": settings.integer(
+        data, "seed", settings.SEED.minimum, default=seed)}
     for key in setting.budget_keys:
         out[key.name] = key.read(data)
     out["runs"] = settings.RUNS.read(data)

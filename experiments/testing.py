@@ -42,7 +42,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -68,7 +68,7 @@ class _Failure:
     def __init__(self, what: str) -> None:
         self.what = what
 
-    def __call__(self, prop: str, detail: str) -> None:
+    def __call__(self, prop: str, detail: str) -> NoReturn:
         raise AssertionError(f"{self.what}: {prop}: {detail}")
 
     def that(self, ok: bool, prop: str, detail: str) -> None:
@@ -134,52 +134,64 @@ def _threads(n: int) -> Iterator[None]:
         numba.set_num_threads(before)
 
 
+def _set_environ(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 @contextmanager
 def _batch_work(value: str | None) -> Iterator[None]:
+    """``CELAB_BATCH_WORK`` set to ``value`` (None: unset) inside, restored after."""
     before = os.environ.get("CELAB_BATCH_WORK")
-    if value is None:
-        os.environ.pop("CELAB_BATCH_WORK", None)
-    else:
-        os.environ["CELAB_BATCH_WORK"] = value
+    _set_environ("CELAB_BATCH_WORK", value)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("CELAB_BATCH_WORK", None)
-        else:
-            os.environ["CELAB_BATCH_WORK"] = before
+        _set_environ("CELAB_BATCH_WORK", before)
+
+
+def _at(bound: Any, shape: tuple[int, int], a: int, r: int) -> float:
+    """A bound (a float, or an array broadcasting against (agents, runs)) at agent a, run r."""
+    return float(np.broadcast_to(np.asarray(bound, dtype=float), shape)[a, r])
+
+
+def _scale(*bounds: Any) -> float:
+    return max([1.0] + [float(np.max(np.abs(np.asarray(b, dtype=float)))) for b in bounds])
 
 
 def _check_bounds(fail: _Failure, setting: settings.Setting, job, result: Result) -> None:
-    """Every curve finite and within the setting's bounds (rounding: RTOL of the scale)."""
+    """Every curve finite and within the setting's bounds, to rounding (RTOL of their scale,
+    times the checkpoint for the cumulative regret)."""
     for key, arr in (("regret", result.regret), ("simple regret", result.simple_regret)):
         fail.that(bool(np.all(np.isfinite(arr))), "regret bounds", f"{key} is not finite")
     bounds = setting.bounds(job, result)
-    low, high = (np.asarray(b, dtype=float)[..., None] for b in bounds.step)
-    scale = max(1.0, float(np.max(np.abs(low))), float(np.max(np.abs(high))))
-    fail.that(bool(np.all(np.isfinite(low)) and np.all(np.isfinite(high))), "regret bounds",
-              f"the {setting.name} bounds are not finite: step {bounds.step}")
+    fail.that(np.isfinite(_scale(*bounds.step, *bounds.simple)), "regret bounds",
+              f"the {setting.name} bounds are not finite: {bounds}")
+    shape = result.regret.shape[:2]
     t = result.steps.astype(float)
     dt = np.diff(t, prepend=0.0)
     growth = np.diff(result.regret, axis=2, prepend=0.0)
-    tol = RTOL * scale * (1.0 + t)
-    for name, bad in (("below", growth < dt * low - tol), ("above", growth > dt * high + tol)):
+    low, high = (np.asarray(b, dtype=float)[..., None] for b in bounds.step)
+    tol = RTOL * _scale(*bounds.step) * (1.0 + t)
+    for side, bound, bad in (("below", bounds.step[0], growth < dt * low - tol),
+                             ("above", bounds.step[1], growth > dt * high + tol)):
         if np.any(bad):
             a, r, c = np.argwhere(bad)[0]
-            lim = (low if name == "below" else high)[..., 0]
-            lim = float(np.broadcast_to(lim, result.regret.shape[:2])[a, r])
             fail("regret bounds", f"{result.agents[a]}, run {r}: the regret grew by "
-                 f"{growth[a, r, c]:.6g} over the {int(dt[c])} {setting.length} up to checkpoint "
-                 f"{int(t[c])}, {name} {int(dt[c])} x {lim:.6g} ({setting.name} bounds per unit)")
+                 f"{growth[a, r, c]:.6g} from checkpoint {int(t[c] - dt[c])} to {int(t[c])}, "
+                 f"{side} {int(dt[c])} x {_at(bound, shape, a, r):.6g} (the {setting.name} "
+                 f"bound per unit of {setting.length})")
     s_low, s_high = (np.asarray(b, dtype=float)[..., None] for b in bounds.simple)
-    tol = RTOL * max(1.0, float(np.max(np.abs(s_low))), float(np.max(np.abs(s_high))))
+    tol = RTOL * _scale(*bounds.simple)
     bad = (result.simple_regret < s_low - tol) | (result.simple_regret > s_high + tol)
     if np.any(bad):
         a, r, c = np.argwhere(bad)[0]
         fail("regret bounds", f"{result.agents[a]}, run {r}: simple regret "
              f"{result.simple_regret[a, r, c]:.6g} at checkpoint {int(t[c])} outside "
-             f"[{np.broadcast_to(s_low[..., 0], bad.shape[:2])[a, r]:.6g}, "
-             f"{np.broadcast_to(s_high[..., 0], bad.shape[:2])[a, r]:.6g}]")
+             f"[{_at(bounds.simple[0], shape, a, r):.6g}, "
+             f"{_at(bounds.simple[1], shape, a, r):.6g}]")
 
 
 def _check_determinism(fail: _Failure, setting: settings.Setting, table: dict[str, Any], job,
