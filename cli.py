@@ -62,7 +62,7 @@ app = typer.Typer(
 )
 
 
-def known(registry: dict) -> str:
+def _known(registry: dict) -> str:
     """The names of a registry for a help text; an abbreviated agent name is followed by its
     spelled-out name (``etc (explore-then-commit)``)."""
     return ", ".join(f"{name} ({entry.long_name})" if getattr(entry, "long_name", "") else name
@@ -355,7 +355,7 @@ def _print_saved(outcome, folder_path: Path, console) -> None:
 @app.command(cls=_Command)
 def bandit(
     env: Annotated[
-        str | None, typer.Option(metavar="NAME", help=f"Named bandit: {known(bandit_envs.NAMED)}.")
+        str | None, typer.Option(metavar="NAME", help=f"Named bandit: {_known(bandit_envs.NAMED)}.")
     ] = None,
     env_arg: Annotated[
         list[str] | None, typer.Option(metavar="KEY=VALUE",
@@ -376,7 +376,7 @@ def bandit(
     algos: Annotated[
         str, typer.Option(metavar="AGENTS",
                           help=f"Agents, comma-separated, with parameters as name:key=value. "
-                               f"Known: {known(bandit_agents.REGISTRY)}.")
+                               f"Known: {_known(bandit_agents.REGISTRY)}.")
     ] = "greedy,ucb,kl-ucb,thompson,reinforce",
     epsilon: Annotated[
         float, typer.Option(metavar="X", help="Simple-regret level of the 'pulls to epsilon' "
@@ -453,7 +453,7 @@ def _load_model(env: str | None, env_arg: list[str] | None, file: Path | None):
 @app.command("mdp", cls=_Command)
 def mdp_command(
     env: Annotated[
-        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {known(mdp_envs.ENVS)}.")
+        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {_known(mdp_envs.ENVS)}.")
     ] = None,
     env_arg: EnvArg = None,
     file: Annotated[
@@ -466,7 +466,7 @@ def mdp_command(
     algos: Annotated[
         str, typer.Option(metavar="AGENTS",
                           help=f"Agents, comma-separated, with parameters as name:key=value. "
-                               f"Known: {known(mdp_agents.REGISTRY)}.")
+                               f"Known: {_known(mdp_agents.REGISTRY)}.")
     ] = "ce-greedy,ce-optimistic,psrl,q-learning,reinforce",
     rewards: Annotated[
         str, typer.Option(metavar="mean|bernoulli",
@@ -509,7 +509,7 @@ def solve(
     file: Annotated[Path | None, typer.Argument(metavar="FILE",
                                                 help="Model file (.json or .npz).")] = None,
     env: Annotated[
-        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {known(mdp_envs.ENVS)}.")
+        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {_known(mdp_envs.ENVS)}.")
     ] = None,
     env_arg: EnvArg = None,
     gamma: Annotated[float | None, typer.Option(metavar="G",
