@@ -269,10 +269,13 @@ def mdp_command(
             raise UserError(f"--{name} must be >= 1, got {value}")
     if seed < 0:
         raise UserError(f"--seed must be >= 0, got {seed}")
-    from experiments import report
+    from experiments import paths, report
     from mdp.loop import MDPJob
 
     model, env_name = _load_model(env, env_arg, file)
+    if env_name is None and not paths.valid_name(file.stem):
+        raise UserError(f"--file: the problem is named after the file, and {file.stem!r} is not "
+                        f"a valid name ({paths.NAME_RULE}); rename the file")
     job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
                  name=env_name or file.stem, epsilon=epsilon,
                  env_args=_env_args(env_arg) if env_name else None)
@@ -417,9 +420,9 @@ def run_file(
     plots: PlotsFlag = True,
 ) -> None:
     """Run an experiment file; with --resume, finish an interrupted one."""
-    from experiments import files, versions
+    from experiments import files, session, versions
 
-    spec = files.read(file)
+    spec = session.read_config(file) if resume else files.read(file)
     if resume:
         if out is not None and out.resolve() != file.parent.resolve():
             raise UserError("--resume writes into the folder of FILE; do not give --out")
@@ -513,24 +516,19 @@ def report(
     plots: PlotsFlag = True,
 ) -> None:
     """Re-render the tables and plots of saved results, without simulating."""
-    from experiments import files
+    from experiments import paths, session
     from experiments import plots as plotting
     from experiments import report as rep
-    from experiments.results import load_npz
 
-    spec = files.read(folder / "config.toml")
-    results = []
-    for table in spec["problems"]:
-        path = folder / "results" / f"{table['name']}.npz"
-        if path.exists():
-            results.append(load_npz(path))
+    spec = session.read_config(folder / "config.toml")
+    results = session.saved_results(folder, spec)
     if not results:
         raise UserError(f"{folder}: no saved results (results/*.npz)")
     summaries = [rep.summarize(r) for r in results]
     head = [row for r, s in zip(results, summaries) for row in rep.headline(r, s)]
     if plots and plotting.available():
         for r in results:
-            plotting.plot_result(r, folder / "plots")
+            plotting.plot_result(r, paths.inside(folder, "plots"))
     if as_json:
         typer.echo(json.dumps({"problems": summaries, "headline": head}, indent=2))
         return

@@ -18,6 +18,7 @@ def extra(ctx: Context) -> dict:
     """mdp.generative for every gamma of the [study] table; arrays saved in generative.npz."""
     import mdp
 
+    from ..paths import inside
     from ..results import write_atomic
 
     st = ctx.spec["study"]
@@ -38,8 +39,8 @@ def extra(ctx: Context) -> dict:
 
     buf = io.BytesIO()
     np.savez_compressed(buf, **out)
-    write_atomic(ctx.folder / "generative.npz", buf.getvalue())
-    write_atomic(ctx.folder / "generative.json", json.dumps(
+    write_atomic(inside(ctx.folder, "generative.npz"), buf.getvalue())
+    write_atomic(inside(ctx.folder, "generative.json"), json.dumps(
         {"env": m.config(), "runs": runs, "seed": ctx.spec["seed"]}, indent=2) + "\n")
     out["model"] = m
     return out

@@ -21,6 +21,7 @@ def extra(ctx: Context) -> dict:
     import mdp
     from mdp.policy_gradient import safe_step
 
+    from ..paths import inside
     from ..results import write_atomic
 
     st = ctx.spec["study"]
@@ -53,7 +54,7 @@ def extra(ctx: Context) -> dict:
         row["ce_total_samples"] = ce.total_samples
         chains.append(row)
     out["chains"] = chains
-    write_atomic(ctx.folder / "policy_gradient.json", json.dumps(out, indent=2) + "\n")
+    write_atomic(inside(ctx.folder, "policy_gradient.json"), json.dumps(out, indent=2) + "\n")
     return out
 
 
