@@ -490,8 +490,12 @@ def mdp_command(
         raise UserError(f"--seed must be >= 0, got {seed}")
     from experiments import report
     from mdp.loop import MDPJob
+    from tracking import paths
 
     model, env_name = _load_model(env, env_arg, file)
+    if env_name is None and not paths.valid_name(file.stem):
+        raise UserError(f"--file: the problem is named after the file, and {file.stem!r} is not "
+                        f"a valid name ({paths.NAME_RULE}); rename the file")
     job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
                  name=env_name or file.stem, epsilon=epsilon,
                  env_args=_env_args(env_arg) if env_name else None)
@@ -670,10 +674,10 @@ def run_file(
     yes: YesFlag = False,
 ) -> None:
     """Run an experiment file; with --resume, finish an interrupted one."""
-    from experiments import files
+    from experiments import files, session
     from tracking import versions
 
-    spec = files.read(file)
+    spec = session.read_config(file) if resume else files.read(file)
     if resume:
         if out is not None and out.resolve() != file.parent.resolve():
             raise UserError("--resume writes into the folder of FILE; do not give --out")
@@ -774,17 +778,13 @@ def report(
     """Re-render the tables and plots of saved results, without simulating."""
     if not folder.exists():
         raise UserError(f"{folder}: no such folder")
-    from experiments import files
     from experiments import plots as plotting
     from experiments import report as rep
-    from tracking.results import load_npz
+    from experiments import session
+    from tracking import paths
 
-    spec = files.read(folder / "config.toml")
-    results = []
-    for table in spec["problems"]:
-        path = folder / "results" / f"{table['name']}.npz"
-        if path.exists():
-            results.append(load_npz(path))
+    spec = session.read_config(folder / "config.toml")
+    results = session.saved_results(folder, spec)
     if not results:
         raise UserError(f"{folder}: no saved results (results/*.npz)")
     summaries = [rep.summarize(r) for r in results]
@@ -803,7 +803,7 @@ def report(
     if plots and plotting.available():
         try:
             for r in results:
-                drawn += [str(p) for p in plotting.plot_result(r, folder / "plots")]
+                drawn += [str(p) for p in plotting.plot_result(r, paths.inside(folder, "plots"))]
         except OSError as e:  # a read-only folder still has tables to show
             _warn(f"cannot write the plots in {folder / 'plots'} ({e.strerror or e}); "
                   "tables only")

@@ -215,6 +215,7 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
     """
     k_arms = mu.shape[0]
     best_mean = mu.max()
+    # every array allocated here is counted by bandits.loop.run_state_bytes (the memory guard)
     keys = np.empty(k_arms, dtype=np.uint64)
     for k in range(k_arms):
         keys[k] = stream_key(seed, SALT_REWARD, k, 0)
@@ -362,6 +363,7 @@ def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, 
     """
     per_run = means.shape[0] > 1
     # UCB1's sqrt(c ln t) and 1 / sqrt(t) for t < min(T + 1, 2^20), shared read-only by the runs
+    # (counted by bandits.loop.BanditJob.call_bytes)
     roots = np.empty((min(horizon + 1, 1 << 20) if kind == KIND_UCB else 0, 2))
     for t in range(1, roots.shape[0]):
         roots[t, 0] = math.sqrt(params[0] * math.log(t))

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tracking import settings, tomlio
+from tracking import paths, settings, tomlio
 from tracking.settings import TableError
 from tracking.validate import existing_file
 
@@ -155,6 +155,9 @@ def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
     source, default_name = setting.source(data, base)
     out.update(source)
     out["name"] = settings.string(data, "name", default=default_name)
+    if "name" in data and not paths.valid_name(out["name"]):
+        settings.fail("name", f"name must be {paths.NAME_RULE} (it names files), "
+                              f"got {out['name']!r}")
     return out
 
 
@@ -187,13 +190,16 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
             check.fail(("problem", i), None, "[[problem]] must be a table")
         with check.at(("problem", i)):
             tables.append(_problem(p, seed, base))
-    names = [t["name"] for t in tables]
+    names = [t["name"].casefold() for t in tables]  # one file each, even where case is lost
     for i, name in enumerate(names):
-        if names.index(name) != i:
-            check.fail(("problem", i), "name", f"two problems are named {name!r}; "
+        first = names.index(name)
+        if first != i:
+            this, other = tables[i]["name"], tables[first]["name"]
+            case = "" if this == other else f" (and {other!r}: names differing only in case)"
+            check.fail(("problem", i), "name", f"two problems are named {this!r}{case}; "
                                                "give each a distinct 'name'")
     return {"seed": seed, "title": title, "problems": tables, "study": study or {},
-            "lines": check.lines, "path": path}
+            "versions": data.get("versions"), "lines": check.lines, "path": path}
 
 
 def read(path: str | Path) -> dict[str, Any]:

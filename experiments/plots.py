@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from tracking import settings
+from tracking.paths import inside
 from tracking.results import Result, write_atomic
 from tracking.stats import mean_ci
 
@@ -75,7 +76,7 @@ def _save(fig, folder: Path, stem: str) -> list[Path]:
         # SVG text stays text (no glyph outlines): smaller files, faster to write
         with rc_context({"svg.fonttype": "none"}):
             fig.savefig(buf, format=ext, dpi=110, bbox_inches="tight")
-        path = folder / f"{stem}.{ext}"
+        path = inside(folder, f"{stem}.{ext}")
         write_atomic(path, buf.getvalue())
         out.append(path)
     return out

@@ -433,6 +433,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
     n_rows = n_states * n_actions
     st = new_state(seed, SALT_AGENT)
     start_key = stream_key(seed, SALT_START, 0, 0)
+    # every array allocated here is counted by mdp.loop.run_state_bytes (the memory guard)
     cdf = np.cumsum(initial)
     cnt = np.zeros(indices.shape[0], dtype=np.int64)
     n_sa = np.zeros(n_rows, dtype=np.int64)

@@ -341,6 +341,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints
     steps = checkpoints[-1]
     st = new_state(seed, SALT_AGENT)
     start_key = stream_key(seed, SALT_START, 0, 0)
+    # every array allocated here is counted by mdp.continuing.run_state_bytes (the memory guard)
     cdf = np.cumsum(initial)
     cnt = np.zeros(indices.shape[0], dtype=np.int64)
     n_sa = np.zeros(n_rows, dtype=np.int64)

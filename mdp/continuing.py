@@ -131,33 +131,31 @@ class ContinuingJob(ModelJob):
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
-        self.rho_star = optimal_gain(self.model)
         m_ = self.model
-        self.info = {"rho_star": self.rho_star, "n_states": m_.n_states,
-                     "n_actions": m_.n_actions,
-                     "agent_names": [a.name for a in self.agent_objs],
-                     "families": [a.family for a in self.agent_objs]}
         # steps, plus about S A log T plannings of a few hundred sweeps each
         sweeps = 300.0 * m_.n_states * m_.n_actions * np.log2(self.horizon + 1.0)
         self.work_per_run = ((float(self.horizon) + sweeps) * (m_.nnz + m_.n_states *
                              m_.n_actions) * len(self.agents))
+        self.check_memory(f"{m_.n_states} states x {m_.n_actions} actions, {self.horizon} steps")
+        self.rho_star = optimal_gain(self.model)
+        self.info = {"rho_star": self.rho_star, "n_states": m_.n_states,
+                     "n_actions": m_.n_actions,
+                     "agent_names": [a.name for a in self.agent_objs],
+                     "families": [a.family for a in self.agent_objs]}
         self._seeds = run_seeds(self.seed, self.runs)
-        self._check_memory()
 
-    def _check_memory(self) -> None:
-        """Results (and one copy), plus each thread's state: two dense (S, S) matrices for the
-        exact gain, counts, and PSRL's sampled model (S A, S)."""
-        from numba import get_num_threads
+    # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
+    def solve_bytes(self) -> float:
+        """rho* (optimal_gain): relative value iteration's w, u, bias, policy, |u| (S each), q
+        and its argmax (S, A each); then gain's pi (S, A), M, G (S, S each), fw (2, S), iw
+        (8, S), g and an index (S each)."""
+        S, A = self.model.n_states, self.model.n_actions
+        return 8.0 * (2.0 * S * S + 3.0 * S * A + 17.0 * S) + memory.SCRATCH
 
+    def run_state_bytes(self) -> float:
         m = self.model
-        n_a, c = len(self.agents), self.steps.size
-        results = 8.0 * n_a * self.runs * 3 * c * 2
-        per_run = 8.0 * (2 * m.n_states * m.n_states + 2 * m.nnz
-                         + 6 * m.n_states * m.n_actions + 16 * m.n_states)
-        if any(a.kind == KIND_PSRL for a in self.agent_objs):
-            per_run += 8.0 * m.n_states * m.n_actions * m.n_states
-        memory.check(results + per_run * get_num_threads(),
-                     f"{self.problem}: {n_a} agents x {self.runs} runs on {m.n_states} states")
+        return max(run_state_bytes(a.kind, m.n_states, m.n_actions, m.nnz)
+                   for a in self.agent_objs)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> ContinuingJob:
@@ -166,6 +164,10 @@ class ContinuingJob(ModelJob):
         return cls(m, table["agents"], table["steps"], table["runs"], table["seed"],
                    table.get("checkpoints"), table.get("rewards", REWARDS.default),
                    table["name"], table.get("epsilon", CONTINUING.epsilon), args)
+
+    def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """``episodes`` (agents, runs, checkpoints) int64."""
+        return {"episodes": ((len(self.agents), runs, self.steps.size), np.dtype(np.int64))}
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
@@ -189,6 +191,18 @@ class ContinuingJob(ModelJob):
         return {"regret": regret, "simple_regret": simple, "episodes": episodes}
 
 
+def run_state_bytes(kind: int, n_states: int, n_actions: int, nnz: int) -> float:
+    """Bytes one run of ``mdp._continuing_kernels._one_run`` allocates for agent ``kind``, which
+    every thread holds: cdf, pol, w, u, v, dvec, p_opt, order, logs, g (S each); fw (2, S); iw
+    (8, S); M and G (S, S each), dense, for the exact gain; cnt (nnz); n_sa, rsum, n_start, nu
+    (S A each); pi and q (S, A each); PSRL's psamp (S A, S) and rsamp (S A)."""
+    S, sa = float(n_states), float(n_states) * n_actions
+    n = 20 * S + 2 * S * S + nnz + 6 * sa
+    if kind == KIND_PSRL:
+        n += sa * S + sa
+    return 8.0 * n + memory.SCRATCH
+
+
 def run_continuing(
     m: str | FiniteMDP,
     agents: str | Sequence[str | MDPAgent] | MDPAgent,
@@ -198,6 +212,7 @@ def run_continuing(
     checkpoints: Sequence[int] | np.ndarray | None = None,
     rewards: str = REWARDS.default,
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> Result:
     """Run every agent for ``steps`` steps without resets, ``runs`` times (average reward).
 
@@ -221,6 +236,9 @@ def run_continuing(
         Observed rewards: R[s, a] itself, or Bernoulli(R[s, a]) draws (R must lie in [0, 1]).
     progress : callable, optional
         Called with the number of environment steps done since the previous call.
+    name : str, optional
+        The problem's name (default: the environment's or the model's), which names its files
+        when saved: see ``tracking.paths.NAME_RULE``.
 
     Returns
     -------
@@ -231,5 +249,5 @@ def run_continuing(
         ``extra["episodes"]`` the episode in progress at each checkpoint; ``steps`` in steps,
         ``samples_per_step`` = 1; ``info["rho_star"]`` = rho*.
     """
-    job = ContinuingJob(m, agents, steps, runs, seed, checkpoints, rewards)
+    job = ContinuingJob(m, agents, steps, runs, seed, checkpoints, rewards, name)
     return execute(job, progress)

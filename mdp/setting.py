@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tracking import settings
+from tracking import paths, settings
 from tracking.settings import Bounds, Key, Setting, fail
 
 __all__ = ["CONTINUING", "EPISODIC", "REWARDS"]
@@ -48,6 +48,9 @@ def _model_source(problem: str) -> Callable[[Mapping[str, Any], Path],
             fail("args", "args applies to a built-in env, not to a file")
         path = Path(settings.string(data, "file"))
         path = path if path.is_absolute() else (base / path).resolve()
+        if "name" not in data and not paths.valid_name(path.stem):  # it would name files
+            fail("file", f"the default name {path.stem!r} (the file's stem) is not a valid name "
+                         f"({paths.NAME_RULE}); give the problem a 'name'")
         return {"file": str(path)}, path.stem
 
     return source

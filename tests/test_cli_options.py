@@ -245,7 +245,7 @@ def test_env_args_are_saved_with_their_types(tmp_path, monkeypatch, capsys, args
     (["mdp", "--file", "missing.npz"], "missing.npz: no such file"),
     (["run", "missing.toml"], "missing.toml: no such file"),
     (["report", "missing-dir"], "missing-dir: no such folder"),
-    (["report", "."], "config.toml: no such file"),
+    (["report", "."], "not a celab results folder (it has no config.toml)"),
 ])
 def test_a_missing_file_is_reported_as_missing(tmp_path, monkeypatch, capsys, args, missing):
     line = _one_error(*_main(monkeypatch, capsys, *args))

@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from tracking import settings
+from tracking.paths import check_name, inside
 
 from .. import files
 
@@ -58,7 +59,7 @@ class Context:
 
     @property
     def figures(self) -> Path:
-        path = self.folder / "figures"
+        path = inside(self.folder, "figures")
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -159,15 +160,15 @@ def budget_note(ctx: Context) -> str:
 def write_docs(ctx: Context, report_text: str, docs: Path) -> Path:
     """Copy the report and its PNG figures into ``docs/NAME.md`` and ``docs/NAME/``."""
     docs.mkdir(parents=True, exist_ok=True)
-    fig_dir = docs / ctx.name
+    fig_dir = inside(docs, check_name(ctx.name, "study name"))
     if fig_dir.exists():
         shutil.rmtree(fig_dir)
     fig_dir.mkdir()
     for png in sorted((ctx.folder / "figures").glob("*.png")):
-        shutil.copy(png, fig_dir / png.name)
+        shutil.copy(png, inside(fig_dir, png.name))
     from tracking.results import write_atomic
 
-    path = docs / f"{ctx.name}.md"
+    path = inside(docs, f"{ctx.name}.md")
     write_atomic(path, report_text.replace("](figures/", f"]({ctx.name}/"))
     return path
 
@@ -196,7 +197,7 @@ def run(name: str, folder_path: Path, budget: str = "default", resume: bool = Fa
             ctx.extra = mod.extra(ctx)
         from tracking.results import write_atomic
 
-        write_atomic(folder.path / "report.md", mod.report(ctx))
+        write_atomic(folder.inside("report.md"), mod.report(ctx))
     return outcome, ctx
 
 
