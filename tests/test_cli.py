@@ -9,23 +9,12 @@ from typer.testing import CliRunner
 
 import bandits
 import cli
+from tests.cli_helpers import _in_tmp  # noqa: F401
+from tests.cli_helpers import run_main as _main
 
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    """Every command writes an output folder: keep them out of the source tree."""
-    monkeypatch.chdir(tmp_path)
-
-
-def _main(monkeypatch, capsys, *args):
-    """Run the console entry point (with its error handling) in-process."""
-    monkeypatch.setattr(sys, "argv", ["celab", *args])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 def test_bandit_table(tmp_path):

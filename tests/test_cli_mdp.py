@@ -1,26 +1,14 @@
 """celab mdp, celab solve, celab compare, celab run and celab report from the command line."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
 
 import cli
 import mdp
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def _main(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["celab", *args])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
+from tests.cli_helpers import _in_tmp  # noqa: F401
+from tests.cli_helpers import run_main as _main
 
 
 def test_mdp_table_and_json(monkeypatch, capsys, tmp_path):

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import bandits
 import cli
 import mdp
+from tests.cli_helpers import messages as _messages
 from tracking import results as results_module
 from tracking.results import load_npz, read_npz
 
@@ -55,10 +56,6 @@ agents = ["ucrl2"]
 """
 NAMES = ("close10", "riverswim", "river-avg")
 
-
-def _messages(err: str) -> list[str]:
-    """stderr's lines other than progress lines (``celab: ...``, printed when not a terminal)."""
-    return [x for x in err.strip().splitlines() if not x.startswith("celab: ")]
 
 
 def _env():

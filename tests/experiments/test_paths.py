@@ -15,6 +15,7 @@ from bandits.loop import BanditJob
 from experiments import files, session
 from mdp.continuing import ContinuingJob
 from mdp.loop import MDPJob
+from tests.cli_helpers import messages as _messages
 from tracking import paths
 from tracking.results import save_npz
 
@@ -35,10 +36,6 @@ runs = 2
 agents = ["ucb"]
 """
 
-
-def _messages(err: str) -> list[str]:
-    """stderr's lines other than progress lines (``celab: ...``, printed when not a terminal)."""
-    return [x for x in err.strip().splitlines() if not x.startswith("celab: ")]
 
 
 def _tree(folder: Path) -> list[Path]:
