@@ -431,7 +431,7 @@ def from_gymnasium(env: Any, **make_kwargs: Any) -> FiniteMDP:
 # ---------------------------------------------------------------------------------------------
 
 
-@njit
+@njit(cache=True)
 def _floyd_rows(uniforms, n_states, out):
     """Row i of ``out`` (rows, b): a uniform b-subset of ``0..n_states-1``, increasing.
 
