@@ -52,7 +52,7 @@ from .envs import BERNOULLI
 KLUCB_TOL = 1e-6
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _bernoulli_kl(p, q):
     """KL(Bernoulli(p), Bernoulli(q)) with p, q clipped to [1e-15, 1 - 1e-15]."""
     eps = 1e-15
@@ -61,7 +61,7 @@ def _bernoulli_kl(p, q):
     return p * math.log(p / q) + (1.0 - p) * math.log((1.0 - p) / (1.0 - q))
 
 
-@njit
+@njit(cache=True)
 def klucb_index(mean, d, hi):
     """max{q in [mean, 1] : KL(mean, q) <= d}, from above, to KLUCB_TOL.
 
@@ -86,7 +86,7 @@ def klucb_index(mean, d, hi):
     return q
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _softmax(h, pi):
     """pi = softmax(h), computed stably (shifted by max h)."""
     m = h.max()
@@ -98,7 +98,7 @@ def _softmax(h, pi):
         pi[k] /= total
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _sample(pi, st):
     """An index drawn from the distribution pi by inversion."""
     u = uniform(st)
@@ -111,7 +111,7 @@ def _sample(pi, st):
     return last
 
 
-@njit
+@njit(cache=True)
 def _select_klucb(c, t, env_kind, sigma, counts, est, st):
     """KL-UCB's arm; arms whose Pinsker bound is below the running best are skipped exactly."""
     lt = math.log(t)
@@ -152,7 +152,7 @@ def _select_klucb(c, t, env_kind, sigma, counts, est, st):
     return idx
 
 
-@njit
+@njit(cache=True)
 def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work, from_q0):
     """Simple regret: mu* minus the expected mean of the policy the agent would deploy now.
 
@@ -193,7 +193,7 @@ def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work, fro
     return acc / ties
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _set_posterior(row, a, b):
     """row = (d_a, c_a, d_b, c_b): Marsaglia-Tsang constants of Gamma(a) and Gamma(b), a, b >= 1."""
     row[0] = a - 1.0 / 3.0
@@ -202,7 +202,7 @@ def _set_posterior(row, a, b):
     row[3] = 1.0 / math.sqrt(9.0 * row[2])
 
 
-@njit
+@njit(cache=True)
 def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple, counts,
              roots, stop):
     """One run of one agent; writes the curves at the checkpoints and the final pull counts.
@@ -323,7 +323,7 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
     return True
 
 
-@njit(parallel=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True)
 def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, simple,
              counts, stop):
     """Run agent ``kind`` on ``len(seeds)`` runs in parallel; returns which runs completed.

@@ -149,7 +149,7 @@ def _csr_to_dense(indptr, indices, probs, out):
             out[row, indices[j]] = probs[j]
 
 
-@njit
+@njit(cache=True)
 def floyd_rows(uniforms, n_states, out):
     """Row i of ``out`` (rows, b): a uniform b-subset of ``0..n_states-1``, increasing.
 
