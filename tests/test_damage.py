@@ -155,8 +155,8 @@ def test_sigkill_at_a_random_moment_then_resume(tmp_path, longer, trial):
     proc.kill()
     code = proc.wait(timeout=60)
     assert code in (0, -signal.SIGKILL)
-    if code == -signal.SIGKILL and out.exists():
-        assert (out / ".lock").exists()  # left behind by the killed process
+    # a process killed while it held the folder leaves its .lock behind (not one killed before
+    # locking, nor one killed after it closed the folder): the resume below must not be blocked
     if (out / "config.toml").exists():
         args = ["run", str(out / "config.toml"), "--resume"]
     else:  # killed before anything was saved: run again into the same folder
