@@ -44,7 +44,7 @@ class BanditJob(Job):
     Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
     """
 
-    setting = "bandit"
+    setting = BANDIT.name
     samples_per_step = 1
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
@@ -79,7 +79,7 @@ class BanditJob(Job):
             env_keys["sigma"] = float(self.env.sigma)
         self.config = {
             "name": self.problem,
-            "setting": "bandit",
+            "setting": self.setting,
             **env_keys,
             "horizon": self.horizon,
             "runs": self.runs,

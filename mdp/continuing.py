@@ -104,7 +104,7 @@ class ContinuingJob(ModelJob):
     ``"continuing"``, docs/experiments.md).
     """
 
-    setting = "continuing"
+    setting = CONTINUING.name
 
     def __init__(self, m, agents, steps, runs, seed=0, checkpoints=None,
                  rewards: str = REWARDS.default, name: str | None = None,
@@ -121,7 +121,7 @@ class ContinuingJob(ModelJob):
         self.agents = tuple(a.label for a in self.agent_objs)
         self.config = {
             "name": self.problem,
-            "setting": "continuing",
+            "setting": self.setting,
             **env_keys,
             "steps": self.horizon,
             "runs": self.runs,

@@ -116,7 +116,7 @@ class MDPJob(ModelJob):
     Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
     """
 
-    setting = "mdp"
+    setting = EPISODIC.name
 
     def __init__(self, m, agents, horizon, episodes, runs, seed=0, checkpoints=None,
                  rewards: str = REWARDS.default, name: str | None = None,
@@ -136,7 +136,7 @@ class MDPJob(ModelJob):
                       "families": [a.family for a in self.agent_objs]}
         self.config = {
             "name": self.problem,
-            "setting": "mdp",
+            "setting": self.setting,
             **env_keys,
             "horizon": self.horizon,
             "episodes": self.episodes,
