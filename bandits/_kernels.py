@@ -39,7 +39,7 @@ from ._agents.hooks import deploy, init, select, shared, update
 from .envs import BERNOULLI
 
 
-@njit(nogil=True)
+@njit(cache=True, nogil=True)
 def _one_run(params, table, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple,
              counts, stop):
     """One run of one agent; writes the curves at the checkpoints and the final pull counts.
@@ -49,6 +49,7 @@ def _one_run(params, table, env_kind, mu, sigma, horizon, seed, checkpoints, reg
     """
     k_arms = mu.shape[0]
     best_mean = mu.max()
+    # every array allocated here is counted by bandits.loop.run_state_bytes (the memory guard)
     keys = np.empty(k_arms, dtype=np.uint64)
     for k in range(k_arms):
         keys[k] = stream_key(seed, SALT_REWARD, k, 0)
@@ -76,7 +77,7 @@ def _one_run(params, table, env_kind, mu, sigma, horizon, seed, checkpoints, reg
     return True
 
 
-@njit(parallel=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True)
 def simulate(params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, simple, counts,
              stop):
     """Run the agent of record ``params`` on ``len(seeds)`` runs in parallel.

@@ -163,6 +163,7 @@ class ExploreThenCommit(BanditAgent):
     """``m`` pulls per arm in round robin, then the empirically best arm for ever."""
 
     name = "etc"
+    long_name = "explore-then-commit"
 
     def __init__(self, m: int = 10) -> None:
         self.m = m

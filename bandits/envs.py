@@ -182,7 +182,12 @@ def two_level(n_arms: int = 10, best: float = 0.5, gap: float = 0.1) -> Bernoull
     g = as_float("gap", gap, minimum=0.0, strict_min=True)
     if b - g < 0.0:
         raise ValueError(f"best - gap must be >= 0, got {b - g:g}")
-    return Bernoulli([b] + [b - g] * (k - 1), name=f"two-level-{k}-{g:g}")
+    from tracking import memory
+
+    memory.check(8.0 * k * 3, f"two-level with {k} arms")  # these means, a checked copy, temps
+    means = np.full(k, b - g)
+    means[0] = b
+    return Bernoulli(means, name=f"two-level-{k}-{g:g}")
 
 
 def _garivier_cappe(seed: int) -> Bernoulli:

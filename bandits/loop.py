@@ -9,15 +9,16 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
-from tracking.defaults import EPSILON
+from tracking.paths import check_name
 from tracking.results import Result
 from tracking.rng import run_seeds
 from tracking.runner import Job, Progress, StopRequest, execute, run_interruptible
+from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
-from tracking.validate import as_float, as_int
 
 from . import envs
 from .agents import REGISTRY, BanditAgent
+from .setting import BANDIT
 
 #: Work of drawing one run's instance of a per-run environment (about 25 microseconds of
 #: Python), so that a batch of many short runs still takes about a second.
@@ -43,21 +44,27 @@ class BanditJob(Job):
     Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
     """
 
-    setting = "bandit"
+    setting = BANDIT.name
     samples_per_step = 1
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
-                 epsilon: float = EPSILON["bandit"],
+                 epsilon: float = BANDIT.epsilon,
                  env_args: dict[str, Any] | None = None) -> None:
-        self.seed = as_int("seed", seed, minimum=0)
-        self.horizon = as_int("horizon", horizon, minimum=1)
-        self.runs = as_int("runs", runs, minimum=1)
+        self.seed = SEED.check(seed)
+        self.horizon = BANDIT.key("horizon").check(horizon)
+        self.runs = RUNS.check(runs)
+        if name is not None:
+            check_name(name)  # before building anything
         self.env = as_env(env, self.seed, **(env_args or {}))
         self.per_run = isinstance(self.env, envs.RandomTestbed)
         self.agent_objs = build_all(REGISTRY, agents, "bandit")
+        self._params = [a.params(self.env) for a in self.agent_objs]
         self.steps = cp.as_grid(checkpoints, self.horizon)
-        self.problem = str(name) if name is not None else self.env.name
+        self.problem = check_name(name if name is not None else self.env.name)
         self.agents = tuple(a.label for a in self.agent_objs)
+        self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
+        self._means_in_config = not isinstance(env, str) and not self.per_run
+        self.check_memory(f"{self.env.n_arms} arms x {self.steps.size} checkpoints")
         agent_info = {"agent_names": [a.name for a in self.agent_objs],
                       "families": [a.family for a in self.agent_objs]}
         if isinstance(env, str):
@@ -73,12 +80,12 @@ class BanditJob(Job):
             env_keys["sigma"] = float(self.env.sigma)
         self.config = {
             "name": self.problem,
-            "setting": "bandit",
+            "setting": self.setting,
             **env_keys,
             "horizon": self.horizon,
             "runs": self.runs,
             "seed": self.seed,
-            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "epsilon": BANDIT.key("epsilon").check(epsilon),
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
@@ -90,28 +97,9 @@ class BanditJob(Job):
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
         if self.per_run:  # each run's instance is drawn in Python (run_means), in the batch
             self.work_per_run += RUN_MEANS_WORK
-        self._params = [a.params(self.env) for a in self.agent_objs]
-        self._check_memory()
         self._seeds = run_seeds(self.seed, self.runs)
         if not self.per_run:
             self._means = np.ascontiguousarray(self.env.means[None, :], dtype=np.float64)
-
-    def _check_memory(self) -> None:
-        """Results (and one copy), plus what one kernel call allocates for its agent: the
-        agent's shared table, and each thread's run state (the agent's arrays and the K reward
-        stream keys)."""
-        from numba import get_num_threads
-
-        from ._agents.hooks import footprint
-
-        n_a, c, k = len(self.agents), self.steps.size, self.env.n_arms
-        results = 8.0 * n_a * self.runs * (2 * c + k) * 2
-        kernel = 0.0
-        for params in self._params:
-            table, state = footprint(params, k, self.horizon)
-            kernel = max(kernel, table + (state + 8.0 * k) * get_num_threads())
-        memory.check(results + kernel + self.runs,  # + one completion flag per run
-                     f"{self.problem}: {n_a} agents x {self.runs} runs x {c} checkpoints")
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> BanditJob:
@@ -126,7 +114,44 @@ class BanditJob(Job):
             env = envs.Bernoulli(table["means"], name=table["name"])
         return cls(env, table["agents"], table["horizon"], table["runs"], table["seed"],
                    table.get("checkpoints"), table["name"],
-                   table.get("epsilon", EPSILON["bandit"]), args)
+                   table.get("epsilon", BANDIT.epsilon), args)
+
+    def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """``pulls`` (agents, runs, K) int64; with an instance per run, ``means`` (agents, runs,
+        K) float64 too."""
+        shape = (len(self.agents), runs, self.env.n_arms)
+        out = {"pulls": (shape, np.dtype(np.int64))}
+        if self.per_run:
+            out["means"] = (shape, np.dtype(np.float64))
+        return out
+
+    # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
+    def model_bytes(self) -> float:
+        """The means (twice: the environment's and the kernel's copy) and their JSON lists."""
+        k = self.env.n_arms
+        return (0.0 if self.per_run else 16.0 * k) + 32.0 * self.json_numbers()
+
+    def json_numbers(self) -> int:
+        """``info["means"]`` (one instance) and ``config["means"]`` (means given as numbers)."""
+        k = self.env.n_arms
+        return (0 if self.per_run else k) + (k if self._means_in_config else 0)
+
+    def run_state_bytes(self) -> float:
+        """The largest run state of the job's agents (their footprints), plus the K reward
+        stream keys of ``bandits._kernels._one_run``."""
+        return run_state_bytes(self._params, self.env.n_arms, self.horizon)
+
+    def call_bytes(self) -> float:
+        """The largest shared table of the job's agents (UCB1's sqrt(c ln t) and 1 / sqrt(t)),
+        which ``bandits._kernels.simulate`` allocates once per call."""
+        from ._agents.hooks import footprint
+
+        table = max(footprint(p, self.env.n_arms, self.horizon)[0] for p in self._params)
+        return table + memory.SCRATCH if table else 0.0
+
+    def batch_scratch_bytes(self, runs: int) -> float:
+        """With an instance per run, the batch's means (runs, K) and one run's draw (K)."""
+        return 8.0 * (runs + 1) * self.env.n_arms if self.per_run else 0.0
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
@@ -149,6 +174,16 @@ class BanditJob(Job):
         return out
 
 
+def run_state_bytes(params: Sequence[tuple], n_arms: int, horizon: int) -> float:
+    """Bytes one run of ``bandits._kernels._one_run`` allocates, which every thread holds: the
+    reward stream keys (K uint64) and the largest state of the agents of records ``params``
+    (their footprints). (counts is the caller's ``pulls``.)"""
+    from ._agents.hooks import footprint
+
+    state = max(footprint(p, n_arms, horizon)[1] for p in params)
+    return 8.0 * n_arms + state + memory.SCRATCH
+
+
 def run(
     env: str | envs.Bandit,
     agents: str | Sequence[str | BanditAgent] | BanditAgent,
@@ -157,6 +192,7 @@ def run(
     seed: int = 0,
     checkpoints: Sequence[int] | np.ndarray | None = None,
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> Result:
     """Run every agent on ``runs`` independent runs of ``horizon`` rounds of ``env``.
 
@@ -176,6 +212,9 @@ def run(
         Rounds at which curves are recorded; default ``tracking.checkpoints.log_grid``.
     progress : callable, optional
         Called with the number of pulls done since the previous call.
+    name : str, optional
+        The problem's name (default: the environment's), which names its files when saved:
+        see ``tracking.paths.NAME_RULE``.
 
     Returns
     -------
@@ -185,4 +224,4 @@ def run(
         agent would deploy at that round; ``extra["pulls"]`` the final pull counts (A, R, K);
         ``info["lai_robbins"]`` the problem's Lai-Robbins constant.
     """
-    return execute(BanditJob(env, agents, horizon, runs, seed, checkpoints), progress)
+    return execute(BanditJob(env, agents, horizon, runs, seed, checkpoints, name), progress)

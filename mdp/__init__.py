@@ -5,30 +5,39 @@
 >>> res = mdp.solve(m, gamma=0.9)
 >>> res.values.shape, res.policy.tolist()
 ((6,), [1, 1, 1, 1, 1, 1])
+
+The model, the environments, the estimators, the agents and the settings import without
+numba; the solvers, the loops and the rest are imported on first use, so that
+``import mdp.agents`` and ``import mdp.envs`` stay light.
 """
 
-from . import agents, continuing, envs, estimators
-from .continuing import ContinuingJob, run_continuing
-from .generative import GenerativeResult, generative
-from .loop import MDPJob, run
+from tracking.lazy import lazy_package
+
+from . import agents, envs, estimators, setting
 from .model import FiniteMDP, load, save
-from .policy_gradient import (
-    PGResult,
-    SamplesToEpsilon,
-    generative_samples_to_epsilon,
-    policy_gradient,
-)
-from .solvers import (
-    SolverResult,
-    backward_induction,
-    evaluate,
-    linear_program,
-    modified_policy_iteration,
-    policy_iteration,
-    relative_value_iteration,
-    solve,
-    value_iteration,
-)
+
+#: Attributes imported on first use -> "submodule" or "submodule:name".
+_LAZY = {
+    "continuing": "continuing",
+    "ContinuingJob": "continuing:ContinuingJob",
+    "run_continuing": "continuing:run_continuing",
+    "generative": "generative:generative",
+    "GenerativeResult": "generative:GenerativeResult",
+    "loop": "loop",
+    "MDPJob": "loop:MDPJob",
+    "run": "loop:run",
+    "policy_gradient": "policy_gradient:policy_gradient",
+    "PGResult": "policy_gradient:PGResult",
+    "SamplesToEpsilon": "policy_gradient:SamplesToEpsilon",
+    "generative_samples_to_epsilon": "policy_gradient:generative_samples_to_epsilon",
+    "solvers": "solvers",
+}
+_LAZY.update({name: f"solvers:{name}" for name in (
+    "SolverResult", "backward_induction", "evaluate", "linear_program",
+    "modified_policy_iteration", "policy_iteration", "relative_value_iteration", "solve",
+    "value_iteration")})
+
+lazy_package(__name__, _LAZY)
 
 __all__ = [
     "ContinuingJob",
@@ -55,6 +64,7 @@ __all__ = [
     "run",
     "run_continuing",
     "save",
+    "setting",
     "solve",
     "value_iteration",
 ]

@@ -65,7 +65,7 @@ POSTERIOR_MEAN = 1  # PSRL's posterior mean model
 SAMPLED = 2  # PSRL's sampled model
 
 
-@njit
+@njit(cache=True)
 def sample_row(indptr, indices, probs, row, u):
     """Slot j of CSR row ``row`` chosen by inversion of the uniform ``u``."""
     acc = 0.0
@@ -77,7 +77,7 @@ def sample_row(indptr, indices, probs, row, u):
     return last
 
 
-@njit
+@njit(cache=True)
 def env_step(seed, indptr, indices, probs, R, s, a, n, bernoulli):
     """The environment's answer to the n-th visit of (s, a): (CSR slot of s', reward).
 
@@ -93,7 +93,7 @@ def env_step(seed, indptr, indices, probs, R, s, a, n, bernoulli):
     return j, R[s, a]
 
 
-@njit
+@njit(cache=True)
 def sample_start(cdf, u):
     for s in range(cdf.shape[0] - 1):
         if u <= cdf[s]:
@@ -101,7 +101,7 @@ def sample_start(cdf, u):
     return cdf.shape[0] - 1
 
 
-@njit
+@njit(cache=True)
 def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w, stop=None):
     """V^pi_0(initial) of the non-stationary deterministic policy pol[h, s] (v, w scratch).
 
@@ -127,7 +127,7 @@ def evaluate_deterministic(indptr, indices, probs, R, pol, initial, v, w, stop=N
     return total
 
 
-@njit
+@njit(cache=True)
 def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w, stop=None):
     """V^pi_0(initial) of the non-stationary stochastic policy pi[h, s, a] (v, w scratch).
 
@@ -157,7 +157,7 @@ def evaluate_stochastic(indptr, indices, probs, R, pi, initial, v, w, stop=None)
     return total
 
 
-@njit
+@njit(cache=True)
 def q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo,
            r_scale, v, v_sum, qrow):
     """Q_h(s, .) of the agent's model given V_{h+1} = v (see the module's modes).
@@ -194,7 +194,7 @@ def q_row(mode, s, h, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, b
         qrow[a] = acc
 
 
-@njit
+@njit(cache=True)
 def even_ties(qrow, out):
     """out = the uniform distribution over argmax qrow; returns max qrow."""
     best = qrow.max()
@@ -207,7 +207,7 @@ def even_ties(qrow, out):
     return best
 
 
-@njit
+@njit(cache=True)
 def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo,
          r_scale, st, pol, pi, v, w, qrow, stop=None):
     """Backward induction on the agent's model.
@@ -238,7 +238,7 @@ def plan(mode, deploy, horizon, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, 
         v, w = w, v
 
 
-@njit
+@njit(cache=True)
 def sort_descending(v, order):
     """Sort the permutation ``order`` so that v[order] decreases: insertion sort, in place.
 
@@ -255,7 +255,7 @@ def sort_descending(v, order):
         order[j + 1] = x
 
 
-@njit
+@njit(cache=True)
 def l1_optimistic(p, d, v, order):
     """max of q . v over distributions q with ||q - p||_1 <= d, and the maximiser (in place).
 
@@ -282,7 +282,7 @@ def l1_optimistic(p, d, v, order):
     return total
 
 
-@njit
+@njit(cache=True)
 def ucrl2_q_row(s, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, v, order, p,
                 qrow):
     """UCRL2's optimistic Q(s, .) given the next values v (``order`` sorts v decreasing).
@@ -308,7 +308,7 @@ def ucrl2_q_row(s, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, v,
         p[:] = 0.0
 
 
-@njit
+@njit(cache=True)
 def ucrl2_constants(n_states, n_actions, t, delta):
     """(c_p, c_r) of UCRL2's radii at time t: 14 S ln(2 A t / delta) and 3.5 ln(2 S A t / delta).
 
@@ -321,7 +321,7 @@ def ucrl2_constants(n_states, n_actions, t, delta):
     return c_p, c_r
 
 
-@njit
+@njit(cache=True)
 def plan_ucrl2(horizon, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, st, pol, v,
                w, qrow, p, order, stop=None):
     """UCRL2's optimistic backward induction: pol[h, s] greedy in ucrl2_q_row, random ties.
@@ -345,7 +345,7 @@ def plan_ucrl2(horizon, indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_h
         v, w = w, v
 
 
-@njit
+@njit(cache=True)
 def _log_gamma_variate(st, shape):
     """log of a Gamma(shape) variate, finite even when the variate underflows (shape << 1)."""
     if shape < 1.0:
@@ -353,7 +353,7 @@ def _log_gamma_variate(st, shape):
     return math.log(gamma(st, shape))
 
 
-@njit
+@njit(cache=True)
 def sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp, rsamp, logs,
                      stop=None):
     """PSRL's draw: rows ~ Dirichlet(N(s, a, .) + 1/S), rewards ~ Beta(1 + sum u, 1 + n - sum u).
@@ -393,7 +393,7 @@ def sample_posterior(indptr, indices, cnt, n_sa, rsum, r_lo, r_scale, st, psamp,
         rsamp[row] = r_lo + r_scale * beta(st, 1.0 + rsum[row], 1.0 + n_sa[row] - rsum[row])
 
 
-@njit
+@njit(cache=True)
 def _softmax_rows(theta, pi):
     """pi[h, s, :] = softmax(theta[h, s, :]), computed stably."""
     horizon, n_states, n_actions = theta.shape
@@ -408,7 +408,7 @@ def _softmax_rows(theta, pi):
                 pi[h, s, a] /= total
 
 
-@njit
+@njit(cache=True)
 def _greedy_q(q, st, pol, pi, deploy):
     """Greedy policy of Q[h, s, a]: random ties into pol, or even ties into pi (deploy)."""
     horizon, n_states, _ = q.shape
@@ -420,7 +420,7 @@ def _greedy_q(q, st, pol, pi, deploy):
                 pol[h, s] = argmax_random(q[h, s], st)
 
 
-@njit
+@njit(cache=True)
 def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seed,
              checkpoints, v_star, bernoulli, regret, simple, stop):
     """One run of one agent; True when it completed, False when ``stop[0]`` was set.
@@ -433,6 +433,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
     n_rows = n_states * n_actions
     st = new_state(seed, SALT_AGENT)
     start_key = stream_key(seed, SALT_START, 0, 0)
+    # every array allocated here is counted by mdp.loop.run_state_bytes (the memory guard)
     cdf = np.cumsum(initial)
     cnt = np.zeros(indices.shape[0], dtype=np.int64)
     n_sa = np.zeros(n_rows, dtype=np.int64)
@@ -568,7 +569,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, horizon, episodes
     return stop[0] == 0
 
 
-@njit(parallel=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True)
 def simulate(kind, params, indptr, indices, probs, R, initial, horizon, episodes, seeds,
              checkpoints, v_star, bernoulli, regret, simple, stop):
     """Run agent ``kind`` for ``episodes`` episodes of ``horizon`` steps on each run.

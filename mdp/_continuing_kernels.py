@@ -73,7 +73,7 @@ TAU = 0.5
 STALL = 1e-3
 
 
-@njit
+@njit(cache=True)
 def rvi_plan(mode, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo, r_scale,
              epsilon, max_iter, w, u, v, d, q, stop=None):
     """Relative value iteration on the agent's model (modes of mdp/_agent_kernels.py).
@@ -117,7 +117,7 @@ def rvi_plan(mode, indptr, indices, cnt, n_sa, rsum, psamp, rsamp, bonus, r_lo, 
             w[s] = u[s] - ref
 
 
-@njit
+@njit(cache=True)
 def evi_plan(indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, epsilon, max_iter, w,
              u, q, p, order, stop=None):
     """UCRL2's extended value iteration (JOA 2010, sec. 3.1.2), relative form.
@@ -157,7 +157,7 @@ def evi_plan(indptr, indices, cnt, n_sa, rsum, c_p, c_r, r_scale, r_hi, epsilon,
 # --- exact gain of a stationary policy -------------------------------------------------------
 
 
-@njit
+@njit(cache=True)
 def strong_components(M, comp, low, index, stack, onstack, cursor, call):
     """Tarjan's strongly connected components of the graph {s -> s' : M[s, s'] > 0}.
 
@@ -222,7 +222,7 @@ def strong_components(M, comp, low, index, stack, onstack, cursor, call):
     return count
 
 
-@njit
+@njit(cache=True)
 def solve_in_place(G, b, n, stop=None):
     """Solve G[:n, :n] x = b[:n] by Gaussian elimination with partial pivoting; x into b.
 
@@ -254,7 +254,7 @@ def solve_in_place(G, b, n, stop=None):
         b[k] = acc / G[k, k]
 
 
-@njit
+@njit(cache=True)
 def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g, stop=None):
     """Exact gain g(s) = lim (1/T) E[sum_{t<T} r_pi(s_t) | s_0 = s] of a stationary policy.
 
@@ -327,7 +327,7 @@ def gain_vector(indptr, indices, probs, R, pi, M, G, fw, iw, g, stop=None):
 # --- the loop --------------------------------------------------------------------------------
 
 
-@njit
+@njit(cache=True)
 def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints, rho_star,
              bernoulli, max_iter, deploy_epsilon, regret, simple, episodes, stop):
     """One run of one agent; True when it completed, False when ``stop[0]`` was set.
@@ -341,6 +341,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints
     steps = checkpoints[-1]
     st = new_state(seed, SALT_AGENT)
     start_key = stream_key(seed, SALT_START, 0, 0)
+    # every array allocated here is counted by mdp.continuing.run_state_bytes (the memory guard)
     cdf = np.cumsum(initial)
     cnt = np.zeros(indices.shape[0], dtype=np.int64)
     n_sa = np.zeros(n_rows, dtype=np.int64)
@@ -442,7 +443,7 @@ def _one_run(kind, params, indptr, indices, probs, R, initial, seed, checkpoints
     return stop[0] == 0
 
 
-@njit(parallel=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True)
 def simulate(kind, params, indptr, indices, probs, R, initial, seeds, checkpoints, rho_star,
              bernoulli, max_iter, deploy_epsilon, regret, simple, episodes, stop):
     """Run agent ``kind`` for T = checkpoints[-1] steps without resets on each run.

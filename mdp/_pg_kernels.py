@@ -32,7 +32,7 @@ import numpy as np
 from tracking.jit import njit
 
 
-@njit
+@njit(cache=True)
 def topological_order(indptr, indices, n_states, n_actions, order):
     """Fill ``order`` with the states, every state after all its successors (self-loops aside).
 
@@ -78,7 +78,7 @@ def topological_order(indptr, indices, n_states, n_actions, order):
     return n == n_states
 
 
-@njit
+@njit(cache=True)
 def _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, v, w):
     """The same two solves through one LU factorisation of ``M = I - gamma P_pi`` (no pivoting:
     ``M`` is strictly diagonally dominant by rows), O(S^3 / 3)."""
@@ -128,7 +128,7 @@ def _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, v, w):
         w[i] = acc
 
 
-@njit
+@njit(cache=True)
 def _softmax_row(theta, pi, s):
     n_actions = theta.shape[1]
     top = theta[s, 0]
@@ -144,7 +144,7 @@ def _softmax_row(theta, pi, s):
         pi[s, a] *= inv
 
 
-@njit
+@njit(cache=True)
 def _record(rho, v, v_star, epsilon, t, checkpoints, nxt, sub_out, last_bad):
     """The suboptimality of iteration t: into ``sub_out`` at its checkpoints; returns the next
     checkpoint index and the last iteration above ``epsilon``."""
@@ -160,7 +160,7 @@ def _record(rho, v, v_star, epsilon, t, checkpoints, nxt, sub_out, last_bad):
     return nxt, last_bad
 
 
-@njit
+@njit(cache=True)
 def _run_triangular(indptr, indices, probs, R, gamma, eta, rho, theta, order, n_iter,
                     checkpoints, v_star, epsilon, sub_out, pi, v):
     """The loop of :func:`pg_kernel` when ``M`` is triangular along ``order``: two passes over
@@ -235,7 +235,7 @@ def _run_triangular(indptr, indices, probs, R, gamma, eta, rho, theta, order, n_
     return last_bad
 
 
-@njit
+@njit(cache=True)
 def _run_dense(indptr, indices, probs, R, gamma, eta, rho, theta, n_iter, checkpoints,
                v_star, epsilon, sub_out, pi, v):
     """The loop of :func:`pg_kernel` with one dense LU of ``M`` per iteration."""
@@ -272,7 +272,7 @@ def _run_dense(indptr, indices, probs, R, gamma, eta, rho, theta, n_iter, checkp
     return last_bad
 
 
-@njit
+@njit(cache=True)
 def pg_kernel(indptr, indices, probs, R, gamma, eta, rho, theta, order, triangular, n_iter,
               checkpoints, v_star, epsilon, sub_out, pi_out, v_out):
     """Exact softmax policy gradient ascent on ``V^pi(rho)``, ``n_iter`` steps from ``theta``.

@@ -37,7 +37,7 @@ _EPS = np.finfo(np.float64).eps
 _FASTMATH = {"reassoc", "nsz", "contract"}
 
 
-@njit(fastmath=_FASTMATH)
+@njit(cache=True, fastmath=_FASTMATH)
 def _pv_full(probs, v, out):
     """``out[s, a] = sum_j probs[(s A + a) S + j] v[j]``: ``P v`` when every row is full."""
     n_states, n_actions = out.shape
@@ -52,7 +52,7 @@ def _pv_full(probs, v, out):
             out[s, a] = total
 
 
-@njit
+@njit(cache=True)
 def _pv_sparse(indptr, indices, probs, v, out):
     """``out[s, a] = sum_j probs[j] v[indices[j]]`` over row ``s A + a``, in index order."""
     n_states, n_actions = out.shape
@@ -66,7 +66,7 @@ def _pv_sparse(indptr, indices, probs, v, out):
             out[s, a] = total
 
 
-@njit
+@njit(cache=True)
 def pv(indptr, indices, probs, v, out):
     """``out[s, a] = (P v)(s, a) = sum_s' P(s' | s, a) v(s')`` for every pair; out (S, A)."""
     n_states, n_actions = out.shape
@@ -76,7 +76,7 @@ def pv(indptr, indices, probs, v, out):
         _pv_sparse(indptr, indices, probs, v, out)
 
 
-@njit(fastmath=_FASTMATH)
+@njit(cache=True, fastmath=_FASTMATH)
 def _pv_policy_full(probs, n_actions, policy, v, out):
     size = v.shape[0]
     for s in range(out.shape[0]):
@@ -88,7 +88,7 @@ def _pv_policy_full(probs, n_actions, policy, v, out):
         out[s] = total
 
 
-@njit
+@njit(cache=True)
 def _pv_policy_sparse(indptr, indices, probs, n_actions, policy, v, out):
     for s in range(out.shape[0]):
         row = s * n_actions + policy[s]
@@ -98,7 +98,7 @@ def _pv_policy_sparse(indptr, indices, probs, n_actions, policy, v, out):
         out[s] = total
 
 
-@njit
+@njit(cache=True)
 def pv_policy(indptr, indices, probs, n_actions, policy, v, out):
     """``out[s] = (P_pi v)(s) = sum_s' P(s' | s, pi(s)) v(s')`` for a deterministic policy."""
     n_states = out.shape[0]
@@ -108,7 +108,7 @@ def pv_policy(indptr, indices, probs, n_actions, policy, v, out):
         _pv_policy_sparse(indptr, indices, probs, n_actions, policy, v, out)
 
 
-@njit
+@njit(cache=True)
 def bellman_q(indptr, indices, probs, R, v, gamma, q_out):
     """``q_out[s, a] = R[s, a] + gamma * sum_j probs[j] * v[indices[j]]`` over row ``s*A + a``."""
     pv(indptr, indices, probs, v, q_out)
@@ -118,7 +118,7 @@ def bellman_q(indptr, indices, probs, R, v, gamma, q_out):
             q_out[s, a] = R[s, a] + gamma * q_out[s, a]
 
 
-@njit
+@njit(cache=True)
 def greedy_from_pv(R, gamma, q, u_out, policy_out):
     """Turn ``q = P v`` in place into ``q = R + gamma P v``; ``u = max_a q``, ``policy = argmax``.
 
@@ -138,7 +138,7 @@ def greedy_from_pv(R, gamma, q, u_out, policy_out):
         policy_out[s] = arg
 
 
-@njit
+@njit(cache=True)
 def greedy_sweep(indptr, indices, probs, R, v, gamma, q_out, u_out, policy_out):
     """One Bellman sweep: ``q = R + gamma P v``, ``u = max_a q``, ``policy = argmax_a q``
     (lowest index on ties)."""
@@ -146,7 +146,7 @@ def greedy_sweep(indptr, indices, probs, R, v, gamma, q_out, u_out, policy_out):
     greedy_from_pv(R, gamma, q_out, u_out, policy_out)
 
 
-@njit
+@njit(cache=True)
 def policy_sweep(indptr, indices, probs, R, policy, v, gamma, u_out):
     """``u = r_pi + gamma P_pi v`` for a deterministic stationary policy."""
     n_actions = R.shape[1]
@@ -155,7 +155,7 @@ def policy_sweep(indptr, indices, probs, R, policy, v, gamma, u_out):
         u_out[s] = R[s, policy[s]] + gamma * u_out[s]
 
 
-@njit
+@njit(cache=True)
 def backward_induction_kernel(indptr, indices, probs, R, horizon, values_out, q_out, policy_out):
     """Finite-horizon dynamic programming, ``V_H = 0`` and for ``h = H-1, ..., 0``:
 
@@ -168,7 +168,7 @@ def backward_induction_kernel(indptr, indices, probs, R, horizon, values_out, q_
                      policy_out[h])
 
 
-@njit(nogil=True)
+@njit(cache=True, nogil=True)
 def finite_horizon_value_kernel(indptr, indices, probs, R, horizon, v_out, stop):
     """V*_0 of finite-horizon dynamic programming into ``v_out`` (S,), with O(S A) memory.
 
@@ -190,7 +190,7 @@ def finite_horizon_value_kernel(indptr, indices, probs, R, horizon, v_out, stop)
     return True
 
 
-@njit
+@njit(cache=True)
 def evaluate_finite_kernel(indptr, indices, probs, R, policy, horizon, values_out):
     """``V_H = 0``, ``V_h(s) = R[s, pi_h(s)] + sum_s' P(s' | s, pi_h(s)) V_{h+1}(s')``.
 
@@ -201,7 +201,7 @@ def evaluate_finite_kernel(indptr, indices, probs, R, policy, horizon, values_ou
         policy_sweep(indptr, indices, probs, R, policy[h], values_out[h + 1], 1.0, values_out[h])
 
 
-@njit
+@njit(cache=True)
 def evaluate_finite_stochastic_kernel(indptr, indices, probs, R, pi, horizon, values_out):
     """``V_H = 0``, ``V_h(s) = sum_a pi[h, s, a] (R[s, a] + sum_s' P(s' | s, a) V_{h+1}(s'))``.
 
@@ -222,7 +222,7 @@ def evaluate_finite_stochastic_kernel(indptr, indices, probs, R, pi, horizon, va
             values_out[h, s] = total
 
 
-@njit
+@njit(cache=True)
 def _diff_range(u, v):
     """``(min, max)`` of ``u - v`` and ``max |u|``."""
     lo = np.inf
@@ -249,7 +249,7 @@ _NS_PER_LU_FLOP = 0.1  # per S^3 / 3
 _NS_PER_DENSE_ENTRY = 1.0  # writing I - gamma P_pi
 
 
-@njit
+@njit(cache=True)
 def evaluate_direct(indptr, indices, probs, R, policy, gamma, M, v):
     """``v = (I - gamma P_pi)^{-1} r_pi`` by a dense LU solve, ``M`` (S, S) a work array."""
     n_states, n_actions = R.shape
@@ -265,7 +265,7 @@ def evaluate_direct(indptr, indices, probs, R, policy, gamma, M, v):
     v[:] = np.linalg.solve(M, v)
 
 
-@njit
+@njit(cache=True)
 def _sweeps_to(target, now, rho):
     """Predicted sweeps for a geometric sequence at rate ``rho`` to fall from ``now`` to
     ``target``."""
@@ -276,7 +276,7 @@ def _sweeps_to(target, now, rho):
     return np.log(target / now) / np.log(max(rho, 1e-3))
 
 
-@njit
+@njit(cache=True)
 def mpi_kernel(indptr, indices, probs, R, gamma, k, epsilon, adaptive, max_iter,
                direct_max_states, pv_first, v, u, q, policy):
     """Modified policy iteration with the span stopping rule; ``k = 0`` is value iteration.
@@ -375,7 +375,7 @@ def mpi_kernel(indptr, indices, probs, R, gamma, k, epsilon, adaptive, max_iter,
             prev = hi - lo
 
 
-@njit
+@njit(cache=True)
 def rvi_kernel(indptr, indices, probs, R, tau, epsilon, max_iter, w, u, q, policy):
     """Relative value iteration on the aperiodic transform ``P' = tau I + (1 - tau) P``.
 
@@ -407,7 +407,7 @@ def rvi_kernel(indptr, indices, probs, R, tau, epsilon, max_iter, w, u, q, polic
     return it, lo, hi, 1
 
 
-@njit
+@njit(cache=True)
 def policy_matrix_dense(indptr, indices, probs, R, pi, out, r_out):
     """``out = P_pi`` (S, S) dense and ``r_out = r_pi`` for a stochastic policy ``pi`` (S, A)."""
     n_states, n_actions = R.shape
@@ -426,7 +426,7 @@ def policy_matrix_dense(indptr, indices, probs, R, pi, out, r_out):
         r_out[s] = r
 
 
-@njit
+@njit(cache=True)
 def policy_matrix_coo(indptr, indices, probs, R, pi, rows, cols, data, r_out):
     """``P_pi`` as COO triplets (duplicates to be summed) and ``r_pi``; returns the count."""
     n_states, n_actions = R.shape
@@ -449,7 +449,7 @@ def policy_matrix_coo(indptr, indices, probs, R, pi, rows, cols, data, r_out):
     return n
 
 
-@njit
+@njit(cache=True)
 def improve_policy(q, policy, rtol):
     """Keep ``policy[s]`` unless an action beats it by more than ``rtol * (1 + |q[s, pi(s)]|)``;
     then switch to the lowest-index maximiser of ``q[s]``. Returns the number of changes."""

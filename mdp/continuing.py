@@ -21,16 +21,16 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
-from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
 from tracking.runner import Progress, StopRequest, execute, run_interruptible
+from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
-from tracking.validate import as_float, as_int
 
 from .agents import CONTINUING_REGISTRY, KIND_PSRL, MDPAgent
-from .loop import REWARDS, ModelJob
+from .loop import ModelJob
 from .model import FiniteMDP
+from .setting import CONTINUING, REWARDS
 
 #: Cap on the sweeps of every value iteration the agents run (planning and deployment).
 MAX_SWEEPS = 10_000
@@ -104,17 +104,16 @@ class ContinuingJob(ModelJob):
     ``"continuing"``, docs/experiments.md).
     """
 
-    setting = "continuing"
+    setting = CONTINUING.name
 
-    def __init__(self, m, agents, steps, runs, seed=0, checkpoints=None, rewards: str = "mean",
-                 name: str | None = None, epsilon: float = EPSILON["continuing"],
+    def __init__(self, m, agents, steps, runs, seed=0, checkpoints=None,
+                 rewards: str = REWARDS.default, name: str | None = None,
+                 epsilon: float = CONTINUING.epsilon,
                  env_args: dict[str, Any] | None = None) -> None:
-        self.seed = as_int("seed", seed, minimum=0)
-        self.horizon = as_int("steps", steps, minimum=1)
-        self.runs = as_int("runs", runs, minimum=1)
-        if rewards not in REWARDS:
-            raise ValueError(f"rewards must be one of {', '.join(REWARDS)}, got {rewards!r}")
-        self.rewards = rewards
+        self.seed = SEED.check(seed)
+        self.horizon = CONTINUING.key("steps").check(steps)
+        self.runs = RUNS.check(runs)
+        self.rewards = REWARDS.check(rewards)
         env_keys = self._set_model(m, env_args, rewards, name)
         self.agent_objs = build_all(CONTINUING_REGISTRY, agents, "continuing MDP")
         self.steps = cp.as_grid(checkpoints, self.horizon)
@@ -122,51 +121,53 @@ class ContinuingJob(ModelJob):
         self.agents = tuple(a.label for a in self.agent_objs)
         self.config = {
             "name": self.problem,
-            "setting": "continuing",
+            "setting": self.setting,
             **env_keys,
             "steps": self.horizon,
             "runs": self.runs,
             "seed": self.seed,
             "rewards": rewards,
-            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "epsilon": CONTINUING.key("epsilon").check(epsilon),
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
-        self.rho_star = optimal_gain(self.model)
         m_ = self.model
-        self.info = {"rho_star": self.rho_star, "n_states": m_.n_states,
-                     "n_actions": m_.n_actions,
-                     "agent_names": [a.name for a in self.agent_objs],
-                     "families": [a.family for a in self.agent_objs]}
         # steps, plus about S A log T plannings of a few hundred sweeps each
         sweeps = 300.0 * m_.n_states * m_.n_actions * np.log2(self.horizon + 1.0)
         self.work_per_run = ((float(self.horizon) + sweeps) * (m_.nnz + m_.n_states *
                              m_.n_actions) * len(self.agents))
+        self.check_memory(f"{m_.n_states} states x {m_.n_actions} actions, {self.horizon} steps")
+        self.rho_star = optimal_gain(self.model)
+        self.info = {"rho_star": self.rho_star, "n_states": m_.n_states,
+                     "n_actions": m_.n_actions,
+                     "agent_names": [a.name for a in self.agent_objs],
+                     "families": [a.family for a in self.agent_objs]}
         self._seeds = run_seeds(self.seed, self.runs)
-        self._check_memory()
 
-    def _check_memory(self) -> None:
-        """Results (and one copy), plus each thread's state: two dense (S, S) matrices for the
-        exact gain, counts, and PSRL's sampled model (S A, S)."""
-        from numba import get_num_threads
+    # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
+    def solve_bytes(self) -> float:
+        """rho* (optimal_gain): relative value iteration's w, u, bias, policy, |u| (S each), q
+        and its argmax (S, A each); then gain's pi (S, A), M, G (S, S each), fw (2, S), iw
+        (8, S), g and an index (S each)."""
+        S, A = self.model.n_states, self.model.n_actions
+        return 8.0 * (2.0 * S * S + 3.0 * S * A + 17.0 * S) + memory.SCRATCH
 
+    def run_state_bytes(self) -> float:
         m = self.model
-        n_a, c = len(self.agents), self.steps.size
-        results = 8.0 * n_a * self.runs * 3 * c * 2
-        per_run = 8.0 * (2 * m.n_states * m.n_states + 2 * m.nnz
-                         + 6 * m.n_states * m.n_actions + 16 * m.n_states)
-        if any(a.kind == KIND_PSRL for a in self.agent_objs):
-            per_run += 8.0 * m.n_states * m.n_actions * m.n_states
-        memory.check(results + per_run * get_num_threads(),
-                     f"{self.problem}: {n_a} agents x {self.runs} runs on {m.n_states} states")
+        return max(run_state_bytes(a.kind, m.n_states, m.n_actions, m.nnz)
+                   for a in self.agent_objs)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> ContinuingJob:
         """The job of a normalised problem table (experiments.files.parse)."""
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["steps"], table["runs"], table["seed"],
-                   table.get("checkpoints"), table.get("rewards", "mean"), table["name"],
-                   table.get("epsilon", EPSILON["continuing"]), args)
+                   table.get("checkpoints"), table.get("rewards", REWARDS.default),
+                   table["name"], table.get("epsilon", CONTINUING.epsilon), args)
+
+    def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """``episodes`` (agents, runs, checkpoints) int64."""
+        return {"episodes": ((len(self.agents), runs, self.steps.size), np.dtype(np.int64))}
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
@@ -190,6 +191,18 @@ class ContinuingJob(ModelJob):
         return {"regret": regret, "simple_regret": simple, "episodes": episodes}
 
 
+def run_state_bytes(kind: int, n_states: int, n_actions: int, nnz: int) -> float:
+    """Bytes one run of ``mdp._continuing_kernels._one_run`` allocates for agent ``kind``, which
+    every thread holds: cdf, pol, w, u, v, dvec, p_opt, order, logs, g (S each); fw (2, S); iw
+    (8, S); M and G (S, S each), dense, for the exact gain; cnt (nnz); n_sa, rsum, n_start, nu
+    (S A each); pi and q (S, A each); PSRL's psamp (S A, S) and rsamp (S A)."""
+    S, sa = float(n_states), float(n_states) * n_actions
+    n = 20 * S + 2 * S * S + nnz + 6 * sa
+    if kind == KIND_PSRL:
+        n += sa * S + sa
+    return 8.0 * n + memory.SCRATCH
+
+
 def run_continuing(
     m: str | FiniteMDP,
     agents: str | Sequence[str | MDPAgent] | MDPAgent,
@@ -197,8 +210,9 @@ def run_continuing(
     runs: int,
     seed: int = 0,
     checkpoints: Sequence[int] | np.ndarray | None = None,
-    rewards: str = "mean",
+    rewards: str = REWARDS.default,
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> Result:
     """Run every agent for ``steps`` steps without resets, ``runs`` times (average reward).
 
@@ -222,6 +236,9 @@ def run_continuing(
         Observed rewards: R[s, a] itself, or Bernoulli(R[s, a]) draws (R must lie in [0, 1]).
     progress : callable, optional
         Called with the number of environment steps done since the previous call.
+    name : str, optional
+        The problem's name (default: the environment's or the model's), which names its files
+        when saved: see ``tracking.paths.NAME_RULE``.
 
     Returns
     -------
@@ -232,5 +249,5 @@ def run_continuing(
         ``extra["episodes"]`` the episode in progress at each checkpoint; ``steps`` in steps,
         ``samples_per_step`` = 1; ``info["rho_star"]`` = rho*.
     """
-    job = ContinuingJob(m, agents, steps, runs, seed, checkpoints, rewards)
+    job = ContinuingJob(m, agents, steps, runs, seed, checkpoints, rewards, name)
     return execute(job, progress)

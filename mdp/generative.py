@@ -25,7 +25,7 @@ from ._agent_kernels import sample_row
 from .model import FiniteMDP
 
 
-@njit(parallel=True)
+@njit(cache=True, parallel=True)
 def _sample_counts(indptr, indices, probs, n_actions, seeds, budgets, out):
     """out[r, b, j]: how many of the first budgets[b] draws from row(j) landed on slot j.
 

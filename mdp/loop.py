@@ -10,7 +10,7 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
-from tracking.defaults import EPSILON
+from tracking.paths import check_name, inside
 from tracking.results import Result
 from tracking.rng import run_seeds
 from tracking.runner import (
@@ -21,13 +21,13 @@ from tracking.runner import (
     execute,
     run_interruptible,
 )
+from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
-from tracking.validate import as_float, as_int
+from tracking.validate import as_int
 
-from .agents import KIND_PSRL, REGISTRY, MDPAgent
+from .agents import KIND_PSRL, KIND_Q_LEARNING, KIND_REINFORCE, REGISTRY, MDPAgent
 from .model import FiniteMDP
-
-REWARDS = ("mean", "bernoulli")
+from .setting import EPISODIC, REWARDS
 
 
 def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
@@ -62,13 +62,15 @@ class ModelJob(Job):
 
     def _set_model(self, m, env_args, rewards: str, name: str | None) -> dict[str, Any]:
         """Build and check the model, set ``problem``; return the configuration's model keys."""
+        if name is not None:
+            check_name(name)  # before building anything
         self.model = as_mdp(m, **(env_args or {}))
         in_unit = bool(np.all((self.model.R >= 0.0) & (self.model.R <= 1.0)))
         if rewards == "bernoulli" and not in_unit:
             raise ValueError("rewards = bernoulli needs every R[s, a] in [0, 1]")
         if name is None:
             name = m if isinstance(m, str) else self.model.name
-        self.problem = str(name)
+        self.problem = check_name(name)
         source = self.model.source or {}
         self.copy_model = False
         if isinstance(m, str):
@@ -90,6 +92,12 @@ class ModelJob(Job):
             return load(table["file"]), None
         return table["env"], table.get("args", {})
 
+    def model_bytes(self) -> float:
+        """The model's CSR arrays: indptr (S A + 1), indices and probs (nnz each), R (S, A),
+        initial (S)."""
+        m = self.model
+        return 8.0 * (2 * m.n_states * m.n_actions + 1 + 2 * m.nnz + m.n_states)
+
     def attach_files(self, folder: Path) -> None:
         """Copy a model that is not a built-in environment into ``folder/models`` and point the
         configuration at the copy (relative to the folder), so that the folder is complete."""
@@ -97,8 +105,8 @@ class ModelJob(Job):
             from .model import save
 
             relative = Path("models") / f"{self.problem}.npz"
-            (folder / "models").mkdir(parents=True, exist_ok=True)
-            save(self.model, folder / relative)
+            inside(folder, "models").mkdir(parents=True, exist_ok=True)
+            save(self.model, inside(folder, relative))
             self.config["file"] = relative.as_posix()
 
 
@@ -108,18 +116,17 @@ class MDPJob(ModelJob):
     Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
     """
 
-    setting = "mdp"
+    setting = EPISODIC.name
 
     def __init__(self, m, agents, horizon, episodes, runs, seed=0, checkpoints=None,
-                 rewards: str = "mean", name: str | None = None, epsilon: float = EPSILON["mdp"],
+                 rewards: str = REWARDS.default, name: str | None = None,
+                 epsilon: float = EPISODIC.epsilon,
                  env_args: dict[str, Any] | None = None) -> None:
-        self.seed = as_int("seed", seed, minimum=0)
-        self.horizon = as_int("horizon", horizon, minimum=1)
-        self.episodes = as_int("episodes", episodes, minimum=1)
-        self.runs = as_int("runs", runs, minimum=1)
-        if rewards not in REWARDS:
-            raise ValueError(f"rewards must be one of {', '.join(REWARDS)}, got {rewards!r}")
-        self.rewards = rewards
+        self.seed = SEED.check(seed)
+        self.horizon = EPISODIC.key("horizon").check(horizon)
+        self.episodes = EPISODIC.key("episodes").check(episodes)
+        self.runs = RUNS.check(runs)
+        self.rewards = REWARDS.check(rewards)
         env_keys = self._set_model(m, env_args, rewards, name)
         self.agent_objs = build_all(REGISTRY, agents, "MDP")
         self.steps = cp.as_grid(checkpoints, self.episodes)
@@ -129,51 +136,49 @@ class MDPJob(ModelJob):
                       "families": [a.family for a in self.agent_objs]}
         self.config = {
             "name": self.problem,
-            "setting": "mdp",
+            "setting": self.setting,
             **env_keys,
             "horizon": self.horizon,
             "episodes": self.episodes,
             "runs": self.runs,
             "seed": self.seed,
             "rewards": rewards,
-            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "epsilon": EPISODIC.key("epsilon").check(epsilon),
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
-        self.v_star = optimal_value(self.model, self.horizon)
-        self.info = {"v_star": self.v_star, "n_states": self.model.n_states,
-                     "n_actions": self.model.n_actions, **agent_info}
         m_ = self.model
         sa = m_.n_states * m_.n_actions
         per_episode = self.horizon * (m_.nnz + sa) * len(self.agents)
         if any(a.kind == KIND_PSRL for a in self.agent_objs):  # a dense sample, then planning
             per_episode += (20.0 + self.horizon) * sa * m_.n_states
         self.work_per_run = float(self.episodes) * per_episode
+        self.check_memory(f"{m_.n_states} states x {m_.n_actions} actions, horizon "
+                          f"{self.horizon}")
+        self.v_star = optimal_value(self.model, self.horizon)
+        self.info = {"v_star": self.v_star, "n_states": self.model.n_states,
+                     "n_actions": self.model.n_actions, **agent_info}
         self._seeds = run_seeds(self.seed, self.runs)
-        self._check_memory()
 
-    def _check_memory(self) -> None:
-        """Results (and one copy), plus each thread's agent state: pi (H, S, A); Q and visit
-        counts or theta; PSRL's sampled model (S A, S)."""
-        from numba import get_num_threads
-
+    # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
+    def solve_bytes(self) -> float:
+        """Backward induction for V*: values (H + 1, S), q (H, S, A), policy (H, S)."""
         m = self.model
-        n_a, c = len(self.agents), self.steps.size
-        results = 8.0 * n_a * self.runs * 2 * c * 2
-        hsa = float(self.horizon) * m.n_states * m.n_actions
-        per_run = 8.0 * (3 * hsa + 2 * m.nnz + 4 * m.n_states * m.n_actions)
-        if any(a.kind == KIND_PSRL for a in self.agent_objs):
-            per_run += 8.0 * m.n_states * m.n_actions * m.n_states
-        memory.check(results + per_run * get_num_threads(),
-                     f"{self.problem}: {n_a} agents x {self.runs} runs on {m.n_states} states")
+        return 8.0 * self.horizon * m.n_states * (m.n_actions + 2) + 8.0 * m.n_states
+
+    def run_state_bytes(self) -> float:
+        m = self.model
+        return max(run_state_bytes(a.kind, m.n_states, m.n_actions, m.nnz, self.horizon)
+                   for a in self.agent_objs)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> MDPJob:
         """The job of a normalised problem table (experiments.files.parse)."""
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["horizon"], table["episodes"], table["runs"],
-                   table["seed"], table.get("checkpoints"), table.get("rewards", "mean"),
-                   table["name"], table.get("epsilon", EPSILON["mdp"]), args)
+                   table["seed"], table.get("checkpoints"),
+                   table.get("rewards", REWARDS.default), table["name"],
+                   table.get("epsilon", EPISODIC.epsilon), args)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
@@ -196,6 +201,24 @@ class MDPJob(ModelJob):
         return {"regret": regret, "simple_regret": simple}
 
 
+def run_state_bytes(kind: int, n_states: int, n_actions: int, nnz: int, horizon: int) -> float:
+    """Bytes one run of ``mdp._agent_kernels._one_run`` allocates for agent ``kind``, which
+    every thread holds: cdf, v, w, logs, p_opt, order (S each); cnt (nnz); n_sa, rsum (S A
+    each); pol (H, S); pi (H, S, A); qrow (A); traj_s, traj_a, traj_r (H each); Q-learning's q
+    and visits (H, S, A each); REINFORCE's theta (H, S, A), base_sum and base_n (H, S each);
+    PSRL's psamp (S A, S) and rsamp (S A); the unused ones have one entry."""
+    S, A, H = n_states, n_actions, horizon
+    hsa, sa = float(H) * S * A, float(S) * A
+    n = 6 * S + nnz + 2 * sa + H * S + hsa + A + 3 * H
+    if kind == KIND_Q_LEARNING:
+        n += 2 * hsa
+    elif kind == KIND_REINFORCE:
+        n += hsa + 2 * H * S
+    elif kind == KIND_PSRL:
+        n += sa * S + sa
+    return 8.0 * n + memory.SCRATCH
+
+
 def run(
     m: str | FiniteMDP,
     agents: str | Sequence[str | MDPAgent] | MDPAgent,
@@ -204,8 +227,9 @@ def run(
     runs: int,
     seed: int = 0,
     checkpoints: Sequence[int] | np.ndarray | None = None,
-    rewards: str = "mean",
+    rewards: str = REWARDS.default,
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> Result:
     """Run every agent for ``episodes`` episodes of ``horizon`` steps, ``runs`` times.
 
@@ -229,6 +253,9 @@ def run(
         Observed rewards: R[s, a] itself, or Bernoulli(R[s, a]) draws (R must lie in [0, 1]).
     progress : callable, optional
         Called with the number of environment steps done since the previous call.
+    name : str, optional
+        The problem's name (default: the environment's or the model's), which names its files
+        when saved: see ``tracking.paths.NAME_RULE``.
 
     Returns
     -------
@@ -238,5 +265,5 @@ def run(
         same gap for the policy the agent would deploy; ``steps`` in episodes and
         ``samples_per_step`` = H; ``info["v_star"]`` = V*_0(initial).
     """
-    job = MDPJob(m, agents, horizon, episodes, runs, seed, checkpoints, rewards)
+    job = MDPJob(m, agents, horizon, episodes, runs, seed, checkpoints, rewards, name)
     return execute(job, progress)

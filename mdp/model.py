@@ -19,7 +19,6 @@ and ``.npz`` holding ``P`` or ``indptr``/``indices``/``probs`` with ``R``, ``ini
 from __future__ import annotations
 
 import json
-import math
 import numbers
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from tracking import memory
-from tracking.jit import njit
 from tracking.validate import existing_file
 
 #: Tolerance on the sum of every probability row and of the start distribution.
@@ -41,149 +39,9 @@ DENSE_SAVE_LIMIT = 65_536
 _NO_INDICES = np.empty(0, dtype=np.int64)
 _NO_INDICES.setflags(write=False)
 
-# Error codes of the validation kernels.
+# Error codes of the validation kernels (mdp/_model_kernels.py, imported when a model is built,
+# so that this module imports without numba).
 _OK, _NONFINITE, _NEGATIVE, _BADSUM, _RANGE, _ORDER = range(6)
-
-
-# --------------------------------------------------------------------------------------------
-# jitted validation and conversion: one pass over the input
-# --------------------------------------------------------------------------------------------
-
-
-@njit(cache=True, fastmath={"reassoc", "nsz"})
-def _row_stats(row, rmax, out, copy):
-    """Sum, dot product with ``rmax``, numbers of positive and of negative entries of ``row``
-    (vectorised; copied to ``out`` when ``copy``). No finiteness test here: fastmath code may not
-    see NaN."""
-    total = 0.0
-    dot = 0.0
-    pos = 0
-    neg = 0
-    if copy:
-        for j in range(row.shape[0]):
-            x = row[j]
-            out[j] = x
-            total += x
-            dot += x * rmax[j]
-            pos += x > 0.0
-            neg += x < 0.0
-    else:
-        for j in range(row.shape[0]):
-            x = row[j]
-            total += x
-            dot += x * rmax[j]
-            pos += x > 0.0
-            neg += x < 0.0
-    return total, dot, pos, neg
-
-
-@njit(cache=True)
-def _dense_check(P2, tol, rmax, indptr, copy_out, row_sums, p_rmax):
-    """Validate the dense rows ``P2`` (S*A, S) and fill ``indptr`` with their nonzero counts.
-
-    Reads P once: row sums (kept in ``row_sums``), products ``P rmax`` (kept in ``p_rmax``, see
-    FiniteMDP._first_products) and counts of positive and negative entries, copying P to
-    ``copy_out`` on the way when that has S*A*S entries (else pass an empty array). A NaN or an
-    infinity makes the row sum non-finite, and only then is the row searched for it. Returns
-    ``(nnz, code, row, j, value)``: code 0 on success, else the first offending row (and entry).
-    """
-    n_rows, n_states = P2.shape
-    copy = copy_out.shape[0] == n_rows * n_states
-    k = 0
-    indptr[0] = 0
-    for r in range(n_rows):
-        row = P2[r]
-        out = copy_out[r * n_states:(r + 1) * n_states] if copy else copy_out
-        total, dot, pos, neg = _row_stats(row, rmax, out, copy)
-        if neg > 0 or not math.isfinite(total):
-            for j in range(n_states):
-                if not math.isfinite(row[j]):
-                    return k, _NONFINITE, r, j, row[j]
-            for j in range(n_states):
-                if row[j] < 0.0:
-                    return k, _NEGATIVE, r, j, row[j]
-        if not abs(total - 1.0) <= tol:
-            return k, _BADSUM, r, -1, total
-        row_sums[r] = total
-        p_rmax[r] = dot
-        k += pos
-        indptr[r + 1] = k
-    return k, _OK, -1, -1, 0.0
-
-
-@njit(cache=True)
-def _dense_fill(P2, indptr, indices, probs):
-    """Write the positive entries of each row of ``P2`` into the CSR buffers (sized by indptr)."""
-    n_rows, n_states = P2.shape
-    for r in range(n_rows):
-        row = P2[r]
-        k = indptr[r]
-        for j in range(n_states):
-            x = row[j]
-            if x > 0.0:
-                indices[k] = j
-                probs[k] = x
-                k += 1
-
-
-@njit(cache=True)
-def _check_csr(indptr, indices, probs, n_states, n_actions, tol, rmax, row_sums, p_rmax):
-    """Validate CSR successor lists in one pass; returns ``(zeros, code, s, a, j, value)``.
-
-    ``zeros`` counts the entries equal to 0 (to be dropped). For code ``_RANGE``/``_ORDER``
-    ``j`` is the position in ``indices``; otherwise (s, a) names the row. Also fills
-    ``row_sums`` and ``p_rmax = P rmax`` (see FiniteMDP._first_products).
-    """
-    zeros = 0
-    for s in range(n_states):
-        for a in range(n_actions):
-            row = s * n_actions + a
-            total = 0.0
-            dot = 0.0
-            prev = -1
-            for j in range(indptr[row], indptr[row + 1]):
-                c = indices[j]
-                if c < 0 or c >= n_states:
-                    return zeros, _RANGE, s, a, j, float(c)
-                if c <= prev:
-                    return zeros, _ORDER, s, a, j, float(c)
-                prev = c
-                x = probs[j]
-                if not math.isfinite(x):
-                    return zeros, _NONFINITE, s, a, c, x
-                if x < 0.0:
-                    return zeros, _NEGATIVE, s, a, c, x
-                if x == 0.0:
-                    zeros += 1
-                total += x
-                dot += x * rmax[c]
-            if not abs(total - 1.0) <= tol:
-                return zeros, _BADSUM, s, a, -1, total
-            row_sums[row] = total
-            p_rmax[row] = dot
-    return zeros, _OK, -1, -1, -1, 0.0
-
-
-@njit(cache=True)
-def _drop_zeros(indptr, indices, probs, new_indptr, new_indices, new_probs):
-    """Copy the CSR arrays without their zero entries."""
-    k = 0
-    new_indptr[0] = 0
-    for row in range(indptr.shape[0] - 1):
-        for j in range(indptr[row], indptr[row + 1]):
-            if probs[j] != 0.0:
-                new_indices[k] = indices[j]
-                new_probs[k] = probs[j]
-                k += 1
-        new_indptr[row + 1] = k
-
-
-@njit(cache=True)
-def _csr_to_dense(indptr, indices, probs, out):
-    """Scatter the CSR rows into the dense (S*A, S) ``out`` (zeroed)."""
-    for row in range(indptr.shape[0] - 1):
-        for j in range(indptr[row], indptr[row + 1]):
-            out[row, indices[j]] = probs[j]
 
 
 def _raise(code: int, s: int, a: int, j: int, value: float) -> None:
@@ -331,6 +189,8 @@ class FiniteMDP:
     """
 
     def __init__(self, P: Any, R: Any, initial: Any = None, name: str | None = None) -> None:
+        from ._model_kernels import _dense_check, _dense_fill
+
         P = _float_array("P", P)
         if P.ndim != 3 or P.shape[0] < 1 or P.shape[1] < 1 or P.shape[2] != P.shape[0]:
             raise ValueError(f"P must have shape (S, A, S) with S, A >= 1, got {P.shape}")
@@ -371,6 +231,8 @@ class FiniteMDP:
         ``copy=False``: then arrays that already are contiguous int64/float64 are kept (and made
         read-only), which saves memory for large models the caller will not modify.
         """
+        from ._model_kernels import _check_csr, _drop_zeros
+
         R_arr = _float_array("R", R)
         if R_arr.ndim != 2 or R_arr.shape[0] < 1 or R_arr.shape[1] < 1:
             raise ValueError(f"R must have shape (S, A) with S, A >= 1, got {R_arr.shape}")
@@ -502,6 +364,8 @@ class FiniteMDP:
             if self._indices is None:  # full rows: probs is P in row-major order
                 self._P = self._probs.reshape(S, A, S)
             else:
+                from ._model_kernels import _csr_to_dense
+
                 dense = np.zeros((S * A, S))
                 _csr_to_dense(self._indptr, self._indices, self._probs, dense)
                 self._P = _readonly(dense.reshape(S, A, S))
@@ -733,17 +597,9 @@ def _from_triplets(rows, cols, data, S, A, R, initial, name) -> FiniteMDP:
 
 
 def _load_npz(path: Path) -> FiniteMDP:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if not isinstance(z, np.lib.npyio.NpzFile):
-                raise ValueError("a single array, not an archive of named arrays")
-            arrays = {k: z[k] for k in z.files}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ValueError("holds object arrays, which would need unpickling (refused)") from None
-        raise ValueError(f"not a valid .npz file ({exc})") from None
-    except Exception as exc:  # zipfile, zlib, OS and format errors of a damaged archive
-        raise ValueError(f"not a valid .npz file ({type(exc).__name__}: {exc})") from None
+    from tracking.results import read_npz
+
+    arrays = read_npz(path)
     for key, arr in arrays.items():
         if arr.dtype.kind not in "biuf" and not (key == "name" and arr.dtype.kind == "U"):
             raise ValueError(f"{key} has dtype {arr.dtype}, expected numbers")

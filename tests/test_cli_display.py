@@ -1,7 +1,6 @@
 """What the commands show: tables before plots, plots that fail as warnings, solve's timing."""
 
 import json
-import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,6 +8,8 @@ import pytest
 
 import cli
 from experiments import plots
+from tests.cli_helpers import _in_tmp  # noqa: F401
+from tests.cli_helpers import run_main as _main
 
 EXPERIMENT = """seed = 3
 
@@ -22,17 +23,6 @@ agents = ["ucb", "reinforce"]
 """
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def _main(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["celab", *args])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 @pytest.mark.parametrize("args,problem,column", [

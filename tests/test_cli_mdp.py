@@ -1,26 +1,14 @@
 """celab mdp, celab solve, celab compare, celab run and celab report from the command line."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
 
 import cli
 import mdp
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def _main(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["celab", *args])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
+from tests.cli_helpers import _in_tmp  # noqa: F401
+from tests.cli_helpers import run_main as _main
 
 
 def test_mdp_table_and_json(monkeypatch, capsys, tmp_path):
@@ -131,8 +119,3 @@ def test_compare_runs_the_suite_end_to_end(monkeypatch, capsys, tmp_path):
     saved = json.loads((tmp_path / "c" / "summary.json").read_text())
     assert len(saved["problems"]) == 4 and saved["headline"]
     assert len(list((tmp_path / "c" / "plots").glob("*.svg"))) == 8
-
-
-def test_help_lists_every_registered_mdp_name():
-    assert set(cli.MDP_AGENTS.split(", ")) == set(mdp.agents.REGISTRY)
-    assert set(cli.MDP_ENVS.split(", ")) == set(mdp.envs.ENVS)

@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 import cli
 from experiments import files, report, session
 from experiments import plots as plotting
+from tests.cli_helpers import _in_tmp  # noqa: F401
+from tests.cli_helpers import run_main as _main
 from tracking import specs
 from tracking.tomlio import loads as toml_loads
 
@@ -43,18 +45,6 @@ agents = ["psrl", "reinforce"]
 """
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def _main(monkeypatch, capsys, *args):
-    """Run the console entry point (with its error handling) in-process."""
-    monkeypatch.setattr(sys, "argv", ["celab", *args])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 def _one_error(code, out, err) -> str:
@@ -245,7 +235,7 @@ def test_env_args_are_saved_with_their_types(tmp_path, monkeypatch, capsys, args
     (["mdp", "--file", "missing.npz"], "missing.npz: no such file"),
     (["run", "missing.toml"], "missing.toml: no such file"),
     (["report", "missing-dir"], "missing-dir: no such folder"),
-    (["report", "."], "config.toml: no such file"),
+    (["report", "."], "not a celab results folder (it has no config.toml)"),
 ])
 def test_a_missing_file_is_reported_as_missing(tmp_path, monkeypatch, capsys, args, missing):
     line = _one_error(*_main(monkeypatch, capsys, *args))

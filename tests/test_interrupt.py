@@ -20,6 +20,7 @@ import pytest
 
 import bandits
 import mdp
+from tests.cli_helpers import messages as _messages
 from tracking.results import load_npz
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,10 +45,6 @@ agents = ["ucrl2"]
 """
 GUARDED = ["bandit", "--horizon", "100000000000000", "--runs", "100000", "--no-plots"]
 
-
-def _messages(err: str) -> list[str]:
-    """stderr's lines other than progress lines (``celab: ...``, printed when not a terminal)."""
-    return [x for x in err.splitlines() if not x.startswith("celab: ")]
 
 
 @pytest.fixture(scope="module", autouse=True)

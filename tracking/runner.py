@@ -119,6 +119,107 @@ class Job:
         """Environment samples of the whole job (all agents, all runs)."""
         return len(self.agents) * self.runs * int(self.steps[-1]) * self.samples_per_step
 
+    def layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """Shape and dtype of every array of a Result over ``runs`` runs: ``regret`` and
+        ``simple_regret`` (agents, runs, checkpoints) float64, then :meth:`extra_layout`."""
+        shape = (len(self.agents), runs, self.steps.size)
+        f64 = np.dtype(np.float64)
+        return {"regret": (shape, f64), "simple_regret": (shape, f64), **self.extra_layout(runs)}
+
+    def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """Shape and dtype of the other arrays :meth:`run_batch` returns (default: none)."""
+        return {}
+
+    def check_saved(self, result: Result) -> None:
+        """ValueError unless ``result`` holds the first runs of this job: the same problem,
+        setting, agents, checkpoints and samples per step, at most :attr:`runs` runs, and
+        exactly the arrays of :meth:`layout`."""
+        same = (result.problem == self.problem and result.setting == self.setting
+                and result.agents == self.agents and result.samples_per_step
+                == self.samples_per_step and np.array_equal(result.steps, self.steps))
+        if not same:
+            raise ValueError("its problem, agents or checkpoints differ from the configuration's")
+        if result.runs > self.runs:
+            raise ValueError(f"it holds {result.runs} runs, more than the {self.runs} asked")
+        arrays = _arrays_of(result)
+        for key, (shape, dtype) in self.layout(result.runs).items():
+            if key not in arrays:
+                raise ValueError(f"it lacks the array {key!r}")
+            if arrays[key].shape != shape or arrays[key].dtype != dtype:
+                raise ValueError(f"{key} has dtype {arrays[key].dtype} and shape "
+                                 f"{arrays[key].shape}, not {dtype} and {shape}")
+        unknown = sorted(set(arrays) - set(self.layout(0)))
+        if unknown:
+            raise ValueError(f"it holds an unknown array {unknown[0]!r}")
+
+    # --- the memory guard: what each phase of the job holds at once ------------------------
+    def model_bytes(self) -> float:
+        """Bytes the problem holds while the job lives (means, model, JSON lists)."""
+        return 0.0
+
+    def solve_bytes(self) -> float:
+        """Bytes the constructor's exact solution of the problem allocates (default: none)."""
+        return 0.0
+
+    def run_state_bytes(self) -> float:
+        """Bytes one kernel run allocates (every thread runs one at a time), the largest over
+        the agents."""
+        return 0.0
+
+    def call_bytes(self) -> float:
+        """Bytes a kernel call shares between its runs (e.g. tables), the largest over the
+        agents."""
+        return 0.0
+
+    def batch_scratch_bytes(self, runs: int) -> float:
+        """Bytes :meth:`run_batch` allocates besides the arrays it returns."""
+        return 0.0
+
+    def json_numbers(self) -> int:
+        """Numbers in the JSON lists of ``config`` and ``info`` (written at every save)."""
+        return 0
+
+    def memory_phases(self) -> dict[str, float]:
+        """Bytes alive at once in each phase of the job; the memory guard takes the largest.
+
+        With ``full`` the arrays of all runs (:meth:`layout`), ``batch`` those of one batch and
+        ``done`` those of the runs before the last batch: simulating holds ``done``, a batch
+        and every thread's kernel state; joining a batch to the runs done (np.concatenate)
+        ``done``, the batch and their union ``full``; saving
+        the runs, their compressed copy (at most 1.125 ``full``, plus NumPy's 16 MiB write
+        chunk) and the JSON text; the summary the runs and its bootstrap resamples. Every
+        phase adds the problem (:meth:`model_bytes`) and the Python objects of the bookkeeping.
+        """
+        from numba import get_num_threads
+
+        from .memory import BOOKKEEPING, JSON_NUMBER, layout_bytes
+        from .stats import summary_bytes
+
+        base = self.model_bytes() + BOOKKEEPING
+        full = layout_bytes(self.layout(self.runs))
+        n = batch_size(self.work_per_run, self.runs)
+        batch = layout_bytes(self.layout(n)) + self.batch_scratch_bytes(n)
+        done = layout_bytes(self.layout(self.runs - n))
+        threads = min(get_num_threads(), n)
+        kernel = threads * self.run_state_bytes() + self.call_bytes()
+        saving = 1.125 * full + min(full, 16.0 * 2**20) + JSON_NUMBER * self.json_numbers()
+        return {
+            "solving the problem": base + self.solve_bytes(),
+            f"simulating on {threads} thread{'s' if threads > 1 else ''}":
+                base + done + batch + kernel,
+            "joining batches": base + done + batch + full,
+            "saving": base + full + saving,
+            "summarizing": base + full + summary_bytes(self.runs, self.steps.size),
+        }
+
+    def check_memory(self, size: str) -> None:
+        """MemoryLimitError when a phase of the job needs more than the memory limit."""
+        from .memory import check_phases
+
+        n = len(self.agents)
+        check_phases(self.memory_phases(), f"{self.problem}: {n} agent{'s' if n > 1 else ''} x "
+                                           f"{self.runs} runs x {size}")
+
     def attach_files(self, folder: Path) -> None:
         """Write into ``folder`` whatever the configuration needs to be rerun (default: none)."""
 

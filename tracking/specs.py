@@ -22,6 +22,8 @@ class Agent:
     """
 
     name: ClassVar[str] = ""
+    #: The name spelled out when ``name`` is an abbreviation (help texts); empty otherwise.
+    long_name: ClassVar[str] = ""
     #: "certainty-equivalence" (fits a model, acts on it), "policy-gradient" or "model-free"
     family: ClassVar[str] = "certainty-equivalence"
 

@@ -34,19 +34,19 @@ def vectors(n: int) -> Callable[[tuple, int, int], tuple[int, int]]:
     return lambda params, k_arms, horizon: (0, WORD * n * k_arms)
 
 
-@njit
+@njit(cache=True)
 def no_table(params, horizon):
     """The empty shared table of the agents that need none."""
     return np.empty(0)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def round_robin(t, k_arms):
     """Arm t - 1 (mod K) at round t: the initial pulls of the agents marked "one pull each"."""
     return (t - 1) % k_arms
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def record_mean(sums, est, counts, a, x):
     """S_a += x and mu_hat_a = S_a / N_a (``counts`` already includes this pull)."""
     sums[a] += x
@@ -59,7 +59,7 @@ def update_means(params, state, counts, a, x, t):
     record_mean(state.sums, state.est, counts, a, x)
 
 
-@njit
+@njit(cache=True)
 def greedy_gap(values, counts, mu, best, all_arms):
     """mu* minus the mean of argmax_k values_k, tied arms mixed evenly.
 
@@ -95,7 +95,7 @@ def deploy_pulled(params, state, counts, mu, best):
     return greedy_gap(state.est, counts, mu, best, False)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def softmax(h, pi):
     """pi = softmax(h), computed stably (shifted by max h)."""
     m = h.max()
@@ -107,7 +107,7 @@ def softmax(h, pi):
         pi[k] /= total
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def sample(pi, st):
     """An index drawn from the distribution pi by inversion of one uniform."""
     u = uniform(st)
@@ -120,7 +120,7 @@ def sample(pi, st):
     return last
 
 
-@njit
+@njit(cache=True)
 def softmax_gap(h, pi, mu, best):
     """sum_k pi_k (mu* - mu_k) for pi = softmax(h) (written into ``pi``)."""
     softmax(h, pi)
@@ -130,7 +130,7 @@ def softmax_gap(h, pi, mu, best):
     return total
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def bernoulli_kl(p, q):
     """KL(Bernoulli(p), Bernoulli(q)) with p, q clipped to [1e-15, 1 - 1e-15]."""
     eps = 1e-15
@@ -139,7 +139,7 @@ def bernoulli_kl(p, q):
     return p * math.log(p / q) + (1.0 - p) * math.log((1.0 - p) / (1.0 - q))
 
 
-@njit
+@njit(cache=True)
 def klucb_index(mean, d, hi):
     """max{q in [mean, 1] : KL(mean, q) <= d}, from above, to KLUCB_TOL.
 

@@ -33,7 +33,7 @@ class CommitState(NamedTuple):
     commit: np.ndarray
 
 
-@njit
+@njit(cache=True)
 def _init_means(params, table, mu):
     """Estimates 0, or q0 for every arm when there is no round robin."""
     k_arms = mu.shape[0]
@@ -43,7 +43,7 @@ def _init_means(params, table, mu):
     return MeansState(np.zeros(k_arms), est)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _exploring(params, t, k_arms):
     return params.round_robin and t <= k_arms
 
@@ -72,7 +72,7 @@ def _deploy_means(params, state, counts, mu, best):
     return greedy_gap(state.est, counts, mu, best, not params.round_robin)
 
 
-@njit
+@njit(cache=True)
 def _init_commit(params, table, mu):
     k_arms = mu.shape[0]
     return CommitState(np.zeros(k_arms), np.zeros(k_arms), np.full(1, -1, dtype=np.int64))

@@ -43,7 +43,7 @@ def _deploy_softmax(params, state, counts, mu, best):
     return softmax_gap(state.h, state.pi, mu, best)
 
 
-@njit
+@njit(cache=True)
 def _reinforce_init(params, table, mu):
     k_arms = mu.shape[0]
     return ReinforceState(np.zeros(k_arms), np.zeros(k_arms), np.zeros(1))
@@ -61,7 +61,7 @@ def _reinforce_update(params, state, counts, a, x, t):
     state.total[0] += x
 
 
-@njit
+@njit(cache=True)
 def _pg_exact_init(params, table, mu):
     k_arms = mu.shape[0]
     return PGExactState(np.zeros(k_arms), np.zeros(k_arms), mu)

@@ -33,7 +33,7 @@ class GaussianState(NamedTuple):
     work: np.ndarray
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _set_posterior(row, a, b):
     """row = (d_a, c_a, d_b, c_b): Marsaglia-Tsang constants of Gamma(a) and Gamma(b), a, b >= 1."""
     row[0] = a - 1.0 / 3.0
@@ -42,7 +42,7 @@ def _set_posterior(row, a, b):
     row[3] = 1.0 / math.sqrt(9.0 * row[2])
 
 
-@njit
+@njit(cache=True)
 def _beta_init(params, table, mu):
     k_arms = mu.shape[0]
     post = np.empty((k_arms, 4))
@@ -81,7 +81,7 @@ register_agent(ThompsonBernoulliParams, init=_beta_init, select=_beta_select,
                update=_beta_update, deploy=_beta_deploy, footprint=vectors(6))
 
 
-@njit
+@njit(cache=True)
 def _gaussian_init(params, table, mu):
     k_arms = mu.shape[0]
     return GaussianState(np.zeros(k_arms), np.zeros(k_arms), np.zeros(k_arms))

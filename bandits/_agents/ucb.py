@@ -58,7 +58,7 @@ def _ucb_rows(horizon: int) -> int:
     return min(horizon + 1, UCB_TABLE_ROWS)
 
 
-@njit
+@njit(cache=True)
 def _ucb_table(params, horizon):
     """roots[t] = (sqrt(c ln t), 1 / sqrt(t)) for 1 <= t < min(T + 1, 2^20)."""
     roots = np.empty((min(horizon + 1, UCB_TABLE_ROWS), 2))
@@ -68,7 +68,7 @@ def _ucb_table(params, horizon):
     return roots
 
 
-@njit
+@njit(cache=True)
 def _ucb_init(params, table, mu):
     k_arms = mu.shape[0]
     z = np.zeros
@@ -108,7 +108,7 @@ register_agent(UCBParams, shared=_ucb_table, init=_ucb_init, select=_ucb_select,
 arm_index = hook("arm_index", ("params", "mean", "d", "best"))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _bernoulli_index(params, mean, d, best):
     # Pinsker: KL(p, q) >= 2 (q - p)^2, so the index is at most p + sqrt(d / 2).
     hi = min(1.0, mean + math.sqrt(0.5 * d))
@@ -122,7 +122,7 @@ def _bernoulli_index(params, mean, d, best):
     return klucb_index(mean, d, hi)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _gaussian_index(params, mean, d, best):
     return mean + params.sigma * math.sqrt(2.0 * d)
 
@@ -131,7 +131,7 @@ register(arm_index, KLUCBBernoulliParams, _bernoulli_index)
 register(arm_index, KLUCBGaussianParams, _gaussian_index)
 
 
-@njit
+@njit(cache=True)
 def _klucb_init(params, table, mu):
     return KLUCBState(np.zeros(mu.shape[0]), np.zeros(mu.shape[0]))
 

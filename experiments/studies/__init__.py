@@ -22,6 +22,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tracking import settings
+from tracking.paths import check_name, inside
+
 from .. import files
 
 #: Study name -> one-line description.
@@ -56,7 +59,7 @@ class Context:
 
     @property
     def figures(self) -> Path:
-        path = self.folder / "figures"
+        path = inside(self.folder, "figures")
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -83,19 +86,17 @@ def spec(name: str, full: bool = False, smoke: bool = False) -> dict[str, Any]:
 
 
 def shrink(parsed: dict[str, Any]) -> dict[str, Any]:
-    """A tiny budget that exercises every step of a study: 2 runs, short horizons."""
+    """A tiny budget that exercises every step of a study: 2 runs, and each budget key capped
+    at its setting's smoke budget (checkpoints beyond the new length dropped)."""
     out = dict(parsed)
     problems = []
     for table in parsed["problems"]:
         t = dict(table)
         t["runs"] = min(t["runs"], 2)
-        if t["setting"] == "bandit":
-            t["horizon"] = min(t["horizon"], 300)
-        elif t["setting"] == "mdp":
-            t["episodes"] = min(t["episodes"], 10)
-        else:
-            t["steps"] = min(t.get("steps", 300), 300)
-        limit = t["horizon"] if t["setting"] == "bandit" else t.get("episodes", t.get("steps"))
+        setting = settings.get(t["setting"])
+        for key, cap in setting.smoke.items():
+            t[key] = min(t[key], cap)
+        limit = t[setting.length]
         if "checkpoints" in t:
             t["checkpoints"] = [c for c in t["checkpoints"] if c <= limit] or None
             if t["checkpoints"] is None:
@@ -159,15 +160,15 @@ def budget_note(ctx: Context) -> str:
 def write_docs(ctx: Context, report_text: str, docs: Path) -> Path:
     """Copy the report and its PNG figures into ``docs/NAME.md`` and ``docs/NAME/``."""
     docs.mkdir(parents=True, exist_ok=True)
-    fig_dir = docs / ctx.name
+    fig_dir = inside(docs, check_name(ctx.name, "study name"))
     if fig_dir.exists():
         shutil.rmtree(fig_dir)
     fig_dir.mkdir()
     for png in sorted((ctx.folder / "figures").glob("*.png")):
-        shutil.copy(png, fig_dir / png.name)
+        shutil.copy(png, inside(fig_dir, png.name))
     from tracking.results import write_atomic
 
-    path = docs / f"{ctx.name}.md"
+    path = inside(docs, f"{ctx.name}.md")
     write_atomic(path, report_text.replace("](figures/", f"]({ctx.name}/"))
     return path
 
@@ -196,7 +197,7 @@ def run(name: str, folder_path: Path, budget: str = "default", resume: bool = Fa
             ctx.extra = mod.extra(ctx)
         from tracking.results import write_atomic
 
-        write_atomic(folder.path / "report.md", mod.report(ctx))
+        write_atomic(folder.inside("report.md"), mod.report(ctx))
     return outcome, ctx
 
 

@@ -17,6 +17,7 @@ SOURCE = ("M. G. Azar, R. Munos and H. J. Kappen, \"Minimax PAC bounds on the sa
 def extra(ctx: Context) -> dict:
     """mdp.generative for every gamma of the [study] table; arrays saved in generative.npz."""
     import mdp
+    from tracking.paths import inside
     from tracking.results import write_atomic
 
     st = ctx.spec["study"]
@@ -37,8 +38,8 @@ def extra(ctx: Context) -> dict:
 
     buf = io.BytesIO()
     np.savez_compressed(buf, **out)
-    write_atomic(ctx.folder / "generative.npz", buf.getvalue())
-    write_atomic(ctx.folder / "generative.json", json.dumps(
+    write_atomic(inside(ctx.folder, "generative.npz"), buf.getvalue())
+    write_atomic(inside(ctx.folder, "generative.json"), json.dumps(
         {"env": m.config(), "runs": runs, "seed": ctx.spec["seed"]}, indent=2) + "\n")
     out["model"] = m
     return out
