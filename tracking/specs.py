@@ -18,7 +18,8 @@ class Agent:
     """Base of every agent: hyperparameters stored unchanged under their own names.
 
     Subclasses set ``name`` (the registry name) and define ``__init__`` with keyword
-    hyperparameters that have defaults; ``check`` validates them.
+    hyperparameters that have defaults; ``__init__`` validates them (ValueError naming the
+    parameter and its range).
     """
 
     name: ClassVar[str] = ""
