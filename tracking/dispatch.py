@@ -10,7 +10,7 @@ from numba's on-disk cache like any ``cache=True`` function. On the pure-Python 
 (``NUMBA_DISABLE_JIT=1``) the same hook dispatches on ``type(key)`` at run time, so both paths
 run one definition of the loop.
 
-Why this design (benchmarks/dispatch_prototype.py measures it): a loop that receives the
+Why this design: a loop that receives the
 agent's functions as arguments is recompiled in every process (first-class function types are
 not cached), a closure over jitted functions gets a new cache key in every process (numba keys
 closures by their pickled cell contents, which hold a random id per process), and an integer
