@@ -374,9 +374,11 @@ t2 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "first_call": t2 - t1}))
 '''
 
-# celab's agents for the same prototype agents
+# celab's agents for the same prototype agents, and the readout of celab's that the
+# prototype's one simple regret is (the greedy policy, REINFORCE's softmax)
 CELAB_AGENTS = {"ucb": ("ucb", {"c": 2.0}), "thompson": ("thompson", {}),
                 "reinforce": ("reinforce", {"alpha": 0.1, "baseline": True})}
+CELAB_READOUT = {"ucb": 0, "thompson": 0, "reinforce": 1}  # 0 greedy, 1 behaviour
 
 
 def write_package(folder: Path) -> None:
@@ -434,11 +436,11 @@ def main(argv: list[str] | None = None) -> int:
             record = REGISTRY[agent_name](**agent_args).params(Bernoulli(means))
             shape = (runs, cps.size)
 
-            def today(record=record, shape=shape):
-                reg, sim = np.zeros(shape), np.zeros(shape)
-                celab_simulate(record, 0, means[None, :], 0.5, horizon, seeds, cps, reg, sim,
+            def today(record=record, shape=shape, readout=CELAB_READOUT[name]):
+                reg, sims = np.zeros(shape), (np.zeros(shape), np.zeros(shape))
+                celab_simulate(record, 0, means[None, :], 0.5, horizon, seeds, cps, reg, *sims,
                                np.zeros((runs, 10), dtype=np.int64), np.zeros(1, np.uint8))
-                return reg, sim
+                return reg, sims[readout]
 
             def typed(p=p, shape=shape):
                 reg, sim = np.zeros(shape), np.zeros(shape)
