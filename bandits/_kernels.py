@@ -1,15 +1,18 @@
 """The jitted bandit loop: written once against the agents' hooks, parallel over runs.
 
 ``simulate`` runs one agent on a batch of runs. The agent is its typed parameter record
-(bandits/agents.py); the loop calls the hooks ``shared``, ``init``, ``select``, ``update`` and
-``deploy`` (bandits/_agents/hooks.py), which numba resolves at compile time to the pieces
-registered for the record's type. numba compiles the loop once per record type and serves it
-from its on-disk cache in later processes. Nothing is allocated inside the time loop: an
-agent's state is allocated once per run, its shared table once per call.
+(bandits/agents.py); the loop calls the hooks ``shared``, ``init``, ``select``, ``update``,
+``deploy_greedy`` and ``deploy_behaviour`` (bandits/_agents/hooks.py), which numba resolves
+at compile time to the pieces registered for the record's type. numba compiles the loop once
+per record type and serves it from its on-disk cache in later processes. Nothing is allocated
+inside the time loop: an agent's state is allocated once per run, its shared table once per
+call.
 
 Randomness (tracking/rng.py): the n-th pull of arm k in a run reads the n-th number of the
 counter-based stream keyed by (run seed, k), so every agent sees the same rewards (common random
-numbers); the agent's own draws come from a sequential stream keyed by the run seed alone.
+numbers); the agent's own draws come from a sequential stream keyed by the run seed alone, the
+readouts' draws (Thompson sampling's behaviour) from a stream keyed by the run seed and the
+checkpoint's round, so recording them changes nothing the agent does.
 
 Stopping: every run reads a one-byte flag every STOP_EVERY rounds (tracking.batching) and ends
 when another thread has set it, reporting that it did not complete (tracking/runner.py).
@@ -27,6 +30,7 @@ from tracking.batching import STOP_MASK
 from tracking.jit import njit
 from tracking.rng import (
     SALT_AGENT,
+    SALT_READOUT,
     SALT_REWARD,
     counter_normal,
     counter_uniform,
@@ -35,13 +39,13 @@ from tracking.rng import (
 )
 
 from . import _agents  # noqa: F401  (registers every agent's pieces)
-from ._agents.hooks import deploy, init, select, shared, update
+from ._agents.hooks import deploy_behaviour, deploy_greedy, init, select, shared, update
 from .envs import BERNOULLI
 
 
 @njit(cache=True, nogil=True)
-def _one_run(params, table, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple,
-             counts, stop):
+def _one_run(params, table, env_kind, mu, sigma, horizon, seed, checkpoints, regret, greedy,
+             behaviour, counts, stop):
     """One run of one agent; writes the curves at the checkpoints and the final pull counts.
 
     Returns True when the run completed, False when ``stop[0]`` was set first (its arrays are
@@ -54,6 +58,7 @@ def _one_run(params, table, env_kind, mu, sigma, horizon, seed, checkpoints, reg
     for k in range(k_arms):
         keys[k] = stream_key(seed, SALT_REWARD, k, 0)
     st = new_state(seed, SALT_AGENT)
+    readout = np.empty(1, dtype=np.uint64)  # the readouts' stream, keyed anew at checkpoints
     counts[:] = 0
     state = init(params, table, mu)
     cum = 0.0
@@ -72,14 +77,16 @@ def _one_run(params, table, env_kind, mu, sigma, horizon, seed, checkpoints, reg
         cum += best_mean - mu[a]
         if t == checkpoints[nxt]:
             regret[nxt] = cum
-            simple[nxt] = deploy(params, state, counts, mu, best_mean)
+            readout[0] = stream_key(seed, SALT_READOUT, t, 0)
+            greedy[nxt] = deploy_greedy(params, state, counts, t, mu, best_mean, readout)
+            behaviour[nxt] = deploy_behaviour(params, state, counts, t, mu, best_mean, readout)
             nxt += 1
     return True
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def simulate(params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, simple, counts,
-             stop):
+def simulate(params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, greedy,
+             behaviour, counts, stop):
     """Run the agent of record ``params`` on ``len(seeds)`` runs in parallel.
 
     It releases the GIL, so it can run in a worker thread while the calling program waits
@@ -101,8 +108,9 @@ def simulate(params, env_kind, means, sigma, horizon, seeds, checkpoints, regret
         Run seeds.
     checkpoints : int64[C]
         Increasing rounds in 1..T, the last equal to T.
-    regret, simple : float64[R, C]
-        Out: cumulative pseudo-regret sum_t (mu* - mu_{A_t}) and simple regret at checkpoints.
+    regret, greedy, behaviour : float64[R, C]
+        Out: at the checkpoints, cumulative pseudo-regret sum_t (mu* - mu_{A_t}) and the
+        simple regret of the greedy and of the behaviour readout.
     counts : int64[R, K]
         Out: pulls of each arm at the end of each run.
     stop : uint8[1]
@@ -119,5 +127,5 @@ def simulate(params, env_kind, means, sigma, horizon, seeds, checkpoints, regret
     for r in prange(seeds.shape[0]):
         mu = means[r] if per_run else means[0]
         done[r] = _one_run(params, table, env_kind, mu, sigma, horizon, seeds[r], checkpoints,
-                           regret[r], simple[r], counts[r], stop)
+                           regret[r], greedy[r], behaviour[r], counts[r], stop)
     return done

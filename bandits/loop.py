@@ -46,6 +46,7 @@ class BanditJob(Job):
 
     setting = BANDIT.name
     samples_per_step = 1
+    two_readouts = True
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
                  epsilon: float = BANDIT.epsilon,
@@ -159,16 +160,18 @@ class BanditJob(Job):
 
         n, c, k_arms = stop - start, self.steps.size, self.env.n_arms
         regret = np.zeros((len(self.agents), n, c))
-        simple = np.zeros((len(self.agents), n, c))
+        greedy = np.zeros((len(self.agents), n, c))
+        behaviour = np.zeros((len(self.agents), n, c))
         pulls = np.zeros((len(self.agents), n, k_arms), dtype=np.int64)
         means = (self.env.run_means(self.seed, start, stop) if self.per_run else self._means)
         for i, params in enumerate(self._params):
             run_interruptible(simulate, params, self.env.kind, means, float(self.env.sigma),
                               self.horizon, self._seeds[start:stop], self.steps, regret[i],
-                              simple[i], pulls[i], should_stop=should_stop)
+                              greedy[i], behaviour[i], pulls[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
-        out = {"regret": regret, "simple_regret": simple, "pulls": pulls}
+        out = {"regret": regret, "simple_regret_greedy": greedy,
+               "simple_regret_behaviour": behaviour, "pulls": pulls}
         if self.per_run:  # each run's instance, for per-run statistics (one copy per agent)
             out["means"] = np.broadcast_to(means, (len(self.agents), n, k_arms)).copy()
         return out
@@ -176,12 +179,12 @@ class BanditJob(Job):
 
 def run_state_bytes(params: Sequence[tuple], n_arms: int, horizon: int) -> float:
     """Bytes one run of ``bandits._kernels._one_run`` allocates, which every thread holds: the
-    reward stream keys (K uint64) and the largest state of the agents of records ``params``
-    (their footprints). (counts is the caller's ``pulls``.)"""
+    reward stream keys (K uint64), the readouts' stream (one uint64) and the largest state of
+    the agents of records ``params`` (their footprints). (counts is the caller's ``pulls``.)"""
     from ._agents.hooks import footprint
 
     state = max(footprint(p, n_arms, horizon)[1] for p in params)
-    return 8.0 * n_arms + state + memory.SCRATCH
+    return 8.0 * (n_arms + 1) + state + memory.SCRATCH
 
 
 def run(
@@ -220,8 +223,10 @@ def run(
     -------
     Result
         ``regret[i, r, c]`` is agent i's pseudo-regret sum_{t <= T_c} (mu* - mu_{A_t}) in run r
-        at round ``steps[c]``; ``simple_regret`` is mu* minus the expected mean of the arm the
-        agent would deploy at that round; ``extra["pulls"]`` the final pull counts (A, R, K);
+        at round ``steps[c]``; ``simple_regret_greedy`` and ``simple_regret_behaviour`` are mu*
+        minus the expected mean of the arm of the agent's greedy readout (the argmax of what it
+        has learned) and of its behaviour readout (the policy it would act with next) at that
+        round (docs/algorithms.md); ``extra["pulls"]`` the final pull counts (A, R, K);
         ``info["lai_robbins"]`` the problem's Lai-Robbins constant.
     """
     return execute(BanditJob(env, agents, horizon, runs, seed, checkpoints, name), progress)

@@ -174,8 +174,10 @@ class Folder:
 
         A results file that cannot be read, or whose arrays are not those of its job (keys,
         shapes, dtypes, agents, checkpoints), is damaged: it is left out, with one warning
-        line, and its runs are computed again. A readable file made with another
-        configuration than the folder's config.toml stops the resume (ValueError).
+        line, and its runs are computed again; so is an incomplete one whose runs cannot be
+        completed (one simple regret as both readouts, from an earlier version:
+        ``Job.check_resume``). A readable file made with another configuration than the
+        folder's config.toml stops the resume (ValueError).
         """
         out = {}
         for job in jobs:
@@ -184,8 +186,16 @@ class Folder:
             except DamagedFile as e:
                 warnings.warn(f"{e}; its runs are computed again", UserWarning, stacklevel=2)
                 continue
-            if res is not None:
-                out[job.problem] = res
+            if res is None:
+                continue
+            if res.runs < job.runs:
+                try:
+                    job.check_resume(res)
+                except ValueError as e:
+                    warnings.warn(f"{result_file(self.path, job.problem)}: {e}; its runs are "
+                                  "computed again", UserWarning, stacklevel=2)
+                    continue
+            out[job.problem] = res
         return out
 
     def finish(self, results: list[Result], plots: bool = True) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from tracking import settings
-from tracking.results import Result
+from tracking.results import READOUTS, Result, readout_key
 from tracking.runner import execute
 from tracking.specs import Agent, build
 
@@ -112,7 +112,8 @@ def _run(setting: settings.Setting, table: dict[str, Any], **changes: Any) -> tu
 
 def _arrays(result: Result, i: int | None = None) -> dict[str, np.ndarray]:
     """Every per-run array of a result (of agent ``i`` only, when given)."""
-    out = {"regret": result.regret, "simple_regret": result.simple_regret, **result.extra}
+    readouts = {readout_key(name): result.readout(name) for name in READOUTS}
+    out = {"regret": result.regret, **readouts, **result.extra}
     return out if i is None else {k: v[i] for k, v in out.items()}
 
 
@@ -163,8 +164,10 @@ def _scale(*bounds: Any) -> float:
 
 def _check_bounds(fail: _Failure, setting: settings.Setting, job, result: Result) -> None:
     """Every curve finite and within the setting's bounds, to rounding (RTOL of their scale,
-    times the checkpoint for the cumulative regret)."""
-    for key, arr in (("regret", result.regret), ("simple regret", result.simple_regret)):
+    times the checkpoint for the cumulative regret); both readouts of simple regret."""
+    curves = {"regret": result.regret,
+              **{f"{name} simple regret": result.readout(name) for name in READOUTS}}
+    for key, arr in curves.items():
         fail.that(bool(np.all(np.isfinite(arr))), "regret bounds", f"{key} is not finite")
     bounds = setting.bounds(job, result)
     fail.that(np.isfinite(_scale(*bounds.step, *bounds.simple)), "regret bounds",
@@ -185,13 +188,15 @@ def _check_bounds(fail: _Failure, setting: settings.Setting, job, result: Result
                  f"bound per unit of {setting.length})")
     s_low, s_high = (np.asarray(b, dtype=float)[..., None] for b in bounds.simple)
     tol = RTOL * _scale(*bounds.simple)
-    bad = (result.simple_regret < s_low - tol) | (result.simple_regret > s_high + tol)
-    if np.any(bad):
-        a, r, c = np.argwhere(bad)[0]
-        fail("regret bounds", f"{result.agents[a]}, run {r}: simple regret "
-             f"{result.simple_regret[a, r, c]:.6g} at checkpoint {int(t[c])} outside "
-             f"[{_at(bounds.simple[0], shape, a, r):.6g}, "
-             f"{_at(bounds.simple[1], shape, a, r):.6g}]")
+    for name in READOUTS:
+        simple = result.readout(name)
+        bad = (simple < s_low - tol) | (simple > s_high + tol)
+        if np.any(bad):
+            a, r, c = np.argwhere(bad)[0]
+            fail("regret bounds", f"{result.agents[a]}, run {r}: {name} simple regret "
+                 f"{simple[a, r, c]:.6g} at checkpoint {int(t[c])} outside "
+                 f"[{_at(bounds.simple[0], shape, a, r):.6g}, "
+                 f"{_at(bounds.simple[1], shape, a, r):.6g}]")
 
 
 def _check_determinism(fail: _Failure, setting: settings.Setting, table: dict[str, Any], job,

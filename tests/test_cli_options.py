@@ -223,7 +223,8 @@ def test_env_args_are_saved_with_their_types(tmp_path, monkeypatch, capsys, args
     a = np.load(tmp_path / "a" / "results" / f"{name}.npz")
     b = np.load(tmp_path / "b" / "results" / f"{name}.npz")
     assert np.array_equal(a["regret"], b["regret"])
-    assert np.array_equal(a["simple_regret"], b["simple_regret"])
+    assert np.array_equal(a["simple_regret_greedy"], b["simple_regret_greedy"])
+    assert np.array_equal(a["simple_regret_behaviour"], b["simple_regret_behaviour"])
 
 
 # --- missing files ------------------------------------------------------------------------

@@ -117,16 +117,32 @@ def test_check_agent_finds_each_broken_property(monkeypatch, broken):
         check_agent("ucb", "bandit")
 
 
-def test_check_agent_finds_a_simple_regret_out_of_bounds(monkeypatch):
+def _shift_readout(monkeypatch, readout, change):
+    """Every execution of the checks adds ``change()`` to one readout of simple regret."""
     execute = testing.execute
+    key = f"simple_regret_{readout}"
 
     def run(job, *args, **kwargs):
         res = execute(job, *args, **kwargs)
-        return dataclasses.replace(res, simple_regret=res.simple_regret + 1.0)
+        return dataclasses.replace(res, **{key: getattr(res, key) + change()})
 
     monkeypatch.setattr(testing, "execute", run)
-    with pytest.raises(AssertionError, match="regret bounds: .*simple regret"):
-        check_agent("psrl", setting="mdp")
+
+
+@pytest.mark.parametrize("readout", ["greedy", "behaviour"])
+@pytest.mark.parametrize("setting,agent", [("bandit", "ucb"), ("mdp", "psrl")])
+def test_check_agent_finds_a_simple_regret_out_of_bounds(monkeypatch, readout, setting, agent):
+    _shift_readout(monkeypatch, readout, lambda: 1.0)
+    with pytest.raises(AssertionError, match=f"regret bounds: .*{readout} simple regret"):
+        check_agent(agent, setting=setting)
+
+
+@pytest.mark.parametrize("readout", ["greedy", "behaviour"])
+def test_check_agent_compares_both_readouts(monkeypatch, readout):
+    _shift_readout(monkeypatch, readout, lambda: next(_CALLS))  # new numbers every time
+    with pytest.raises(AssertionError, match=f"determinism: the same seed gave other "
+                                             f"simple_regret_{readout}"):
+        check_agent("ucb", "bandit")
 
 
 def test_check_env_finds_an_invalid_model_and_a_configuration_that_does_not_rerun(monkeypatch):
@@ -187,7 +203,8 @@ for name in settings.names():
         table = testing._table(s, source, agents, 4, 5)
         table.update(PURE[name].get("budget", {}))
         r = execute(s.job_class().from_table(table))
-        out[f"{name}-{env}"] = np.stack([r.regret, r.simple_regret])
+        out[f"{name}-{env}"] = np.stack([r.regret, r.simple_regret_greedy,
+                                         r.simple_regret_behaviour])
 g = mdp.generative(mdp.envs.garnet(8, 2, 3, seed=1), 0.9, [5, 20], 3, seed=5)
 out["generative"] = np.stack([g.model_error, g.q_error])
 np.savez(sys.argv[1], **out)

@@ -76,7 +76,8 @@ def _assert_equal_to(folder: Path, reference) -> None:
     for name, ref in reference.items():
         res = load_npz(folder / "results" / f"{name}.npz")
         assert np.array_equal(res.regret, ref.regret), name
-        assert np.array_equal(res.simple_regret, ref.simple_regret), name
+        assert np.array_equal(res.simple_regret_greedy, ref.simple_regret_greedy), name
+        assert np.array_equal(res.simple_regret_behaviour, ref.simple_regret_behaviour), name
         assert res.extra.keys() == ref.extra.keys(), name
         for key in ref.extra:
             assert np.array_equal(res.extra[key], ref.extra[key]), (name, key)
@@ -189,11 +190,13 @@ DAMAGE = {
     "cut": _cut,
     "random bytes": _random_bytes,
     "empty": lambda p, rng: p.write_bytes(b""),
-    "a missing array": lambda p, rng: _rewrite(p, lambda a: a.pop("simple_regret")),
+    "a missing array": lambda p, rng: _rewrite(p, lambda a: a.pop("simple_regret_behaviour")),
+    "both readouts and the one of earlier files": lambda p, rng: _rewrite(p, lambda a: a.update(
+        simple_regret=a["simple_regret_greedy"])),
     "an unknown array": lambda p, rng: _rewrite(p, lambda a: a.update(junk=np.zeros(1))),
     "a renamed array": lambda p, rng: _rewrite(p, lambda a: a.update(regrets=a.pop("regret"))),
     "fewer checkpoints": lambda p, rng: _rewrite(p, lambda a: a.update(
-        regret=a["regret"][:, :, 1:], simple_regret=a["simple_regret"][:, :, 1:])),
+        regret=a["regret"][:, :, 1:], simple_regret_greedy=a["simple_regret_greedy"][:, :, 1:])),
     "a checkpoint changed": lambda p, rng: _rewrite(p, lambda a: a.update(
         steps=a["steps"] + 1)),
     "float32 regret": lambda p, rng: _rewrite(p, lambda a: a.update(
@@ -203,10 +206,11 @@ DAMAGE = {
     "other agents": lambda p, rng: _rewrite(p, lambda a: a.update(
         agents=np.array(["greedy"] * a["agents"].size))),
     "one agent less": lambda p, rng: _rewrite(p, lambda a: a.update(
-        agents=a["agents"][:1], regret=a["regret"][:1], simple_regret=a["simple_regret"][:1])),
+        agents=a["agents"][:1], regret=a["regret"][:1],
+        simple_regret_behaviour=a["simple_regret_behaviour"][:1])),
     "more runs than asked": lambda p, rng: _rewrite(p, lambda a: a.update(
         regret=np.concatenate([a["regret"]] * 3, axis=1),
-        simple_regret=np.concatenate([a["simple_regret"]] * 3, axis=1))),
+        simple_regret_greedy=np.concatenate([a["simple_regret_greedy"]] * 3, axis=1))),
     "pulls of other arms": lambda p, rng: _rewrite(p, lambda a: a.update(
         extra_pulls=a["extra_pulls"][:, :, :3])),
     "pulls of fewer runs": lambda p, rng: _rewrite(p, lambda a: a.update(
@@ -262,7 +266,8 @@ def test_bytes_changed_anywhere_are_detected_or_harmless(folder, reference, monk
     if code == 0:
         res = load_npz(path)
         assert np.array_equal(res.regret, reference[name].regret)
-        assert np.array_equal(res.simple_regret, reference[name].simple_regret)
+        assert np.array_equal(res.simple_regret_greedy, reference[name].simple_regret_greedy)
+        assert np.array_equal(res.simple_regret_behaviour, reference[name].simple_regret_behaviour)
     code, out, err = _main(monkeypatch, capsys, "run", str(folder / "config.toml"),
                            "--resume", "--no-plots")
     assert code == 0, err
@@ -421,8 +426,9 @@ ARRAYS = st.one_of(
 
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(changes=st.dictionaries(st.sampled_from([
-    "steps", "regret", "simple_regret", "agents", "samples_per_step", "problem", "setting",
-    "config", "info", "extra_pulls", "junk"]), st.one_of(st.none(), ARRAYS), max_size=3),
+    "steps", "regret", "simple_regret", "simple_regret_greedy", "simple_regret_behaviour",
+    "agents", "samples_per_step", "problem", "setting", "config", "info", "extra_pulls",
+    "junk"]), st.one_of(st.none(), ARRAYS), max_size=3),
        cut=st.one_of(st.none(), st.integers(0, 2000)))
 def test_any_archive_is_a_result_or_damaged(tmp_path_factory, changes, cut):
     """Arrays replaced, removed or added, the archive cut: load_npz returns a result whose
@@ -444,6 +450,6 @@ def test_any_archive_is_a_result_or_damaged(tmp_path_factory, changes, cut):
     except results_module.DamagedFile as e:
         assert str(e).startswith(f"{path}: damaged")
         return
-    assert got.regret.shape == got.simple_regret.shape == (len(got.agents), got.runs,
-                                                            got.steps.size)
+    assert got.regret.shape == got.simple_regret_greedy.shape \
+        == got.simple_regret_behaviour.shape == (len(got.agents), got.runs, got.steps.size)
     assert np.all(np.isfinite(got.regret))

@@ -145,7 +145,8 @@ def test_interrupted_mid_batch_then_resumed_equals_an_uninterrupted_run(tmp_path
     ref = bandits.run("linspace10", "ucb", horizon, runs)
     assert res.runs == runs
     assert np.array_equal(res.regret, ref.regret)
-    assert np.array_equal(res.simple_regret, ref.simple_regret)
+    assert np.array_equal(res.simple_regret_greedy, ref.simple_regret_greedy)
+    assert np.array_equal(res.simple_regret_behaviour, ref.simple_regret_behaviour)
     assert np.array_equal(res.extra["pulls"], ref.extra["pulls"])
 
 

@@ -77,7 +77,7 @@ def test_bandit_run_state_is_what_the_kernel_allocates(agent):
     steps = np.array([1, 2, 3])
     params = agent.params(bandits.envs.Bernoulli(mu))
     table = shared(params, 3)  # allocated once per call by simulate: test_ucb_table_is_counted
-    out = (np.zeros(3), np.zeros(3), np.zeros(k, np.int64))
+    out = (np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(k, np.int64))
     measured = _peak(lambda: _python(bk._one_run)(params, table, 0, mu, 0.5, 3, SEED, steps,
                                                   *out, STOP))
     _assert_counted(measured, bandit_state([params], k, 3))
@@ -89,11 +89,10 @@ def test_ucb_table_is_counted():
     horizon = 5000
     job = BanditJob("close10", "ucb", horizon, 1)
     params = job.agent_objs[0].params(job.env)
-    regret, simple, pulls = np.zeros((1, job.steps.size)), np.zeros((1, job.steps.size)), \
-        np.zeros((1, 10), np.int64)
+    curves = [np.zeros((1, job.steps.size)) for _ in range(3)]  # regret and both readouts
+    pulls = np.zeros((1, 10), np.int64)
     measured = _peak(lambda: _python(bk.simulate)(params, 0, job._means, 0.5, horizon,
-                                                  job._seeds, job.steps, regret, simple, pulls,
-                                                  STOP))
+                                                  job._seeds, job.steps, *curves, pulls, STOP))
     if hasattr(bk.simulate, "py_func"):
         _assert_counted(measured, job.call_bytes())
     else:  # without the JIT, the run is Python as well

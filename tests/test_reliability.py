@@ -99,7 +99,8 @@ def test_signal_at_a_random_moment_then_resume(tmp_path, reference, trial):
     for name, ref in reference.items():
         res = load_npz(out / "results" / f"{name}.npz")
         assert np.array_equal(res.regret, ref.regret), name
-        assert np.array_equal(res.simple_regret, ref.simple_regret), name
+        assert np.array_equal(res.simple_regret_greedy, ref.simple_regret_greedy), name
+        assert np.array_equal(res.simple_regret_behaviour, ref.simple_regret_behaviour), name
 
 
 def test_two_processes_on_one_folder(tmp_path):

@@ -3,6 +3,14 @@
 A :class:`Result` is what both labs return. It is saved as an .npz file without pickle
 (:func:`save_npz`) and as tidy CSV rows (:func:`curves_csv`); experiments/session.py writes
 whole output folders.
+
+Simple regret is read out twice at every checkpoint (:data:`READOUTS`): ``greedy``, the
+deterministic policy of what the agent has learned, and ``behaviour``, the policy it would act
+with next (docs/algorithms.md defines both for every agent). Earlier celab versions recorded
+one ``simple_regret`` (certainty-equivalence agents read greedily, policy-gradient agents by
+their softmax); such files load with that array as both readouts, marked
+``info["readouts"] == "legacy"`` (:func:`one_readout_as_two`), and so do the results of a job
+that records one readout (``tracking.runner.Job.two_readouts``).
 """
 
 from __future__ import annotations
@@ -22,6 +30,37 @@ import numpy as np
 from .memory import MemoryLimitError
 from .memory import check as check_memory
 
+#: The readouts of simple regret a Result holds, each in the array ``simple_regret_<name>``.
+READOUTS = ("greedy", "behaviour")
+#: ``info["readouts"]`` of a result whose two readouts are one earlier ``simple_regret``.
+LEGACY_READOUTS = "legacy"
+#: The name of the one simple-regret array of earlier files and of one-readout jobs.
+ONE_READOUT = "simple_regret"
+
+
+def readout_key(name: str) -> str:
+    """The array name of readout ``name`` (``"greedy"`` -> ``"simple_regret_greedy"``);
+    ValueError naming the readouts for any other name."""
+    if name not in READOUTS:
+        raise ValueError(f"readout must be one of {', '.join(READOUTS)}, got {name!r}")
+    return f"{ONE_READOUT}_{name}"
+
+
+#: The arrays of the two readouts, in the order of :data:`READOUTS`.
+READOUT_KEYS = tuple(readout_key(name) for name in READOUTS)
+
+
+def one_readout_as_two(arrays: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], bool]:
+    """``arrays`` with one ``simple_regret`` replaced by both readouts (the second a copy),
+    and whether it held one; other arrays unchanged. Arrays that hold a readout already are
+    returned as they are (a mix of both forms is the caller's to refuse)."""
+    if ONE_READOUT not in arrays or any(k in arrays for k in READOUT_KEYS):
+        return arrays, False
+    out = dict(arrays)
+    one = out.pop(ONE_READOUT)
+    out[READOUT_KEYS[0]], out[READOUT_KEYS[1]] = one, one.copy()
+    return out, True
+
 
 @dataclass(frozen=True)
 class Result:
@@ -40,8 +79,11 @@ class Result:
         Checkpoints: rounds (bandits) or episodes (MDPs).
     regret : float64[A, R, C]
         Cumulative pseudo-regret of each agent in each run at each checkpoint.
-    simple_regret : float64[A, R, C]
-        Optimal value minus the value of the policy the agent would deploy at the checkpoint.
+    simple_regret_greedy, simple_regret_behaviour : float64[A, R, C]
+        Optimal value minus the value of the agent's greedy policy (what it has learned) and
+        of its behaviour policy (what it would act with next) at the checkpoint: the two
+        readouts (:meth:`readout`). Both hold one earlier ``simple_regret`` when
+        ``info["readouts"] == "legacy"`` (module docstring).
     config : dict
         Everything needed to rerun the experiment (TOML-serialisable).
     samples_per_step : int
@@ -57,11 +99,21 @@ class Result:
     agents: tuple[str, ...]
     steps: np.ndarray
     regret: np.ndarray
-    simple_regret: np.ndarray
+    simple_regret_greedy: np.ndarray
+    simple_regret_behaviour: np.ndarray
     config: dict[str, Any]
     samples_per_step: int = 1
     extra: dict[str, np.ndarray] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+
+    def readout(self, name: str) -> np.ndarray:
+        """The simple regret (A, R, C) of readout ``name``, ``"greedy"`` or ``"behaviour"``."""
+        return getattr(self, readout_key(name))
+
+    @property
+    def simple_regret(self) -> np.ndarray:
+        """The greedy readout (``readout("greedy")``), which the summaries and plots read."""
+        return self.simple_regret_greedy
 
     @property
     def runs(self) -> int:
@@ -99,7 +151,8 @@ class Result:
                 if self.steps.size else "0 checkpoints")
         return (f"Result(problem={self.problem!r}, setting={self.setting!r}, agents=[{agents}], "
                 f"runs={runs}, {grid}, regret={_shape(self.regret)}, "
-                f"simple_regret={_shape(self.simple_regret)}{extra}, "
+                f"simple_regret_greedy={_shape(self.simple_regret_greedy)}, "
+                f"simple_regret_behaviour={_shape(self.simple_regret_behaviour)}{extra}, "
                 f"config={{{settings}; {len(self.config)} keys}})")
 
 
@@ -173,13 +226,15 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 def save_npz(result: Result, path: str | Path) -> Path:
     """Write ``result`` as one .npz readable without celab and without pickle.
 
-    Arrays: steps, regret, simple_regret, agents (strings), samples_per_step, extra_<key>;
-    and two JSON strings: ``config`` (the problem's table) and ``info``.
+    Arrays: steps, regret, simple_regret_greedy, simple_regret_behaviour, agents (strings),
+    samples_per_step, extra_<key>; and two JSON strings: ``config`` (the problem's table) and
+    ``info``.
     """
     arrays = {
         "steps": result.steps,
         "regret": result.regret,
-        "simple_regret": result.simple_regret,
+        "simple_regret_greedy": result.simple_regret_greedy,
+        "simple_regret_behaviour": result.simple_regret_behaviour,
         "agents": np.array(result.agents, dtype=np.str_),
         "samples_per_step": np.array(result.samples_per_step),
         "problem": np.array(result.problem),
@@ -234,7 +289,7 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-_NPZ_KEYS = {"steps", "regret", "simple_regret", "agents", "samples_per_step", "problem",
+_NPZ_KEYS = {"steps", "regret", *READOUT_KEYS, "agents", "samples_per_step", "problem",
              "setting", "config", "info"}
 SETTINGS = ("bandit", "mdp", "continuing")
 
@@ -259,9 +314,11 @@ def _json_table(arrays: dict[str, np.ndarray], key: str) -> dict[str, Any]:
 def _result_of(arrays: dict[str, np.ndarray]) -> Result:
     """The Result the arrays of :func:`save_npz` describe; ValueError when they are not one:
     keys, dtypes, shapes (agents x runs x checkpoints), finiteness and their agreement with
-    the saved configuration are all checked."""
+    the saved configuration are all checked. The one ``simple_regret`` of an earlier version's
+    file loads as both readouts, marked ``info["readouts"] = "legacy"``."""
     from .paths import valid_name
 
+    arrays, legacy = one_readout_as_two(arrays)
     missing = sorted(_NPZ_KEYS - set(arrays))
     unknown = sorted(k for k in set(arrays) - _NPZ_KEYS if not k.startswith("extra_"))
     if missing or unknown:
@@ -286,17 +343,21 @@ def _result_of(arrays: dict[str, np.ndarray]) -> Result:
                              f"{(agents.size, runs)}, got dtype {a.dtype} and shape {a.shape}")
     config = _json_table(arrays, "config")
     _check_config(config, problem, setting, agents.size, steps, runs)
+    info = _json_table(arrays, "info")
+    if legacy:
+        info["readouts"] = LEGACY_READOUTS
     return Result(problem=problem, setting=setting, agents=tuple(str(a) for a in agents),
                   steps=steps.astype(np.int64), regret=arrays["regret"],
-                  simple_regret=arrays["simple_regret"], config=config,
-                  samples_per_step=int(per), extra=extra, info=_json_table(arrays, "info"))
+                  simple_regret_greedy=arrays[READOUT_KEYS[0]],
+                  simple_regret_behaviour=arrays[READOUT_KEYS[1]], config=config,
+                  samples_per_step=int(per), extra=extra, info=info)
 
 
 def _check_curves(arrays: dict[str, np.ndarray], agents: int, checkpoints: int) -> int:
-    """The number of runs of finite float64 ``regret`` and ``simple_regret`` (agents, runs,
+    """The number of runs of finite float64 ``regret`` and readouts (agents, runs,
     checkpoints); ValueError otherwise."""
     runs = arrays["regret"].shape[1] if arrays["regret"].ndim == 3 else -1
-    for key in ("regret", "simple_regret"):
+    for key in ("regret", *READOUT_KEYS):
         a = arrays[key]
         if a.dtype != np.float64 or a.shape != (agents, runs, checkpoints):
             raise ValueError(f"{key} must be float64 (agents, runs, checkpoints) = ({agents}, "
@@ -338,7 +399,8 @@ def load_npz(path: str | Path) -> Result:
         raise DamagedFile(f"{path}: damaged, not the celab result it should be ({e})") from None
 
 
-CSV_HEADER = "problem,agent,run,step,samples,regret,simple_regret"
+CSV_HEADER = ("problem,agent,run,step,samples,regret,simple_regret_greedy,"
+              "simple_regret_behaviour")
 
 
 def curves_rows(results: list[Result]) -> Iterator[str]:
@@ -351,8 +413,9 @@ def curves_rows(results: list[Result]) -> Iterator[str]:
             prefix = f"{_csv(result.problem)},{_csv(agent)}"
             for r in range(result.runs):
                 rows = zip(steps, samples, result.regret[i, r].tolist(),
-                           result.simple_regret[i, r].tolist())
-                yield from (f"{prefix},{r},{s},{n},{g!r},{q!r}" for s, n, g, q in rows)
+                           result.simple_regret_greedy[i, r].tolist(),
+                           result.simple_regret_behaviour[i, r].tolist())
+                yield from (f"{prefix},{r},{s},{n},{g!r},{q!r},{b!r}" for s, n, g, q, b in rows)
 
 
 def curves_csv(results: list[Result]) -> str:

@@ -11,6 +11,10 @@ Two kinds of randomness live in a simulation and they are kept apart:
   SplitMix64 stream per (run, stream id), held in a one-element ``uint64`` array that the kernel
   owns. It depends on the run seed only, so an agent's draws do not depend on which other agents
   run beside it.
+* **Readout randomness** (the posterior sample a Thompson agent's behaviour readout is read
+  from) is a sequential stream of its own per (run, checkpoint round), salt ``SALT_READOUT``:
+  recording a readout never draws from the agent's stream, so it never changes what the agent
+  does next, and a readout at round t does not depend on the other checkpoints.
 
 Run seeds come from :func:`run_seeds`, which spawns ``numpy.random.SeedSequence(seed)``
 children (spawn key ``(r,)`` for run r): run r's seed does not depend on how many runs there
@@ -41,6 +45,7 @@ _TWO53_INV = 1.0 / 9007199254740992.0  # 2 ** -53
 SALT_AGENT = np.uint64(0xA5A5A5A5)
 SALT_REWARD = np.uint64(0x5EED0001)
 SALT_TRANSITION = np.uint64(0x5EED0002)
+SALT_READOUT = np.uint64(0x5EED0010)  # distinct from every salt, the MDP lab's too
 
 
 def run_seeds(seed: int, runs: int, start: int = 0) -> np.ndarray:

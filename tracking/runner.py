@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .batching import batch_size
-from .results import Result
+from .results import LEGACY_READOUTS, ONE_READOUT, READOUT_KEYS, Result, one_readout_as_two
 
 Progress = Callable[[int], None]
 StopRequest = Callable[[], bool]
@@ -104,6 +104,11 @@ def run_interruptible(kernel: Callable[..., np.ndarray], *args: Any,
 class Job:
     """One problem to run. Subclasses fill the attributes and implement :meth:`run_batch`."""
 
+    #: Whether :meth:`run_batch` returns both readouts of simple regret
+    #: (``simple_regret_greedy``, ``simple_regret_behaviour``). A job that leaves it False
+    #: returns one ``simple_regret``, which its Result holds as both readouts, marked
+    #: ``info["readouts"] = "legacy"`` (tracking/results.py).
+    two_readouts: bool = False
     problem: str
     setting: str
     agents: tuple[str, ...]
@@ -120,11 +125,14 @@ class Job:
         return len(self.agents) * self.runs * int(self.steps[-1]) * self.samples_per_step
 
     def layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-        """Shape and dtype of every array of a Result over ``runs`` runs: ``regret`` and
-        ``simple_regret`` (agents, runs, checkpoints) float64, then :meth:`extra_layout`."""
+        """Shape and dtype of every array of a Result over ``runs`` runs: ``regret`` and the
+        two readouts ``simple_regret_greedy`` and ``simple_regret_behaviour`` (agents, runs,
+        checkpoints) float64 (a job of one readout holds it twice), then
+        :meth:`extra_layout`."""
         shape = (len(self.agents), runs, self.steps.size)
         f64 = np.dtype(np.float64)
-        return {"regret": (shape, f64), "simple_regret": (shape, f64), **self.extra_layout(runs)}
+        curves = {key: (shape, f64) for key in ("regret", *READOUT_KEYS)}
+        return {**curves, **self.extra_layout(runs)}
 
     def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         """Shape and dtype of the other arrays :meth:`run_batch` returns (default: none)."""
@@ -151,6 +159,15 @@ class Job:
         unknown = sorted(set(arrays) - set(self.layout(0)))
         if unknown:
             raise ValueError(f"it holds an unknown array {unknown[0]!r}")
+
+    def check_resume(self, result: Result) -> None:
+        """ValueError unless runs can be added to ``result``: its readouts must be of the kind
+        this job records (two, or one held twice: :attr:`two_readouts`)."""
+        if (result.info.get("readouts") == LEGACY_READOUTS) == self.two_readouts:
+            held = "one simple regret as both readouts" if self.two_readouts else "two readouts"
+            raise ValueError(f"saved runs of {self.problem!r} hold {held}, and runs of this "
+                             f"version record {'two' if self.two_readouts else 'one'}: "
+                             "they cannot be completed")
 
     # --- the memory guard: what each phase of the job holds at once ------------------------
     def model_bytes(self) -> float:
@@ -227,31 +244,51 @@ class Job:
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         """Arrays for runs ``start:stop``, each with agents on axis 0 and runs on axis 1.
 
-        Must hold ``regret`` and ``simple_regret`` (agents, runs, checkpoints); may hold other
-        per-run arrays (agents, runs, ...). Kernels run through :func:`run_interruptible` with
-        ``should_stop``, which raises BatchInterrupted when a stop request cut the batch short.
+        Must hold ``regret`` and the readouts ``simple_regret_greedy`` and
+        ``simple_regret_behaviour`` (agents, runs, checkpoints), or, when :attr:`two_readouts`
+        is False, one ``simple_regret`` instead; may hold other per-run arrays (agents, runs,
+        ...). Kernels run through :func:`run_interruptible` with ``should_stop``, which raises
+        BatchInterrupted when a stop request cut the batch short.
         """
         raise NotImplementedError
 
+    def batch(self, start: int, stop: int, progress: Progress | None,
+              should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
+        """:meth:`run_batch`'s arrays with both readouts (one ``simple_regret`` held twice);
+        RuntimeError when they are not the readouts :attr:`two_readouts` declares."""
+        arrays, one = one_readout_as_two(self.run_batch(start, stop, progress, should_stop))
+        if one == self.two_readouts or not all(k in arrays for k in READOUT_KEYS):
+            want = " and ".join(READOUT_KEYS) if self.two_readouts else ONE_READOUT
+            raise RuntimeError(f"{type(self).__name__}.run_batch returned "
+                               f"{', '.join(sorted(arrays))}, not {want}")
+        return arrays
+
     def result(self, arrays: dict[str, np.ndarray]) -> Result:
-        """A Result from arrays over the completed runs."""
+        """A Result from arrays over the completed runs (both readouts, or one
+        ``simple_regret`` held as both)."""
+        arrays, _ = one_readout_as_two(arrays)
         arrays = dict(arrays)
+        info = dict(self.info)
+        if not self.two_readouts:
+            info["readouts"] = LEGACY_READOUTS
         return Result(
             problem=self.problem,
             setting=self.setting,
             agents=self.agents,
             steps=self.steps,
             regret=arrays.pop("regret"),
-            simple_regret=arrays.pop("simple_regret"),
+            simple_regret_greedy=arrays.pop(READOUT_KEYS[0]),
+            simple_regret_behaviour=arrays.pop(READOUT_KEYS[1]),
             config=self.config,
             samples_per_step=self.samples_per_step,
             extra=arrays,
-            info=dict(self.info),
+            info=info,
         )
 
 
 def _arrays_of(result: Result) -> dict[str, np.ndarray]:
-    return {"regret": result.regret, "simple_regret": result.simple_regret, **result.extra}
+    return {"regret": result.regret, READOUT_KEYS[0]: result.simple_regret_greedy,
+            READOUT_KEYS[1]: result.simple_regret_behaviour, **result.extra}
 
 
 def execute(
@@ -280,6 +317,7 @@ def execute(
     if resume is not None:
         if resume.agents != job.agents or not np.array_equal(resume.steps, job.steps):
             raise ValueError(f"saved runs of {job.problem!r} do not match its configuration")
+        job.check_resume(resume)
         done = resume.runs
         parts = {k: [v] for k, v in _arrays_of(resume).items()}
         if progress is not None and done:
@@ -290,7 +328,7 @@ def execute(
             break
         stop = min(job.runs, done + size)
         try:
-            batch = job.run_batch(done, stop, progress, should_stop)
+            batch = job.batch(done, stop, progress, should_stop)
         except BatchInterrupted:
             break
         for key, value in batch.items():
@@ -303,5 +341,5 @@ def execute(
                 on_batch(current)
     if not parts:
         empty = np.zeros((len(job.agents), 0, job.steps.size))
-        return job.result({"regret": empty, "simple_regret": empty.copy()})
+        return job.result({"regret": empty, **{k: empty.copy() for k in READOUT_KEYS}})
     return job.result({k: np.concatenate(v, axis=1) for k, v in parts.items()})

@@ -19,9 +19,9 @@ from tracking.rng import uniform
 KLUCB_TOL = 1e-6
 
 #: The decorator of the pieces the loop calls at every round (``select``, ``update``) and at
-#: checkpoints (``deploy``): inlined into the hook's compiled call, which runs without numba's
-#: reference counting (hooks.py), so they read their state's arrays at no atomic cost and
-#: cannot allocate.
+#: checkpoints (the readouts ``deploy_greedy`` and ``deploy_behaviour``): inlined into the
+#: hook's compiled call, which runs without numba's reference counting (hooks.py), so they
+#: read their state's arrays at no atomic cost and cannot allocate.
 hot = njit(inline="always", _nrt=False)
 
 #: Bytes of one float64 or int64 number.
@@ -59,6 +59,15 @@ def update_means(params, state, counts, a, x, t):
     record_mean(state.sums, state.est, counts, a, x)
 
 
+@njit(cache=True, inline="always")
+def mean_gap(mu, best):
+    """mu* minus the mean of a uniform arm, as an average of the gaps mu* - mu_k."""
+    acc = 0.0
+    for k in range(mu.shape[0]):
+        acc += best - mu[k]
+    return acc / mu.shape[0]
+
+
 @njit(cache=True)
 def greedy_gap(values, counts, mu, best, all_arms):
     """mu* minus the mean of argmax_k values_k, tied arms mixed evenly.
@@ -83,16 +92,21 @@ def greedy_gap(values, counts, mu, best, all_arms):
             acc += best - mu[k]
             ties += 1
     if ties == 0:  # nothing pulled yet: a uniform arm
-        for k in range(k_arms):
-            acc += best - mu[k]
-        return acc / k_arms
+        return mean_gap(mu, best)
     return acc / ties
 
 
 @hot
-def deploy_pulled(params, state, counts, mu, best):
-    """``deploy`` of the sample-mean agents: argmax of mu_hat over the arms pulled."""
+def deploy_pulled(params, state, counts, t, mu, best, st):
+    """``deploy_greedy`` of the sample-mean agents: argmax of mu_hat over the arms pulled."""
     return greedy_gap(state.est, counts, mu, best, False)
+
+
+@njit(cache=True, inline="always")
+def round_robin_gap(t, mu, best):
+    """mu* - mu_k of the arm k the round robin pulls at round t + 1 (the behaviour readout at
+    round t of an agent still in its round robin)."""
+    return best - mu[round_robin(t + 1, mu.shape[0])]
 
 
 @njit(cache=True, inline="always")

@@ -1,7 +1,7 @@
 """Kernel pieces of the sample-mean agents that act greedily: greedy, epsilon-greedy, etc.
 
 Their state is the sample means (S_k and mu_hat_k; etc adds the arm it commits to); they
-differ in ``select`` only.
+differ in ``select`` and in the behaviour readout, which follows ``select``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,17 @@ from tracking.jit import njit
 from tracking.rng import argmax_random, randint, uniform
 
 from ..agents import EpsilonGreedyParams, ETCParams, GreedyParams
-from .common import WORD, deploy_pulled, greedy_gap, hot, round_robin, update_means, vectors
+from .common import (
+    WORD,
+    deploy_pulled,
+    greedy_gap,
+    hot,
+    mean_gap,
+    round_robin,
+    round_robin_gap,
+    update_means,
+    vectors,
+)
 from .hooks import register_agent
 
 
@@ -67,9 +77,26 @@ def _select_epsilon_greedy(params, state, counts, t, st):
 
 
 @hot
-def _deploy_means(params, state, counts, mu, best):
+def _deploy_means(params, state, counts, t, mu, best, st):
     """argmax of mu_hat over the arms pulled, or over all arms when started from q0."""
     return greedy_gap(state.est, counts, mu, best, not params.round_robin)
+
+
+@hot
+def _behaviour_greedy(params, state, counts, t, mu, best, st):
+    """The round-robin arm of round t + 1 while exploring, then the greedy readout."""
+    if _exploring(params, t + 1, mu.shape[0]):
+        return round_robin_gap(t, mu, best)
+    return _deploy_means(params, state, counts, t, mu, best, st)
+
+
+@hot
+def _behaviour_epsilon_greedy(params, state, counts, t, mu, best, st):
+    """The round-robin arm while exploring, then (1 - epsilon) greedy + epsilon uniform."""
+    if _exploring(params, t + 1, mu.shape[0]):
+        return round_robin_gap(t, mu, best)
+    greedy = _deploy_means(params, state, counts, t, mu, best, st)
+    return (1.0 - params.epsilon) * greedy + params.epsilon * mean_gap(mu, best)
 
 
 @njit(cache=True)
@@ -88,10 +115,24 @@ def _select_etc(params, state, counts, t, st):
     return state.commit[0]
 
 
+@hot
+def _behaviour_etc(params, state, counts, t, mu, best, st):
+    """The round-robin arm up to round mK, then the commitment: before it is made (at round
+    mK + 1) the greedy readout, after it the committed arm."""
+    k_arms = mu.shape[0]
+    if t < k_arms * params.m:
+        return round_robin_gap(t, mu, best)
+    if state.commit[0] < 0:
+        return greedy_gap(state.est, counts, mu, best, False)
+    return best - mu[state.commit[0]]
+
+
 register_agent(GreedyParams, init=_init_means, select=_select_greedy, update=update_means,
-               deploy=_deploy_means, footprint=vectors(2))
+               deploy_greedy=_deploy_means, deploy_behaviour=_behaviour_greedy,
+               footprint=vectors(2))
 register_agent(EpsilonGreedyParams, init=_init_means, select=_select_epsilon_greedy,
-               update=update_means, deploy=_deploy_means, footprint=vectors(2))
+               update=update_means, deploy_greedy=_deploy_means,
+               deploy_behaviour=_behaviour_epsilon_greedy, footprint=vectors(2))
 register_agent(ETCParams, init=_init_commit, select=_select_etc, update=update_means,
-               deploy=deploy_pulled,
+               deploy_greedy=deploy_pulled, deploy_behaviour=_behaviour_etc,
                footprint=lambda params, k_arms, horizon: (0, WORD * (2 * k_arms + 1)))

@@ -1,6 +1,7 @@
 """Kernel pieces of the softmax policy-gradient agents: REINFORCE and the exact gradient.
 
-Both act by A_t ~ pi = softmax(H) and deploy pi; they differ in how H moves.
+Both act by A_t ~ pi = softmax(H): their behaviour readout is pi, their greedy readout
+argmax_k H_k (ties mixed evenly); they differ in how H moves.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 from tracking.jit import njit
 
 from ..agents import PGExactParams, ReinforceParams
-from .common import WORD, hot, sample, softmax, softmax_gap
+from .common import WORD, greedy_gap, hot, sample, softmax, softmax_gap
 from .hooks import register_agent
 
 
@@ -39,7 +40,14 @@ def _select_softmax(params, state, counts, t, st):
 
 
 @hot
-def _deploy_softmax(params, state, counts, mu, best):
+def _deploy_argmax(params, state, counts, t, mu, best, st):
+    """argmax_k H_k, over all arms, ties mixed evenly."""
+    return greedy_gap(state.h, counts, mu, best, True)
+
+
+@hot
+def _deploy_softmax(params, state, counts, t, mu, best, st):
+    """pi = softmax(H), the policy of the next round."""
     return softmax_gap(state.h, state.pi, mu, best)
 
 
@@ -79,8 +87,10 @@ def _pg_exact_update(params, state, counts, a, x, t):
 
 
 register_agent(ReinforceParams, init=_reinforce_init, select=_select_softmax,
-               update=_reinforce_update, deploy=_deploy_softmax,
+               update=_reinforce_update, deploy_greedy=_deploy_argmax,
+               deploy_behaviour=_deploy_softmax,
                footprint=lambda params, k_arms, horizon: (0, WORD * (2 * k_arms + 1)))
 register_agent(PGExactParams, init=_pg_exact_init, select=_select_softmax,
-               update=_pg_exact_update, deploy=_deploy_softmax,
+               update=_pg_exact_update, deploy_greedy=_deploy_argmax,
+               deploy_behaviour=_deploy_softmax,
                footprint=lambda params, k_arms, horizon: (0, WORD * 2 * k_arms))

@@ -12,7 +12,15 @@ from tracking.jit import njit
 from tracking.rng import argmax_random, gamma_mt, normal
 
 from ..agents import ThompsonBernoulliParams, ThompsonGaussianParams
-from .common import deploy_pulled, greedy_gap, hot, round_robin, update_means, vectors
+from .common import (
+    deploy_pulled,
+    greedy_gap,
+    hot,
+    round_robin,
+    round_robin_gap,
+    update_means,
+    vectors,
+)
 from .hooks import register_agent
 
 
@@ -52,14 +60,27 @@ def _beta_init(params, table, mu):
 
 
 @hot
-def _beta_select(params, state, counts, t, st):
-    """From round 1: theta_k = X / (X + Y), X ~ Gamma(a), Y ~ Gamma(b); argmax theta."""
+def _beta_sample(state, st):
+    """work_k = theta_k = X / (X + Y), X ~ Gamma(a), Y ~ Gamma(b): one posterior sample."""
     post = state.post
     for k in range(post.shape[0]):
         x = gamma_mt(st, post[k, 0], post[k, 1])
         y = gamma_mt(st, post[k, 2], post[k, 3])
         state.work[k] = x / (x + y)
+
+
+@hot
+def _beta_select(params, state, counts, t, st):
+    """From round 1: theta drawn from the posterior (``_beta_sample``); argmax theta."""
+    _beta_sample(state, st)
     return argmax_random(state.work, st)
+
+
+@hot
+def _beta_behaviour(params, state, counts, t, mu, best, st):
+    """argmax of one posterior sample drawn from the readout stream ``st``, ties mixed evenly."""
+    _beta_sample(state, st)
+    return greedy_gap(state.work, counts, mu, best, True)
 
 
 @hot
@@ -70,7 +91,7 @@ def _beta_update(params, state, counts, a, x, t):
 
 
 @hot
-def _beta_deploy(params, state, counts, mu, best):
+def _beta_deploy(params, state, counts, t, mu, best, st):
     """argmax of the posterior means (a0 + S_k) / (a0 + b0 + N_k) over all arms."""
     for k in range(mu.shape[0]):
         state.work[k] = (params.a0 + state.sums[k]) / (params.a0 + params.b0 + counts[k])
@@ -78,7 +99,8 @@ def _beta_deploy(params, state, counts, mu, best):
 
 
 register_agent(ThompsonBernoulliParams, init=_beta_init, select=_beta_select,
-               update=_beta_update, deploy=_beta_deploy, footprint=vectors(6))
+               update=_beta_update, deploy_greedy=_beta_deploy, deploy_behaviour=_beta_behaviour,
+               footprint=vectors(6))
 
 
 @njit(cache=True)
@@ -88,15 +110,32 @@ def _gaussian_init(params, table, mu):
 
 
 @hot
+def _gaussian_sample(params, state, counts, st):
+    """work_k = theta_k ~ N(mu_hat_k, sigma^2 / N_k): one posterior sample."""
+    for k in range(counts.shape[0]):
+        state.work[k] = state.est[k] + params.sigma / math.sqrt(counts[k]) * normal(st)
+
+
+@hot
 def _gaussian_select(params, state, counts, t, st):
-    """One pull each, then theta_k ~ N(mu_hat_k, sigma^2 / N_k); argmax theta."""
+    """One pull each, then theta drawn from the posterior (``_gaussian_sample``); argmax theta."""
     k_arms = counts.shape[0]
     if t <= k_arms:
         return round_robin(t, k_arms)
-    for k in range(k_arms):
-        state.work[k] = state.est[k] + params.sigma / math.sqrt(counts[k]) * normal(st)
+    _gaussian_sample(params, state, counts, st)
     return argmax_random(state.work, st)
 
 
+@hot
+def _gaussian_behaviour(params, state, counts, t, mu, best, st):
+    """The round-robin arm, then the argmax of one posterior sample drawn from the readout
+    stream ``st``, ties mixed evenly."""
+    if t < counts.shape[0]:
+        return round_robin_gap(t, mu, best)
+    _gaussian_sample(params, state, counts, st)
+    return greedy_gap(state.work, counts, mu, best, True)
+
+
 register_agent(ThompsonGaussianParams, init=_gaussian_init, select=_gaussian_select,
-               update=update_means, deploy=deploy_pulled, footprint=vectors(3))
+               update=update_means, deploy_greedy=deploy_pulled,
+               deploy_behaviour=_gaussian_behaviour, footprint=vectors(3))

@@ -24,10 +24,12 @@ from .common import (
     WORD,
     bernoulli_kl,
     deploy_pulled,
+    greedy_gap,
     hot,
     klucb_index,
     record_mean,
     round_robin,
+    round_robin_gap,
     update_means,
     vectors,
 )
@@ -76,18 +78,33 @@ def _ucb_init(params, table, mu):
 
 
 @hot
+def _ucb_indices(params, state, t):
+    """work_k = mu_hat_k + sqrt(c ln t) / sqrt(N_k), the indices of round t; returns their max."""
+    est, inv_sqrt, work, roots = state.est, state.inv_sqrt, state.work, state.roots
+    root = roots[t, 0] if t < roots.shape[0] else math.sqrt(params.c * math.log(t))
+    m = -np.inf
+    for k in range(est.shape[0]):
+        v = est[k] + root * inv_sqrt[k]
+        work[k] = v
+        m = v if v > m else m
+    return m
+
+
+@hot
 def _ucb_select(params, state, counts, t, st):
     k_arms = state.est.shape[0]
     if t <= k_arms:
         return round_robin(t, k_arms)
-    est, inv_sqrt, work, roots = state.est, state.inv_sqrt, state.work, state.roots
-    root = roots[t, 0] if t < roots.shape[0] else math.sqrt(params.c * math.log(t))
-    m = -np.inf
-    for k in range(k_arms):
-        v = est[k] + root * inv_sqrt[k]
-        work[k] = v
-        m = v if v > m else m
-    return argmax_of_max(work, m, st)
+    return argmax_of_max(state.work, _ucb_indices(params, state, t), st)
+
+
+@hot
+def _ucb_behaviour(params, state, counts, t, mu, best, st):
+    """The round-robin arm, then the argmax of the indices of round t + 1, ties mixed evenly."""
+    if t < mu.shape[0]:
+        return round_robin_gap(t, mu, best)
+    _ucb_indices(params, state, t + 1)
+    return greedy_gap(state.work, counts, mu, best, True)
 
 
 @hot
@@ -99,7 +116,7 @@ def _ucb_update(params, state, counts, a, x, t):
 
 
 register_agent(UCBParams, shared=_ucb_table, init=_ucb_init, select=_ucb_select,
-               update=_ucb_update, deploy=deploy_pulled,
+               update=_ucb_update, deploy_greedy=deploy_pulled, deploy_behaviour=_ucb_behaviour,
                footprint=lambda params, k_arms, horizon: (2 * WORD * _ucb_rows(horizon),
                                                           4 * WORD * k_arms))
 
@@ -136,6 +153,25 @@ def _klucb_init(params, table, mu):
     return KLUCBState(np.zeros(mu.shape[0]), np.zeros(mu.shape[0]))
 
 
+@njit(cache=True, inline="always")
+def _klucb_level(params, t):
+    """ln t + c ln ln t, the level N_k KL(mu_hat_k, q) <= level of round t's indices."""
+    lt = math.log(t)
+    if params.c > 0.0 and t > 1:
+        lt += params.c * math.log(max(lt, 1e-300))
+    return lt
+
+
+@njit(cache=True, inline="always")
+def _leader(est):
+    """The first arm of largest mu_hat, where the scan of the indices starts."""
+    lead = 0
+    for k in range(1, est.shape[0]):
+        if est[k] > est[lead]:
+            lead = k
+    return lead
+
+
 @hot
 def _klucb_select(params, state, counts, t, st):
     """One scan from the empirical leader, so that the others are pruned early; a reservoir
@@ -145,13 +181,8 @@ def _klucb_select(params, state, counts, t, st):
     if t <= k_arms:
         return round_robin(t, k_arms)
     est = state.est
-    lt = math.log(t)
-    if params.c > 0.0 and t > 1:
-        lt += params.c * math.log(max(lt, 1e-300))
-    lead = 0
-    for k in range(1, k_arms):
-        if est[k] > est[lead]:
-            lead = k
+    lt = _klucb_level(params, t)
+    lead = _leader(est)
     best = -np.inf
     idx = 0
     ties = 0
@@ -169,6 +200,34 @@ def _klucb_select(params, state, counts, t, st):
     return idx
 
 
+@hot
+def _klucb_behaviour(params, state, counts, t, mu, best, st):
+    """The round-robin arm, then the argmax of the indices of round t + 1, ties mixed evenly:
+    the scan of ``_klucb_select`` (a pruned arm is strictly below the maximum, so the tied
+    arms are those select draws from), averaging the gaps of the tied arms."""
+    k_arms = counts.shape[0]
+    if t < k_arms:
+        return round_robin_gap(t, mu, best)
+    est = state.est
+    lt = _klucb_level(params, t + 1)
+    lead = _leader(est)
+    top = -np.inf
+    acc = 0.0
+    ties = 0
+    for j in range(k_arms):
+        k = (lead + j) % k_arms
+        v = arm_index(params, est[k], lt / counts[k], top)
+        if v > top:
+            top = v
+            acc = best - mu[k]
+            ties = 1
+        elif v == top:
+            acc += best - mu[k]
+            ties += 1
+    return acc / ties
+
+
 for _cls in (KLUCBBernoulliParams, KLUCBGaussianParams):
     register_agent(_cls, init=_klucb_init, select=_klucb_select, update=update_means,
-                   deploy=deploy_pulled, footprint=vectors(2))
+                   deploy_greedy=deploy_pulled, deploy_behaviour=_klucb_behaviour,
+                   footprint=vectors(2))

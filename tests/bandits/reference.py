@@ -2,9 +2,11 @@
 
 It draws from the same random streams as the kernel (tracking/rng.py: the reward of the n-th
 pull of arm k is the n-th number of the stream keyed by (run seed, k); the agent's own draws come
-from the run's agent stream, in the same order), so for a given run it must reproduce the
-kernel's regret curve exactly. Everything else (the agents' rules, the bookkeeping, regret) is
-written again here from the definitions, as directly as possible.
+from the run's agent stream, in the same order; a Thompson agent's behaviour readout at round t
+from the readout stream keyed by (run seed, t)), so for a given run it must reproduce the
+kernel's regret curve and both readouts of simple regret exactly. Everything else (the agents'
+rules, the bookkeeping, regret, the readouts) is written again here from the definitions, as
+directly as possible; sums run in the kernel's order, so that the numbers agree to the last bit.
 """
 
 from __future__ import annotations
@@ -51,8 +53,50 @@ def _softmax(h):
     return np.array([v / total for v in e])
 
 
+def _gap_of_argmax(values, mu, order):
+    """mu* minus the mean of the arms of largest value, an even mix of the tied ones: the
+    average of their gaps, added up in ``order`` (the indices considered)."""
+    best = mu.max()
+    top = max(values[k] for k in order)
+    tied = [k for k in order if values[k] == top]
+    acc = best - mu[tied[0]]
+    for k in tied[1:]:
+        acc += best - mu[k]
+    return acc / len(tied)
+
+
+def _uniform_gap(mu):
+    """mu* minus the mean of a uniform arm (the average of the gaps, in index order)."""
+    return _gap_of_argmax(np.zeros(len(mu)), mu, range(len(mu)))
+
+
+def _round_robin_rounds(name, p, gaussian, k_arms, from_q0):
+    """Rounds 1..L of the initial round robin: mK for etc, K for the agents marked "one pull
+    each", 0 for the others."""
+    if name == "etc":
+        return p["m"] * k_arms
+    if from_q0 or name in ("reinforce", "pg-exact") or (name == "thompson" and not gaussian):
+        return 0
+    return k_arms
+
+
+def _klucb_indices(est, n, t, p, env, gaussian):
+    d = math.log(t) + (p["c"] * math.log(math.log(t)) if p["c"] > 0 else 0.0)
+    if gaussian:
+        return [est[k] + env.sigma * math.sqrt(2 * d / n[k]) for k in range(len(est))]
+    return [klucb_index(est[k], d / n[k], min(1.0, est[k] + math.sqrt(d / n[k] / 2)))
+            for k in range(len(est))]
+
+
+def _leader_order(est):
+    """KL-UCB's scan order: from the empirically best arm (the first of them), cyclically."""
+    lead = int(np.argmax(est))
+    return [(lead + j) % len(est) for j in range(len(est))]
+
+
 def reference_run(agent, env, horizon, seed, checkpoints):
-    """Regret and simple regret at ``checkpoints`` and final pulls, for one run."""
+    """Regret, the greedy and the behaviour readout of simple regret at ``checkpoints`` and
+    the final pulls, for one run."""
     mu = env.means
     k_arms = len(mu)
     best_mean = mu.max()
@@ -65,17 +109,20 @@ def reference_run(agent, env, horizon, seed, checkpoints):
     h = np.zeros(k_arms)
     name = agent.name
     p = agent.get_params()
-    rewards_seen = []
+    total = 0.0  # the sum of the rewards so far
     commit = None
     cum = 0.0
-    regret, simple = [], []
+    regret, greedy, behaviour = [], [], []
     from_q0 = name in ("greedy", "epsilon-greedy") and not p["round_robin"]
     q0 = p.get("q0", 0.0)
+    rounds_rr = _round_robin_rounds(name, p, gaussian, k_arms, from_q0)
     for t in range(1, horizon + 1):
         # estimates: sample means; unpulled arms q0 (no round robin) or 0 (never used)
         est = np.where(n > 0, s / np.maximum(n, 1), q0 if from_q0 else 0.0)
         pi = None
-        if name in ("reinforce", "pg-exact"):
+        if t <= rounds_rr:
+            a = (t - 1) % k_arms
+        elif name in ("reinforce", "pg-exact"):
             pi = _softmax(h)
             u, acc, a = rng.uniform(st), 0.0, k_arms - 1
             for k in range(k_arms - 1):  # inversion: the first k with u <= pi_0 + ... + pi_k
@@ -84,10 +131,7 @@ def reference_run(agent, env, horizon, seed, checkpoints):
                     a = k
                     break
         elif name == "thompson" and not gaussian:
-            samples = [rng.beta(st, 1.0 + s[k], 1.0 + n[k] - s[k]) for k in range(k_arms)]
-            a = _argmax(samples, st)
-        elif t <= (p["m"] * k_arms if name == "etc" else 0 if from_q0 else k_arms):
-            a = (t - 1) % k_arms
+            a = _argmax(_beta_sample(s, n, st), st)
         elif name == "greedy":
             a = _argmax(est, st)
         elif name == "epsilon-greedy":
@@ -100,17 +144,10 @@ def reference_run(agent, env, horizon, seed, checkpoints):
             root = math.sqrt(p["c"] * math.log(t))  # sqrt(c ln t / N_k) = root / sqrt(N_k)
             a = _argmax([est[k] + root * (1.0 / math.sqrt(n[k])) for k in range(k_arms)], st)
         elif name == "kl-ucb":
-            d = math.log(t) + (p["c"] * math.log(math.log(t)) if p["c"] > 0 else 0.0)
-            if gaussian:
-                idx = [est[k] + env.sigma * math.sqrt(2 * d / n[k]) for k in range(k_arms)]
-            else:
-                idx = [klucb_index(est[k], d / n[k], min(1.0, est[k] + math.sqrt(d / n[k] / 2)))
-                       for k in range(k_arms)]
-            lead = int(np.argmax(est))  # the kernel scans from the empirical leader
-            a = _argmax_scan(idx, st, [(lead + j) % k_arms for j in range(k_arms)])
+            idx = _klucb_indices(est, n, t, p, env, gaussian)
+            a = _argmax_scan(idx, st, _leader_order(est))  # the kernel scans from the leader
         elif name == "thompson":
-            a = _argmax([est[k] + env.sigma / math.sqrt(n[k]) * rng.normal(st)
-                         for k in range(k_arms)], st)
+            a = _argmax(_gaussian_sample(est, n, env.sigma, st), st)
         else:
             raise AssertionError(name)
         if gaussian:
@@ -121,31 +158,83 @@ def reference_run(agent, env, horizon, seed, checkpoints):
         s[a] += x
         if name == "reinforce":
             # H <- H + alpha (R - b)(onehot(A) - pi), b the mean of the earlier rewards
-            b = sum(rewards_seen) / len(rewards_seen) if (p["baseline"] and rewards_seen) else 0.0
+            b = total / (t - 1) if (p["baseline"] and t > 1) else 0.0
             g = p["alpha"] * (x - b)
             h = h - g * pi
             h[a] += g
         elif name == "pg-exact":
-            value = sum(pi[k] * mu[k] for k in range(k_arms))
+            value = 0.0
+            for k in range(k_arms):
+                value += pi[k] * mu[k]
             h = h + p["alpha"] * pi * (mu - value)
-        rewards_seen.append(x)
+        total += x
         cum += best_mean - mu[a]
         if t in checkpoints:
             regret.append(cum)
-            simple.append(best_mean - _deployed_mean(name, gaussian, mu, n, s, h,
-                                                     q0 if from_q0 else None))
-    return np.array(regret), np.array(simple), n
+            greedy.append(_greedy_gap(name, gaussian, mu, n, s, h, q0 if from_q0 else None))
+            readout = np.array([rng.stream_key(np.uint64(seed), rng.SALT_READOUT, t, 0)],
+                               dtype=np.uint64)  # the readouts' stream of round t
+            if t < rounds_rr:  # round t + 1 is in the round robin
+                behaviour.append(best_mean - mu[t % k_arms])
+            else:
+                behaviour.append(_behaviour_gap(name, p, env, t, n, s, h, commit, readout,
+                                                q0 if from_q0 else None))
+    return np.array(regret), np.array(greedy), np.array(behaviour), n
 
 
-def _deployed_mean(name, gaussian, mu, n, s, h, q0=None):
+def _beta_sample(s, n, st):
+    """theta_k ~ Beta(1 + S_k, 1 + N_k - S_k), in arm order."""
+    return [rng.beta(st, 1.0 + s[k], 1.0 + n[k] - s[k]) for k in range(len(s))]
+
+
+def _gaussian_sample(est, n, sigma, st):
+    """theta_k ~ N(mu_hat_k, sigma^2 / N_k), in arm order."""
+    return [est[k] + sigma / math.sqrt(n[k]) * rng.normal(st) for k in range(len(est))]
+
+
+def _greedy_gap(name, gaussian, mu, n, s, h, q0=None):
+    """The greedy readout: argmax of H (softmax agents), of the posterior means (Bernoulli
+    Thompson), or of the sample means over the arms pulled (over all arms from q0)."""
+    every = range(len(mu))
     if name in ("reinforce", "pg-exact"):
-        return float(_softmax(h) @ mu)
+        return _gap_of_argmax(h, mu, every)
     if name == "thompson" and not gaussian:
-        values = (1 + s) / (2 + n)
-    elif q0 is not None:  # estimates started at q0: every arm has one
-        values = np.where(n > 0, s / np.maximum(n, 1), q0)
-    else:
-        if not np.any(n > 0):
-            return float(mu.mean())
-        values = np.where(n > 0, s / np.maximum(n, 1), -np.inf)
-    return float(mu[values == values.max()].mean())
+        return _gap_of_argmax((1 + s) / (2 + n), mu, every)
+    if q0 is not None:  # estimates started at q0: every arm has one
+        return _gap_of_argmax(np.where(n > 0, s / np.maximum(n, 1), q0), mu, every)
+    pulled = [k for k in every if n[k] > 0]
+    if not pulled:
+        return _uniform_gap(mu)
+    return _gap_of_argmax(s / np.maximum(n, 1), mu, pulled)
+
+
+def _behaviour_gap(name, p, env, t, n, s, h, commit, readout, q0=None):
+    """The behaviour readout after the round robin: the policy of round t + 1."""
+    mu = env.means
+    gaussian = env.family == "gaussian"
+    every = range(len(mu))
+    est = np.where(n > 0, s / np.maximum(n, 1), 0.0)
+    if name in ("reinforce", "pg-exact"):
+        pi, gap = _softmax(h), 0.0
+        for k in every:
+            gap += pi[k] * (mu.max() - mu[k])
+        return gap
+    if name == "greedy":
+        return _greedy_gap(name, gaussian, mu, n, s, h, q0)
+    if name == "epsilon-greedy":
+        eps = p["epsilon"]
+        return (1.0 - eps) * _greedy_gap(name, gaussian, mu, n, s, h, q0) + eps * _uniform_gap(mu)
+    if name == "etc":
+        return _greedy_gap(name, gaussian, mu, n, s, h) if commit is None \
+            else mu.max() - mu[commit]
+    if name == "ucb":
+        root = math.sqrt(p["c"] * math.log(t + 1))
+        return _gap_of_argmax([est[k] + root * (1.0 / math.sqrt(n[k])) for k in every], mu, every)
+    if name == "kl-ucb":
+        return _gap_of_argmax(_klucb_indices(est, n, t + 1, p, env, gaussian), mu,
+                              _leader_order(est))
+    if name == "thompson":
+        theta = (_gaussian_sample(est, n, env.sigma, readout) if gaussian
+                 else _beta_sample(s, n, readout))
+        return _gap_of_argmax(theta, mu, every)
+    raise AssertionError(name)

@@ -72,10 +72,10 @@ def test_declared_footprints_are_what_the_pieces_allocate(name, env):
 def _call(record, horizon, runs, stop):
     means = np.ascontiguousarray(BERNOULLI.means[None, :])
     cps = np.array([1, horizon], dtype=np.int64)
-    regret, simple = np.zeros((runs, 2)), np.zeros((runs, 2))
+    regret, greedy, behaviour = np.zeros((runs, 2)), np.zeros((runs, 2)), np.zeros((runs, 2))
     pulls = np.zeros((runs, BERNOULLI.n_arms), dtype=np.int64)
     done = K.simulate(record, BERNOULLI.kind, means, BERNOULLI.sigma, horizon,
-                      run_seeds(0, runs), cps, regret, simple, pulls, stop)
+                      run_seeds(0, runs), cps, regret, greedy, behaviour, pulls, stop)
     return done, pulls
 
 
@@ -127,8 +127,8 @@ from tracking.rng import run_seeds
 env = bandits.envs.make("linspace10")
 record = bandits.agents.REGISTRY["thompson"]().params(env)
 K.simulate(record, env.kind, np.array(env.means[None, :]), env.sigma, 10, run_seeds(0, 2),
-           np.array([1, 10]), np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 10), np.int64),
-           np.zeros(1, np.uint8))
+           np.array([1, 10]), np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)),
+           np.zeros((2, 10), np.int64), np.zeros(1, np.uint8))
 print(json.dumps([sum(K.simulate.stats.cache_hits.values()),
                   sum(K.simulate.stats.cache_misses.values())]))
 """

@@ -43,7 +43,7 @@ def _planted(agents: dict[str, list[int | None]], setting: str = "bandit",
     if setting == "mdp":  # H = 5 steps per episode
         config.update(horizon=5, episodes=int(STEPS[-1]))
     return Result("planted", setting, labels, STEPS.copy(),
-                  np.zeros_like(sr) if regret is None else regret, sr, config,
+                  np.zeros_like(sr) if regret is None else regret, sr, sr.copy(), config,
                   samples_per_step=5 if setting == "mdp" else 1,
                   extra={"pulls": np.tile([500, 12], (*sr.shape[:2], 1))} if setting == "bandit"
                   else {},
@@ -196,7 +196,7 @@ def _curves(sr: np.ndarray) -> Result:
     """A one-agent-per-row MDP result with the given simple regret (agents, runs, C)."""
     a, r, c = sr.shape
     return Result("p", "mdp", tuple(f"a{i}" for i in range(a)), np.arange(1, c + 1),
-                  np.nan_to_num(sr.cumsum(axis=2)), sr, {"runs": r}, 5,
+                  np.nan_to_num(sr.cumsum(axis=2)), sr, sr.copy(), {"runs": r}, 5,
                   info={"v_star": 1.0})
 
 

@@ -81,7 +81,8 @@ def test_interrupt_keeps_completed_runs_and_resume_matches(tmp_path, sig):
     resumed = load_npz(saved)
     reference = bandits.run("linspace10", ["ucb", "thompson"], 20000, 24, seed=7)
     assert np.array_equal(resumed.regret, reference.regret)
-    assert np.array_equal(resumed.simple_regret, reference.simple_regret)
+    assert np.array_equal(resumed.simple_regret_greedy, reference.simple_regret_greedy)
+    assert np.array_equal(resumed.simple_regret_behaviour, reference.simple_regret_behaviour)
     assert np.array_equal(resumed.extra["pulls"], reference.extra["pulls"])
     assert (out / "summary.json").exists() and (out / "curves.csv").exists()
 

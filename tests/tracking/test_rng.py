@@ -111,3 +111,22 @@ def test_argmax_breaks_ties_uniformly():
     assert counts[0] == counts[2] == 0
     # chi-square test of uniformity over the three tied maximisers, level 1e-4
     assert stats.chisquare(counts[[1, 3, 4]]).pvalue > ALPHA
+
+
+@pytest.mark.nojit
+def test_every_salt_is_distinct():
+    """The salts of all streams, the labs' own included: two streams of a run with one salt
+    would be the same numbers (SALT_READOUT must not repeat the MDP lab's start stream)."""
+    import importlib
+    import pkgutil
+
+    salts = {}
+    for package in ("tracking", "bandits", "mdp"):
+        path = importlib.import_module(package).__path__
+        for info in pkgutil.walk_packages(path, f"{package}."):
+            for attr, value in vars(importlib.import_module(info.name)).items():
+                if attr.startswith("SALT_") and isinstance(value, np.uint64):
+                    salts.setdefault(int(value), set()).add(attr)
+    names = set().union(*salts.values())
+    assert {"SALT_AGENT", "SALT_REWARD", "SALT_TRANSITION", "SALT_READOUT"} < names
+    assert all(len(same) == 1 for same in salts.values()), salts
