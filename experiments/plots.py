@@ -138,8 +138,8 @@ def _samples_marks(ax, result: Result) -> None:
     measured, an open triangle pointing right at the budget when censored."""
     eps, delta = measure(result)
     ax.axhline(eps, color="#555555", linestyle=":", linewidth=1.0,
-               label=f"epsilon = {eps:g}; on it: samples to epsilon ({runs_share(delta)}), "
-                     "open > where censored at the budget")
+               label=f"epsilon = {eps:g}; dots: samples to epsilon ({runs_share(delta)}), "
+                     "open >: censored")
     for i in range(len(result.agents)):
         q = km_quantile(exit_times(result, i, eps), delta)
         colour = COLOURS[i % len(COLOURS)]

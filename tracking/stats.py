@@ -65,7 +65,7 @@ def summary_bytes(runs: int, checkpoints: int) -> float:
     checkpoints) of resampled mean curves and their logs in growth_exponent; copies of the
     curves (runs, checkpoints); and the arrays of one chunk of ratio_draws' resamples."""
     return (8.0 * BOOTSTRAP_RESAMPLES * (3 * runs + 4 * checkpoints) + 32.0 * runs * checkpoints
-            + 8.0 * CHUNK_ARRAYS * max(CHUNK_NUMBERS, runs))
+            + 8.0 * CHUNK_ARRAYS * min(BOOTSTRAP_RESAMPLES * runs, max(CHUNK_NUMBERS, runs)))
 
 
 def _percentile_interval(estimate: float, draws: np.ndarray, level: float) -> Interval:

@@ -209,7 +209,7 @@ def report(ctx: Context) -> str:
         if measured:
             part.append(f"measured ratios from {num(min(measured))} to {num(max(measured))}")
         if bounds:
-            part.append(f"REINFORCE never got within epsilon in the budget on "
+            part.append(f"too few of REINFORCE's runs got within epsilon in the budget on "
                         f"{len(bounds)} size(s), ratio lower bounds up to {num(max(bounds))}")
         summary_lines.append(f"- {title}: " + ("; ".join(part) if part else "no data") + ".")
     all_measured = [r["ratio"].estimate for r in _measured(rows)]
@@ -217,11 +217,12 @@ def report(ctx: Context) -> str:
     verdict = []
     if all_measured:
         big = sum(v >= 100 for v in all_measured)
-        verdict.append(f"where REINFORCE reached epsilon, it needed {num(min(all_measured))} to "
+        verdict.append(f"where both were measured, REINFORCE needed {num(min(all_measured))} to "
                        f"{num(max(all_measured))} times the samples of the best CE agent "
                        f"({big} of {len(all_measured)} measured ratios are 100 or more)")
     if all_bounds:
-        verdict.append(f"on {len(all_bounds)} problem(s) it never got there within the budget, "
+        verdict.append(f"on {len(all_bounds)} problem(s) too few of its runs got there within "
+                       "the budget, "
                        f"where the factor is at least {num(min(all_bounds))} to "
                        f"{num(max(all_bounds))} (lower bounds set by the budget)")
     lines += [
