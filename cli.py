@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -264,6 +265,23 @@ EnvArg = Annotated[
     list[str] | None, typer.Option(metavar="KEY=VALUE",
                                    help="Environment argument (repeatable), e.g. n_states=10.")
 ]
+DELTA_HELP = ("Share of runs samples to epsilon may leave unsettled, in (0, 1): the column is "
+              "the (1 - D) quantile over runs")
+Delta = Annotated[float, typer.Option(
+    metavar="D", help=f"{DELTA_HELP} (the default of experiment files).")]
+DeltaOverride = Annotated[float | None, typer.Option(
+    metavar="D", help=f"{DELTA_HELP} (default: each problem's delta).")]
+
+
+def _check_delta(delta: float | None) -> None:
+    """--delta by the rule of the settings' delta key, as one line naming the option."""
+    from tracking.settings import delta_key
+
+    if delta is not None:
+        try:
+            delta_key(BANDIT.delta).check(delta)
+        except ValueError as e:
+            raise UserError(f"--{e}") from None
 
 
 def _print_json(summary: dict, folder: Path) -> None:
@@ -382,6 +400,7 @@ def bandit(
         float, typer.Option(metavar="X", help="Simple-regret level of the 'pulls to epsilon' "
                                               "column (the default of experiment files).")
     ] = BANDIT.epsilon,
+    delta: Delta = BANDIT.delta,
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
@@ -400,6 +419,7 @@ def bandit(
             raise UserError(f"--{name} must be >= 1, got {value}")
     if seed < 0:
         raise UserError(f"--seed must be >= 0, got {seed}")
+    _check_delta(delta)
 
     import bandits
     from bandits.loop import BanditJob
@@ -416,6 +436,7 @@ def bandit(
         problem = env or "linspace10"
     job = BanditJob(problem, algos, horizon, runs, seed, epsilon=epsilon,
                     env_args=_env_args(env_arg) or None)
+    job.set_delta(delta)
     show = _tables(as_json, lambda o, console: console.print(
         report.bandit_table(o.summary["problems"][0])))
     outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show, yes=yes)
@@ -476,6 +497,7 @@ def mdp_command(
         float, typer.Option(metavar="X", help="Simple-regret level for 'episodes to epsilon' "
                                               "(the default of experiment files).")
     ] = EPISODIC.epsilon,
+    delta: Delta = EPISODIC.delta,
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
@@ -488,6 +510,7 @@ def mdp_command(
             raise UserError(f"--{name} must be >= 1, got {value}")
     if seed < 0:
         raise UserError(f"--seed must be >= 0, got {seed}")
+    _check_delta(delta)
     from experiments import report
     from mdp.loop import MDPJob
     from tracking import paths
@@ -499,6 +522,7 @@ def mdp_command(
     job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
                  name=env_name or file.stem, epsilon=epsilon,
                  env_args=_env_args(env_arg) if env_name else None)
+    job.set_delta(delta)
     show = _tables(as_json, lambda o, console: console.print(
         report.mdp_table(o.summary["problems"][0])))
     outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show, yes=yes)
@@ -628,15 +652,19 @@ def _solution_table(model, res, seconds: float, compile_seconds: float, limit: i
 @app.command(cls=_Command)
 def compare(
     out: OutDir = None,
+    delta: DeltaOverride = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
     yes: YesFlag = False,
 ) -> None:
     """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
+    _check_delta(delta)
     from experiments import files
 
     spec = files.parse(_suite_text("compare"), "compare.toml")
     jobs = _jobs(spec)
+    for job in jobs if delta is not None else ():
+        job.set_delta(delta)
     outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots,
                            show=_tables(as_json, _print_tables), yes=yes)
     if as_json:
@@ -772,10 +800,12 @@ def reproduce(
 def report(
     folder: Annotated[Path, typer.Argument(metavar="DIR",
                                            help="A results folder written by celab.")],
+    delta: DeltaOverride = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
 ) -> None:
     """Re-render the tables and plots of saved results, without simulating."""
+    _check_delta(delta)
     if not folder.exists():
         raise UserError(f"{folder}: no such folder")
     from experiments import plots as plotting
@@ -787,6 +817,8 @@ def report(
     results = session.saved_results(folder, spec)
     if not results:
         raise UserError(f"{folder}: no saved results (results/*.npz)")
+    if delta is not None:  # the saved runs read with another delta (tables and plots)
+        results = [replace(r, config={**r.config, "delta": delta}) for r in results]
     summaries = [rep.summarize(r) for r in results]
     head = [row for r, s in zip(results, summaries) for row in rep.headline(r, s)]
     drawn: list[str] = []

@@ -136,7 +136,7 @@ def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
     for key in setting.budget_keys:
         out[key.name] = key.read(data)
     out["runs"] = settings.RUNS.read(data)
-    for key in (*setting.option_keys, settings.epsilon_key(setting.epsilon)):
+    for key in (*setting.option_keys, *setting.measure_keys):
         out[key.name] = key.read(data)
     if "checkpoints" in data:
         cps = data["checkpoints"]
@@ -303,13 +303,23 @@ def _key_of(message: str) -> str | None:
     return None
 
 
+def job_of(table: dict[str, Any]):
+    """The job of a normalised problem table, built by the lab (its setting names the job
+    class); the table's ``delta`` is recorded in the job's configuration
+    (:meth:`tracking.runner.Job.set_delta`)."""
+    job = settings.get(table["setting"]).job_class().from_table(table)
+    if "delta" in table:
+        job.set_delta(table["delta"])
+    return job
+
+
 def build_jobs(parsed: dict[str, Any]) -> list:
-    """The jobs of a parsed experiment file, built by the labs (each problem's setting names
-    its job class); a lab's ValueError becomes a FileError pointing at the problem's line."""
+    """The jobs of a parsed experiment file (:func:`job_of`); a lab's ValueError becomes a
+    FileError pointing at the problem's line."""
     jobs = []
     for i, table in enumerate(parsed["problems"]):
         try:
-            jobs.append(settings.get(table["setting"]).job_class().from_table(table))
+            jobs.append(job_of(table))
         except FileError:
             raise
         except ValueError as e:

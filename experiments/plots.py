@@ -8,7 +8,10 @@ Per problem, two figures, each saved as PNG and SVG:
 - ``<problem>-simple``: simple regret of the policy each agent would deploy, against samples,
   on a log x axis; the y axis is logarithmic when every mean is positive, symmetric-log (linear
   near 0) when some means are 0, linear when none is positive. Means below the problem's
-  rounding level (:func:`report.zero_level`) count as 0.
+  rounding level (:func:`report.zero_level`) count as 0. A dotted line marks epsilon, and a
+  marker on it each agent's samples to epsilon, n(epsilon, delta): a filled dot where it is
+  measured, an open triangle with an arrow to the right at the budget where it is censored
+  (:func:`draw_bounds`: a censored value is never drawn as a point).
 
 A figure that cannot be drawn or written is skipped with a warning (:func:`plot_result`); the
 others are still written. Only matplotlib's object-oriented API is used (no pyplot, no global
@@ -26,9 +29,9 @@ import numpy as np
 from tracking import settings
 from tracking.paths import inside
 from tracking.results import Result, write_atomic
-from tracking.stats import mean_ci
+from tracking.stats import km_quantile, mean_ci
 
-from .report import zero_level
+from .report import exit_times, measure, runs_share, zero_level
 
 # Okabe and Ito's colour-blind-safe palette (yellow last: weak on white), with line styles.
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
@@ -113,6 +116,41 @@ def regret_figure(result: Result):
     return fig
 
 
+#: Marker and arrow offset (points) of a bound, by the direction it leaves open.
+_BOUNDS = {"up": ("^", (0, 22)), "down": ("v", (0, -22)), "right": (">", (22, 0))}
+
+
+def draw_bounds(ax, x, y, direction: str, colour: str, label: str | None = None) -> None:
+    """Values known only as bounds: open triangles at (x, y) with an arrow towards the open
+    side (``"up"``: lower bounds, ``"down"``: upper bounds, ``"right"``: a censored sample
+    count, at its budget)."""
+    marker, offset = _BOUNDS[direction]
+    ax.plot(x, y, marker, color=colour, markerfacecolor="none", markersize=9,
+            markeredgewidth=1.6, linestyle="none", label=label, zorder=3)
+    for xi, yi in zip(x, y):
+        ax.annotate("", xy=(xi, yi), xytext=offset, textcoords="offset points",
+                    annotation_clip=False,
+                    arrowprops={"arrowstyle": "<-", "color": colour, "linewidth": 1.4})
+
+
+def _samples_marks(ax, result: Result) -> None:
+    """epsilon as a dotted line, and each agent's n(epsilon, delta) on it: a filled dot when
+    measured, an open triangle pointing right at the budget when censored."""
+    eps, delta = measure(result)
+    ax.axhline(eps, color="#555555", linestyle=":", linewidth=1.0,
+               label=f"epsilon = {eps:g}; dots: samples to epsilon ({runs_share(delta)}), "
+                     "open >: censored")
+    for i in range(len(result.agents)):
+        q = km_quantile(exit_times(result, i, eps), delta)
+        colour = COLOURS[i % len(COLOURS)]
+        if q is None:
+            continue
+        if q.censored:
+            draw_bounds(ax, [q.estimate], [eps], "right", colour)
+        else:
+            ax.plot([q.estimate], [eps], "o", color=colour, markersize=6, zorder=3)
+
+
 def y_scale(means: np.ndarray, zero: float = 0.0) -> tuple[str, dict]:
     """The y scale for non-negative curves, and its keyword arguments.
 
@@ -149,6 +187,7 @@ def simple_figure(result: Result):
             low = np.where(low > 0, low, np.nan)
         ax.plot(x, mean, label=agent, **_style(i))
         ax.fill_between(x, low, high, color=COLOURS[i % len(COLOURS)], alpha=0.18, linewidth=0)
+    _samples_marks(ax, result)
     _x_axis(ax, x, "log")
     ax.set_yscale(scale, **kwargs)
     if scale == "linear":

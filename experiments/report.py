@@ -39,20 +39,39 @@ def checkpoint_grid(samples: np.ndarray) -> dict[str, Any]:
             "per_decade": (samples.size - 1) / spread if spread > 0 else None}
 
 
-def best_agent(reached: list[float], medians: list[float]) -> int | None:
+def best_agent(reached: list[float], samples: list[dict[str, Any] | None]) -> int | None:
     """Index of the agent reaching epsilon in the largest share of runs, then fastest.
 
-    Among the agents with a finite median samples-to-epsilon: the highest share of runs that
-    reached epsilon, then the smallest median; ties go to the first listed. None when no median
-    is finite.
+    ``samples`` are the agents' ``samples_to_epsilon`` (:meth:`tracking.stats.Quantile.as_dict`).
+    Among the agents with a run that reached epsilon: the highest share of runs that reached
+    it, then a measured n(epsilon, delta) before a censored one, then the smallest; ties go to
+    the first listed. None when no run of any agent reached epsilon.
     """
-    finite = [i for i, m in enumerate(medians) if m is not None and math.isfinite(m)]
-    if not finite:
+    known = [i for i, s in enumerate(samples) if s is not None and reached[i] > 0]
+    if not known:
         return None
-    return min(finite, key=lambda i: (-reached[i], medians[i]))  # min keeps the first on ties
+    return min(known, key=lambda i: (-reached[i], samples[i]["censored"],  # min keeps the
+                                     samples[i]["estimate"]))              # first on ties
 
 
-def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
+def exit_times(result: Result, i: int, epsilon: float) -> stats.ExitTimes:
+    """Agent ``i``'s last-exit times at ``epsilon`` (every run's budget the last checkpoint)."""
+    return stats.last_exit_times(result.samples, result.simple_regret[i], epsilon)
+
+
+def measure(result: Result, epsilon: float | None = None, delta: float | None = None
+            ) -> tuple[float, float]:
+    """epsilon and delta of samples to epsilon: the arguments, else the result's
+    configuration, else its setting's defaults."""
+    cfg = result.config
+    setting = settings.get(result.setting)
+    eps = float(epsilon if epsilon is not None else cfg.get("epsilon", setting.epsilon))
+    dlt = delta if delta is not None else cfg.get("delta", setting.delta)
+    return eps, setting.key("delta").check(dlt)
+
+
+def summarize(result: Result, epsilon: float | None = None, delta: float | None = None
+              ) -> dict[str, Any]:
     """Numbers of one problem: per agent, regret, growth exponent, simple regret, samples.
 
     For each agent:
@@ -62,18 +81,21 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
     - ``growth``: exponent b of regret ~ t^b fitted on the last decade of the log-log curve of
       the mean regret, with a 95% bootstrap interval over runs (None when undefined);
     - ``simple_regret_mean`` and ``simple_regret_ci95``: at the last checkpoint;
-    - ``samples_to_epsilon``: median over runs of the samples (pulls or steps) after which the
-      deployed policy's simple regret stays <= epsilon (None when more than half the runs never
-      got there), its 95% bootstrap interval, and ``reached``, the share of runs that got there;
+    - ``samples_to_epsilon``: n(epsilon, delta), the Kaplan-Meier (1 - delta) quantile over
+      runs of the samples (pulls or steps) after which the deployed policy's simple regret
+      stays <= epsilon, with its 95% interval (:func:`tracking.stats.km_quantile`; None without
+      runs), and ``reached``, the share of runs that got there;
     - the setting's extras (its ``agent_extras``): bandits ``regret_over_log_t`` and
       ``best_arm_share``, episodic MDPs ``episodes_to_epsilon``.
 
-    The problem's entry adds the setting's ``summary_keys`` (episodic MDPs: ``episodes``);
-    ``checkpoints`` describes the grid samples-to-epsilon is read on (:func:`checkpoint_grid`).
+    epsilon and delta are the arguments, else the result's configuration's, else the
+    setting's defaults. The problem's entry adds the setting's ``summary_keys`` (episodic MDPs:
+    ``episodes``); ``checkpoints`` describes the grid samples-to-epsilon is read on
+    (:func:`checkpoint_grid`).
     """
     cfg = result.config
     setting = settings.get(result.setting)
-    eps = float(epsilon if epsilon is not None else cfg.get("epsilon", setting.epsilon))
+    eps, dlt = measure(result, epsilon, delta)
     samples = result.samples
     budget = int(samples[-1])
     names = result.info.get("agent_names", [a.split("(")[0] for a in result.agents])
@@ -83,8 +105,8 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
         final = result.regret[i, :, -1]
         m, half = stats.mean_ci(final)
         sm, shalf = stats.mean_ci(result.simple_regret[i, :, -1])
-        s2e = stats.samples_to_epsilon(samples, result.simple_regret[i], eps)
-        med = stats.median_ci(s2e, seed=i) if result.runs else None
+        exits = exit_times(result, i, eps)
+        quantile = stats.km_quantile(exits, dlt)
         entry: dict[str, Any] = {
             "agent": label,
             "name": names[i],
@@ -94,8 +116,8 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
             "growth": _interval(stats.growth_exponent(samples, result.regret[i], seed=i)),
             "simple_regret_mean": float(sm),
             "simple_regret_ci95": float(shalf),
-            "samples_to_epsilon": _interval(med),
-            "reached": float(np.mean(np.isfinite(s2e))) if s2e.size else 0.0,
+            "samples_to_epsilon": None if quantile is None else quantile.as_dict(),
+            "reached": exits.reached,
         }
         entry.update(setting.agent_extras(result, i, entry))
         agents.append(entry)
@@ -107,6 +129,7 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
         "seed": cfg.get("seed"),
         "horizon": cfg.get("horizon"),
         "epsilon": eps,
+        "delta": dlt,
         "budget_samples": budget,
         "sample_unit": setting.sample_unit,
         "checkpoints": checkpoint_grid(samples),
@@ -120,49 +143,40 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
 def headline(result: Result, summary: dict[str, Any]) -> list[dict[str, Any]]:
     """REINFORCE against the best certainty-equivalence agent on one problem.
 
-    The best CE agent (:func:`best_agent`) is, among the CE agents with a finite median
-    samples-to-epsilon, the one that reaches epsilon in the largest share of runs; among equal
-    shares, the one with the smallest median; among equal medians, the first listed. The ratio
-    is median(REINFORCE) / median(best CE) with a paired bootstrap interval over runs. When
-    more than half of REINFORCE's runs never reach epsilon within the budget, its median is
-    unknown but at least the budget: the row gives ``ratio_lower_bound`` = budget /
-    median(best CE) instead of a ratio. Each row carries the problem's ``checkpoints``.
+    The best CE agent is :func:`best_agent` among the CE agents (the largest share of runs
+    reaching epsilon, then a measured n(epsilon, delta) before a censored one, then the
+    smallest, then the first listed). The ratio n(REINFORCE) / n(best CE) is
+    :func:`tracking.stats.quantile_ratio` over the paired runs (bootstrap seed: REINFORCE's
+    index among the agents): measured, a lower bound (REINFORCE's quantile censored), an upper
+    bound (best CE's censored) or none (both). Each row carries the problem's ``checkpoints``.
     """
-    eps = summary["epsilon"]
-    samples = result.samples
-    budget = summary["budget_samples"]
+    eps, dlt = summary["epsilon"], summary["delta"]
     agents = summary["agents"]
     ce = [i for i, a in enumerate(agents) if a["family"] == CE]
     pick = best_agent([agents[i]["reached"] for i in ce],
-                      [(agents[i]["samples_to_epsilon"] or {}).get("estimate") for i in ce])
+                      [agents[i]["samples_to_epsilon"] for i in ce])
     rows = []
     for j, a in enumerate(agents):
         if a["name"] != "reinforce":
             continue
         row: dict[str, Any] = {"problem": summary["problem"], "reinforce": a["agent"],
-                               "epsilon": eps, "budget_samples": budget,
+                               "epsilon": eps, "delta": dlt,
+                               "budget_samples": summary["budget_samples"],
                                "reinforce_samples": a["samples_to_epsilon"],
                                "reinforce_reached": a["reached"],
                                "checkpoints": summary["checkpoints"]}
         if pick is None:
-            row.update(best_ce=None, ratio=None, ratio_lower_bound=None,
-                       note="no certainty-equivalence agent reached epsilon")
+            row.update(best_ce=None, ratio=None,
+                       note="no run of a certainty-equivalence agent reached epsilon")
             rows.append(row)
             continue
         best = ce[pick]
-        best_med = agents[best]["samples_to_epsilon"]["estimate"]
         row.update(best_ce=agents[best]["agent"],
                    best_ce_samples=agents[best]["samples_to_epsilon"],
                    best_ce_reached=agents[best]["reached"])
-        rf = a["samples_to_epsilon"]
-        if rf is not None and rf["estimate"] is not None:
-            num = stats.samples_to_epsilon(samples, result.simple_regret[j], eps)
-            den = stats.samples_to_epsilon(samples, result.simple_regret[best], eps)
-            row["ratio"] = _interval(stats.ratio_of_medians(num, den, seed=j))
-            row["ratio_lower_bound"] = None
-        else:
-            row["ratio"] = None
-            row["ratio_lower_bound"] = budget / best_med
+        ratio = stats.quantile_ratio(exit_times(result, j, eps), exit_times(result, best, eps),
+                                     dlt, seed=j)
+        row["ratio"] = ratio.as_dict()
         rows.append(row)
     return rows
 
@@ -218,20 +232,42 @@ def _iv(iv: dict | None, digits: int = 3) -> str:
 
 
 def _at_first(entry: dict[str, Any], first: int) -> bool:
-    """Whether the median samples-to-epsilon sits on the first checkpoint (an upper bound)."""
+    """Whether a measured n(epsilon, delta) sits on the first checkpoint (an upper bound)."""
     s = entry["samples_to_epsilon"]
-    return s is not None and s["estimate"] is not None and s["estimate"] <= first
+    return s is not None and not s["censored"] and s["estimate"] <= first
 
 
-def _samples(entry: dict[str, Any], budget: int, first: int, per_step: int = 1) -> str:
-    """Median samples (or episodes, ``per_step`` samples each) to epsilon, with the share of
-    runs that got there: ``> budget`` when unknown, ``<= first`` on the first checkpoint."""
-    s = entry["samples_to_epsilon"]
-    share = f"{100 * entry['reached']:.0f}%"
-    if s is None or s["estimate"] is None:
-        return f"> {_num(budget / per_step)} ({share})"
+def samples_text(s: dict[str, Any] | None, per_step: int = 1) -> str:
+    """n(epsilon, delta) in samples (or in steps of ``per_step`` samples) for a table: a
+    censored one as ``> budget`` (a lower bound), ``-`` without runs."""
+    if s is None:
+        return "-"
+    value = _num(s["estimate"] / per_step)
+    return f"> {value}" if s["censored"] else value
+
+
+def _samples(entry: dict[str, Any], first: int, per_step: int = 1) -> str:
+    """n(epsilon, delta) (:func:`samples_text`) with the share of runs that got there;
+    ``<= first`` on the first checkpoint."""
     mark = "<= " if _at_first(entry, first) else ""
-    return f"{mark}{_num(s['estimate'] / per_step)} ({share})"
+    return f"{mark}{samples_text(entry['samples_to_epsilon'], per_step)} " \
+           f"({100 * entry['reached']:.0f}%)"
+
+
+def runs_share(delta: float) -> str:
+    """The share of runs n(epsilon, delta) covers, for a heading: ``90% of runs``."""
+    return f"{100 * (1 - delta):.4g}% of runs"
+
+
+def samples_note(unit: str, epsilon: float, delta: float, what: str) -> str:
+    """Caption text defining a table's n(epsilon, delta) column: the ``unit`` (pulls, steps,
+    episodes) by which 1 - delta of the runs have ``what`` (``the deployed arm within 0.01 of
+    mu*``) for good."""
+    share = runs_share(delta)
+    return (f"{unit.capitalize()} to {epsilon:g} ({share}): the {unit} by which {share} have "
+            f"{what} for good (Kaplan-Meier quantile over runs; in brackets the share of runs "
+            f"that got there within the budget); '> x': fewer than {share} got there within "
+            "the budget x, so only this lower bound is known.")
 
 
 def _grid_note(grids: list[dict[str, Any]], marked: bool) -> str:
@@ -248,8 +284,8 @@ def _grid_note(grids: list[dict[str, Any]], marked: bool) -> str:
     count = f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]} to {counts[-1]}"
     note = f" Values to epsilon can only be checkpoints ({count} checkpoints{res})."
     if marked:
-        note += (" '<= x': at least half of the runs were within epsilon already at the first "
-                 "checkpoint x, so the median is at most x.")
+        note += (" '<= x': enough runs were within epsilon already at the first checkpoint x, "
+                 "so the value is at most x.")
     return note
 
 
@@ -283,7 +319,7 @@ def bandit_table(summary: dict[str, Any]):
     from rich.table import Table
 
     lr = summary["info"]["lai_robbins"]
-    eps = summary["epsilon"]
+    eps, dlt = summary["epsilon"], summary["delta"]
     zero = zero_level(summary["info"])
     grid = summary["checkpoints"]
     marked = any(_at_first(a, grid["first"]) for a in summary["agents"])
@@ -292,8 +328,7 @@ def bandit_table(summary: dict[str, Any]):
         caption=_agent_names(summary) + escape(lai_robbins_note(lr, summary["horizon"])) +
         " Simple regret: mu* minus the mean of the arm the agent would deploy now. "
         "Best arm: share of runs whose most-pulled arm is optimal. "
-        f"Pulls to {eps:g}: median pulls after which the deployed arm stays within {eps:g} of "
-        "mu* (share of runs that got there; > T when more than half never did)."
+        + samples_note("pulls", eps, dlt, f"the deployed arm within {eps:g} of mu*")
         + _grid_note([grid], marked) +
         " ± is the half-width of the 95% confidence interval over runs.",
     )
@@ -303,7 +338,7 @@ def bandit_table(summary: dict[str, Any]):
     table.add_column("L-R const", justify="right")
     table.add_column("simple regret", justify="right")
     table.add_column("best arm", justify="right")
-    table.add_column(f"pulls to {eps:g}", justify="right", no_wrap=True)
+    table.add_column(f"pulls to {eps:g} ({runs_share(dlt)})", justify="right", no_wrap=True)
     for a in summary["agents"]:
         table.add_row(
             a["agent"],
@@ -312,7 +347,7 @@ def bandit_table(summary: dict[str, Any]):
             "-" if lr is None else f"{lr:.3f}",
             _num(a["simple_regret_mean"], 3, zero),
             f"{100 * a['best_arm_share']:.0f}%",
-            _samples(a, summary["budget_samples"], grid["first"]),
+            _samples(a, grid["first"]),
         )
     return table
 
@@ -321,7 +356,7 @@ def mdp_table(summary: dict[str, Any]):
     """`celab mdp`'s table: regret, simple regret, episodes until epsilon-optimal."""
     from rich.table import Table
 
-    eps = summary["epsilon"]
+    eps, dlt = summary["epsilon"], summary["delta"]
     zero = zero_level(summary["info"])
     grid = summary["checkpoints"]
     per_step = summary["budget_samples"] // summary["episodes"]
@@ -330,18 +365,18 @@ def mdp_table(summary: dict[str, Any]):
         title=_title(summary),
         caption=f"Regret: sum over episodes of V*(start) - V^pi_k(start) (V* = "
         f"{_num(summary['info']['v_star'], 4)}), exact on the true model. Simple regret: the "
-        f"same gap for the policy the agent would deploy now. Episodes to {eps:g}: median over "
-        "runs of the episodes after which the deployed policy stays within "
-        f"{eps:g} of optimal (share of runs that got there)." + _grid_note([grid], marked),
+        "same gap for the policy the agent would deploy now. "
+        + samples_note("episodes", eps, dlt, f"the deployed policy within {eps:g} of optimal")
+        + _grid_note([grid], marked),
     )
     table.add_column("agent", style="bold", no_wrap=True)
     table.add_column("regret ± 95% CI", justify="right", no_wrap=True)
     table.add_column("simple regret", justify="right")
-    table.add_column(f"episodes to {eps:g}", justify="right")
+    table.add_column(f"episodes to {eps:g} ({runs_share(dlt)})", justify="right")
     for a in summary["agents"]:
         table.add_row(a["agent"], _pm(a["regret_mean"], a["regret_ci95"], zero),
                       _num(a["simple_regret_mean"], 3, zero),
-                      _samples(a, summary["budget_samples"], grid["first"], per_step))
+                      _samples(a, grid["first"], per_step))
     return table
 
 
@@ -350,77 +385,97 @@ def problem_table(summary: dict[str, Any]):
     from rich.table import Table
 
     unit = summary["sample_unit"]
-    eps = summary["epsilon"]
+    eps, dlt = summary["epsilon"], summary["delta"]
     zero = zero_level(summary["info"])
     grid = summary["checkpoints"]
     marked = any(_at_first(a, grid["first"]) for a in summary["agents"])
     table = Table(
         title=_title(summary),
         caption=_agent_names(summary) +
-        f"Growth: exponent b of regret ~ samples^b on the last decade (1 linear, 0.5 "
-        f"square root, ~0 logarithmic), [95% CI]. Samples to {eps:g}: median {unit} after "
-        f"which the deployed policy stays within {eps:g} of optimal (share of runs)."
+        "Growth: exponent b of regret ~ samples^b on the last decade (1 linear, 0.5 "
+        "square root, ~0 logarithmic), [95% CI]. "
+        + samples_note(unit, eps, dlt, f"the deployed policy within {eps:g} of optimal")
         + _grid_note([grid], marked),
     )
     table.add_column("agent", style="bold", no_wrap=True)
     table.add_column("regret ± 95% CI", justify="right", no_wrap=True)
     table.add_column("growth [CI]", justify="right", no_wrap=True)
     table.add_column("simple regret", justify="right")
-    table.add_column(f"{unit} to {eps:g}", justify="right", no_wrap=True)
+    table.add_column(f"{unit} to {eps:g} ({runs_share(dlt)})", justify="right",
+                     no_wrap=True)
     for a in summary["agents"]:
         table.add_row(a["agent"], _pm(a["regret_mean"], a["regret_ci95"], zero),
                       _iv(a["growth"], 2), _num(a["simple_regret_mean"], 3, zero),
-                      _samples(a, summary["budget_samples"], grid["first"]))
+                      _samples(a, grid["first"]))
     return table
 
 
-def _ratio(r: dict[str, Any], ce_first: bool, rf_first: bool) -> str:
-    """The headline's ratio cell: a lower bound when best CE's median is only an upper bound."""
-    if r["ratio"] is None:
-        return f"> {_num(r['ratio_lower_bound'])}"
+def ratio_text(ratio: dict[str, Any] | None, ce_first: bool = False,
+               rf_first: bool = False) -> str:
+    """A ratio of n(epsilon, delta) (:meth:`tracking.stats.Ratio.as_dict`) for a table:
+    ``r [low, high]`` when measured, ``> r`` or ``< r`` for a bound (its 95% limit in
+    brackets), ``-`` when both quantiles are censored. ``ce_first`` (``rf_first``): the
+    denominator's (numerator's) quantile is on the first checkpoint, only an upper bound."""
+    if ratio is None or ratio["kind"] == "none":
+        return "- (both censored)"
+    est = _num(ratio["estimate"])
+    if ratio["kind"] == "lower_bound":
+        return f"> {est}" + (f" [> {_num(ratio['low'])}]" if ratio["low"] is not None else "")
+    if ratio["kind"] == "upper_bound":
+        return f"< {est}" + (f" [< {_num(ratio['high'])}]" if ratio["high"] is not None else "")
     if ce_first and rf_first:
         return "- (both <= first checkpoint)"
     if ce_first:
-        return f">= {_num(r['ratio']['estimate'])}"
-    return _iv(r["ratio"], 3)
+        return f">= {est}"
+    return _iv(ratio, 3)
+
+
+def _headline_cells(r: dict[str, Any], column: bool) -> tuple[list[str], bool, bool]:
+    """One row of the headline table; whether a value sits on the first checkpoint, and
+    whether the ratio is a lower bound for that reason."""
+    first = r["checkpoints"]["first"]
+    eps = f"{r['epsilon']:g}" + (f" / {r['delta']:g}" if column else "")
+    rf = {"samples_to_epsilon": r["reinforce_samples"], "reached": r["reinforce_reached"]}
+    if r.get("best_ce") is None:
+        return ([r["problem"], eps, "-", "-", r["reinforce"], _samples(rf, first), "-"],
+                _at_first(rf, first), False)
+    ce = {"samples_to_epsilon": r["best_ce_samples"], "reached": r["best_ce_reached"]}
+    ce_first, rf_first = _at_first(ce, first), _at_first(rf, first)
+    cells = [r["problem"], eps, r["best_ce"], _samples(ce, first), r["reinforce"],
+             _samples(rf, first), ratio_text(r["ratio"], ce_first, rf_first)]
+    return cells, ce_first or rf_first, ce_first and r["ratio"]["kind"] == "measured"
 
 
 def headline_table(rows: list[dict[str, Any]]):
     """Samples to epsilon: REINFORCE against the best certainty-equivalence agent."""
     from rich.table import Table
 
+    deltas = sorted({r["delta"] for r in rows})
+    column = len(deltas) > 1  # deltas differ: each row says its own
+    share = "1 - delta of runs" if column else runs_share(deltas[0]) if deltas else ""
     cells, marked, lower = [], False, False
     for r in rows:
-        budget, first = r["budget_samples"], r["checkpoints"]["first"]
-        rf = {"samples_to_epsilon": r["reinforce_samples"], "reached": r["reinforce_reached"]}
-        if r.get("best_ce") is None:
-            cells.append([r["problem"], f"{r['epsilon']:g}", "-", "-", r["reinforce"],
-                          _samples(rf, budget, first), "-"])
-            marked = marked or _at_first(rf, first)
-            continue
-        ce = {"samples_to_epsilon": r["best_ce_samples"], "reached": r["best_ce_reached"]}
-        ce_first, rf_first = _at_first(ce, first), _at_first(rf, first)
-        marked = marked or ce_first or rf_first
-        lower = lower or (ce_first and r["ratio"] is not None)
-        cells.append([r["problem"], f"{r['epsilon']:g}", r["best_ce"], _samples(ce, budget, first),
-                      r["reinforce"], _samples(rf, budget, first),
-                      _ratio(r, ce_first, rf_first)])
+        row, at_first, bound = _headline_cells(r, column)
+        cells.append(row)
+        marked, lower = marked or at_first, lower or bound
     table = Table(
         title="How many more samples does REINFORCE need than certainty equivalence?",
         caption="Samples (pulls or steps) until the deployed policy stays within epsilon of "
-        "optimal: median over runs (share of runs that got there). Best CE agent: the "
-        "certainty-equivalence agent reaching epsilon in the most runs, then the fastest. Ratio: "
-        "REINFORCE / best CE agent, [95% bootstrap CI over runs]; '>' where REINFORCE's "
-        "median lies beyond the budget, so only a lower bound is known."
-        + (" '>=': best CE's median is only an upper bound, so the ratio is a lower bound."
+        f"optimal, in {share}: the Kaplan-Meier quantile over runs, '> x' when fewer runs got "
+        "there within the budget x (share of runs that got there in brackets). Best CE agent: "
+        "the certainty-equivalence agent reaching epsilon in the most runs, then the fastest. "
+        "Ratio: REINFORCE / best CE agent, [95% paired bootstrap CI over runs]; '> r': "
+        "REINFORCE's value is censored, so the ratio is at least r ([> 95% lower limit]); "
+        "'< r': best CE's is, so the ratio is at most r."
+        + (" '>=': best CE's value is only an upper bound, so the ratio is a lower bound."
            if lower else "") + _grid_note([r["checkpoints"] for r in rows], marked),
     )
     table.add_column("problem", style="bold", no_wrap=True)
-    table.add_column("epsilon", justify="right")
+    table.add_column("epsilon / delta" if column else "epsilon", justify="right")
     table.add_column("best CE agent", no_wrap=True)
-    table.add_column("its samples", justify="right")
+    table.add_column("its samples" + ("" if column else f" ({share})"), justify="right")
     table.add_column("REINFORCE", no_wrap=True)
-    table.add_column("its samples", justify="right")
+    table.add_column("its samples" + ("" if column else f" ({share})"), justify="right")
     table.add_column("ratio", justify="right", no_wrap=True)
     for row in cells:
         table.add_row(*row)

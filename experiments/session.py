@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tracking import paths
+from tracking import paths, settings
 from tracking.results import (
     DamagedFile,
     NoSpaceError,
@@ -278,13 +278,21 @@ def read_saved(folder: str | Path, job: Job) -> Result | None:
 
 def _same_config(saved: dict[str, Any], config: dict[str, Any], folder: Path) -> bool:
     """Whether a saved configuration is ``config``; model ``file`` paths are compared as files
-    (relative ones are relative to the folder)."""
+    (relative ones are relative to the folder), and a configuration without ``delta`` (saved
+    before celab had it) has its setting's default."""
     config = json.loads(json.dumps(config))
+    saved, config = _with_delta(saved), _with_delta(config)
     if "file" in saved and "file" in config:
         if (folder / saved["file"]).resolve() != (folder / config["file"]).resolve():
             return False
         saved, config = dict(saved, file=""), dict(config, file="")
     return saved == config
+
+
+def _with_delta(config: dict[str, Any]) -> dict[str, Any]:
+    if "delta" in config or config.get("setting") not in settings.names():
+        return config
+    return {**config, "delta": settings.get(config["setting"]).delta}
 
 
 def saved_results(folder: str | Path, spec: dict[str, Any]) -> list[Result]:

@@ -98,11 +98,12 @@ def _table(setting: settings.Setting, source: dict[str, Any], agents: list[str],
            runs: int, seed: int) -> dict[str, Any]:
     budget = {k: v for k, v in setting.example.items() if k not in setting.source_keys}
     return {"setting": setting.name, "name": "check", "seed": seed, "runs": runs,
-            "epsilon": setting.epsilon, "agents": agents, **budget, **source}
+            "epsilon": setting.epsilon, "delta": setting.delta, "agents": agents, **budget,
+            **source}
 
 
 def _job(setting: settings.Setting, table: dict[str, Any]):
-    return setting.job_class().from_table(dict(table))
+    return files.job_of(dict(table))
 
 
 def _run(setting: settings.Setting, table: dict[str, Any], **changes: Any) -> tuple[Any, Result]:

@@ -94,10 +94,14 @@ def _continuing_bounds(job, result) -> Bounds:
 
 
 def _episodes_to_epsilon(result, i: int, entry: dict[str, Any]) -> dict[str, Any]:
-    """``episodes_to_epsilon``: the median samples to epsilon in episodes."""
+    """``episodes_to_epsilon``: samples to epsilon, n(epsilon, delta), in episodes (its
+    estimate and interval divided by the samples of an episode)."""
     s2e = entry["samples_to_epsilon"]
-    return {"episodes_to_epsilon": None if s2e is None or s2e["estimate"] is None
-            else s2e["estimate"] / result.samples_per_step}
+    if s2e is None:
+        return {"episodes_to_epsilon": None}
+    per = result.samples_per_step
+    return {"episodes_to_epsilon": {
+        **s2e, **{k: s2e[k] / per for k in ("estimate", "low", "high") if s2e[k] is not None}}}
 
 
 _COMMON: dict[str, Any] = {

@@ -109,7 +109,7 @@ def test_bandit_epsilon_is_saved_and_tabled(tmp_path):
     assert "pulls to 0.05" in result.output
     for a in summary["agents"]:  # every agent's cell, from the saved summary
         row = next(line for line in result.output.splitlines() if f" {a['agent']} " in line)
-        assert report._samples(a, summary["budget_samples"], summary["checkpoints"]["first"]) in row
+        assert report._samples(a, summary["checkpoints"]["first"]) in row
 
 
 def test_bandit_epsilon_default_is_the_experiment_files_default(tmp_path):
@@ -119,6 +119,58 @@ def test_bandit_epsilon_default_is_the_experiment_files_default(tmp_path):
     parsed = files.parse('[[problem]]\nsetting = "bandit"\nenv = "close10"\nhorizon = 100\n'
                          'runs = 2\nagents = ["ucb"]\n')
     assert _config(tmp_path / "o")["problem"][0]["epsilon"] == parsed["problems"][0]["epsilon"]
+
+
+# --- --delta ------------------------------------------------------------------------------
+
+def test_bandit_delta_is_saved_and_headed(tmp_path):
+    result = runner.invoke(cli.app, ["bandit", "--env", "close10", "--horizon", "300", "--runs",
+                                     "4", "--algos", "ucb,reinforce", "--delta", "0.25",
+                                     "--out", "o", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    problem = _config(tmp_path / "o")["problem"][0]
+    assert problem["delta"] == 0.25 and list(problem).index("delta") == \
+        list(problem).index("epsilon") + 1
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    (p,) = summary["problems"]
+    assert p["delta"] == 0.25 and all(a["samples_to_epsilon"]["delta"] == 0.25
+                                      for a in p["agents"])
+    assert summary["headline"][0]["delta"] == 0.25
+    assert "pulls to 0.01 (75% of runs)" in result.output
+    # rerunning the saved configuration reads the same delta
+    again = runner.invoke(cli.app, ["run", str(tmp_path / "o" / "config.toml"), "--out", "p",
+                                    "--no-plots"])
+    assert again.exit_code == 0, again.output
+    rerun = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert rerun["problems"][0]["delta"] == 0.25
+
+
+def test_report_reads_saved_runs_with_another_delta(tmp_path, monkeypatch, capsys):
+    code, _, err = _main(monkeypatch, capsys, "bandit", "--env", "close10", "--horizon", "300",
+                         "--runs", "3", "--algos", "ucb,reinforce", "--out", "o", "--no-plots")
+    assert code == 0, err
+    code, out, err = _main(monkeypatch, capsys, "report", "o", "--delta", "0.5", "--json",
+                           "--no-plots")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["problems"][0]["delta"] == 0.5 and doc["headline"][0]["delta"] == 0.5
+    assert _config(tmp_path / "o")["problem"][0]["delta"] == 0.1  # the folder is unchanged
+
+
+@pytest.mark.parametrize("command", [
+    ["bandit", "--horizon", "10", "--runs", "1", "--algos", "ucb", "--out", "o"],
+    ["mdp", "--env", "chain", "--horizon", "3", "--episodes", "2", "--runs", "1", "--out", "o"],
+    ["compare", "--out", "o"],
+    ["report", "o"],
+])
+@pytest.mark.parametrize("delta, rule", [("0", "in (0, 1), got 0"), ("1", "in (0, 1), got 1"),
+                                         ("1.5", "in (0, 1), got 1.5"),
+                                         ("nan", "finite, got nan")])
+def test_delta_must_be_in_the_open_unit_interval(tmp_path, monkeypatch, capsys, command, delta,
+                                                 rule):
+    line = _one_error(*_main(monkeypatch, capsys, *command, "--delta", delta))
+    assert line == f"error: --delta must be {rule}"
+    assert not (tmp_path / "o").exists()
 
 
 # --- one JSON document --------------------------------------------------------------------

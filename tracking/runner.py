@@ -240,6 +240,21 @@ class Job:
     def attach_files(self, folder: Path) -> None:
         """Write into ``folder`` whatever the configuration needs to be rerun (default: none)."""
 
+    def set_delta(self, delta: float) -> None:
+        """Record ``delta`` of samples to epsilon in :attr:`config`, after ``epsilon``.
+
+        delta is read by the summaries only (n(epsilon, delta), tracking.stats.km_quantile),
+        never by the runs; its rule is its setting's. A configuration without it means the
+        setting's default.
+        """
+        from .settings import get
+
+        value = get(self.setting).key("delta").check(delta)
+        items = [(k, v) for k, v in self.config.items() if k != "delta"]
+        keys = [k for k, _ in items]
+        at = keys.index("epsilon") + 1 if "epsilon" in keys else len(items)
+        self.config = dict([*items[:at], ("delta", value), *items[at:]])
+
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         """Arrays for runs ``start:stop``, each with agents on axis 0 and runs on axis 1.

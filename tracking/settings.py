@@ -4,9 +4,9 @@ A *setting* (``"bandit"``, ``"mdp"``, ``"continuing"``) is a kind of problem wit
 budget and regret. Each lab declares its settings once, as :class:`Setting` records registered
 here (:func:`register`): the job class (an import path, imported on first use), the keys of a
 ``[[problem]]`` table with their defaults and rules, the function that validates the
-environment's source keys, the default simple-regret level epsilon, the smoke budget of the
-studies, the summary's extra numbers, the wording of tables and plots, and the bounds its
-regrets obey. Experiment files, reports, plots, studies and the contract checks read the
+environment's source keys, the defaults of samples to epsilon (epsilon, delta), the smoke
+budget of the studies, the summary's extra numbers, the wording of tables and plots, and the
+bounds its regrets obey. Experiment files, reports, plots, studies and the contract checks read the
 records; nothing above the labs names a setting.
 
 The key rules serve both doors: :meth:`Key.read` reads a value from a TOML table (strict TOML
@@ -60,8 +60,9 @@ def integer(data: Mapping[str, Any], key: str, minimum: int | None = None,
 
 
 def number(data: Mapping[str, Any], key: str, default: float | None = None,
-           positive: bool = False) -> float | None:
-    """``data[key]`` as a finite float (booleans refused), ``default`` when absent."""
+           positive: bool = False, below: float | None = None) -> float | None:
+    """``data[key]`` as a finite float (booleans refused), ``default`` when absent; > 0 with
+    ``positive``, < ``below`` when given."""
     if key not in data:
         return default
     v = data[key]
@@ -70,9 +71,16 @@ def number(data: Mapping[str, Any], key: str, default: float | None = None,
     v = float(v)
     if not math.isfinite(v):
         fail(key, f"{key} must be finite, got {v}")
+    if below is not None and (v >= below or (positive and v <= 0)):
+        fail(key, _interval_rule(key, v, positive, below))
     if positive and v <= 0:
         fail(key, f"{key} must be > 0, got {v}")
     return v
+
+
+def _interval_rule(key: str, v: float, positive: bool, below: float) -> str:
+    """The message of a number outside (0, below) (``positive``) or (-inf, below)."""
+    return f"{key} must be in ({0 if positive else '-inf'}, {below:g}), got {v:g}"
 
 
 def string(data: Mapping[str, Any], key: str, default: str | None = None,
@@ -101,8 +109,8 @@ class Key:
     """One key of a problem table: its type, default and rule, written once.
 
     ``kind`` is ``"integer"``, ``"number"`` or ``"string"``; a key without a default is
-    required. ``minimum`` bounds an integer from below, ``positive`` a number, ``choices`` a
-    string.
+    required. ``minimum`` bounds an integer from below, ``positive`` a number (> 0), ``below``
+    a number strictly from above, ``choices`` a string.
     """
 
     name: str
@@ -111,6 +119,7 @@ class Key:
     minimum: int | None = None
     positive: bool = False
     choices: tuple[str, ...] | None = None
+    below: float | None = None
 
     @property
     def required(self) -> bool:
@@ -121,7 +130,7 @@ class Key:
         if self.kind == "integer":
             return integer(data, self.name, self.minimum, self.default, self.required)
         if self.kind == "number":
-            return number(data, self.name, self.default, self.positive)
+            return number(data, self.name, self.default, self.positive, self.below)
         if self.required and self.name not in data:
             fail(None, f"missing key '{self.name}'")
         return string(data, self.name, self.default, self.choices)
@@ -131,7 +140,10 @@ class Key:
         if self.kind == "integer":
             return as_int(self.name, value, minimum=self.minimum)
         if self.kind == "number":
-            return as_float(self.name, value, minimum=0.0 if self.positive else None,
+            v = as_float(self.name, value)
+            if self.below is not None and (v >= self.below or (self.positive and v <= 0)):
+                raise ValueError(_interval_rule(self.name, v, self.positive, self.below))
+            return as_float(self.name, v, minimum=0.0 if self.positive else None,
                             strict_min=self.positive)
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, "
@@ -147,6 +159,12 @@ RUNS = Key("runs", "integer", minimum=1)
 def epsilon_key(default: float) -> Key:
     """The simple-regret level of "samples to epsilon", with a setting's default."""
     return Key("epsilon", "number", default=default, positive=True)
+
+
+def delta_key(default: float) -> Key:
+    """The share of runs "samples to epsilon" may leave unsettled (n(epsilon, delta) is the
+    (1 - delta) quantile over runs), with a setting's default; in (0, 1)."""
+    return Key("delta", "number", default=default, positive=True, below=1.0)
 
 
 @dataclass(frozen=True)
@@ -189,6 +207,9 @@ class Setting:
         table (relative files resolved against the folder ``base``); raises TableError.
     epsilon : float
         Default simple-regret level of "samples to epsilon".
+    delta : float
+        Default share of runs "samples to epsilon" may leave unsettled: n(epsilon, delta) is
+        the (1 - delta) quantile over runs (tracking.stats.km_quantile).
     length : str
         The key whose value the checkpoints count up to (``horizon``, ``episodes``, ``steps``).
     smoke : mapping of str to int
@@ -243,6 +264,7 @@ class Setting:
     validate: Callable[[Any], None]
     work_rate: float
     option_keys: tuple[Key, ...] = ()
+    delta: float = 0.1
     summary_keys: tuple[str, ...] = ()
     agent_extras: Callable[[Any, int, dict[str, Any]], dict[str, Any]] = \
         field(default=lambda result, i, entry: {})
@@ -251,11 +273,18 @@ class Setting:
 
     @property
     def keys(self) -> tuple[Key, ...]:
-        """Its own keys with rules: budget keys, options, epsilon (with its default)."""
-        return (*self.budget_keys, *self.option_keys, epsilon_key(self.epsilon))
+        """Its own keys with rules: budget keys, options, epsilon and delta (with their
+        defaults)."""
+        return (*self.budget_keys, *self.option_keys, *self.measure_keys)
+
+    @property
+    def measure_keys(self) -> tuple[Key, ...]:
+        """The keys of samples to epsilon, which read the runs and never change them:
+        ``epsilon`` and ``delta``."""
+        return (epsilon_key(self.epsilon), delta_key(self.delta))
 
     def key(self, name: str) -> Key:
-        """Its key ``name`` (budget, option, ``epsilon``, ``seed`` or ``runs``)."""
+        """Its key ``name`` (budget, option, ``epsilon``, ``delta``, ``seed`` or ``runs``)."""
         for k in (*self.keys, SEED, RUNS):
             if k.name == name:
                 return k

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 
+from ..report import runs_share, samples_text
 from . import Context, budget_note, figure, md_table, num
 
 SOURCE = ("J. Mei, C. Xiao, C. Szepesvari and D. Schuurmans, \"On the global convergence rates "
@@ -121,8 +122,7 @@ def report(ctx: Context) -> str:
     by = {a["agent"]: a for a in summary["agents"]}
 
     def s2e(agent):
-        s = by[agent]["samples_to_epsilon"]
-        return "-" if s is None or s["estimate"] is None else num(s["estimate"])
+        return samples_text(by[agent]["samples_to_epsilon"])
 
     pg_to_eps = next((int(i) for i, v in zip(t, sub) if v <= 0.01 and
                       np.all(sub[t >= i] <= 0.01)), None)
@@ -154,10 +154,11 @@ def report(ctx: Context) -> str:
         figure(ctx, _bandit_figure(data["bandit"]), "pg-bandit-rate",
                "exact softmax policy gradient on a bandit: suboptimality against iterations"),
         "",
-        "Learning from samples on the same bandit (samples until the deployed policy stays "
-        f"within {summary['epsilon']:g} of optimal, median over {summary['runs']} runs): greedy "
-        f"{s2e('greedy')}, KL-UCB {s2e('kl-ucb')}, Thompson {s2e('thompson')} pulls; REINFORCE "
-        f"{s2e('reinforce')} pulls; pg-exact (exact gradients, one pull per iteration) "
+        "Learning from samples on the same bandit (samples by which the deployed policy "
+        f"stays within {summary['epsilon']:g} of optimal in {runs_share(summary['delta'])} "
+        f"({summary['runs']} runs), Kaplan-Meier quantile; '> x': censored at the budget x): "
+        f"greedy {s2e('greedy')}, KL-UCB {s2e('kl-ucb')}, Thompson {s2e('thompson')} pulls; "
+        f"REINFORCE {s2e('reinforce')} pulls; pg-exact (exact gradients, one pull per iteration) "
         f"{s2e('pg-exact')}. Exact PG reaches {summary['epsilon']:g} after "
         f"{num(pg_to_eps) if pg_to_eps else '-'} iterations, each worth infinitely many "
         "samples.",

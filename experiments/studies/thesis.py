@@ -8,7 +8,7 @@ import numpy as np
 
 from tracking import stats
 
-from ..report import CE, best_agent
+from ..report import CE, best_agent, ratio_text, runs_share, samples_text
 from . import Context, budget_note, figure, md_table, num
 
 FAMILIES = {
@@ -20,74 +20,80 @@ FAMILIES = {
 RESAMPLES = 500
 
 
+def _deltas(rows: list[dict]) -> str:
+    """The delta of the rows, for the text: ``delta = 0.1 (90% of runs)``."""
+    deltas = sorted({r["delta"] for r in rows})
+    return ", ".join(f"delta = {d:g} ({runs_share(d)})" for d in deltas)
+
+
+def _bounds(rows: list[dict]) -> list[float]:
+    """The ratio lower bounds of the rows (REINFORCE's value censored)."""
+    return [r["ratio"].estimate for r in rows if r["ratio"].kind == "lower_bound"]
+
+
 def _size(problem: str) -> tuple[str, int]:
     family, size = re.fullmatch(r"(bandit|garnet|chain)-[KS](\d+)", problem).groups()
     return family, int(size)
 
 
-def _best(res, eps, family_filter) -> tuple[int | None, np.ndarray | None]:
+def _best(res, eps: float, delta: float, family_filter
+          ) -> tuple[int | None, stats.ExitTimes | None, dict | None]:
     """The agent of a family chosen as the headline's (:func:`report.best_agent`: the largest
-    share of runs reaching epsilon, then the smallest median, first on ties), and its per-run
-    samples; with no finite median, the agent reaching epsilon in the most runs."""
+    share of runs reaching epsilon, then a measured n(epsilon, delta) before a censored one,
+    then the smallest, first on ties), its exit times and its n(epsilon, delta); when no run
+    of the family reached epsilon, the first member."""
     names = res.info["agent_names"]
     fams = res.info["families"]
     members = [i for i in range(len(res.agents)) if family_filter(names[i], fams[i])]
     if not members:
-        return None, None
-    s = [stats.samples_to_epsilon(res.samples, res.simple_regret[i], eps) for i in members]
-    reached = [float(np.isfinite(x).mean()) for x in s]
-    pick = best_agent(reached, [float(np.median(x)) for x in s])
-    if pick is None:
-        pick = max(range(len(s)), key=lambda k: reached[k])  # max keeps the first on ties
-    return members[pick], s[pick]
+        return None, None, None
+    exits = [stats.last_exit_times(res.samples, res.simple_regret[i], eps) for i in members]
+    quantiles = [stats.km_quantile(x, delta).as_dict() for x in exits]
+    pick = best_agent([x.reached for x in exits], quantiles)
+    pick = 0 if pick is None else pick
+    return members[pick], exits[pick], quantiles[pick]
 
 
 def rows_of(ctx: Context) -> list[dict]:
-    """One row per problem: best CE agent, best REINFORCE, the ratio or its lower bound."""
+    """One row per problem: best CE agent, best REINFORCE, the ratio of their n(epsilon,
+    delta) (:func:`tracking.stats.quantile_ratio`, bootstrap seed: the problem size)."""
     rows = []
     for name, res in ctx.results.items():
         family, size = _size(name)
-        eps = ctx.summaries[name]["epsilon"]
-        budget = int(res.samples[-1])
-        ce_i, ce_s = _best(res, eps, lambda n, f: f == CE)
-        pg_i, pg_s = _best(res, eps, lambda n, f: n == "reinforce")
-        ce_med, pg_med = float(np.median(ce_s)), float(np.median(pg_s))
-        row = {"problem": name, "family": family, "size": size, "budget": budget,
-               "ce": res.agents[ce_i], "ce_median": ce_med,
-               "ce_reached": float(np.isfinite(ce_s).mean()),
-               "pg": res.agents[pg_i], "pg_median": pg_med,
-               "pg_reached": float(np.isfinite(pg_s).mean()),
-               "ratio": None, "lower_bound": None, "ce_s": ce_s, "pg_s": pg_s}
-        if np.isfinite(ce_med) and np.isfinite(pg_med):
-            row["ratio"] = stats.ratio_of_medians(pg_s, ce_s, seed=size)
-        elif np.isfinite(ce_med):
-            row["lower_bound"] = budget / ce_med
-        rows.append(row)
+        eps, delta = ctx.summaries[name]["epsilon"], ctx.summaries[name]["delta"]
+        ce_i, ce_x, ce_q = _best(res, eps, delta, lambda n, f: f == CE)
+        pg_i, pg_x, pg_q = _best(res, eps, delta, lambda n, f: n == "reinforce")
+        rows.append({"problem": name, "family": family, "size": size, "delta": delta,
+                     "budget": int(res.samples[-1]), "ce": res.agents[ce_i], "ce_samples": ce_q,
+                     "ce_reached": ce_x.reached, "pg": res.agents[pg_i], "pg_samples": pg_q,
+                     "pg_reached": pg_x.reached, "ce_x": ce_x, "pg_x": pg_x,
+                     "ratio": stats.quantile_ratio(pg_x, ce_x, delta, seed=size)})
     return rows
 
 
-def growth(rows: list[dict], seed: int = 0) -> stats.Interval | None:
+def _measured(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["ratio"].kind == "measured"]
+
+
+def growth(rows: list[dict]) -> stats.Interval | None:
     """Slope of log(ratio) against log(size) over the sizes with a measured ratio, with a
-    bootstrap interval (runs resampled within every size)."""
-    pts = [r for r in rows if r["ratio"] is not None]
+    bootstrap interval: the paired draws of every size's ratio (:func:`stats.ratio_draws`,
+    runs resampled within the size, seed: the size), fitted draw by draw; draws with a
+    censored quantile at some size are left out."""
+    pts = _measured(rows)
     if len(pts) < 3:
         return None
     x = np.log([r["size"] for r in pts])
     est = float(np.polyfit(x, np.log([r["ratio"].estimate for r in pts]), 1)[0])
-    gen = np.random.default_rng(seed)
-    draws = []
-    for _ in range(RESAMPLES):
-        y = []
-        for r in pts:
-            idx = gen.integers(0, r["pg_s"].size, r["pg_s"].size)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                y.append(np.log(np.median(r["pg_s"][idx]) / np.median(r["ce_s"][idx])))
-        y = np.array(y)
-        if np.all(np.isfinite(y)):
-            draws.append(np.polyfit(x, y, 1)[0])
-    if not draws:
+    draws = np.array([stats.ratio_draws(r["pg_x"], r["ce_x"], r["delta"], seed=r["size"],
+                                        resamples=RESAMPLES) for r in pts])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.log(draws)
+    y = y[:, np.all(np.isfinite(y), axis=0)]
+    if y.shape[1] == 0:
         return stats.Interval(est, float("nan"), float("nan"))
-    low, high = np.quantile(draws, [0.025, 0.975])
+    slopes = np.polyfit(x, y, 1)[0]
+    low, high = np.quantile(slopes, [0.025, 0.975])
     return stats.Interval(est, float(low), float(high))
 
 
@@ -95,7 +101,7 @@ def _figure(rows: list[dict]):
     from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter
 
-    from ..plots import COLOURS
+    from ..plots import COLOURS, draw_bounds
 
     fams = [f for f in FAMILIES if any(r["family"] == f for r in rows)]
     fig = Figure(figsize=(5.2 * len(fams), 4.4))
@@ -103,13 +109,13 @@ def _figure(rows: list[dict]):
     for ax, fam in zip(axes, fams):
         title, xlabel, _ = FAMILIES[fam]
         pts = [r for r in rows if r["family"] == fam]
-        meas = [r for r in pts if r["ratio"] is not None]
-        lows = [r for r in pts if r["lower_bound"] is not None]
+        meas = _measured(pts)
+        bounds = [r for r in pts if r["ratio"].kind in ("lower_bound", "upper_bound")]
         if meas:
             x = np.array([r["size"] for r in meas], float)
             est = np.array([r["ratio"].estimate for r in meas])
             lo = np.array([r["ratio"].low for r in meas])
-            hi = np.array([r["ratio"].high if np.isfinite(r["ratio"].high) else np.nan
+            hi = np.array([np.nan if r["ratio"].high is None else r["ratio"].high
                            for r in meas])
             err = np.vstack([est - lo, np.where(np.isfinite(hi), hi - est, 0.0)])
             ax.errorbar(x, est, yerr=err, fmt="o-", color=COLOURS[0], capsize=3,
@@ -118,10 +124,13 @@ def _figure(rows: list[dict]):
                 if not np.isfinite(h):  # the interval has no finite upper end
                     ax.annotate("", xy=(xi, e * 8), xytext=(xi, e),
                                 arrowprops={"arrowstyle": "->", "color": COLOURS[0]})
-        if lows:
-            ax.plot([r["size"] for r in lows], [r["lower_bound"] for r in lows], "^",
-                    color=COLOURS[1], markersize=9,
-                    label="lower bound (REINFORCE never within epsilon in the budget)")
+        for kind, direction, colour, label in (
+                ("lower_bound", "up", COLOURS[1], "lower bound (REINFORCE's value censored)"),
+                ("upper_bound", "down", COLOURS[2], "upper bound (best CE's value censored)")):
+            part = [r for r in bounds if r["ratio"].kind == kind]
+            if part:
+                draw_bounds(ax, [r["size"] for r in part], [r["ratio"].estimate for r in part],
+                            direction, colour, label)
         ax.axhline(1.0, color="#777777", linewidth=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -129,10 +138,11 @@ def _figure(rows: list[dict]):
         sizes = sorted({r["size"] for r in pts})
         ax.set_xticks(sizes, [str(s) for s in sizes], minor=False)
         ax.xaxis.set_minor_formatter(NullFormatter())
-        tops = [r["lower_bound"] for r in lows]
-        tops += [r["ratio"].high if np.isfinite(r["ratio"].high) else r["ratio"].estimate
+        tops = [r["ratio"].estimate for r in bounds]
+        tops += [r["ratio"].estimate if r["ratio"].high is None else r["ratio"].high
                  for r in meas]
         bottoms = [r["ratio"].low for r in meas if r["ratio"].low > 0] + [1.0]
+        bottoms += [r["ratio"].estimate for r in bounds]
         ax.set_ylim(min(bottoms) / 2, max(tops + [1.0]) * 12)
         ax.set_xlim(sizes[0] / 1.5, sizes[-1] * 1.5)
         ax.set_xlabel(xlabel)
@@ -145,19 +155,8 @@ def _figure(rows: list[dict]):
     return fig
 
 
-def _cell(r: dict) -> str:
-    if r["ratio"] is not None:
-        iv = r["ratio"]
-        high = num(iv.high) if np.isfinite(iv.high) else "inf"
-        return f"{num(iv.estimate)} [{num(iv.low)}, {high}]"
-    if r["lower_bound"] is not None:
-        return f"> {num(r['lower_bound'])}"
-    return "- (no CE agent reached epsilon)"
-
-
-def _samples(median: float, reached: float, budget: int) -> str:
-    share = f"{100 * reached:.0f}%"
-    return f"> {num(budget)} ({share})" if not np.isfinite(median) else f"{num(median)} ({share})"
+def _samples(samples: dict, reached: float) -> str:
+    return f"{samples_text(samples)} ({100 * reached:.0f}%)"
 
 
 def report(ctx: Context) -> str:
@@ -170,12 +169,14 @@ def report(ctx: Context) -> str:
         "For every problem, celab runs certainty-equivalence agents (bandits: greedy, UCB, "
         "KL-UCB, Thompson sampling; MDPs: optimistic CE and PSRL) and REINFORCE (step sizes 0.1 "
         "and 0.4) on the same random numbers, and measures the samples (pulls, or environment "
-        "steps) after which each agent's deployed policy stays within epsilon of optimal: "
-        "the median over runs. The ratio compares the best REINFORCE variant with the best CE "
+        "steps) by which 1 - delta of the runs have their deployed policy within epsilon of "
+        "optimal for good: n(epsilon, delta), the Kaplan-Meier quantile over runs, "
+        f"{_deltas(rows)}. The ratio compares the best REINFORCE variant with the best CE "
         "agent (each: the variant that gets there in the largest share of runs, then the one "
-        "with the smallest median), with a 95% paired bootstrap interval over runs. Where "
-        "REINFORCE's median lies beyond the budget, only a lower bound is known: budget / "
-        "median(best CE).",
+        "with the smallest n(epsilon, delta)), with a 95% paired bootstrap interval over runs. "
+        "Where REINFORCE's value is censored (fewer than 1 - delta of its runs got there "
+        "within the budget), only a lower bound is known: budget / n(best CE); where best "
+        "CE's is, only an upper bound.",
         "",
         figure(ctx, _figure(rows), "thesis-ratio",
                "samples-to-epsilon ratio REINFORCE / best CE against problem size"),
@@ -190,12 +191,13 @@ def report(ctx: Context) -> str:
                   md_table([xlabel, f"budget ({unit})", "best CE agent", "its samples",
                             "best REINFORCE", "its samples", "ratio [95% CI]"],
                            [[r["size"], num(r["budget"]), r["ce"],
-                             _samples(r["ce_median"], r["ce_reached"], r["budget"]), r["pg"],
-                             _samples(r["pg_median"], r["pg_reached"], r["budget"]), _cell(r)]
+                             _samples(r["ce_samples"], r["ce_reached"]), r["pg"],
+                             _samples(r["pg_samples"], r["pg_reached"]),
+                             ratio_text(r["ratio"].as_dict())]
                             for r in fam_rows]), ""]
         g = growth(fam_rows)
-        measured = [r["ratio"].estimate for r in fam_rows if r["ratio"] is not None]
-        bounds = [r["lower_bound"] for r in fam_rows if r["lower_bound"] is not None]
+        measured = [r["ratio"].estimate for r in _measured(fam_rows)]
+        bounds = _bounds(fam_rows)
         if g is not None:
             lines.append(f"Fitted growth: ratio ~ size^{num(g.estimate, 2)} (95% bootstrap CI "
                          f"[{num(g.low, 2)}, {num(g.high, 2)}]) over the sizes with a measured "
@@ -207,19 +209,20 @@ def report(ctx: Context) -> str:
         if measured:
             part.append(f"measured ratios from {num(min(measured))} to {num(max(measured))}")
         if bounds:
-            part.append(f"REINFORCE never got within epsilon in the budget on "
+            part.append(f"too few of REINFORCE's runs got within epsilon in the budget on "
                         f"{len(bounds)} size(s), ratio lower bounds up to {num(max(bounds))}")
         summary_lines.append(f"- {title}: " + ("; ".join(part) if part else "no data") + ".")
-    all_measured = [r["ratio"].estimate for r in rows if r["ratio"] is not None]
-    all_bounds = [r["lower_bound"] for r in rows if r["lower_bound"] is not None]
+    all_measured = [r["ratio"].estimate for r in _measured(rows)]
+    all_bounds = _bounds(rows)
     verdict = []
     if all_measured:
         big = sum(v >= 100 for v in all_measured)
-        verdict.append(f"where REINFORCE reached epsilon, it needed {num(min(all_measured))} to "
+        verdict.append(f"where both were measured, REINFORCE needed {num(min(all_measured))} to "
                        f"{num(max(all_measured))} times the samples of the best CE agent "
                        f"({big} of {len(all_measured)} measured ratios are 100 or more)")
     if all_bounds:
-        verdict.append(f"on {len(all_bounds)} problem(s) it never got there within the budget, "
+        verdict.append(f"on {len(all_bounds)} problem(s) too few of its runs got there within "
+                       "the budget, "
                        f"where the factor is at least {num(min(all_bounds))} to "
                        f"{num(max(all_bounds))} (lower bounds set by the budget)")
     lines += [
@@ -241,6 +244,8 @@ def report(ctx: Context) -> str:
         "better), and on the problem family: in bandits with a large gap REINFORCE's softmax "
         "concentrates quickly, while in MDPs it learns only from returns of whole episodes and "
         "must discover rewarding states by chance. Samples to epsilon are read on the "
-        "checkpoint grid (about 10% resolution).",
+        "checkpoint grid (about 10% resolution), and a 95% interval of a (1 - delta) "
+        "quantile has no upper end when there are too few runs beyond it (with delta = 0.1 "
+        "and no censoring: 35 runs or fewer; docs/results.md).",
     ]
     return "\n".join(lines) + "\n"

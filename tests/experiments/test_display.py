@@ -4,6 +4,7 @@ Every result here is planted: arrays chosen so that the right answer is known by
 """
 
 import io
+import json
 import math
 import warnings
 
@@ -140,11 +141,27 @@ def test_best_ce_share_first_then_median_then_first_listed():
     assert row["best_ce"] is None
 
 
+def _n(estimate: float, censored: bool = False) -> dict:
+    return {"estimate": estimate, "censored": censored}
+
+
 def test_best_agent_rule():
-    assert report.best_agent([0.9, 1.0], [8.0, 8.0]) == 1
-    assert report.best_agent([1.0, 1.0], [8.0, 8.0]) == 0
-    assert report.best_agent([1.0, 1.0], [8.0, 4.0]) == 1
-    assert report.best_agent([0.4, 1.0], [math.inf, None]) is None
+    assert report.best_agent([0.9, 1.0], [_n(8.0), _n(8.0)]) == 1
+    assert report.best_agent([1.0, 1.0], [_n(8.0), _n(8.0)]) == 0
+    assert report.best_agent([1.0, 1.0], [_n(8.0), _n(4.0)]) == 1
+    # at an equal share (unequal budgets), a measured value beats a censored one
+    assert report.best_agent([0.8, 0.8], [_n(512.0, True), _n(64.0)]) == 1
+    # some run settled: a censored agent is still a candidate (its ratio is then a bound)
+    assert report.best_agent([0.0, 0.5], [_n(512.0, True), _n(512.0, True)]) == 1
+    assert report.best_agent([0.0, 1.0], [_n(512.0, True), None]) is None
+
+
+def test_best_agent_reads_the_quantile_not_the_median():
+    # a settles at checkpoint 4 in 8 runs of 10 and never in 2; b at 16 in every run; the
+    # share comes first: b. Among equal shares, the (1 - delta) quantile decides, not the
+    # median: c has the smaller median (2 against 8) but the larger 90% quantile (256 > 8)
+    assert _best({"a": [2] * 8 + [None] * 2, "b": [4] * RUNS, "reinforce": [6] * RUNS}) == "b"
+    assert _best({"c": [1] * 8 + [8] * 2, "d": [3] * RUNS, "reinforce": [6] * RUNS}) == "d"
 
 
 # --- marks: the first checkpoint and the grid ----------------------------------------------
@@ -154,7 +171,7 @@ def test_first_checkpoint_is_marked_as_an_upper_bound():
     summary = report.summarize(res)
     assert summary["checkpoints"] == {"count": STEPS.size, "first": 1,
                                       "per_decade": (STEPS.size - 1) / math.log10(512)}
-    text = _text(report.problem_table(summary))
+    text = " ".join(_text(report.problem_table(summary)).split())
     assert "<= 1 (100%)" in text  # ce-greedy: within epsilon at the first checkpoint
     assert "<= 8" not in text and " 8 (100%)" in text  # ucb: an ordinary checkpoint value
     assert "at most x" in text and "~3 per decade" in text
@@ -166,7 +183,7 @@ def test_first_checkpoint_is_marked_as_an_upper_bound():
 
 def test_mdp_table_marks_the_first_checkpoint_in_episodes():  # first checkpoint: 5 steps
     res = _planted({"ce-greedy": [0] * RUNS, "psrl": [2] * RUNS}, setting="mdp")
-    text = _text(report.mdp_table(report.summarize(res)))
+    text = " ".join(_text(report.mdp_table(report.summarize(res))).split())
     assert "<= 1 (100%)" in text and " 4 (100%)" in text and "per decade" in text
 
 
@@ -175,7 +192,7 @@ def test_no_mark_without_a_value_on_the_first_checkpoint():
     summary = report.summarize(res)
     for table in (report.problem_table(summary),
                   report.headline_table(report.headline(res, summary))):
-        text = _text(table)
+        text = " ".join(_text(table).split())
         assert "<=" not in text and "at most x" not in text and "per decade" in text
 
 
@@ -239,3 +256,90 @@ def test_a_figure_that_fails_is_a_warning_and_the_others_are_written(tmp_path, m
         paths = plots.plot_result(_curves(CONSTANT), tmp_path)
     assert sorted(p.name for p in paths) == ["p-regret.png", "p-regret.svg"]
     assert not list(tmp_path.glob("p-simple*"))
+
+
+# --- samples to epsilon: n(epsilon, delta), censored values, ratios --------------------------
+
+def test_summary_samples_to_epsilon_is_a_kaplan_meier_quantile():
+    # ucb: every run within epsilon from checkpoint 8 on; reinforce: 2 runs from 32 on, 8 never
+    res = _planted({"ucb": [3] * RUNS, "reinforce": [5] * 2 + [None] * 8})
+    summary = report.summarize(res)
+    assert summary["delta"] == 0.1  # the setting's default: the config has no delta
+    ucb, rf = summary["agents"]
+    # 10 runs: no finite upper end for the 90% quantile ((1 - 0.1)^10 >= 0.025)
+    assert ucb["samples_to_epsilon"] == {"estimate": 8.0, "low": 8.0, "high": None,
+                                         "censored": False, "delta": 0.1, "unbounded": True}
+    assert ucb["reached"] == 1.0
+    assert rf["samples_to_epsilon"]["censored"] and rf["samples_to_epsilon"]["estimate"] == 512
+    assert rf["reached"] == 0.2
+    (row,) = report.headline(res, summary)
+    assert row["ratio"] == {"estimate": 512 / 8, "low": None, "high": None,
+                            "kind": "lower_bound"}
+    assert row["delta"] == 0.1 and "ratio_lower_bound" not in row
+    json.dumps({"problems": [summary], "headline": [row]}, allow_nan=False)  # JSON-safe
+
+
+def test_a_censored_value_is_printed_as_a_lower_bound_never_as_a_number():
+    res = _planted({"ucb": [3] * RUNS, "reinforce": [5] * 2 + [None] * 8})
+    summary = report.summarize(res)
+    text = " ".join(_text(report.problem_table(summary)).split())
+    assert "pulls to 0.01 (90% of runs)" in text
+    assert "> 512 (20%)" in text and " 8 (100%)" in text
+    assert " 512 (20%)" not in text.replace("> 512 (20%)", "")
+    head = " ".join(_text(report.headline_table(report.headline(res, summary))).split())
+    assert "> 64" in head and "its samples (90% of runs)" in head
+
+
+def test_delta_comes_from_the_configuration_or_the_argument():
+    # 8 runs within epsilon from checkpoint 2 on, 2 from 256 on: the 90% quantile is 256, the
+    # 80% quantile 2 (S(2) = 0.2)
+    res = _planted({"ucb": [1] * 8 + [8] * 2})
+    assert report.summarize(res)["agents"][0]["samples_to_epsilon"]["estimate"] == 256
+    assert report.summarize(res, delta=0.2)["agents"][0]["samples_to_epsilon"]["estimate"] == 2
+    res.config["delta"] = 0.2
+    summary = report.summarize(res)
+    assert summary["delta"] == 0.2 and summary["agents"][0]["samples_to_epsilon"]["delta"] == 0.2
+    assert "(80% of runs)" in _text(report.bandit_table(summary))
+    with pytest.raises(ValueError, match=r"delta must be in \(0, 1\)"):
+        report.summarize(res, delta=1.0)
+
+
+def test_delta_one_half_reproduces_the_old_median():
+    # last-exit checkpoints 2, 4, 8, 8, 8, 8, 16, 32, 64, 128: numpy's median (8 + 8) / 2 = 8,
+    # the number the median reports printed
+    at = [1, 2, 3, 3, 3, 3, 4, 5, 6, 7]
+    res = _planted({"ucb": at})
+    s2e = report.summarize(res, delta=0.5)["agents"][0]["samples_to_epsilon"]
+    assert s2e["estimate"] == np.median(STEPS[at]) == 8
+
+
+def test_episodes_to_epsilon_is_the_same_quantile_in_episodes():
+    res = _planted({"psrl": [3] * 8 + [None] * 2}, setting="mdp")  # censored: 20% never
+    (a,) = report.summarize(res)["agents"]
+    s, e = a["samples_to_epsilon"], a["episodes_to_epsilon"]
+    assert s["censored"] and e["censored"] and e["delta"] == s["delta"]
+    assert e["estimate"] == s["estimate"] / 5 and e["low"] == s["low"] / 5
+    assert "> 512 (80%)" in _text(report.mdp_table(report.summarize(res)))
+
+
+@pytest.mark.parametrize("ratio, text", [
+    ({"estimate": 30.0, "low": 20.0, "high": 45.0, "kind": "measured"}, "30 [20, 45]"),
+    ({"estimate": 30.0, "low": 20.0, "high": None, "kind": "measured"}, "30 [20, ∞]"),
+    ({"estimate": 64.0, "low": 12.0, "high": None, "kind": "lower_bound"}, "> 64 [> 12]"),
+    ({"estimate": 64.0, "low": None, "high": None, "kind": "lower_bound"}, "> 64"),
+    ({"estimate": 0.5, "low": None, "high": 2.0, "kind": "upper_bound"}, "< 0.5 [< 2]"),
+    ({"estimate": None, "low": None, "high": None, "kind": "none"}, "- (both censored)"),
+])
+def test_ratio_cells(ratio, text):
+    assert report.ratio_text(ratio) == text
+
+
+def test_simple_figure_marks_a_censored_samples_to_epsilon_as_a_bound():
+    res = _planted({"ucb": [3] * RUNS, "reinforce": [None] * RUNS})
+    ax = plots.simple_figure(res).axes[0]
+    marks = [(float(line.get_xdata()[0]), line.get_marker(), line.get_markerfacecolor())
+             for line in ax.lines if line.get_marker() not in ("None", None, "")]
+    assert (8.0, "o", plots.COLOURS[0]) in marks  # ucb: measured, a point at 8
+    assert (512.0, ">", "none") in marks  # reinforce: censored, an open triangle at the budget
+    assert not any(x == 512.0 and m == "o" for x, m, _ in marks)
+    assert len(ax.texts) == 1  # one arrow, reinforce's

@@ -143,3 +143,22 @@ def test_default_folder_is_new(tmp_path):
     a.mkdir(parents=True)
     b = session.default_folder("x", tmp_path)
     assert a != b and Path(b).parent == tmp_path
+
+
+def test_a_folder_saved_without_delta_reads_with_the_default_delta(tmp_path):
+    """Results saved before delta was a key (config.toml and the .npz configuration without
+    it) still read back and resume: a missing delta is the setting's default; another delta
+    is another configuration."""
+    from bandits.loop import BanditJob
+
+    job = BanditJob("close10", "ucb", 50, 2)  # built without delta, as before
+    assert "delta" not in job.config
+    with session.Folder(tmp_path / "old") as folder:
+        session.run_experiment([job], folder, plots=False)
+    spec = session.read_config(tmp_path / "old" / "config.toml")
+    assert spec["problems"][0]["delta"] == 0.1  # the parsed file fills the default in
+    (res,) = session.saved_results(tmp_path / "old", spec)
+    assert "delta" not in res.config
+    spec["problems"][0]["delta"] = 0.2
+    with pytest.raises(ValueError, match="another configuration"):
+        session.saved_results(tmp_path / "old", spec)

@@ -72,7 +72,7 @@ def test_a_setting_declared_in_one_place_runs_through_files_reports_plots_and_st
     parsed = files.parse(TEXT, "toy.toml")
     table, = parsed["problems"]
     assert table == {"setting": "toy", "seed": 0, "rounds": 8, "runs": 2, "epsilon": 0.5,
-                     "checkpoints": [2, 8], "agents": ["a", "b"], "level": 0.5,
+                     "delta": 0.1, "checkpoints": [2, 8], "agents": ["a", "b"], "level": 0.5,
                      "name": "toy-problem"}
     job, = files.build_jobs(parsed)
     assert isinstance(job, ToyJob)
@@ -90,7 +90,8 @@ def test_a_settings_keys_give_the_rules_and_messages(toy):
     with pytest.raises(files.FileError, match=r"toy.toml:5: rounds must be >= 1, got 0"):
         files.parse(TEXT.replace("rounds = 8", "rounds = 0"), "toy.toml")
     with pytest.raises(files.FileError, match=r"unknown key 'horizon' in a toy problem \(allowed"
-                                              r": agents, checkpoints, epsilon, level, name, "
+                                              r": agents, checkpoints, delta, epsilon, level, "
+                                              r"name, "
                                               r"rounds, runs, seed, setting\)"):
         files.parse(TEXT + "horizon = 3\n", "toy.toml")
     with pytest.raises(files.FileError, match="toy.toml:2: a toy problem needs 'level'"):
@@ -113,6 +114,18 @@ def test_key_rules_serve_files_and_jobs_alike():
     with pytest.raises(ValueError, match="rewards must be one of mean, bernoulli, got 'x'"):
         rewards.check("x")
     assert settings.get("bandit").key("epsilon").read({}) == 0.01
+
+
+def test_delta_is_a_key_of_every_setting_in_the_open_unit_interval():
+    for name in settings.names():
+        key = settings.get(name).key("delta")
+        assert key.read({}) == settings.get(name).delta == 0.1
+        assert key.read({"delta": 0.5}) == key.check(0.5) == 0.5
+        for bad in (0, 1, 1.5, -0.1):
+            with pytest.raises(TableError, match=rf"delta must be in \(0, 1\), got {bad:g}"):
+                key.read({"delta": bad})
+            with pytest.raises(ValueError, match=rf"delta must be in \(0, 1\), got {bad:g}"):
+                key.check(bad)
 
 
 def test_every_registered_setting_is_complete():
