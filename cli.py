@@ -865,6 +865,7 @@ def main() -> None:
     import warnings
 
     warnings.showwarning = _show_warning
+    _ERRORS_SHOWN.clear()
 
     def terminated(signum, frame):  # SIGTERM outside an experiment: stop like Ctrl-C
         raise KeyboardInterrupt
@@ -872,6 +873,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, terminated)
     try:
         code = app(prog_name="celab", standalone_mode=False)
+        if code == 130 and not _ERRORS_SHOWN:
+            # typer turns a KeyboardInterrupt inside a command (a second Ctrl-C during an
+            # experiment, Ctrl-C during a solve) into exit code 130 without a word
+            _error("interrupted")
     except typer.Exit as e:
         code = e.exit_code
     except typer.Abort:
@@ -907,10 +912,15 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+#: The error lines printed so far (main prints "interrupted" for a silent exit code 130).
+_ERRORS_SHOWN: list[str] = []
+
+
 def _error(message: str) -> None:
     from rich.markup import escape
 
     line = " ".join(str(message).split())
+    _ERRORS_SHOWN.append(line)
     _console(stderr=True).print(f"[red]error: {escape(line)}[/red]", highlight=False)
 
 

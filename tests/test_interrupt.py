@@ -19,8 +19,10 @@ import numpy as np
 import pytest
 
 import bandits
+import cli
 import mdp
 from tests.cli_helpers import messages as _messages
+from tests.cli_helpers import run_main
 from tracking.results import load_npz
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,6 +121,21 @@ def test_a_second_sigint_stops_at_once(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err and len(_messages(err)) == 1
     assert not list(out.rglob("*.tmp"))
+
+
+def test_an_interrupt_inside_a_command_is_said(monkeypatch, capsys):
+    """typer turns a KeyboardInterrupt raised inside a command into exit code 130 without a
+    word; a second Ctrl-C during an experiment lands there, and celab still says why it
+    stopped (the test above hits this case only when both signals arrive before the first
+    is handled)."""
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_guard_work", interrupted)
+    code, _, err = run_main(monkeypatch, capsys, "bandit", "--horizon", "10", "--runs", "1",
+                            "--no-plots")
+    assert code == 130
+    assert _messages(err) == ["error: interrupted"]
 
 
 def test_interrupted_mid_batch_then_resumed_equals_an_uninterrupted_run(tmp_path):
