@@ -7,11 +7,12 @@
 ((6,), [1, 1, 1, 1, 1, 1])
 """
 
-from . import agents, continuing, envs, estimators
+from . import agents, continuing, envs, estimators, formats
 from .continuing import ContinuingJob, run_continuing
 from .generative import GenerativeResult, generative
 from .loop import MDPJob, run
-from .model import FiniteMDP, load, save
+from .formats import load, save
+from .model import FiniteMDP
 from .policy_gradient import (
     PGResult,
     SamplesToEpsilon,
@@ -44,6 +45,7 @@ __all__ = [
     "envs",
     "estimators",
     "evaluate",
+    "formats",
     "generative",
     "generative_samples_to_epsilon",
     "linear_program",

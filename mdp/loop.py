@@ -71,7 +71,7 @@ class ModelJob(Job):
     def _model_of(table: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
         """The model (or built-in name) and its arguments from a normalised problem table."""
         if "file" in table:
-            from .model import load
+            from .formats import load
 
             return load(table["file"]), None
         return table["env"], table.get("args", {})
@@ -80,7 +80,7 @@ class ModelJob(Job):
         """Copy a model that is not a built-in environment into ``folder/models`` and point the
         configuration at the copy (relative to the folder), so that the folder is complete."""
         if self.copy_model:
-            from .model import save
+            from .formats import save
 
             relative = Path("models") / f"{self.problem}.npz"
             (folder / "models").mkdir(parents=True, exist_ok=True)
