@@ -9,16 +9,16 @@
 
 from . import agents, continuing, envs, estimators, formats
 from .continuing import ContinuingJob, run_continuing
-from .generative import GenerativeResult, generative
-from .loop import MDPJob, run
 from .formats import load, save
-from .model import FiniteMDP
-from .policy_gradient import (
-    PGResult,
+from .generative import (
+    GenerativeResult,
     SamplesToEpsilon,
+    generative,
     generative_samples_to_epsilon,
-    policy_gradient,
 )
+from .loop import MDPJob, run
+from .model import FiniteMDP
+from .policy_gradient import PGResult, policy_gradient
 from .solvers import (
     SolverResult,
     backward_induction,

@@ -27,8 +27,8 @@ from tracking.runner import Progress, execute
 from tracking.specs import build_all
 from tracking.validate import as_float, as_int
 
-from .agents import CONTINUING_REGISTRY, KIND_PSRL, MDPAgent
-from .loop import REWARDS, ModelJob
+from .agents import CONTINUING_REGISTRY, PSRL, MDPAgent
+from .loop import REWARDS, ModelJob, kernel_model
 from .model import FiniteMDP
 
 #: Cap on the sweeps of every value iteration the agents run (planning and deployment).
@@ -75,7 +75,7 @@ def gain(m: FiniteMDP, policy) -> np.ndarray:
     transient states (I - P_TT) g_T = P_{T, rec} g_rec (docs/algorithms.md). The gain from the
     start distribution is ``gain(m, policy) @ m.initial``.
     """
-    from ._continuing_kernels import gain_vector
+    from ._linalg_kernels import gain_vector, gain_work
 
     if not isinstance(m, FiniteMDP):
         raise ValueError(f"m must be a FiniteMDP, got {type(m).__name__}")
@@ -91,8 +91,7 @@ def gain(m: FiniteMDP, policy) -> np.ndarray:
         if pi.shape != (S, A) or np.any(pi < 0) or not np.allclose(pi.sum(axis=1), 1.0):
             raise ValueError(f"policy must be (S, A) = ({S}, {A}) action probabilities")
     g = np.zeros(S)
-    gain_vector(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R), pi, np.zeros((S, S)),
-                np.zeros((S, S)), np.zeros((2, S)), np.zeros((8, S), dtype=np.int64), g)
+    gain_vector(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R), pi, gain_work(S), g)
     return g
 
 
@@ -154,7 +153,7 @@ class ContinuingJob(ModelJob):
         results = 8.0 * n_a * self.runs * 3 * c * 2
         per_run = 8.0 * (2 * m.n_states * m.n_states + 2 * m.nnz
                          + 6 * m.n_states * m.n_actions + 16 * m.n_states)
-        if any(a.kind == KIND_PSRL for a in self.agent_objs):
+        if any(isinstance(a, PSRL) for a in self.agent_objs):
             per_run += 8.0 * m.n_states * m.n_actions * m.n_states
         memory.check(results + per_run * get_num_threads(),
                      f"{self.problem}: {n_a} agents x {self.runs} runs on {m.n_states} states")
@@ -168,20 +167,19 @@ class ContinuingJob(ModelJob):
                    table.get("epsilon", 0.1), args)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
-        from ._continuing_kernels import simulate
+        from ._continuing_loop import simulate
 
         m = self.model
         n, c = stop - start, self.steps.size
         regret = np.zeros((len(self.agents), n, c))
         simple = np.zeros((len(self.agents), n, c))
         episodes = np.zeros((len(self.agents), n, c), dtype=np.int64)
-        R = np.ascontiguousarray(m.R)
+        model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), m.indptr, m.indices, m.probs, R, initial,
-                     self._seeds[start:stop], self.steps, self.rho_star,
-                     self.rewards == "bernoulli", MAX_SWEEPS, DEPLOY_EPSILON, regret[i],
-                     simple[i], episodes[i])
+            simulate(agent.params(), model, initial, self._seeds[start:stop], self.steps,
+                     self.rho_star, self.rewards == "bernoulli", MAX_SWEEPS, DEPLOY_EPSILON,
+                     regret[i], simple[i], episodes[i], np.zeros(1, np.uint8))
             if progress is not None:
                 progress(n * self.horizon)
         return {"regret": regret, "simple_regret": simple, "episodes": episodes}

@@ -16,7 +16,7 @@ from tracking.runner import Job, Progress, execute
 from tracking.specs import build_all
 from tracking.validate import as_float, as_int
 
-from .agents import KIND_PSRL, REGISTRY, MDPAgent
+from .agents import PSRL, REGISTRY, MDPAgent
 from .model import FiniteMDP
 
 REWARDS = ("mean", "bernoulli")
@@ -36,10 +36,23 @@ def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
 
 
 def optimal_value(m: FiniteMDP, horizon: int) -> float:
-    """V*_0(initial) for horizon H, by backward induction."""
+    """V*_0(initial) for horizon H, by backward induction.
+
+    Summed as the episodic loop evaluates its agents' policies (the values of
+    mdp.backward_induction are those of mdp.evaluate, and sum_s initial(s) V_0(s) is taken in
+    increasing s), so that an optimal deterministic policy has regret exactly 0.
+    """
+    from ._env_kernels import start_average
     from .solvers import backward_induction
 
-    return float(backward_induction(m, horizon).values[0] @ m.initial)
+    return float(start_average(m.initial, backward_induction(m, horizon).values[0]))
+
+
+def kernel_model(m: FiniteMDP):
+    """The loops' :class:`~mdp._env_kernels.Tabular` record of ``m`` (complete indices)."""
+    from ._env_kernels import Tabular
+
+    return Tabular(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R))
 
 
 class ModelJob(Job):
@@ -132,7 +145,7 @@ class MDPJob(ModelJob):
         m_ = self.model
         sa = m_.n_states * m_.n_actions
         per_episode = self.horizon * (m_.nnz + sa) * len(self.agents)
-        if any(a.kind == KIND_PSRL for a in self.agent_objs):  # a dense sample, then planning
+        if any(isinstance(a, PSRL) for a in self.agent_objs):  # a dense sample, then planning
             per_episode += (20.0 + self.horizon) * sa * m_.n_states
         self.work_per_run = float(self.episodes) * per_episode
         self._seeds = run_seeds(self.seed, self.runs)
@@ -140,15 +153,17 @@ class MDPJob(ModelJob):
 
     def _check_memory(self) -> None:
         """Results (and one copy), plus each thread's agent state: pi (H, S, A); Q and visit
-        counts or theta; PSRL's sampled model (S A, S)."""
+        counts or theta; the values V_h (H + 1, S) of planning and evaluation; PSRL's sampled
+        model (S A, S)."""
         from numba import get_num_threads
 
         m = self.model
         n_a, c = len(self.agents), self.steps.size
         results = 8.0 * n_a * self.runs * 2 * c * 2
         hsa = float(self.horizon) * m.n_states * m.n_actions
-        per_run = 8.0 * (3 * hsa + 2 * m.nnz + 4 * m.n_states * m.n_actions)
-        if any(a.kind == KIND_PSRL for a in self.agent_objs):
+        per_run = 8.0 * (3 * hsa + 2 * m.nnz + 4 * m.n_states * m.n_actions
+                         + 3 * (self.horizon + 1.0) * m.n_states)
+        if any(isinstance(a, PSRL) for a in self.agent_objs):
             per_run += 8.0 * m.n_states * m.n_actions * m.n_states
         memory.check(results + per_run * get_num_threads(),
                      f"{self.problem}: {n_a} agents x {self.runs} runs on {m.n_states} states")
@@ -162,18 +177,18 @@ class MDPJob(ModelJob):
                    table["name"], table.get("epsilon", 0.1), args)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
-        from ._agent_kernels import simulate
+        from ._episodic_loop import simulate
 
         m = self.model
         n, c = stop - start, self.steps.size
         regret = np.zeros((len(self.agents), n, c))
         simple = np.zeros((len(self.agents), n, c))
-        R = np.ascontiguousarray(m.R)
+        model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), m.indptr, m.indices, m.probs, R, initial,
-                     self.horizon, self.episodes, self._seeds[start:stop], self.steps,
-                     self.v_star, self.rewards == "bernoulli", regret[i], simple[i])
+            simulate(agent.params(), model, initial, self.horizon, self.episodes,
+                     self._seeds[start:stop], self.steps, self.v_star,
+                     self.rewards == "bernoulli", regret[i], simple[i], np.zeros(1, np.uint8))
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
         return {"regret": regret, "simple_regret": simple}

@@ -1,0 +1,41 @@
+"""The functions the MDP loops call on an agent, implemented per parameter record.
+
+Each hook dispatches on the type of its first argument, the agent's parameter record
+(mdp/agents.py); an agent's pieces (mdp/_pieces_*.py) register an implementation for each hook
+of the loops it runs in (tracking.dispatch.register). ``state`` is the agent's own typed state,
+made by its ``init`` once per run. ``st`` is the run's agent stream (every random draw of the
+agent), ``stop`` the loop's stop flag (planners that may take long return early when it is set).
+
+Episodic loop (mdp/_episodic_loop.py), in the order of an episode:
+
+* ``init_episodic(params, model, horizon, episodes)`` -> state;
+* ``episode_policy(params, state, k, st)`` -> the policy of episode k, a
+  :class:`~mdp._planning_kernels.Deterministic` or :class:`~mdp._planning_kernels.Stochastic`
+  record (the loop evaluates it exactly and acts with it);
+* ``observe(params, state, h, s, a, slot, r, s_next)`` after every step (``slot`` is the CSR
+  slot of s' in the true model's row of (s, a));
+* ``end_episode(params, state)``;
+* ``deploy(params, state)`` -> the policy it would deploy now (Stochastic; no random draw).
+
+Continuing loop (mdp/_continuing_loop.py), whose policies are stationary:
+
+* ``init_continuing(params, model, steps, max_sweeps)`` -> state;
+* ``stationary_policy(params, state, t, epsilon, st, stop)`` -> int64[S], the policy of the
+  episode that starts after t steps (t at least 1), planned to tolerance ``epsilon``;
+* ``observe`` as above, with h = 0 (the step of a stationary policy);
+* ``deploy_stationary(params, state, epsilon, stop)`` -> float64[S, A], the deployed policy.
+"""
+
+from __future__ import annotations
+
+from tracking.dispatch import hook
+
+init_episodic = hook("init_episodic", ("params", "model", "horizon", "episodes"))
+episode_policy = hook("episode_policy", ("params", "state", "k", "st"))
+observe = hook("observe", ("params", "state", "h", "s", "a", "slot", "r", "s_next"))
+end_episode = hook("end_episode", ("params", "state"))
+deploy = hook("deploy", ("params", "state"))
+
+init_continuing = hook("init_continuing", ("params", "model", "steps", "max_sweeps"))
+stationary_policy = hook("stationary_policy", ("params", "state", "t", "epsilon", "st", "stop"))
+deploy_stationary = hook("deploy_stationary", ("params", "state", "epsilon", "stop"))
