@@ -318,11 +318,10 @@ def psrl_costs(m: mdp.FiniteMDP, reps: int) -> dict[str, float]:
 
     S, A = m.n_states, m.n_actions
     counts = est.new_counts(m.indptr, m.indices)
-    sample = env.Tabular(np.arange(S * A + 1) * S, np.zeros(0, dtype=np.int64),
-                         np.zeros(S * A * S), np.zeros((S, A)))
+    sample = env.DenseTabular(np.zeros(S * A * S), np.zeros((S, A)))
     st = new_state(np.uint64(12345), SALT_AGENT)
-    logs, values, q = np.zeros(S), np.zeros((H + 1, S)), np.zeros(A)
-    ties = plan.RandomTies(st, np.zeros((H, S), dtype=np.int64))
+    logs, values, q = np.zeros(S), np.zeros((H + 1, S)), np.zeros((H, S, A))
+    ties = plan.RandomTies(st, np.zeros((H, S), dtype=np.int64), np.zeros(A))
     return {"S": S, "A": A,
             "sample": _median_time(
                 lambda: est.sample_posterior(counts, 0.0, 1.0, st, sample, logs), reps),

@@ -41,8 +41,8 @@ from tracking.jit import njit
 from tracking.rng import SALT_AGENT, new_state
 
 from . import _pieces_model_based  # noqa: F401  (registers the pieces)
-from ._env_kernels import env_step, start_average, start_state
-from ._hooks import deploy_stationary, init_continuing, observe, stationary_policy
+from ._env_kernels import env_step, new_trajectory, start_average, start_state
+from ._hooks import deploy_stationary, init_continuing, learn, stationary_policy
 from ._linalg_kernels import gain_vector, gain_work
 
 #: Steps between two reads of the stop flag (a power of two).
@@ -54,13 +54,17 @@ _STOP_MASK = STOP_EVERY - 1
 def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max_sweeps,
              deploy_epsilon, regret, simple, episodes, stop):
     """One run; True when it completed, False when ``stop[0]`` was set."""
-    n_states, n_actions = model.rewards.shape
+    indptr, indices, probs, rewards = model
+    n_states, n_actions = rewards.shape
     n_rows = n_states * n_actions
     steps = checkpoints[-1]
     st = new_state(seed, SALT_AGENT)
     visits = np.zeros(n_rows, dtype=np.int64)  # the environment's N(s, a)
     before = np.zeros(n_rows, dtype=np.int64)  # N_k(s, a): visits before the episode
     during = np.zeros(n_rows, dtype=np.int64)  # v_k(s, a): visits during the episode
+    trajectory = new_trajectory(STOP_EVERY)  # the steps the agent has not learned from yet
+    states, actions, slots, observed, next_states = trajectory
+    pending = 0
     work = gain_work(n_states)
     g = np.zeros(n_states)
     state = init_continuing(params, model, steps, max_sweeps)
@@ -72,38 +76,49 @@ def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max
     while t < steps:
         if stop[0] != 0:
             return False
-        # a new episode: its stationary policy
+        # a new episode: its stationary policy, from every step so far
+        learn(params, state, trajectory, pending)
+        pending = 0
         k += 1
         t_k = max(1.0, float(t))
         before[:] = visits
         during[:] = 0
-        actions = stationary_policy(params, state, t_k, 1.0 / math.sqrt(t_k), st, stop)
+        policy = stationary_policy(params, state, t_k, 1.0 / math.sqrt(t_k), st, stop)
         if stop[0] != 0:  # the planning was cut short
             return False
         # follow it until a pair's visits in the episode reach max(1, its visits before)
         while t < steps:
             if (t & _STOP_MASK) == 0 and stop[0] != 0:
                 return False
-            a = actions[s]
+            a = policy[s]
             row = s * n_actions + a
             if during[row] >= max(1, before[row]):
                 break
-            slot, r = env_step(model, bernoulli, seed, visits, s, a)
+            slot, r = env_step(indptr, probs, rewards, bernoulli, seed, visits, s, a)
             during[row] += 1
-            s_next = model.indices[slot]
-            observe(params, state, 0, s, a, slot, r, s_next)
-            cum += rho_star - model.rewards[s, a]
+            s_next = indices[slot]
+            if pending == STOP_EVERY:
+                learn(params, state, trajectory, pending)
+                pending = 0
+            states[pending] = s
+            actions[pending] = a
+            slots[pending] = slot
+            observed[pending] = r
+            next_states[pending] = s_next
+            pending += 1
+            cum += rho_star - rewards[s, a]
             s = s_next
             t += 1
             if t == checkpoints[nxt]:
                 regret[nxt] = cum
                 episodes[nxt] = k
                 # the policy it would deploy now (leaves the episode's policy alone)
-                probs = deploy_stationary(params, state, deploy_epsilon, stop)
+                learn(params, state, trajectory, pending)
+                pending = 0
+                deployed = deploy_stationary(params, state, deploy_epsilon, stop)
                 if stop[0] != 0:
                     return False
-                gain_vector(model.indptr, model.indices, model.probs, model.rewards, probs, work,
-                            g)
+                gain_vector(indptr, indices, probs, rewards, deployed, work, g)
                 simple[nxt] = rho_star - start_average(initial, g)
                 nxt += 1
     return True

@@ -7,8 +7,9 @@ hook (mdp/_hooks.py) resolved to that agent's pieces (mdp/_pieces_*.py). Each ep
 1. the agent fixes its policy for the episode (``episode_policy``);
 2. the episode's regret V*_0(initial) - V^pi_0(initial) is computed exactly by policy
    evaluation on the true model;
-3. the episode is simulated (mdp/_env_kernels.py) and the agent learns from every step
-   (``observe``) and from the whole episode (``end_episode``);
+3. the episode is simulated (mdp/_env_kernels.py) and the agent learns from its steps
+   (``learn``; the episode's actions depend on its policy only, so handing the steps over at
+   the end is learning from every step);
 4. at checkpoints, the simple regret of the policy it would deploy (``deploy``) is computed
    exactly.
 
@@ -31,8 +32,8 @@ from tracking.jit import njit
 from tracking.rng import SALT_AGENT, new_state
 
 from . import _pieces_model_based, _pieces_model_free  # noqa: F401  (register the pieces)
-from ._env_kernels import env_step, start_average, start_state
-from ._hooks import deploy, end_episode, episode_policy, init_episodic, observe
+from ._env_kernels import env_step, new_trajectory, start_average, start_state
+from ._hooks import deploy, episode_policy, init_episodic, learn
 from ._planning_kernels import act, evaluate_policy
 
 
@@ -40,11 +41,14 @@ from ._planning_kernels import act, evaluate_policy
 def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_star, bernoulli,
              regret, simple, stop):
     """One run; True when it completed, False when ``stop[0]`` was set at an episode start."""
-    n_states, n_actions = model.rewards.shape
+    indptr, indices, probs, rewards = model
+    n_states, n_actions = rewards.shape
     st = new_state(seed, SALT_AGENT)
     cdf = np.cumsum(initial)
     visits = np.zeros(n_states * n_actions, dtype=np.int64)  # the environment's N(s, a)
     values = np.zeros((horizon + 1, n_states))
+    trajectory = new_trajectory(horizon)
+    states, actions, slots, observed, next_states = trajectory
     state = init_episodic(params, model, horizon, episodes)
     cum = 0.0
     nxt = 0
@@ -56,15 +60,19 @@ def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_sta
         # 2. its regret, exactly
         evaluate_policy(policy, model, values)
         cum += v_star - start_average(initial, values[0])
-        # 3. the episode
+        # 3. the episode, then the agent learns from it
         s = start_state(cdf, seed, k)
         for h in range(horizon):
             a = act(policy, h, s, st)
-            slot, r = env_step(model, bernoulli, seed, visits, s, a)
-            s_next = model.indices[slot]
-            observe(params, state, h, s, a, slot, r, s_next)
+            slot, r = env_step(indptr, probs, rewards, bernoulli, seed, visits, s, a)
+            s_next = indices[slot]
+            states[h] = s
+            actions[h] = a
+            slots[h] = slot
+            observed[h] = r
+            next_states[h] = s_next
             s = s_next
-        end_episode(params, state)
+        learn(params, state, trajectory, horizon)
         # 4. checkpoint: the policy it would deploy now
         if k + 1 == checkpoints[nxt]:
             regret[nxt] = cum

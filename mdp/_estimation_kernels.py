@@ -58,7 +58,7 @@ def new_counts(indptr, indices):
                   np.zeros(n_rows, dtype=np.int64), np.zeros(n_rows))
 
 
-@njit
+@njit(inline="always")
 def observe(counts, row, slot, reward):
     """Count one transition of pair ``row`` to the successor in ``slot``, with ``reward``."""
     counts.transitions[slot] += 1
@@ -73,36 +73,50 @@ def observe_all(counts, rows, slots, rewards):
         observe(counts, rows[i], slots[i], rewards[i])
 
 
-@njit
-def _count_weighted(counts, row, v, acc):
-    """acc + sum over the observed successors s' of (s, a) of N(s, a, s') v(s'), increasing s'."""
-    for j in range(counts.indptr[row], counts.indptr[row + 1]):
-        c = counts.transitions[j]
+@njit(inline="always")
+def _count_weighted(indptr, indices, transitions, row, v, acc):
+    """acc + sum over the observed successors s' of ``row`` of N(s, a, s') v(s'), increasing s'."""
+    for j in range(indptr[row], indptr[row + 1]):
+        c = transitions[j]
         if c > 0:
-            acc += c * v[counts.indices[j]]
+            acc += c * v[indices[j]]
     return acc
 
 
-@njit
-def plug_in_value(counts, row, s, v):
-    """R_hat + P_hat v of pair ``row`` = (s, a): (Rsum + sum N v) / N, or v(s) if unvisited."""
-    n = counts.visits[row]
-    if n == 0:  # unvisited: a self-loop with reward 0
-        return v[s]
-    return (counts.reward_sums[row] + _count_weighted(counts, row, v, 0.0)) / n
+@njit(inline="always")
+def plug_in_backup(counts, v, q):
+    """q(s, a) = R_hat + P_hat v = (Rsum + sum_s' N(s, a, s') v(s')) / N for every pair, or
+    v(s) for an unvisited one; q is (S, A)."""
+    indptr, indices, transitions, visits, reward_sums = counts
+    n_states, n_actions = q.shape
+    for s in range(n_states):
+        for a in range(n_actions):
+            row = s * n_actions + a
+            n = visits[row]
+            if n == 0:  # unvisited: a self-loop with reward 0
+                q[s, a] = v[s]
+            else:
+                ev = _count_weighted(indptr, indices, transitions, row, v, 0.0)
+                q[s, a] = (reward_sums[row] + ev) / n
 
 
-@njit
-def posterior_mean_value(counts, row, v, v_sum, r_lo, r_scale):
-    """R_bar + P_bar v of pair ``row`` under PSRL's posterior mean.
+@njit(inline="always")
+def posterior_mean_backup(counts, v, v_sum, r_lo, r_scale, q):
+    """q(s, a) = R_bar + P_bar v under PSRL's posterior mean, for every pair; q is (S, A).
 
     P_bar = (N(s, a, .) + 1/S) / (N(s, a) + 1), R_bar = r_lo + r_scale (1 + Rsum) / (2 + N),
     with Rsum the sum of the rewards mapped to [0, 1]; ``v_sum`` = sum_s v(s). The prior's
     share v_sum / S comes first, then the counts in increasing s'.
     """
-    n = counts.visits[row]
-    ev = _count_weighted(counts, row, v, v_sum / v.shape[0])
-    return r_lo + r_scale * (1.0 + counts.reward_sums[row]) / (2.0 + n) + ev / (n + 1.0)
+    indptr, indices, transitions, visits, reward_sums = counts
+    n_states, n_actions = q.shape
+    prior = v_sum / v.shape[0]
+    for s in range(n_states):
+        for a in range(n_actions):
+            row = s * n_actions + a
+            n = visits[row]
+            ev = _count_weighted(indptr, indices, transitions, row, v, prior)
+            q[s, a] = r_lo + r_scale * (1.0 + reward_sums[row]) / (2.0 + n) + ev / (n + 1.0)
 
 
 @njit
@@ -115,7 +129,7 @@ def _log_gamma_variate(st, shape):
 
 @njit
 def sample_posterior(counts, r_lo, r_scale, st, sample, logs):
-    """PSRL's draw into ``sample`` (a Tabular with full rows): one MDP from the posterior.
+    """PSRL's draw into ``sample`` (a DenseTabular): one MDP from the posterior.
 
     Rows ~ Dirichlet(N(s, a, .) + 1/S) over all S states, mean rewards r_lo + r_scale *
     Beta(1 + Rsum, 1 + N - Rsum) with Rsum the sum of the rewards mapped to [0, 1]. The

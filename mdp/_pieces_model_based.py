@@ -23,7 +23,7 @@ from tracking.jit import njit
 from tracking.rng import argmax_random
 
 from . import _hooks as hooks
-from ._env_kernels import Tabular
+from ._env_kernels import DenseTabular
 from ._estimation_kernels import Counts, new_counts, observe, sample_posterior
 from ._planning_kernels import (
     Deterministic,
@@ -52,103 +52,108 @@ STALL = 1e-3
 
 
 class Horizon(NamedTuple):
-    """Episodic planning: V_h (H + 1, S), one Q row (A,), the episode's policy actions (H, S)
-    and the deployed policy probs (H, S, A)."""
+    """Episodic planning: V_h (H + 1, S), Q_h (H, S, A), a row of scratch (A,), the episode's
+    policy actions (H, S) and the deployed policy probs (H, S, A)."""
 
     values: np.ndarray
     q: np.ndarray
+    row: np.ndarray
     actions: np.ndarray
     probs: np.ndarray
 
 
 class Stationary(NamedTuple):
     """Continuing planning: relative value iteration's vectors w, u, v, d (S,), its action
-    values q (S, A), the episode's policy actions (S,), the deployed policy probs (S, A) and
-    the cap on sweeps."""
+    values q (S, A), a row of scratch (A,), the episode's policy actions (S,), the deployed
+    policy probs (S, A) and the cap on sweeps."""
 
     w: np.ndarray
     u: np.ndarray
     v: np.ndarray
     d: np.ndarray
     q: np.ndarray
+    row: np.ndarray
     actions: np.ndarray
     probs: np.ndarray
     max_sweeps: int
 
 
-@njit
+@njit(inline="always")
 def _horizon(n_states, n_actions, horizon):
-    return Horizon(np.zeros((horizon + 1, n_states)), np.zeros(n_actions),
-                   np.zeros((horizon, n_states), dtype=np.int64),
+    return Horizon(np.zeros((horizon + 1, n_states)), np.zeros((horizon, n_states, n_actions)),
+                   np.zeros(n_actions), np.zeros((horizon, n_states), dtype=np.int64),
                    np.zeros((horizon, n_states, n_actions)))
 
 
-@njit
+@njit(inline="always")
 def _stationary(n_states, n_actions, max_sweeps):
     z = np.zeros((4, n_states))
     return Stationary(z[0], z[1], z[2], z[3], np.zeros((n_states, n_actions)),
-                      np.zeros(n_states, dtype=np.int64), np.zeros((n_states, n_actions)),
-                      max_sweeps)
+                      np.zeros(n_actions), np.zeros(n_states, dtype=np.int64),
+                      np.zeros((n_states, n_actions)), max_sweeps)
 
 
-@njit
+@njit(inline="always")
 def _reward_range(rewards):
     """(r_lo, r_hi) = (min(0, min R), max(1, max R))."""
     return min(0.0, rewards.min()), max(1.0, rewards.max())
 
 
-@njit
+@njit(inline="always")
 def _plan_episode(model, plan, st):
     """Greedy backward induction on ``model``, random ties: the episode's policy."""
-    backward_induction(model, plan.actions.shape[0], RandomTies(st, plan.actions), plan.values,
-                       plan.q)
+    backward_induction(model, plan.actions.shape[0], RandomTies(st, plan.actions, plan.row),
+                       plan.values, plan.q)
     return Deterministic(plan.actions)
 
 
-@njit
+@njit(inline="always")
 def _plan_deployed(model, plan):
     """Backward induction on ``model``, ties split evenly: the deployed policy."""
     backward_induction(model, plan.actions.shape[0], EvenTies(plan.probs), plan.values, plan.q)
     return Stochastic(plan.probs)
 
 
-@njit
+@njit(inline="always")
 def _plan_stationary(model, tau, stall, epsilon, plan, st, stop):
     """Relative value iteration on ``model``, then greedy in its q with random ties."""
-    relative_value_iteration(model, tau, epsilon, stall, 0.0, plan.max_sweeps, plan.w, plan.u,
-                             plan.v, plan.d, plan.q, stop)
-    for s in range(plan.actions.shape[0]):
-        plan.actions[s] = argmax_random(plan.q[s], st)
-    return plan.actions
+    w, u, v, d, q, row, actions, probs, max_sweeps = plan
+    relative_value_iteration(model, tau, epsilon, stall, 0.0, max_sweeps, w, u, v, d, q, stop)
+    n_states, n_actions = q.shape
+    for s in range(n_states):
+        for a in range(n_actions):
+            row[a] = q[s, a]
+        actions[s] = argmax_random(row, st)
+    return actions
 
 
-@njit
+@njit(inline="always")
 def _deploy_stationary(model, epsilon, plan, stop):
     """Relative value iteration on ``model``, then greedy in its q with ties split evenly."""
-    relative_value_iteration(model, TAU, epsilon, STALL * epsilon, 0.0, plan.max_sweeps, plan.w,
-                             plan.u, plan.v, plan.d, plan.q, stop)
-    for s in range(plan.probs.shape[0]):
-        even_ties(plan.q[s], plan.probs[s])
-    return plan.probs
+    w, u, v, d, q, _, _, probs, max_sweeps = plan
+    relative_value_iteration(model, TAU, epsilon, STALL * epsilon, 0.0, max_sweeps, w, u, v, d,
+                             q, stop)
+    for s in range(q.shape[0]):
+        even_ties(q[s], probs[s])
+    return probs
 
 
-@njit
-def _observe_counts(params, state, h, s, a, slot, r, s_next):
-    """Count the transition, reward as observed."""
-    observe(state.counts, s * state.plan.probs.shape[-1] + a, slot, r)
+@njit(inline="always")
+def _learn_counts(params, state, trajectory, n):
+    """Count the transitions, rewards as observed."""
+    states, actions, slots, rewards, _ = trajectory
+    n_actions = state.plan.probs.shape[-1]
+    counts = state.counts
+    for i in range(n):
+        observe(counts, states[i] * n_actions + actions[i], slots[i], rewards[i])
 
 
-@njit
-def _end_episode(params, state):
-    pass
-
-
-@njit
+@njit(inline="always")
 def _deploy_plug_in(params, state):
     return _plan_deployed(PlugIn(state.counts, 0.0), state.plan)
 
 
-@njit
+@njit(inline="always")
 def _deploy_plug_in_stationary(params, state, epsilon, stop):
     return _deploy_stationary(PlugIn(state.counts, 0.0), epsilon, state.plan, stop)
 
@@ -164,14 +169,14 @@ class CEState(NamedTuple):
     plan: tuple
 
 
-@njit
+@njit(inline="always")
 def _ce_greedy_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     return CEState(new_counts(model.indptr, model.indices), 0.0,
                    _horizon(n_states, n_actions, horizon))
 
 
-@njit
+@njit(inline="always")
 def _ce_optimistic_init(params, model, horizon, episodes):
     """b = c H sqrt(ln(S A H K / delta))."""
     n_states, n_actions = model.rewards.shape
@@ -181,14 +186,14 @@ def _ce_optimistic_init(params, model, horizon, episodes):
                    _horizon(n_states, n_actions, horizon))
 
 
-@njit
+@njit(inline="always")
 def _ce_greedy_init_continuing(params, model, steps, max_sweeps):
     n_states, n_actions = model.rewards.shape
     return CEState(new_counts(model.indptr, model.indices), 0.0,
                    _stationary(n_states, n_actions, max_sweeps))
 
 
-@njit
+@njit(inline="always")
 def _ce_optimistic_init_continuing(params, model, steps, max_sweeps):
     """b = c sqrt(ln(S A T / delta))."""
     n_states, n_actions = model.rewards.shape
@@ -197,12 +202,12 @@ def _ce_optimistic_init_continuing(params, model, steps, max_sweeps):
                    _stationary(n_states, n_actions, max_sweeps))
 
 
-@njit
+@njit(inline="always")
 def _ce_episode_policy(params, state, k, st):
     return _plan_episode(PlugIn(state.counts, state.bonus), state.plan, st)
 
 
-@njit
+@njit(inline="always")
 def _ce_stationary_policy(params, state, t, epsilon, st, stop):
     return _plan_stationary(PlugIn(state.counts, state.bonus), TAU, STALL * epsilon, epsilon,
                             state.plan, st, stop)
@@ -222,7 +227,7 @@ class UCRL2State(NamedTuple):
     plan: tuple
 
 
-@njit
+@njit(inline="always")
 def _ucrl2_state(model, plan):
     n_states = model.rewards.shape[0]
     r_lo, r_hi = _reward_range(model.rewards)
@@ -230,19 +235,19 @@ def _ucrl2_state(model, plan):
                       np.zeros(n_states), np.arange(n_states), plan)
 
 
-@njit
+@njit(inline="always")
 def _ucrl2_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     return _ucrl2_state(model, _horizon(n_states, n_actions, horizon))
 
 
-@njit
+@njit(inline="always")
 def _ucrl2_init_continuing(params, model, steps, max_sweeps):
     n_states, n_actions = model.rewards.shape
     return _ucrl2_state(model, _stationary(n_states, n_actions, max_sweeps))
 
 
-@njit
+@njit(inline="always")
 def _ucrl2_model(params, state, t):
     """The extended model at time t (t_k, the steps before the episode)."""
     n_states, n_actions = state.plan.probs.shape[-2], state.plan.probs.shape[-1]
@@ -250,13 +255,13 @@ def _ucrl2_model(params, state, t):
     return Optimistic(state.counts, c_p, c_r, state.r_scale, state.r_hi, state.row, state.order)
 
 
-@njit
+@njit(inline="always")
 def _ucrl2_episode_policy(params, state, k, st):
     t = float(k * state.plan.actions.shape[0])
     return _plan_episode(_ucrl2_model(params, state, t), state.plan, st)
 
 
-@njit
+@njit(inline="always")
 def _ucrl2_stationary_policy(params, state, t, epsilon, st, stop):
     """Extended value iteration: relative value iteration with tau = 0, no stall test."""
     return _plan_stationary(_ucrl2_model(params, state, t), 0.0, 0.0, epsilon, state.plan, st,
@@ -267,79 +272,80 @@ def _ucrl2_stationary_policy(params, state, t, epsilon, st, stop):
 
 
 class PSRLState(NamedTuple):
-    """Counts (rewards mapped to [0, 1]), the reward range, the sampled model and its scratch
-    (logs of Gamma variates, the posterior mean's sum of values) and the plan."""
+    """Counts (rewards mapped to [0, 1]), the reward range, the sampled model, the logs of its
+    Gamma variates (scratch) and the plan."""
 
     counts: Counts
     r_lo: float
     r_scale: float
     inv_scale: float
-    sample: Tabular
+    sample: DenseTabular
     logs: np.ndarray
-    v_sum: np.ndarray
     plan: tuple
 
 
-@njit
+@njit(inline="always")
 def _psrl_state(model, plan):
     n_states, n_actions = model.rewards.shape
     n_rows = n_states * n_actions
     r_lo, r_hi = _reward_range(model.rewards)
     r_scale = r_hi - r_lo
-    # the sampled model: every row holds all S states
-    sample = Tabular(np.arange(n_rows + 1) * n_states, np.zeros(0, dtype=np.int64),
-                     np.zeros(n_rows * n_states), np.zeros((n_states, n_actions)))
+    sample = DenseTabular(np.zeros(n_rows * n_states), np.zeros((n_states, n_actions)))
     return PSRLState(new_counts(model.indptr, model.indices), r_lo, r_scale, 1.0 / r_scale,
-                     sample, np.zeros(n_states), np.zeros(1), plan)
+                     sample, np.zeros(n_states), plan)
 
 
-@njit
+@njit(inline="always")
 def _psrl_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     return _psrl_state(model, _horizon(n_states, n_actions, horizon))
 
 
-@njit
+@njit(inline="always")
 def _psrl_init_continuing(params, model, steps, max_sweeps):
     n_states, n_actions = model.rewards.shape
     return _psrl_state(model, _stationary(n_states, n_actions, max_sweeps))
 
 
-@njit
-def _psrl_observe(params, state, h, s, a, slot, r, s_next):
-    """Count the transition, reward mapped to [0, 1]."""
-    row = s * state.plan.probs.shape[-1] + a
-    observe(state.counts, row, slot, (r - state.r_lo) * state.inv_scale)
+@njit(inline="always")
+def _psrl_learn(params, state, trajectory, n):
+    """Count the transitions, rewards mapped to [0, 1]."""
+    states, actions, slots, rewards, _ = trajectory
+    n_actions = state.plan.probs.shape[-1]
+    counts, r_lo, inv_scale = state.counts, state.r_lo, state.inv_scale
+    for i in range(n):
+        observe(counts, states[i] * n_actions + actions[i], slots[i],
+                (rewards[i] - r_lo) * inv_scale)
 
 
-@njit
+@njit(inline="always")
 def _psrl_draw(state, st):
     sample_posterior(state.counts, state.r_lo, state.r_scale, st, state.sample, state.logs)
     return state.sample
 
 
-@njit
+@njit(inline="always")
 def _psrl_posterior_mean(state):
-    return PosteriorMean(state.counts, state.r_lo, state.r_scale, state.v_sum)
+    return PosteriorMean(state.counts, state.r_lo, state.r_scale)
 
 
-@njit
+@njit(inline="always")
 def _psrl_episode_policy(params, state, k, st):
     return _plan_episode(_psrl_draw(state, st), state.plan, st)
 
 
-@njit
+@njit(inline="always")
 def _psrl_stationary_policy(params, state, t, epsilon, st, stop):
     return _plan_stationary(_psrl_draw(state, st), TAU, STALL * epsilon, epsilon, state.plan,
                             st, stop)
 
 
-@njit
+@njit(inline="always")
 def _psrl_deploy(params, state):
     return _plan_deployed(_psrl_posterior_mean(state), state.plan)
 
 
-@njit
+@njit(inline="always")
 def _psrl_deploy_stationary(params, state, epsilon, stop):
     return _deploy_stationary(_psrl_posterior_mean(state), epsilon, state.plan, stop)
 
@@ -347,13 +353,12 @@ def _psrl_deploy_stationary(params, state, epsilon, stop):
 # --- registration ----------------------------------------------------------------------------
 
 
-def _register(cls, *, init, episode_policy, observe, deploy, init_continuing, stationary_policy,
+def _register(cls, *, init, episode_policy, learn, deploy, init_continuing, stationary_policy,
               deploy_stationary) -> None:
     """Register a model-based agent's pieces for both loops."""
     register(hooks.init_episodic, cls, init)
     register(hooks.episode_policy, cls, episode_policy)
-    register(hooks.observe, cls, observe)
-    register(hooks.end_episode, cls, _end_episode)
+    register(hooks.learn, cls, learn)
     register(hooks.deploy, cls, deploy)
     register(hooks.init_continuing, cls, init_continuing)
     register(hooks.stationary_policy, cls, stationary_policy)
@@ -361,17 +366,17 @@ def _register(cls, *, init, episode_policy, observe, deploy, init_continuing, st
 
 
 _register(CEGreedyParams, init=_ce_greedy_init, episode_policy=_ce_episode_policy,
-          observe=_observe_counts, deploy=_deploy_plug_in,
+          learn=_learn_counts, deploy=_deploy_plug_in,
           init_continuing=_ce_greedy_init_continuing, stationary_policy=_ce_stationary_policy,
           deploy_stationary=_deploy_plug_in_stationary)
 _register(CEOptimisticParams, init=_ce_optimistic_init, episode_policy=_ce_episode_policy,
-          observe=_observe_counts, deploy=_deploy_plug_in,
+          learn=_learn_counts, deploy=_deploy_plug_in,
           init_continuing=_ce_optimistic_init_continuing,
           stationary_policy=_ce_stationary_policy, deploy_stationary=_deploy_plug_in_stationary)
 _register(UCRL2Params, init=_ucrl2_init, episode_policy=_ucrl2_episode_policy,
-          observe=_observe_counts, deploy=_deploy_plug_in, init_continuing=_ucrl2_init_continuing,
+          learn=_learn_counts, deploy=_deploy_plug_in, init_continuing=_ucrl2_init_continuing,
           stationary_policy=_ucrl2_stationary_policy,
           deploy_stationary=_deploy_plug_in_stationary)
 _register(PSRLParams, init=_psrl_init, episode_policy=_psrl_episode_policy,
-          observe=_psrl_observe, deploy=_psrl_deploy, init_continuing=_psrl_init_continuing,
+          learn=_psrl_learn, deploy=_psrl_deploy, init_continuing=_psrl_init_continuing,
           stationary_policy=_psrl_stationary_policy, deploy_stationary=_psrl_deploy_stationary)

@@ -29,7 +29,7 @@ class QLearningState(NamedTuple):
     probs: np.ndarray
 
 
-@njit
+@njit(inline="always")
 def _q_init(params, model, horizon, episodes):
     """Q = H everywhere; bonus c sqrt(H^3 ln(S A H K / delta)) (divided by sqrt(n) per update)."""
     n_states, n_actions = model.rewards.shape
@@ -40,7 +40,7 @@ def _q_init(params, model, horizon, episodes):
                           np.zeros((horizon, n_states), dtype=np.int64), np.zeros(shape))
 
 
-@njit
+@njit(inline="always")
 def _q_episode_policy(params, state, k, st):
     """Greedy in Q, ties at random, h then s (the order of the draws)."""
     horizon, n_states, _ = state.q.shape
@@ -50,23 +50,28 @@ def _q_episode_policy(params, state, k, st):
     return Deterministic(state.actions)
 
 
-@njit
-def _q_observe(params, state, h, s, a, slot, r, s_next):
-    """n <- n + 1, alpha = (H + 1) / (H + n), Q <- (1 - alpha) Q + alpha (r + min(H, max_a
-    Q[h + 1, s']) + bonus / sqrt(n)), with Q[H] = 0."""
-    q, visits = state.q, state.visits
+@njit(inline="always")
+def _q_learn(params, state, trajectory, n):
+    """For each step h of the episode in order: n <- n + 1, alpha = (H + 1) / (H + n),
+    Q <- (1 - alpha) Q + alpha (r + min(H, max_a Q[h + 1, s']) + bonus / sqrt(n)), Q[H] = 0.
+    (The episode's actions came from its greedy policy fixed at its start, so learning after
+    it equals learning at every step.)"""
+    states, actions, _, rewards, next_states = trajectory
+    q, visits, bonus = state.q, state.visits, state.bonus
     horizon = q.shape[0]
-    visits[h, s, a] += 1
-    t = visits[h, s, a]
-    alpha = (horizon + 1.0) / (horizon + t)
-    v_next = 0.0
-    if h < horizon - 1:
-        v_next = min(float(horizon), q[h + 1, s_next].max())
-    target = r + v_next + state.bonus / math.sqrt(t)
-    q[h, s, a] = (1.0 - alpha) * q[h, s, a] + alpha * target
+    for h in range(n):
+        s, a, r, s_next = states[h], actions[h], rewards[h], next_states[h]
+        visits[h, s, a] += 1
+        t = visits[h, s, a]
+        alpha = (horizon + 1.0) / (horizon + t)
+        v_next = 0.0
+        if h < horizon - 1:
+            v_next = min(float(horizon), q[h + 1, s_next].max())
+        target = r + v_next + bonus / math.sqrt(t)
+        q[h, s, a] = (1.0 - alpha) * q[h, s, a] + alpha * target
 
 
-@njit
+@njit(inline="always")
 def _q_deploy(params, state):
     """Greedy in Q, ties split evenly."""
     horizon, n_states, _ = state.q.shape
@@ -76,15 +81,9 @@ def _q_deploy(params, state):
     return Stochastic(state.probs)
 
 
-@njit
-def _nothing_at_episode_end(params, state):
-    pass
-
-
 register(hooks.init_episodic, QLearningParams, _q_init)
 register(hooks.episode_policy, QLearningParams, _q_episode_policy)
-register(hooks.observe, QLearningParams, _q_observe)
-register(hooks.end_episode, QLearningParams, _nothing_at_episode_end)
+register(hooks.learn, QLearningParams, _q_learn)
 register(hooks.deploy, QLearningParams, _q_deploy)
 
 
@@ -92,29 +91,24 @@ register(hooks.deploy, QLearningParams, _q_deploy)
 
 
 class ReinforceState(NamedTuple):
-    """theta[h, s, a], the baseline's sums and counts per (h, s), the softmax policy probs
-    (H, S, A) and the episode's trajectory (states, actions, rewards)."""
+    """theta[h, s, a], the baseline's sums and counts per (h, s) and the softmax policy probs
+    (H, S, A)."""
 
     theta: np.ndarray
     base_sum: np.ndarray
     base_n: np.ndarray
     probs: np.ndarray
-    states: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
 
 
-@njit
+@njit(inline="always")
 def _reinforce_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     shape = (horizon, n_states, n_actions)
     return ReinforceState(np.zeros(shape), np.zeros((horizon, n_states)),
-                          np.zeros((horizon, n_states)), np.zeros(shape),
-                          np.zeros(horizon, dtype=np.int64), np.zeros(horizon, dtype=np.int64),
-                          np.zeros(horizon))
+                          np.zeros((horizon, n_states)), np.zeros(shape))
 
 
-@njit
+@njit(inline="always")
 def _softmax_rows(theta, pi):
     """pi[h, s, :] = softmax(theta[h, s, :]): exp(theta - max), divided by their sum."""
     horizon, n_states, n_actions = theta.shape
@@ -129,51 +123,45 @@ def _softmax_rows(theta, pi):
                 pi[h, s, a] /= total
 
 
-@njit
+@njit(inline="always")
 def _reinforce_policy(params, state, k, st):
     """The softmax policy of theta (its actions drawn by the loop, one uniform per step)."""
     _softmax_rows(state.theta, state.probs)
     return Stochastic(state.probs)
 
 
-@njit
+@njit(inline="always")
 def _reinforce_deploy(params, state):
     _softmax_rows(state.theta, state.probs)
     return Stochastic(state.probs)
 
 
-@njit
-def _reinforce_observe(params, state, h, s, a, slot, r, s_next):
-    state.states[h] = s
-    state.actions[h] = a
-    state.rewards[h] = r
-
-
-@njit
-def _reinforce_end_episode(params, state):
+@njit(inline="always")
+def _reinforce_learn(params, state, trajectory, n):
     """theta[h, s_h] += alpha (G_h - b(h, s_h)) (onehot(a_h) - pi_h(. | s_h)), h = H-1..0, with
     the return-to-go G_h and b the running mean of earlier returns from (h, s_h) (0 without
     baseline or before the first); theta -= g pi for every action first, then theta[a_h] += g.
     """
-    theta, pi = state.theta, state.probs
+    states, actions, _, rewards, _ = trajectory
+    theta, base_sum, base_n, pi = state
+    alpha, baseline = params
     n_actions = theta.shape[2]
     ret = 0.0
-    for h in range(theta.shape[0] - 1, -1, -1):
-        ret += state.rewards[h]
-        s = state.states[h]
+    for h in range(n - 1, -1, -1):
+        ret += rewards[h]
+        s = states[h]
         b = 0.0
-        if params.baseline and state.base_n[h, s] > 0.0:
-            b = state.base_sum[h, s] / state.base_n[h, s]
-        g = params.alpha * (ret - b)
+        if baseline and base_n[h, s] > 0.0:
+            b = base_sum[h, s] / base_n[h, s]
+        g = alpha * (ret - b)
         for a in range(n_actions):
             theta[h, s, a] -= g * pi[h, s, a]
-        theta[h, s, state.actions[h]] += g
-        state.base_sum[h, s] += ret
-        state.base_n[h, s] += 1.0
+        theta[h, s, actions[h]] += g
+        base_sum[h, s] += ret
+        base_n[h, s] += 1.0
 
 
 register(hooks.init_episodic, ReinforceParams, _reinforce_init)
 register(hooks.episode_policy, ReinforceParams, _reinforce_policy)
-register(hooks.observe, ReinforceParams, _reinforce_observe)
-register(hooks.end_episode, ReinforceParams, _reinforce_end_episode)
+register(hooks.learn, ReinforceParams, _reinforce_learn)
 register(hooks.deploy, ReinforceParams, _reinforce_deploy)

@@ -1,25 +1,28 @@
 """The planning stage of the MDP pipeline: exact dynamic programming on a model, jitted.
 
-A *model* is any record with a one-step backup: ``backup(model, s, v, cap, q)`` writes
-q(a) = R~(s, a) + sum_s' P~(s' | s, a) v(s') for every action (clipped at ``cap`` where the
-model says so), after ``prepare(model, v)`` has seen the next values once per sweep. Models:
+A *model* is a record with a one-step backup of every state: ``backup(model, v, cap, q)``
+writes q(s, a) = R~(s, a) + sum_s' P~(s' | s, a) v(s') (clipped at ``cap`` where the model
+says so). Models:
 
-* :class:`~mdp._env_kernels.Tabular` -- a given MDP (the true model, a solver's input, PSRL's
-  sample): R(s, a) + P(s_1 | s, a) v(s_1) + ..., summed from R on in increasing s';
+* :class:`~mdp._env_kernels.Tabular` and :class:`~mdp._env_kernels.DenseTabular` -- a given
+  MDP (the true model, a solver's sparse input, PSRL's sample): R(s, a) + P(s_1 | s, a) v(s_1)
+  + ..., summed from R on in increasing s'; :class:`~mdp._env_kernels.VectorisedDense` (a
+  solver's dense input) adds R to the row's vectorised dot product;
 * :class:`PlugIn` -- the empirical model of :class:`~mdp._estimation_kernels.Counts`, plus an
   optional bonus b / sqrt(max(1, N)) clipped at ``cap`` (ce-optimistic);
 * :class:`PosteriorMean` -- PSRL's posterior mean model of the counts;
 * :class:`Optimistic` -- UCRL2's extended model: the optimistic reward plus the inner maximum
   over the L1 ball around P_hat (Jaksch, Ortner and Auer 2010, fig. 2).
 
-On every model: :func:`backward_induction` (finite horizon, the choice at each (h, s) made by a
-tie *rule*: random ties, even ties, lowest index) and :func:`relative_value_iteration`
+On every model: :func:`backward_induction` (finite horizon; which maximising actions it records
+is a tie *rule*: random ties, even ties, lowest index) and :func:`relative_value_iteration`
 (average reward, with the aperiodicity weight tau; tau = 0 is extended value iteration).
 Policies are records too (:class:`Deterministic`, :class:`Stochastic`), with ``act`` (the
-action at (h, s)) and ``evaluate_policy`` (its exact finite-horizon values on a Tabular).
+action at (h, s)) and ``evaluate_policy`` (their exact finite-horizon values on a given MDP).
 
-The dispatch is tracking.dispatch's: each backup, rule and policy is resolved at compile time
-from its record's type, so a loop is compiled once per model type it plans on.
+The dispatch is tracking.dispatch's: each hook is resolved at compile time from its record's
+type. Hooks work on whole sweeps: a record crosses a function boundary once per sweep, never
+once per state (each crossing costs atomic reference counts of its arrays).
 """
 
 from __future__ import annotations
@@ -33,15 +36,16 @@ from tracking.dispatch import hook, register
 from tracking.jit import njit
 from tracking.rng import argmax_random, uniform
 
-from ._env_kernels import Tabular
-from ._estimation_kernels import Counts, plug_in_value, posterior_mean_value
+from ._env_kernels import DenseTabular, Tabular, VectorisedDense
+from ._estimation_kernels import Counts, plug_in_backup, posterior_mean_backup
 
 # relative_value_iteration's outcomes
 CONVERGED, MAX_ITER, RESOLUTION, STALLED, STOPPED = range(5)
 
-prepare = hook("prepare", ("model", "v"))
-backup = hook("backup", ("model", "s", "v", "cap", "q"))
-choose = hook("choose", ("rule", "h", "s", "q"))
+backup = hook("backup", ("model", "v", "cap", "q"))
+choose = hook("choose", ("rule", "q"))
+evaluate_actions = hook("evaluate_actions", ("model", "actions", "values"))
+evaluate_probs = hook("evaluate_probs", ("model", "probs", "values"))
 act = hook("act", ("policy", "h", "s", "st"))
 evaluate_policy = hook("evaluate_policy", ("policy", "model", "values"))
 
@@ -57,15 +61,11 @@ class PlugIn(NamedTuple):
 
 
 class PosteriorMean(NamedTuple):
-    """PSRL's posterior mean model of ``counts`` on the reward range [r_lo, r_lo + r_scale].
-
-    ``v_sum`` (float64[1]) is scratch: sum_s v(s) of the current sweep.
-    """
+    """PSRL's posterior mean model of ``counts`` on the reward range [r_lo, r_lo + r_scale]."""
 
     counts: Counts
     r_lo: float
     r_scale: float
-    v_sum: np.ndarray
 
 
 class Optimistic(NamedTuple):
@@ -73,7 +73,7 @@ class Optimistic(NamedTuple):
     rewards (m = max(1, N)), rewards scaled by ``r_scale`` and clipped at ``r_hi``.
 
     Scratch: ``row`` (S zeros, kept zero between calls) and ``order`` (a permutation of the
-    states, kept sorted by the values of the last sweep, carried over between calls).
+    states, kept sorted by the values of the last backup, carried over between calls).
     """
 
     counts: Counts
@@ -85,63 +85,87 @@ class Optimistic(NamedTuple):
     order: np.ndarray
 
 
-@njit
-def expect(model, row, v, acc):
-    """acc + sum_s' P(s' | row) v(s') over the successors of ``row``, in increasing s'.
+# Row sums R(s, a) + sum_s' P(s' | s, a) v(s'), from R on in increasing s', on the arrays of a
+# given model.
 
-    A row that holds all S states is read as the states 0 .. S - 1 (``indices`` unread).
-    """
-    start, end = model.indptr[row], model.indptr[row + 1]
-    if end - start == v.shape[0]:
-        for j in range(start, end):
-            acc += model.probs[j] * v[j - start]
-    else:
-        for j in range(start, end):
-            acc += model.probs[j] * v[model.indices[j]]
+
+@njit(inline="always")
+def _sum_sparse(indptr, indices, probs, row, v, acc):
+    # unsigned indices spare numba's negative-index checks (the same sums, faster)
+    for j in range(np.uint64(indptr[row]), np.uint64(indptr[row + 1])):
+        acc += probs[j] * v[np.uint64(indices[j])]
     return acc
 
 
-@njit
-def _nothing_to_prepare(model, v):
-    pass
+@njit(inline="always")
+def _sum_dense(probs, row, v, acc):
+    base = row * v.shape[0]
+    for s2 in range(v.shape[0]):
+        acc += probs[base + s2] * v[s2]
+    return acc
 
 
-@njit
-def _tabular_backup(model, s, v, cap, q):
-    n_actions = q.shape[0]
-    for a in range(n_actions):
-        q[a] = expect(model, s * n_actions + a, v, model.rewards[s, a])
+@njit(fastmath={"reassoc", "nsz", "contract"})
+def _row_dot(probs, row, v):
+    """sum_j P(j | row) v(j) of a full row, reassociated (vectorised); never inlined, so that
+    its fastmath flags stay its own."""
+    n = v.shape[0]
+    p = probs[row * n:(row + 1) * n]
+    total = 0.0
+    for j in range(n):
+        total += p[j] * v[j]
+    return total
 
 
-@njit
-def _plug_in_backup(model, s, v, cap, q):
-    n_actions = q.shape[0]
-    visits = model.counts.visits
-    for a in range(n_actions):
-        row = s * n_actions + a
-        x = plug_in_value(model.counts, row, s, v)
-        if model.bonus > 0.0:
-            x = min(x + model.bonus / math.sqrt(max(1.0, visits[row])), cap)
-        q[a] = x
+@njit(inline="always")
+def _sparse_backup(model, v, cap, q):
+    indptr, indices, probs, rewards = model
+    n_states, n_actions = rewards.shape
+    for s in range(n_states):
+        for a in range(n_actions):
+            q[s, a] = _sum_sparse(indptr, indices, probs, s * n_actions + a, v, rewards[s, a])
 
 
-@njit
-def _posterior_mean_prepare(model, v):
+@njit(inline="always")
+def _dense_backup(model, v, cap, q):
+    probs, rewards = model
+    n_states, n_actions = rewards.shape
+    for s in range(n_states):
+        for a in range(n_actions):
+            q[s, a] = _sum_dense(probs, s * n_actions + a, v, rewards[s, a])
+
+
+@njit(inline="always")
+def _vectorised_backup(model, v, cap, q):
+    probs, rewards = model
+    n_states, n_actions = rewards.shape
+    for s in range(n_states):
+        for a in range(n_actions):
+            q[s, a] = rewards[s, a] + _row_dot(probs, s * n_actions + a, v)
+
+
+@njit(inline="always")
+def _plug_in_backup(model, v, cap, q):
+    counts, bonus = model
+    plug_in_backup(counts, v, q)
+    if bonus > 0.0:
+        visits = counts.visits
+        n_states, n_actions = q.shape
+        for s in range(n_states):
+            for a in range(n_actions):
+                n = visits[s * n_actions + a]
+                q[s, a] = min(q[s, a] + bonus / math.sqrt(max(1.0, n)), cap)
+
+
+@njit(inline="always")
+def _posterior_mean_backup(model, v, cap, q):
     total = 0.0
     for s in range(v.shape[0]):
         total += v[s]
-    model.v_sum[0] = total
+    posterior_mean_backup(model.counts, v, total, model.r_lo, model.r_scale, q)
 
 
-@njit
-def _posterior_mean_backup(model, s, v, cap, q):
-    n_actions = q.shape[0]
-    for a in range(n_actions):
-        q[a] = posterior_mean_value(model.counts, s * n_actions + a, v, model.v_sum[0],
-                                    model.r_lo, model.r_scale)
-
-
-@njit
+@njit(inline="always")
 def sort_descending(v, order):
     """Sort the permutation ``order`` so that v[order] decreases: insertion sort, in place.
 
@@ -158,7 +182,7 @@ def sort_descending(v, order):
         order[j + 1] = x
 
 
-@njit
+@njit(inline="always")
 def l1_optimistic(p, d, v, order):
     """max of q . v over distributions q with ||q - p||_1 <= d, and the maximiser (in place).
 
@@ -198,61 +222,58 @@ def ucrl2_constants(n_states, n_actions, t, delta):
     return c_p, c_r
 
 
-@njit
-def _optimistic_prepare(model, v):
-    sort_descending(v, model.order)
-
-
-@njit
-def _optimistic_backup(model, s, v, cap, q):
+@njit(inline="always")
+def _optimistic_backup(model, v, cap, q):
     """Q(s, a) = min(R_hat + r_scale sqrt(c_r / m), r_hi) + max {p . v : ||p - P_hat||_1 <=
-    sqrt(c_p / m)}, m = max(1, N(s, a)); an unvisited pair has the plug-in self-loop with
-    reward 0. (The optimistic rewards are clipped, the values not: ``cap`` is unused.)"""
-    counts, p = model.counts, model.row
-    n_actions = q.shape[0]
-    for a in range(n_actions):
-        row = s * n_actions + a
-        n = counts.visits[row]
-        if n == 0:
-            p[s] = 1.0
-            r_hat = 0.0
-        else:
-            for j in range(counts.indptr[row], counts.indptr[row + 1]):
-                p[counts.indices[j]] = counts.transitions[j] / n
-            r_hat = counts.reward_sums[row] / n
-        m = max(1.0, float(n))
-        r_opt = min(r_hat + model.r_scale * math.sqrt(model.c_r / m), model.r_hi)
-        q[a] = r_opt + l1_optimistic(p, math.sqrt(model.c_p / m), v, model.order)
-        p[:] = 0.0
+    sqrt(c_p / m)}, m = max(1, N(s, a)), the states first sorted by v; an unvisited pair has
+    the plug-in self-loop with reward 0. (The optimistic rewards are clipped, the values not:
+    ``cap`` is unused.)"""
+    counts, c_p, c_r, r_scale, r_hi, p, order = model
+    indptr, indices, transitions, visits, reward_sums = counts
+    sort_descending(v, order)
+    n_states, n_actions = q.shape
+    for s in range(n_states):
+        for a in range(n_actions):
+            row = s * n_actions + a
+            n = visits[row]
+            if n == 0:
+                p[s] = 1.0
+                r_hat = 0.0
+            else:
+                for j in range(indptr[row], indptr[row + 1]):
+                    p[indices[j]] = transitions[j] / n
+                r_hat = reward_sums[row] / n
+            m = max(1.0, float(n))
+            r_opt = min(r_hat + r_scale * math.sqrt(c_r / m), r_hi)
+            q[s, a] = r_opt + l1_optimistic(p, math.sqrt(c_p / m), v, order)
+            p[:] = 0.0
 
 
-register(prepare, Tabular, _nothing_to_prepare)
-register(backup, Tabular, _tabular_backup)
-register(prepare, PlugIn, _nothing_to_prepare)
+register(backup, Tabular, _sparse_backup)
+register(backup, DenseTabular, _dense_backup)
+register(backup, VectorisedDense, _vectorised_backup)
 register(backup, PlugIn, _plug_in_backup)
-register(prepare, PosteriorMean, _posterior_mean_prepare)
 register(backup, PosteriorMean, _posterior_mean_backup)
-register(prepare, Optimistic, _optimistic_prepare)
 register(backup, Optimistic, _optimistic_backup)
 
 
 @njit
 def backup_all(model, v, q):
-    """q(s, a) = backup(model, s, v) for every state (no cap): one Bellman backup, q (S, A)."""
-    prepare(model, v)
-    for s in range(q.shape[0]):
-        backup(model, s, v, np.inf, q[s])
+    """q(s, a) = R~(s, a) + sum_s' P~(s' | s, a) v(s') for every pair (no cap): one Bellman
+    backup of the model, q (S, A)."""
+    backup(model, v, np.inf, q)
 
 
-# --- tie rules -------------------------------------------------------------------------------
+# --- tie rules: which maximisers backward induction records --------------------------------
 
 
 class RandomTies(NamedTuple):
     """Greedy, ties broken uniformly at random from the agent stream ``st``, into ``actions``
-    (H, S)."""
+    (H, S); ``row`` is scratch of A entries."""
 
     st: np.ndarray
     actions: np.ndarray
+    row: np.ndarray
 
 
 class EvenTies(NamedTuple):
@@ -262,14 +283,12 @@ class EvenTies(NamedTuple):
 
 
 class LowestIndex(NamedTuple):
-    """Greedy, the lowest action index among the maximisers, into ``actions`` (H, S); the
-    action values go to ``q`` (H, S, A)."""
+    """Greedy, the lowest action index among the maximisers, into ``actions`` (H, S)."""
 
-    q: np.ndarray
     actions: np.ndarray
 
 
-@njit
+@njit(inline="always")
 def even_ties(q, out):
     """out = the uniform distribution over argmax q; returns max q."""
     best = q.max()
@@ -282,29 +301,41 @@ def even_ties(q, out):
     return best
 
 
-@njit
-def _choose_random(rule, h, s, q):
-    a = argmax_random(q, rule.st)
-    rule.actions[h, s] = a
-    return q[a]
+@njit(inline="always")
+def _choose_random(rule, q):
+    # each row is copied to ``row``: a view q[h, s] handed to argmax_random would cost two
+    # atomic reference counts per state
+    st, actions, row = rule
+    horizon, n_states, n_actions = q.shape
+    for h in range(horizon - 1, -1, -1):
+        for s in range(n_states):
+            for a in range(n_actions):
+                row[a] = q[h, s, a]
+            actions[h, s] = argmax_random(row, st)
 
 
-@njit
-def _choose_even(rule, h, s, q):
-    return even_ties(q, rule.probs[h, s])
+@njit(inline="always")
+def _choose_even(rule, q):
+    probs = rule.probs
+    horizon, n_states, _ = q.shape
+    for h in range(horizon):
+        for s in range(n_states):
+            even_ties(q[h, s], probs[h, s])
 
 
-@njit
-def _choose_lowest(rule, h, s, q):
-    best = -np.inf
-    arg = 0
-    for a in range(q.shape[0]):
-        rule.q[h, s, a] = q[a]
-        if q[a] > best:
-            best = q[a]
-            arg = a
-    rule.actions[h, s] = arg
-    return best
+@njit(inline="always")
+def _choose_lowest(rule, q):
+    actions = rule.actions
+    horizon, n_states, n_actions = q.shape
+    for h in range(horizon):
+        for s in range(n_states):
+            best = -np.inf
+            arg = 0
+            for a in range(n_actions):
+                if q[h, s, a] > best:
+                    best = q[h, s, a]
+                    arg = a
+            actions[h, s] = arg
 
 
 register(choose, RandomTies, _choose_random)
@@ -319,20 +350,22 @@ register(choose, LowestIndex, _choose_lowest)
 def backward_induction(model, horizon, rule, values, q):
     """Finite-horizon dynamic programming on ``model``.
 
-    V_H = 0 and, for h = H - 1, ..., 0 and s = 0, ..., S - 1 (the order of the rule's draws):
-    Q_h(s, .) = backup(model, s, V_{h+1}, cap = H - h) and V_h(s) = choose(rule, h, s, Q_h(s,
-    .)), the value of the action(s) the rule picks. ``values`` is (H + 1, S); ``q`` is scratch
-    of A entries.
+    V_H = 0 and, for h = H - 1, ..., 0: Q_h = backup(model, V_{h+1}, cap = H - h) and
+    V_h(s) = max_a Q_h(s, a); then the rule records the maximising actions of every Q_h, for
+    h = H - 1, ..., 0 and s = 0, ..., S - 1 (the order of its draws). ``values`` is
+    (H + 1, S), ``q`` (H, S, A) receives the Q_h.
     """
-    n_states = values.shape[1]
+    n_states, n_actions = q.shape[1], q.shape[2]
     values[horizon, :] = 0.0
     for h in range(horizon - 1, -1, -1):
-        v = values[h + 1]
-        prepare(model, v)
-        cap = float(horizon - h)
+        q_h = q[h]
+        backup(model, values[h + 1], float(horizon - h), q_h)
         for s in range(n_states):
-            backup(model, s, v, cap, q)
-            values[h, s] = choose(rule, h, s, q)
+            best = q_h[s, 0]
+            for a in range(1, n_actions):
+                best = max(best, q_h[s, a])
+            values[h, s] = best
+    choose(rule, q)
 
 
 @njit
@@ -340,7 +373,7 @@ def relative_value_iteration(model, tau, epsilon, stall, resolution, max_iter, w
                              stop):
     """Relative value iteration on ``model``, on the aperiodic transform P' = tau I + (1 - tau) P.
 
-    From w = 0, sweep i: v = (1 - tau) w, q(s, .) = backup(model, s, v) (R~ + P~ v),
+    From w = 0, sweep i: v = (1 - tau) w, q = backup(model, v) (R~ + P~ v),
     u(s) = max_a q(s, a) + tau w(s), d_i = u - w (min d_i <= gain <= max d_i). Stops, in this
     order of tests, when
 
@@ -373,10 +406,12 @@ def relative_value_iteration(model, tau, epsilon, stall, resolution, max_iter, w
         it += 1
         for s in range(n_states):
             v[s] = (1.0 - tau) * w[s]
-        prepare(model, v)
+        backup(model, v, np.inf, q)
         for s in range(n_states):
-            backup(model, s, v, np.inf, q[s])
-            u[s] = q[s].max() + tau * w[s]
+            best = q[s, 0]
+            for a in range(1, q.shape[1]):
+                best = max(best, q[s, a])
+            u[s] = best + tau * w[s]
         lo = np.inf
         hi = -np.inf
         change = 0.0
@@ -416,55 +451,138 @@ class Stochastic(NamedTuple):
     probs: np.ndarray
 
 
-@njit
+@njit(inline="always")
 def _act_deterministic(policy, h, s, st):
     return policy.actions[h, s]
 
 
-@njit
+@njit(inline="always")
 def _act_stochastic(policy, h, s, st):
     """Inversion of one uniform: the first a with u <= pi(0) + ... + pi(a), else A - 1."""
-    probs = policy.probs[h, s]
-    last = probs.shape[0] - 1
+    probs = policy.probs
+    last = probs.shape[2] - 1
     u = uniform(st)
     acc = 0.0
     for a in range(last):
-        acc += probs[a]
+        acc += probs[h, s, a]
         if u <= acc:
             return a
     return last
 
 
-@njit
-def _evaluate_deterministic(policy, model, values):
-    """V_H = 0, V_h(s) = R(s, a) + sum_s' P(s' | s, a) V_{h+1}(s') with a = actions[h, s]."""
-    horizon, n_states = policy.actions.shape
-    n_actions = model.rewards.shape[1]
-    values[horizon, :] = 0.0
-    for h in range(horizon - 1, -1, -1):
-        for s in range(n_states):
-            a = policy.actions[h, s]
-            values[h, s] = expect(model, s * n_actions + a, values[h + 1], model.rewards[s, a])
+@njit(inline="always")
+def _evaluate_actions(policy, model, values):
+    evaluate_actions(model, policy.actions, values)
 
 
-@njit
-def _evaluate_stochastic(policy, model, values):
-    """V_H = 0, V_h(s) = sum_a pi(a | h, s) (R(s, a) + sum_s' P(s' | s, a) V_{h+1}(s')), over
-    the actions of positive probability in increasing a."""
-    horizon, n_states, n_actions = policy.probs.shape
-    values[horizon, :] = 0.0
-    for h in range(horizon - 1, -1, -1):
-        for s in range(n_states):
-            acc = 0.0
-            for a in range(n_actions):
-                p = policy.probs[h, s, a]
-                if p == 0.0:
-                    continue
-                acc += p * expect(model, s * n_actions + a, values[h + 1], model.rewards[s, a])
-            values[h, s] = acc
+@njit(inline="always")
+def _evaluate_probs(policy, model, values):
+    evaluate_probs(model, policy.probs, values)
 
 
 register(act, Deterministic, _act_deterministic)
 register(act, Stochastic, _act_stochastic)
-register(evaluate_policy, Deterministic, _evaluate_deterministic)
-register(evaluate_policy, Stochastic, _evaluate_stochastic)
+register(evaluate_policy, Deterministic, _evaluate_actions)
+register(evaluate_policy, Stochastic, _evaluate_probs)
+
+
+# V_H = 0 and, for h = H - 1, ..., 0, V_h(s) = R(s, a) + sum_s' P(s' | s, a) V_{h+1}(s') with
+# a = actions[h, s] (deterministic), or sum_a pi(a | h, s) (R(s, a) + ...) over the actions of
+# positive probability in increasing a (stochastic): one implementation per model type.
+
+
+@njit
+def _sparse_actions(model, actions, values):
+    indptr, indices, probs, rewards = model
+    horizon, n_states = actions.shape
+    n_actions = rewards.shape[1]
+    values[horizon, :] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        v = values[h + 1]
+        for s in range(n_states):
+            a = actions[h, s]
+            values[h, s] = _sum_sparse(indptr, indices, probs, s * n_actions + a, v,
+                                       rewards[s, a])
+
+
+@njit
+def _sparse_probs(model, pi, values):
+    indptr, indices, probs, rewards = model
+    horizon, n_states, n_actions = pi.shape
+    values[horizon, :] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        v = values[h + 1]
+        for s in range(n_states):
+            acc = 0.0
+            for a in range(n_actions):
+                p = pi[h, s, a]
+                if p != 0.0:
+                    acc += p * _sum_sparse(indptr, indices, probs, s * n_actions + a, v,
+                                           rewards[s, a])
+            values[h, s] = acc
+
+
+@njit
+def _dense_actions(model, actions, values):
+    probs, rewards = model
+    horizon, n_states = actions.shape
+    n_actions = rewards.shape[1]
+    values[horizon, :] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        v = values[h + 1]
+        for s in range(n_states):
+            a = actions[h, s]
+            values[h, s] = _sum_dense(probs, s * n_actions + a, v, rewards[s, a])
+
+
+@njit
+def _dense_probs(model, pi, values):
+    probs, rewards = model
+    horizon, n_states, n_actions = pi.shape
+    values[horizon, :] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        v = values[h + 1]
+        for s in range(n_states):
+            acc = 0.0
+            for a in range(n_actions):
+                p = pi[h, s, a]
+                if p != 0.0:
+                    acc += p * _sum_dense(probs, s * n_actions + a, v, rewards[s, a])
+            values[h, s] = acc
+
+
+@njit
+def _vectorised_actions(model, actions, values):
+    probs, rewards = model
+    horizon, n_states = actions.shape
+    n_actions = rewards.shape[1]
+    values[horizon, :] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        v = values[h + 1]
+        for s in range(n_states):
+            a = actions[h, s]
+            values[h, s] = rewards[s, a] + _row_dot(probs, s * n_actions + a, v)
+
+
+@njit
+def _vectorised_probs(model, pi, values):
+    probs, rewards = model
+    horizon, n_states, n_actions = pi.shape
+    values[horizon, :] = 0.0
+    for h in range(horizon - 1, -1, -1):
+        v = values[h + 1]
+        for s in range(n_states):
+            acc = 0.0
+            for a in range(n_actions):
+                p = pi[h, s, a]
+                if p != 0.0:
+                    acc += p * (rewards[s, a] + _row_dot(probs, s * n_actions + a, v))
+            values[h, s] = acc
+
+
+register(evaluate_actions, Tabular, _sparse_actions)
+register(evaluate_probs, Tabular, _sparse_probs)
+register(evaluate_actions, DenseTabular, _dense_actions)
+register(evaluate_probs, DenseTabular, _dense_probs)
+register(evaluate_actions, VectorisedDense, _vectorised_actions)
+register(evaluate_probs, VectorisedDense, _vectorised_probs)

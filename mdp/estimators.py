@@ -89,8 +89,8 @@ class TransitionCounts:
         from ._planning_kernels import PosteriorMean, backup_all
 
         q = np.empty((self.n_states, self.n_actions))
-        backup_all(PosteriorMean(self._kernel_counts(), float(r_lo), float(r_scale),
-                                 np.zeros(1)), self._values(v), q)
+        backup_all(PosteriorMean(self._kernel_counts(), float(r_lo), float(r_scale)),
+                   self._values(v), q)
         return q
 
     def model(self, name: str = "plug-in") -> FiniteMDP:

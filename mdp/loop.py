@@ -36,16 +36,20 @@ def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
 
 
 def optimal_value(m: FiniteMDP, horizon: int) -> float:
-    """V*_0(initial) for horizon H, by backward induction.
+    """V*_0(initial) for horizon H, by backward induction on the episodic loop's own model.
 
-    Summed as the episodic loop evaluates its agents' policies (the values of
-    mdp.backward_induction are those of mdp.evaluate, and sum_s initial(s) V_0(s) is taken in
-    increasing s), so that an optimal deterministic policy has regret exactly 0.
+    Summed as the loop evaluates its agents' policies (Q = R + P V from R on, in increasing s';
+    then sum_s initial(s) V_0(s) in increasing s), so that an optimal deterministic policy has
+    regret exactly 0.
     """
+    from . import _planning_kernels as plan
     from ._env_kernels import start_average
-    from .solvers import backward_induction
 
-    return float(start_average(m.initial, backward_induction(m, horizon).values[0]))
+    S, A = m.n_states, m.n_actions
+    values = np.empty((horizon + 1, S))
+    rule = plan.LowestIndex(np.empty((horizon, S), dtype=np.int64))
+    plan.backward_induction(kernel_model(m), horizon, rule, values, np.empty((horizon, S, A)))
+    return float(start_average(m.initial, values[0]))
 
 
 def kernel_model(m: FiniteMDP):

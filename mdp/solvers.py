@@ -25,7 +25,7 @@ from tracking.validate import as_float, as_int
 from . import _linalg_kernels as L
 from . import _planning_kernels as plan
 from . import _solver_kernels as K
-from ._env_kernels import Tabular
+from ._env_kernels import Tabular, VectorisedDense
 from .model import SUM_TOL, SUM_TOL_TEXT, FiniteMDP
 
 #: Relative tolerance under which policy iteration keeps its current action.
@@ -121,9 +121,12 @@ def _warn_unconverged(method: str, status: int, bound: float, epsilon: float, ma
                       "epsilon", RuntimeWarning, stacklevel=3)
 
 
-def _tabular(m: FiniteMDP) -> Tabular:
-    """The kernels' record of ``m`` (its implicit indices left unbuilt)."""
-    return Tabular(*m._csr(), m.R)
+def _tabular(m: FiniteMDP) -> Tabular | VectorisedDense:
+    """The kernels' record of ``m``: vectorised dense rows when every row holds all S states
+    (their implicit indices left unbuilt), else CSR rows."""
+    if m.nnz == m.n_states * m.n_actions * m.n_states:
+        return VectorisedDense(m.probs, m.R)
+    return Tabular(m.indptr, m.indices, m.probs, m.R)
 
 
 _NO_STOP = np.zeros(1, dtype=np.uint8)
@@ -155,7 +158,7 @@ def backward_induction(m: FiniteMDP, horizon: int) -> SolverResult:
     values = np.empty((H + 1, S))
     q = np.empty((H, S, A))
     policy = np.empty((H, S), dtype=np.int64)
-    plan.backward_induction(_tabular(m), H, plan.LowestIndex(q, policy), values, np.empty(A))
+    plan.backward_induction(_tabular(m), H, plan.LowestIndex(policy), values, q)
     return SolverResult(values, q, policy, H, "backward_induction", converged=True, bound=0.0)
 
 

@@ -72,13 +72,12 @@ def test_sample_row_inverts_the_cumulative_row():
 def test_env_step_reads_the_visit_counters_streams():
     """The n-th visit of (s, a): the n-th uniform of the streams keyed by (seed, s, a)."""
     m = mdp.envs.garnet(5, 2, 3, seed=2)
-    model = kernel_model(m)
     seed = np.uint64(rng.run_seeds(4, 1)[0])
     visits = np.zeros(10, dtype=np.int64)
     for n in range(6):
         for bernoulli in (False, True):
             visits[7] = n
-            slot, r = env.env_step(model, bernoulli, seed, visits, 3, 1)
+            slot, r = env.env_step(m.indptr, m.probs, m.R, bernoulli, seed, visits, 3, 1)
             assert visits[7] == n + 1
             u = rng.counter_uniform(_key(seed, rng.SALT_TRANSITION, 3, 1), n)
             assert slot == env.sample_row(m.indptr, m.probs, 7, u)
@@ -111,7 +110,7 @@ def test_counts_and_the_plug_in_and_posterior_mean_backups():
     P_bar = (dense + 1.0 / S) / (n + 1.0)[:, :, None]
     r_lo, r_scale = -0.5, 2.0
     R_bar = r_lo + r_scale * (1.0 + counts.reward_sums.reshape(S, A)) / (2.0 + n)
-    plan.backup_all(plan.PosteriorMean(counts, r_lo, r_scale, np.zeros(1)), v, q)
+    plan.backup_all(plan.PosteriorMean(counts, r_lo, r_scale), v, q)
     np.testing.assert_allclose(q, R_bar + P_bar @ v, rtol=1e-13, atol=1e-13)
 
 
@@ -128,8 +127,7 @@ def test_psrl_posterior_draws_have_the_dirichlet_and_beta_means():
     visits = np.add.reduceat(transitions, m.indptr[:-1])
     counts = est.Counts(m.indptr, m.indices, transitions, visits, 0.5 * visits)
     st = rng.new_state(np.uint64(9), rng.SALT_AGENT)
-    sample = env.Tabular(np.arange(11) * 5, np.zeros(0, dtype=np.int64), np.zeros(50),
-                         np.zeros((5, 2)))
+    sample = env.DenseTabular(np.zeros(50), np.zeros((5, 2)))
     draws, rdraws = [], []
     for _ in range(4000):
         est.sample_posterior(counts, 0.0, 1.0, st, sample, np.zeros(5))
@@ -152,17 +150,20 @@ def test_psrl_posterior_draws_have_the_dirichlet_and_beta_means():
 
 
 @pytest.mark.nojit
-@pytest.mark.parametrize("dense", [True, False])
-def test_backward_induction_and_evaluation_on_a_tabular_model(dense):
+@pytest.mark.parametrize("record", ["Tabular", "DenseTabular", "VectorisedDense"])
+def test_backward_induction_and_evaluation_on_a_tabular_model(record):
     """V_h = max_a (R + P V_{h+1}), lowest index on ties; evaluation of a (stochastic) policy
     by the same recursion; and the optimal policy's evaluation equals V* to the bit."""
-    m = mdp.envs.garnet(20, 3, 20 if dense else 4, seed=12)
-    if dense:
+    m = mdp.envs.garnet(20, 3, 4 if record == "Tabular" else 20, seed=12)
+    if record != "Tabular":
         m = mdp.FiniteMDP(m.P, m.R)  # implicit indices: full rows read without them
     S, A, H = 20, 3, 6
-    model = env.Tabular(*m._csr(), m.R)
+    if record == "Tabular":
+        model = env.Tabular(*m._csr(), m.R)
+    else:
+        model = getattr(env, record)(m.probs, m.R)
     values, q, actions = np.empty((H + 1, S)), np.empty((H, S, A)), np.empty((H, S), np.int64)
-    plan.backward_induction(model, H, plan.LowestIndex(q, actions), values, np.empty(A))
+    plan.backward_induction(model, H, plan.LowestIndex(actions), values, q)
     V = np.zeros(S)
     for h in range(H - 1, -1, -1):
         Q = m.R + m.P @ V
@@ -192,7 +193,7 @@ def test_planning_on_counts_equals_backward_induction_on_the_plug_in_model():
                                  [r for *_, r in obs])
     values, probs = np.empty((H + 1, S)), np.empty((H, S, A))
     plan.backward_induction(plan.PlugIn(counts, 0.0), H, plan.EvenTies(probs), values,
-                            np.empty(A))
+                            np.empty((H, S, A)))
     expected = mdp.backward_induction(hat, H)
     np.testing.assert_allclose(values, expected.values, rtol=1e-12, atol=1e-12)
     # the deployed policy mixes evenly over the greedy actions of the plug-in model
@@ -201,8 +202,8 @@ def test_planning_on_counts_equals_backward_induction_on_the_plug_in_model():
     bonus = 0.8
     st = rng.new_state(np.uint64(1), rng.SALT_AGENT)
     actions = np.empty((H, S), np.int64)
-    plan.backward_induction(plan.PlugIn(counts, bonus), H, plan.RandomTies(st, actions), values,
-                            np.empty(A))
+    ties = plan.RandomTies(st, actions, np.empty(A))
+    plan.backward_induction(plan.PlugIn(counts, bonus), H, ties, values, np.empty((H, S, A)))
     P, R = _plug_in_dense(counts, dense, S, A)
     extra = bonus / np.sqrt(np.maximum(1, counts.visits.reshape(S, A)))
     V = np.zeros(S)
@@ -264,7 +265,8 @@ def test_optimistic_planning_equals_backward_induction_by_linear_programs():
     st = rng.new_state(np.uint64(1), rng.SALT_AGENT)
     actions, values = np.zeros((H, S), dtype=np.int64), np.zeros((H + 1, S))
     model = plan.Optimistic(counts, c_p, c_r, 1.0, 1.0, np.zeros(S), np.arange(S))
-    plan.backward_induction(model, H, plan.RandomTies(st, actions), values, np.zeros(A))
+    ties = plan.RandomTies(st, actions, np.empty(A))
+    plan.backward_induction(model, H, ties, values, np.zeros((H, S, A)))
     # the reference: P_hat, R_hat (self-loop, 0 when unvisited), radii, LP per row, clip at 1
     v_ref = np.zeros(S)
     for h in range(H - 1, -1, -1):
