@@ -8,21 +8,57 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand, TyperGroup
+
+from tracking import defaults
+from tracking.versions import celab_version
+
+
+class _PlainHelp:
+    """Help without typer's type placeholders where they say nothing: none after on/off flags
+    (``<bool>``), none after an argument named by its metavar (``FILE <path>``)."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+            elif param.param_type_name == "argument" and param.metavar is not None:
+                param.display_type_rich = _no_type
+        return params
+
+
+def _no_type(ctx) -> None:
+    return None
+
+
+class _Command(_PlainHelp, TyperCommand):
+    pass
+
+
+class _Group(_PlainHelp, TyperGroup):
+    pass
+
 
 app = typer.Typer(
     name="celab",
+    cls=_Group,
     help="Certainty-equivalence lab: bandit and tabular MDP agents compared by regret.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
+
+EPSILON = defaults.EPSILON
 BANDIT_ENVS = "garivier-cappe, linspace10, close10, testbed10, two-level, sutton-barto"
-BANDIT_AGENTS = "greedy, epsilon-greedy, etc, ucb, kl-ucb, thompson, reinforce, pg-exact"
+BANDIT_AGENTS = ("greedy, epsilon-greedy, etc (explore-then-commit), ucb, kl-ucb, thompson, "
+                 "reinforce, pg-exact")
 MDP_ENVS = "riverswim, chain, deep-sea, gridworld, garnet, li-chain"
 MDP_AGENTS = "ce-greedy, ce-optimistic, psrl, ucrl2, q-learning, reinforce"
 SOLVE_METHODS = "auto, vi, pi, mpi, lp (discounted); rvi (average); bi (finite horizon)"
@@ -42,8 +78,8 @@ def _console(stderr: bool = False):
     return console
 
 
-def _progress_bar(total: int, description: str):
-    """A rich progress bar on stderr (hidden when stderr is not a terminal)."""
+def _progress_bar(console, total: int, description: str):
+    """A rich progress bar on ``console`` (a terminal)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -53,7 +89,6 @@ def _progress_bar(total: int, description: str):
         TimeRemainingColumn,
     )
 
-    console = _console(stderr=True)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -62,7 +97,6 @@ def _progress_bar(total: int, description: str):
         TimeRemainingColumn(),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
     )
     task = progress.add_task(description, total=total)
     return progress, lambda n: progress.advance(task, n)
@@ -75,13 +109,24 @@ def _parse_floats(text: str, name: str) -> list[float]:
         raise UserError(f"{name} must be comma-separated numbers, got {text!r}") from None
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"celab {celab_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     memory_limit: Annotated[
-        str | None, typer.Option(help="Refuse requests needing more memory than this: bytes, "
+        str | None, typer.Option(metavar="SIZE",
+                                 help="Refuse requests needing more memory than this: bytes, "
                                       "a size (512M, 16G) or a share of the available memory "
                                       "(50%). Default 80%.")
     ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print celab's version and exit.", is_eager=True,
+                           callback=_print_version)
+    ] = False,
 ) -> None:
     """Certainty-equivalence lab: bandit and tabular MDP agents compared by regret."""
     if memory_limit is not None:
@@ -92,8 +137,13 @@ def _root(
 
 
 def _experiment_progress(jobs):
-    """One progress bar over all jobs; returns (progress, per-job callback factory)."""
-    progress, advance = _progress_bar(sum(j.total_samples for j in jobs), "celab")
+    """Progress over all jobs on stderr: a rich bar on a terminal, else plain lines
+    (:class:`_ProgressLines`); returns (context manager, per-job callback factory)."""
+    console = _console(stderr=True)
+    if not console.is_terminal:
+        lines = _ProgressLines(jobs)
+        return lines, lines.for_job
+    progress, advance = _progress_bar(console, sum(j.total_samples for j in jobs), "celab")
     task = progress.task_ids[0]
 
     def for_job(job):
@@ -103,44 +153,190 @@ def _experiment_progress(jobs):
     return progress, for_job
 
 
+class _ProgressLines:
+    """Progress as plain lines on stderr, for logs (CI, nohup): one every
+    ``CELAB_PROGRESS_INTERVAL`` seconds (default 10) and one at the end of each problem, e.g.
+    ``celab: close10 42% (4.2e8 of 1.0e9 samples), 1m02s elapsed, about 1m25s left``: the
+    problem's share of its samples, then the time of the whole experiment and an estimate of
+    what remains (from the mean rate so far)."""
+
+    def __init__(self, jobs) -> None:
+        text = os.environ.get("CELAB_PROGRESS_INTERVAL", "10")
+        try:
+            self.interval = float(text)
+        except ValueError:
+            raise UserError(f"CELAB_PROGRESS_INTERVAL must be a number of seconds, "
+                            f"got {text!r}") from None
+        self.total = sum(j.total_samples for j in jobs)
+        self.count = len(jobs)
+        self.index = 0
+        self.done = 0
+        self.job = None
+        self.job_done = 0
+        self.shown: tuple[int, int] | None = None  # (problem, samples) of the last line
+        self.start = self.last = time.monotonic()
+
+    def __enter__(self) -> _ProgressLines:
+        self.start = self.last = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._end_job()
+
+    def for_job(self, job):
+        self._end_job()
+        self.job, self.job_done = job, 0
+        self.index += 1
+        return self.advance
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        self.job_done += n
+        if time.monotonic() - self.last >= self.interval:
+            self._line()
+
+    def _end_job(self) -> None:
+        if self.job is not None and self.shown != (self.index, self.job_done):
+            self._line()
+        self.job = None
+
+    def _line(self) -> None:
+        self.last = time.monotonic()
+        self.shown = (self.index, self.job_done)
+        elapsed = self.last - self.start
+        total = self.job.total_samples
+        where = (f"{self.job.problem} ({self.index} of {self.count})" if self.count > 1
+                 else self.job.problem)
+        text = (f"celab: {where} {100 * self.job_done / total:.0f}% ({_count(self.job_done)} "
+                f"of {_count(total)} samples), {_duration(elapsed)} elapsed")
+        if 0 < self.done < self.total:
+            text += f", about {_duration(elapsed * (self.total - self.done) / self.done)} left"
+        print(text, file=sys.stderr, flush=True)
+
+
+def _count(n: int) -> str:
+    """A sample count for a progress line: exact below 10,000, else 4.2e8."""
+    return str(n) if n < 10_000 else f"{n:.1e}".replace("e+0", "e").replace("e+", "e")
+
+
+def _duration(seconds: float) -> str:
+    """45s, 1m02s, 2h03m."""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
 PLOTS_HELP = "Draw the plots (PNG and SVG; needs the plot extra)."
 
+
+def _out_folder(text: str) -> Path:
+    """--out: a folder's path; empty, or an existing file, is refused before anything runs."""
+    if not text.strip():
+        raise typer.BadParameter("must name a folder, got ''")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise typer.BadParameter(f"{text} exists and is not a folder")
+    return path
+
+
 # Options that several commands share.
-Seed = Annotated[int, typer.Option(help="Master seed.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
+Seed = Annotated[int, typer.Option(metavar="N", help="Master seed.")]
+JsonFlag = Annotated[bool, typer.Option(
+    "--json", help="Print the results as JSON on stdout (layout: docs/results.md).")]
 OutDir = Annotated[
-    Path | None, typer.Option(help="Output folder (default: a new one under ./celab-results/).")
+    Path | None, typer.Option(metavar="DIR", parser=_out_folder,
+                              help="Output folder (default: a new one under ./celab-results/).")
 ]
 PlotsFlag = Annotated[bool, typer.Option(help=PLOTS_HELP)]
+Runs = Annotated[int, typer.Option(metavar="N", help="Independent runs.")]
+EnvArg = Annotated[
+    list[str] | None, typer.Option(metavar="KEY=VALUE",
+                                   help="Environment argument (repeatable), e.g. n_states=10.")
+]
+
+
+def _print_json(summary: dict, folder: Path) -> None:
+    """--json of every command that simulates or reports: one document (docs/results.md)."""
+    doc = {"problems": summary["problems"], "headline": summary["headline"],
+           "folder": str(folder), "plots": summary.get("plots", [])}
+    typer.echo(json.dumps(doc, indent=2))
+
+
+YesFlag = Annotated[
+    bool, typer.Option("--yes", help="Run even a request estimated to take more than a day.")
+]
+
+
+def _guard_work(jobs, yes: bool) -> None:
+    """Refuse jobs estimated at more than a day (tracking.workguard) unless --yes is given
+    or, at a terminal, the user confirms."""
+    from tracking import workguard
+
+    message = None if yes else workguard.refusal(jobs)
+    if message is None:
+        return
+    if sys.stdin.isatty():
+        _console(stderr=True).print(f"[yellow]{message}[/yellow]", highlight=False)
+        if typer.confirm("Run it anyway?", default=False, err=True):
+            return
+        raise UserError("not run; pass --yes to run it without asking")
+    raise UserError(f"{message}; pass --yes to run it anyway")
 
 
 def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: int = 0,
-         resume: bool = False, plots: bool = True):
-    """Run jobs into an output folder; on interruption, report what is kept and exit."""
+         resume: bool = False, plots: bool = True, show=None, yes: bool = False):
+    """Run jobs into an output folder; on interruption, report what is kept and exit.
+
+    When the experiment completes, ``show(outcome)`` (the tables) runs before the plots are
+    drawn: a slow or failing plot never holds back or hides the tables.
+    """
     from experiments import session
 
+    _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(command)
     with session.Folder(folder_path, resume=resume) as folder:
         progress, for_job = _experiment_progress(jobs)
         with progress:
-            outcome = session.run_experiment(jobs, folder, title, seed, resume, for_job, plots)
+            outcome = session.run_experiment(jobs, folder, title, seed, resume, for_job,
+                                             plots=False)
+        if outcome.summary is not None:
+            if show is not None:
+                show(outcome)
+            if plots:
+                outcome.summary["plots"] = folder.plot(outcome.results)
     if outcome.stopped_by is not None:
         missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
                             for k, v in outcome.status["missing"].items())
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
-               f"({missing}); finish with: celab run {folder_path / 'config.toml'} --resume")
+               f"({missing}); finish with: celab run {folder_path / 'config.toml'} --resume"
+               + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     return outcome, folder_path
 
 
-def _print_experiment(outcome, folder_path: Path, console) -> None:
-    from experiments import plots, report
+def _print_tables(outcome, console) -> None:
+    """The tables of a finished experiment: one per problem, then the headline."""
+    from experiments import report
 
     for summary in outcome.summary["problems"]:
         console.print(report.problem_table(summary))
         console.print()
     if outcome.summary["headline"]:
         console.print(report.headline_table(outcome.summary["headline"]))
+
+
+def _tables(as_json: bool, print_tables):
+    """``_run``'s ``show``: the tables on stdout, unless ``--json`` keeps stdout for JSON."""
+    return None if as_json else (lambda outcome: print_tables(outcome, _console()))
+
+
+def _print_saved(outcome, folder_path: Path, console) -> None:
+    """Where the results and the plots went (after the plots are drawn)."""
+    from experiments import plots
+
     console.print(f"results saved in {folder_path}")
     if not outcome.summary["plots"] and not plots.available():
         console.print(f"[yellow]no plots: {plots.INSTALL_HINT}[/yellow]")
@@ -148,32 +344,41 @@ def _print_experiment(outcome, folder_path: Path, console) -> None:
         console.print(f"plots in {folder_path / 'plots'}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def bandit(
     env: Annotated[
-        str | None, typer.Option(help=f"Named bandit: {BANDIT_ENVS}.")
+        str | None, typer.Option(metavar="NAME", help=f"Named bandit: {BANDIT_ENVS}.")
     ] = None,
     env_arg: Annotated[
-        list[str] | None, typer.Option(help="Argument of a named bandit, key=value "
-                                            "(repeatable), e.g. n_arms=100.")
+        list[str] | None, typer.Option(metavar="KEY=VALUE",
+                                       help="Argument of a named bandit (repeatable), "
+                                            "e.g. n_arms=100.")
     ] = None,
     means: Annotated[
-        str | None, typer.Option(help="Arm means, comma-separated (instead of --env).")
+        str | None, typer.Option(metavar="M1,M2,...",
+                                 help="Arm means, comma-separated (instead of --env).")
     ] = None,
     gaussian: Annotated[
         bool, typer.Option("--gaussian", help="With --means: Gaussian arms (default Bernoulli).")
     ] = False,
-    sigma: Annotated[float, typer.Option(help="With --gaussian: noise standard deviation.")] = 1.0,
-    horizon: Annotated[int, typer.Option(help="Rounds T per run.")] = 10_000,
-    runs: Annotated[int, typer.Option(help="Independent runs.")] = 100,
+    sigma: Annotated[float, typer.Option(
+        metavar="X", help="With --gaussian: noise standard deviation.")] = 1.0,
+    horizon: Annotated[int, typer.Option(metavar="T", help="Rounds T per run.")] = 10_000,
+    runs: Runs = 100,
     algos: Annotated[
-        str, typer.Option(help=f"Agents, comma-separated, with parameters as name:key=value. "
+        str, typer.Option(metavar="AGENTS",
+                          help=f"Agents, comma-separated, with parameters as name:key=value. "
                                f"Known: {BANDIT_AGENTS}.")
     ] = "greedy,ucb,kl-ucb,thompson,reinforce",
+    epsilon: Annotated[
+        float, typer.Option(metavar="X", help="Simple-regret level of the 'pulls to epsilon' "
+                                              "column (the default of experiment files).")
+    ] = EPSILON["bandit"],
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """Compare bandit agents by regret on the same random numbers."""
     if env is not None and means is not None:
@@ -201,15 +406,15 @@ def bandit(
         )
     else:
         problem = env or "linspace10"
-    job = BanditJob(problem, algos, horizon, runs, seed, env_args=_env_args(env_arg) or None)
-    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots)
-    summary = outcome.summary["problems"][0]
+    job = BanditJob(problem, algos, horizon, runs, seed, epsilon=epsilon,
+                    env_args=_env_args(env_arg) or None)
+    show = _tables(as_json, lambda o, console: console.print(
+        report.bandit_table(o.summary["problems"][0])))
+    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show, yes=yes)
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        _print_json(outcome.summary, folder)
         return
-    console = _console()
-    console.print(report.bandit_table(summary))
-    console.print(f"results saved in {folder}")
+    _console().print(f"results saved in {folder}")
 
 
 def _env_args(pairs: list[str] | None) -> dict[str, str]:
@@ -218,6 +423,8 @@ def _env_args(pairs: list[str] | None) -> dict[str, str]:
         key, eq, value = pair.partition("=")
         if not eq or not key.strip():
             raise UserError(f"--env-arg must be key=value, got {pair!r}")
+        if key.strip() in out:
+            raise UserError(f"--env-arg {key.strip()} is given twice")
         out[key.strip()] = value.strip()
     return out
 
@@ -235,33 +442,37 @@ def _load_model(env: str | None, env_arg: list[str] | None, file: Path | None):
     return mdp.envs.make(env, **_env_args(env_arg)), env
 
 
-@app.command("mdp")
+@app.command("mdp", cls=_Command)
 def mdp_command(
-    env: Annotated[str | None, typer.Option(help=f"Built-in MDP: {MDP_ENVS}.")] = None,
-    env_arg: Annotated[
-        list[str] | None, typer.Option(help="Environment argument key=value (repeatable), "
-                                            "e.g. n_states=10.")
+    env: Annotated[
+        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {MDP_ENVS}.")
     ] = None,
+    env_arg: EnvArg = None,
     file: Annotated[
-        Path | None, typer.Option(help="Model file (.json or .npz) instead of --env.")
+        Path | None, typer.Option(metavar="FILE",
+                                  help="Model file (.json or .npz) instead of --env.")
     ] = None,
-    horizon: Annotated[int, typer.Option(help="Steps per episode H.")] = 20,
-    episodes: Annotated[int, typer.Option(help="Episodes K per run.")] = 500,
-    runs: Annotated[int, typer.Option(help="Independent runs.")] = 20,
+    horizon: Annotated[int, typer.Option(metavar="H", help="Steps per episode H.")] = 20,
+    episodes: Annotated[int, typer.Option(metavar="K", help="Episodes K per run.")] = 500,
+    runs: Runs = 20,
     algos: Annotated[
-        str, typer.Option(help=f"Agents, comma-separated, with parameters as name:key=value. "
+        str, typer.Option(metavar="AGENTS",
+                          help=f"Agents, comma-separated, with parameters as name:key=value. "
                                f"Known: {MDP_AGENTS}.")
     ] = "ce-greedy,ce-optimistic,psrl,q-learning,reinforce",
     rewards: Annotated[
-        str, typer.Option(help="Observed rewards: mean (R itself) or bernoulli (draws).")
+        str, typer.Option(metavar="mean|bernoulli",
+                          help="Observed rewards: mean (R itself) or bernoulli (draws).")
     ] = "mean",
     epsilon: Annotated[
-        float, typer.Option(help="Simple-regret level for 'episodes to epsilon'.")
-    ] = 0.1,
+        float, typer.Option(metavar="X", help="Simple-regret level for 'episodes to epsilon' "
+                                              "(the default of experiment files).")
+    ] = EPSILON["mdp"],
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """Compare episodic MDP agents by regret on the same random numbers."""
     for name, value in (("horizon", horizon), ("episodes", episodes), ("runs", runs)):
@@ -271,42 +482,47 @@ def mdp_command(
         raise UserError(f"--seed must be >= 0, got {seed}")
     from experiments import report
     from mdp.loop import MDPJob
+    from tracking import paths
 
     model, env_name = _load_model(env, env_arg, file)
+    if env_name is None and not paths.valid_name(file.stem):
+        raise UserError(f"--file: the problem is named after the file, and {file.stem!r} is not "
+                        f"a valid name ({paths.NAME_RULE}); rename the file")
     job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
                  name=env_name or file.stem, epsilon=epsilon,
                  env_args=_env_args(env_arg) if env_name else None)
-    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots)
-    summary = outcome.summary["problems"][0]
+    show = _tables(as_json, lambda o, console: console.print(
+        report.mdp_table(o.summary["problems"][0])))
+    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show, yes=yes)
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        _print_json(outcome.summary, folder)
         return
-    console = _console()
-    console.print(report.mdp_table(summary))
-    console.print(f"results saved in {folder}")
+    _console().print(f"results saved in {folder}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def solve(
-    file: Annotated[Path | None, typer.Argument(help="Model file (.json or .npz).")] = None,
-    env: Annotated[str | None, typer.Option(help=f"Built-in MDP: {MDP_ENVS}.")] = None,
-    env_arg: Annotated[
-        list[str] | None, typer.Option(help="Environment argument key=value (repeatable).")
+    file: Annotated[Path | None, typer.Argument(metavar="FILE",
+                                                help="Model file (.json or .npz).")] = None,
+    env: Annotated[
+        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {MDP_ENVS}.")
     ] = None,
-    gamma: Annotated[float | None, typer.Option(help="Discount factor in [0, 1).")] = None,
-    horizon: Annotated[int | None, typer.Option(help="Finite horizon H.")] = None,
+    env_arg: EnvArg = None,
+    gamma: Annotated[float | None, typer.Option(metavar="G",
+                                                help="Discount factor in [0, 1).")] = None,
+    horizon: Annotated[int | None, typer.Option(metavar="H", help="Finite horizon H.")] = None,
     average: Annotated[
         bool, typer.Option("--average", help="Average reward (relative value iteration).")
     ] = False,
-    method: Annotated[str, typer.Option(help=f"Solver: {SOLVE_METHODS}.")] = "auto",
-    epsilon: Annotated[float, typer.Option(help="Accuracy of iterative solvers.")] = 1e-8,
+    method: Annotated[str, typer.Option(metavar="NAME",
+                                        help=f"Solver: {SOLVE_METHODS}.")] = "auto",
+    epsilon: Annotated[float, typer.Option(metavar="X",
+                                           help="Accuracy of iterative solvers.")] = 1e-8,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the solution as JSON on stdout.")
     ] = False,
 ) -> None:
     """Solve an MDP exactly: optimal values, policy and Q."""
-    import time
-
     import mdp
 
     settings = (gamma is not None) + (horizon is not None) + bool(average)
@@ -314,31 +530,32 @@ def solve(
         raise UserError("give exactly one of --gamma G, --horizon H or --average")
     model, _ = _load_model(env, env_arg, file)
     methods = {
-        "auto": lambda: mdp.solve(model, gamma, epsilon=epsilon),
-        "vi": lambda: mdp.value_iteration(model, gamma, epsilon=epsilon),
-        "pi": lambda: mdp.policy_iteration(model, gamma),
-        "mpi": lambda: mdp.modified_policy_iteration(model, gamma, epsilon=epsilon),
-        "lp": lambda: mdp.linear_program(model, gamma),
+        "auto": lambda m: mdp.solve(m, gamma, epsilon=epsilon),
+        "vi": lambda m: mdp.value_iteration(m, gamma, epsilon=epsilon),
+        "pi": lambda m: mdp.policy_iteration(m, gamma),
+        "mpi": lambda m: mdp.modified_policy_iteration(m, gamma, epsilon=epsilon),
+        "lp": lambda m: mdp.linear_program(m, gamma),
     }
     if horizon is not None:
         if method not in ("auto", "bi"):
             raise UserError(f"--horizon is solved by backward induction (bi), not {method!r}")
-        run = lambda: mdp.backward_induction(model, horizon)  # noqa: E731
+
+        def run(m):  # the warm-up model needs one step (a bad horizon still fails there)
+            return mdp.backward_induction(m, horizon if m is model else min(horizon, 1))
     elif average:
         if method not in ("auto", "rvi"):
             raise UserError(f"--average is solved by relative value iteration (rvi), "
                             f"not {method!r}")
-        run = lambda: mdp.relative_value_iteration(model, epsilon=epsilon)  # noqa: E731
+        run = lambda m: mdp.relative_value_iteration(m, epsilon=epsilon)  # noqa: E731
     else:
         if method not in methods:
             raise UserError(f"--method must be one of {', '.join(methods)} with --gamma, "
                             f"got {method!r}")
         run = methods[method]
-    start = time.perf_counter()
-    res = run()
-    seconds = time.perf_counter() - start
+    res, seconds, compile_seconds = _timed_solve(run, model)
     doc = {"values": res.values.tolist(), "policy": res.policy.tolist(), "q": res.q.tolist(),
-           "iterations": int(res.iterations), "method": res.method, "seconds": seconds}
+           "iterations": int(res.iterations), "method": res.method, "seconds": seconds,
+           "compile_seconds": compile_seconds}
     if res.gain is not None:
         doc["gain"] = res.gain
     doc["converged"] = bool(res.converged)
@@ -346,18 +563,44 @@ def solve(
     if as_json:
         typer.echo(json.dumps(doc))
         return
-    _console().print(_solution_table(model, res, seconds))
+    _console().print(_solution_table(model, res, seconds, compile_seconds))
 
 
-def _solution_table(model, res, seconds: float, limit: int = 40):
+def _timed_solve(solver, model) -> tuple[object, float, float]:
+    """``solver(model)`` timed alone: the first call is made on a 1-state, 1-action model of the
+    same array types, so numba's compilation (or loading from its cache) and first imports are
+    timed apart. Returns the result, the solve's seconds and the warm-up's seconds."""
+    import time
+    import warnings
+
+    import numpy as np
+
+    import mdp
+
+    tiny = mdp.FiniteMDP(np.ones((1, 1, 1)), np.zeros((1, 1)), name="warm-up")
+    start = time.perf_counter()
+    with warnings.catch_warnings():  # the tiny model's own warnings (if any) are not the user's
+        warnings.simplefilter("ignore")
+        solver(tiny)
+    compile_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    res = solver(model)
+    return res, time.perf_counter() - start, compile_seconds
+
+
+def _solution_table(model, res, seconds: float, compile_seconds: float, limit: int = 40):
     from rich.table import Table
+
+    from experiments.report import ZERO
 
     setting = (f"gamma = {res.gamma:g}" if res.gamma is not None else
                "average reward" if res.gain is not None else f"horizon {res.policy.shape[0]}")
     extra = f", gain {res.gain:.6g}" if res.gain is not None else ""
+    its = f"{res.iterations} iteration{'' if res.iterations == 1 else 's'}"
+    bound = f"error bound {res.bound:.3g}" + ("" if res.converged else ", not converged")
     table = Table(
-        title=f"{model.name}: {setting}{extra} ({res.method}, {res.iterations} iterations, "
-              f"{seconds * 1000:.1f} ms, error bound {res.bound:.1e})",
+        title=f"{model.name}: {setting}{extra} ({res.method}, {its} in {seconds * 1000:.3g} ms, "
+              f"compile {compile_seconds:.2f} s; {bound})",
     )
     table.add_column("state", justify="right")
     table.add_column("V* (at h = 0)" if res.values.ndim == 2 else
@@ -365,29 +608,33 @@ def _solution_table(model, res, seconds: float, limit: int = 40):
     table.add_column("action (at h = 0)" if res.policy.ndim == 2 else "action", justify="right")
     values = res.values[0] if res.values.ndim == 2 else res.values
     policy = res.policy[0] if res.policy.ndim == 2 else res.policy
+    zero = ZERO * max(1.0, float(abs(values).max()))  # rounding error where 0 is meant
     for s in range(min(limit, values.shape[0])):
-        table.add_row(str(s), f"{values[s]:.6g}", str(int(policy[s])))
+        v = 0.0 if abs(values[s]) < zero else values[s]
+        table.add_row(str(s), f"{v:.6g}", str(int(policy[s])))
     if values.shape[0] > limit:
         table.caption = f"first {limit} of {values.shape[0]} states; --json gives all"
     return table
 
 
-@app.command()
+@app.command(cls=_Command)
 def compare(
     out: OutDir = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
     from experiments import files
 
     spec = files.parse(_suite_text("compare"), "compare.toml")
     jobs = _jobs(spec)
-    outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots)
+    outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots,
+                           show=_tables(as_json, _print_tables), yes=yes)
     if as_json:
-        typer.echo(json.dumps(outcome.summary, indent=2))
+        _print_json(outcome.summary, folder)
         return
-    _print_experiment(outcome, folder, _console())
+    _print_saved(outcome, folder, _console())
 
 
 def _suite_text(name: str) -> str:
@@ -404,9 +651,10 @@ def _jobs(spec):
     return files.build_jobs(spec)
 
 
-@app.command("run")
+@app.command("run", cls=_Command)
 def run_file(
-    file: Annotated[Path, typer.Argument(help="Experiment file (TOML), or a results folder's "
+    file: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="Experiment file (TOML), or a results folder's "
                                               "config.toml.")],
     resume: Annotated[
         bool, typer.Option("--resume", help="Complete the interrupted experiment saved beside "
@@ -415,12 +663,13 @@ def run_file(
     out: OutDir = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
+    yes: YesFlag = False,
 ) -> None:
     """Run an experiment file; with --resume, finish an interrupted one."""
-    from experiments import files
+    from experiments import files, session
     from tracking import versions
 
-    spec = files.read(file)
+    spec = session.read_config(file) if resume else files.read(file)
     if resume:
         if out is not None and out.resolve() != file.parent.resolve():
             raise UserError("--resume writes into the folder of FILE; do not give --out")
@@ -428,11 +677,11 @@ def run_file(
     _warn_versions(file, versions.versions())
     jobs = _jobs(spec)
     outcome, folder = _run(jobs, out, file.stem, spec["title"], spec["seed"], resume,
-                           plots)
+                           plots, show=_tables(as_json, _print_tables), yes=yes)
     if as_json:
-        typer.echo(json.dumps(outcome.summary, indent=2))
+        _print_json(outcome.summary, folder)
         return
-    _print_experiment(outcome, folder, _console())
+    _print_saved(outcome, folder, _console())
 
 
 def _warn_versions(file: Path, current: dict) -> None:
@@ -453,9 +702,10 @@ def _warn_versions(file: Path, current: dict) -> None:
                       "differ from the saved ones", UserWarning, stacklevel=2)
 
 
-@app.command()
+@app.command(cls=_Command)
 def reproduce(
-    name: Annotated[str | None, typer.Argument(help="The study to run (see --list).")] = None,
+    name: Annotated[str | None, typer.Argument(metavar="NAME",
+                                               help="The study to run (see --list).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the studies and exit.")] = False,
     full: Annotated[bool, typer.Option(
         "--full", help="The full budget (the paper's, for a published result).")] = False,
@@ -467,9 +717,11 @@ def reproduce(
         bool, typer.Option("--resume", help="Finish an interrupted study in --out.")
     ] = False,
     docs: Annotated[
-        Path | None, typer.Option(help="Also write the report as DOCS/NAME.md, figures in "
-                                       "DOCS/NAME/ (e.g. docs/experiments).")
+        Path | None, typer.Option(metavar="DIR", parser=_out_folder,
+                                  help="Also write the report as DIR/NAME.md, figures in "
+                                       "DIR/NAME/ (e.g. docs/experiments).")
     ] = None,
+    yes: YesFlag = False,
 ) -> None:
     """Reproduce a published result, or celab's thesis, and write a report."""
     from experiments import session, studies
@@ -489,6 +741,7 @@ def reproduce(
     budget = "full" if full else "smoke" if smoke else "default"
     parsed = studies.spec(name, full, smoke)
     jobs = studies.jobs_of(parsed)
+    _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(f"reproduce-{name}")
     progress, for_job = _experiment_progress(jobs)
     with progress:
@@ -498,7 +751,7 @@ def reproduce(
                             for k, v in outcome.status["missing"].items())
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
                f"({missing}); finish with: celab reproduce {name} --out {folder_path} --resume"
-               + (" --full" if full else ""))
+               + (" --full" if full else "") + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     console = _console()
     console.print(f"report: {folder_path / 'report.md'}")
@@ -507,52 +760,62 @@ def reproduce(
         console.print(f"report copied to {path}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
-    folder: Annotated[Path, typer.Argument(help="A results folder written by celab.")],
+    folder: Annotated[Path, typer.Argument(metavar="DIR",
+                                           help="A results folder written by celab.")],
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
 ) -> None:
     """Re-render the tables and plots of saved results, without simulating."""
-    from experiments import files
+    if not folder.exists():
+        raise UserError(f"{folder}: no such folder")
     from experiments import plots as plotting
     from experiments import report as rep
-    from tracking.results import load_npz
+    from experiments import session
+    from tracking import paths
 
-    spec = files.read(folder / "config.toml")
-    results = []
-    for table in spec["problems"]:
-        path = folder / "results" / f"{table['name']}.npz"
-        if path.exists():
-            results.append(load_npz(path))
+    spec = session.read_config(folder / "config.toml")
+    results = session.saved_results(folder, spec)
     if not results:
         raise UserError(f"{folder}: no saved results (results/*.npz)")
     summaries = [rep.summarize(r) for r in results]
     head = [row for r, s in zip(results, summaries) for row in rep.headline(r, s)]
-    if plots and plotting.available():
-        for r in results:
-            plotting.plot_result(r, folder / "plots")
-    if as_json:
-        typer.echo(json.dumps({"problems": summaries, "headline": head}, indent=2))
-        return
+    drawn: list[str] = []
     console = _console()
-    for r, summary in zip(results, summaries):
-        console.print(rep.problem_table(summary))
-        if not r.complete:
-            console.print(f"[yellow]{r.problem}: {r.runs} of {r.runs_requested} runs "
-                          "(interrupted; resume with celab run ... --resume)[/yellow]")
-        console.print()
-    if head:
-        console.print(rep.headline_table(head))
+    if not as_json:  # the tables first, then the plots (a figure that fails is a warning)
+        for r, summary in zip(results, summaries):
+            console.print(rep.problem_table(summary))
+            if not r.complete:
+                console.print(f"[yellow]{r.problem}: {r.runs} of {r.runs_requested} runs "
+                              "(interrupted; resume with celab run ... --resume)[/yellow]")
+            console.print()
+        if head:
+            console.print(rep.headline_table(head))
+    if plots and plotting.available():
+        try:
+            for r in results:
+                drawn += [str(p) for p in plotting.plot_result(r, paths.inside(folder, "plots"))]
+        except OSError as e:  # a read-only folder still has tables to show
+            _warn(f"cannot write the plots in {folder / 'plots'} ({e.strerror or e}); "
+                  "tables only")
+    if as_json:
+        _print_json({"problems": summaries, "headline": head, "plots": drawn}, folder)
+        return
     if plots and not plotting.available():
         console.print(f"[yellow]no plots: {plotting.INSTALL_HINT}[/yellow]")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings (a solver that stopped at its cap, versions that differ) as one yellow line."""
+    _warn(str(message))
+
+
+def _warn(message: str) -> None:
+    """One yellow line on stderr."""
     from rich.markup import escape
 
-    text = " ".join(str(message).split())
+    text = " ".join(message.split())
     _console(stderr=True).print(f"[yellow]warning: {escape(text)}[/yellow]", highlight=False)
 
 

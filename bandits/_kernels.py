@@ -8,6 +8,9 @@ agent. Nothing is allocated inside the time loop.
 Randomness (tracking/rng.py): the n-th pull of arm k in a run reads the n-th number of the
 counter-based stream keyed by (run seed, k), so every agent sees the same rewards (common random
 numbers); the agent's own draws come from a sequential stream keyed by the run seed alone.
+
+Stopping: every run reads a one-byte flag every few thousand rounds and ends when another
+thread has set it, reporting that it did not complete (tracking/runner.py).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import math
 import numpy as np
 from numba import prange
 
+from tracking.batching import STOP_MASK
 from tracking.jit import njit
 from tracking.rng import (
     SALT_AGENT,
@@ -48,7 +52,7 @@ from .envs import BERNOULLI
 KLUCB_TOL = 1e-6
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _bernoulli_kl(p, q):
     """KL(Bernoulli(p), Bernoulli(q)) with p, q clipped to [1e-15, 1 - 1e-15]."""
     eps = 1e-15
@@ -57,7 +61,7 @@ def _bernoulli_kl(p, q):
     return p * math.log(p / q) + (1.0 - p) * math.log((1.0 - p) / (1.0 - q))
 
 
-@njit
+@njit(cache=True)
 def klucb_index(mean, d, hi):
     """max{q in [mean, 1] : KL(mean, q) <= d}, from above, to KLUCB_TOL.
 
@@ -82,7 +86,7 @@ def klucb_index(mean, d, hi):
     return q
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _softmax(h, pi):
     """pi = softmax(h), computed stably (shifted by max h)."""
     m = h.max()
@@ -94,7 +98,7 @@ def _softmax(h, pi):
         pi[k] /= total
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _sample(pi, st):
     """An index drawn from the distribution pi by inversion."""
     u = uniform(st)
@@ -107,7 +111,7 @@ def _sample(pi, st):
     return last
 
 
-@njit
+@njit(cache=True)
 def _select_klucb(c, t, env_kind, sigma, counts, est, st):
     """KL-UCB's arm; arms whose Pinsker bound is below the running best are skipped exactly."""
     lt = math.log(t)
@@ -148,7 +152,7 @@ def _select_klucb(c, t, env_kind, sigma, counts, est, st):
     return idx
 
 
-@njit
+@njit(cache=True)
 def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work, from_q0):
     """Simple regret: mu* minus the expected mean of the policy the agent would deploy now.
 
@@ -189,7 +193,7 @@ def _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work, fro
     return acc / ties
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _set_posterior(row, a, b):
     """row = (d_a, c_a, d_b, c_b): Marsaglia-Tsang constants of Gamma(a) and Gamma(b), a, b >= 1."""
     row[0] = a - 1.0 / 3.0
@@ -198,16 +202,20 @@ def _set_posterior(row, a, b):
     row[3] = 1.0 / math.sqrt(9.0 * row[2])
 
 
-@njit
+@njit(cache=True)
 def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regret, simple, counts,
-             roots):
+             roots, stop):
     """One run of one agent; writes the curves at the checkpoints and the final pull counts.
 
     ``roots[t] = (sqrt(c ln t), 1 / sqrt(t))`` for t < len(roots): UCB1's index terms, shared
-    read-only by the runs (computed here past the table).
+    read-only by the runs (computed here past the table). Every STOP_EVERY rounds
+    (tracking.batching) it reads
+    ``stop[0]``: when another thread has set it, the run ends there and returns False (its
+    arrays are then incomplete); True when the run is complete.
     """
     k_arms = mu.shape[0]
     best_mean = mu.max()
+    # every array allocated here is counted by bandits.loop.run_state_bytes (the memory guard)
     keys = np.empty(k_arms, dtype=np.uint64)
     for k in range(k_arms):
         keys[k] = stream_key(seed, SALT_REWARD, k, 0)
@@ -236,6 +244,8 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
     cum = 0.0
     nxt = 0
     for t in range(1, horizon + 1):
+        if (t & STOP_MASK) == 0 and stop[0] != 0:
+            return False
         # --- select -------------------------------------------------------------------
         if kind == KIND_REINFORCE:
             _softmax(h, work)
@@ -310,12 +320,16 @@ def _one_run(kind, params, env_kind, mu, sigma, horizon, seed, checkpoints, regr
             simple[nxt] = _deployed_gap(kind, env_kind, mu, best_mean, counts, sums, est, h, work,
                                         from_q0)
             nxt += 1
+    return True
 
 
-@njit(parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, regret, simple,
-             counts):
-    """Run agent ``kind`` on ``len(seeds)`` runs in parallel.
+             counts, stop):
+    """Run agent ``kind`` on ``len(seeds)`` runs in parallel; returns which runs completed.
+
+    It releases the GIL, so it can run in a worker thread while the calling program waits
+    (tracking.runner.run_interruptible).
 
     Parameters
     ----------
@@ -339,14 +353,24 @@ def simulate(kind, params, env_kind, means, sigma, horizon, seeds, checkpoints, 
         Out: cumulative pseudo-regret sum_t (mu* - mu_{A_t}) and simple regret at checkpoints.
     counts : int64[R, K]
         Out: pulls of each arm at the end of each run.
+    stop : uint8[1]
+        Set to 1 by another thread to stop every run within STOP_EVERY rounds.
+
+    Returns
+    -------
+    uint8[R]
+        1 for a run that completed, 0 for one cut short by ``stop`` (its arrays are partial).
     """
     per_run = means.shape[0] > 1
     # UCB1's sqrt(c ln t) and 1 / sqrt(t) for t < min(T + 1, 2^20), shared read-only by the runs
+    # (counted by bandits.loop.BanditJob.call_bytes)
     roots = np.empty((min(horizon + 1, 1 << 20) if kind == KIND_UCB else 0, 2))
     for t in range(1, roots.shape[0]):
         roots[t, 0] = math.sqrt(params[0] * math.log(t))
         roots[t, 1] = 1.0 / math.sqrt(t)
+    done = np.zeros(seeds.shape[0], dtype=np.uint8)
     for r in prange(seeds.shape[0]):
         mu = means[r] if per_run else means[0]
-        _one_run(kind, params, env_kind, mu, sigma, horizon, seeds[r], checkpoints,
-                 regret[r], simple[r], counts[r], roots)
+        done[r] = _one_run(kind, params, env_kind, mu, sigma, horizon, seeds[r], checkpoints,
+                           regret[r], simple[r], counts[r], roots, stop)
+    return done

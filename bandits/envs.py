@@ -182,7 +182,12 @@ def two_level(n_arms: int = 10, best: float = 0.5, gap: float = 0.1) -> Bernoull
     g = as_float("gap", gap, minimum=0.0, strict_min=True)
     if b - g < 0.0:
         raise ValueError(f"best - gap must be >= 0, got {b - g:g}")
-    return Bernoulli([b] + [b - g] * (k - 1), name=f"two-level-{k}-{g:g}")
+    from tracking import memory
+
+    memory.check(8.0 * k * 3, f"two-level with {k} arms")  # these means, a checked copy, temps
+    means = np.full(k, b - g)
+    means[0] = b
+    return Bernoulli(means, name=f"two-level-{k}-{g:g}")
 
 
 def _garivier_cappe(seed: int) -> Bernoulli:
@@ -232,7 +237,19 @@ def make(name: str, seed: int = 0, **args) -> Bandit | RandomTestbed:
     """A named instance (see :data:`NAMED`) with its optional arguments.
 
     ``testbed10``'s means depend on ``seed``; ``sutton-barto`` draws new means in every run.
-    Arguments may be strings (from the CLI); they are converted to the builder's types.
+    Arguments may be strings (from the CLI); they are converted to the builder's types
+    (:func:`coerce_args`).
+    """
+    kwargs = coerce_args(name, args)
+    return NAMED[name][0](seed, **kwargs)
+
+
+def coerce_args(name: str, args: dict) -> dict:
+    """The arguments of the named instance ``name``, converted to its builder's types.
+
+    Strings (from the CLI, e.g. ``n_arms="4"``) and TOML numbers become the int or float of the
+    builder's default; unknown names and arguments and ill-typed values raise ValueError. The
+    result is what an experiment file stores as ``args``.
     """
     import inspect
 
@@ -247,7 +264,7 @@ def make(name: str, seed: int = 0, **args) -> Bandit | RandomTestbed:
             raise ValueError(f"bandit environment {name!r} has no argument {key!r} "
                              f"(arguments: {allowed})")
         kwargs[key] = _coerce_arg(name, key, value, params[key].default)
-    return builder(seed, **kwargs)
+    return kwargs
 
 
 def _coerce_arg(env: str, key: str, value, default):

@@ -9,14 +9,20 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
+from tracking.defaults import EPSILON
+from tracking.paths import check_name
 from tracking.results import Result
 from tracking.rng import run_seeds
-from tracking.runner import Job, Progress, execute
+from tracking.runner import Job, Progress, StopRequest, execute, run_interruptible
 from tracking.specs import build_all
 from tracking.validate import as_float, as_int
 
 from . import envs
-from .agents import REGISTRY, BanditAgent
+from .agents import KIND_UCB, REGISTRY, BanditAgent
+
+#: Work of drawing one run's instance of a per-run environment (about 25 microseconds of
+#: Python), so that a batch of many short runs still takes about a second.
+RUN_MEANS_WORK = 2.5e4
 
 
 def as_env(env: str | envs.Bandit | envs.RandomTestbed, seed: int = 0,
@@ -42,22 +48,28 @@ class BanditJob(Job):
     samples_per_step = 1
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
-                 epsilon: float = 0.01, env_args: dict[str, Any] | None = None) -> None:
+                 epsilon: float = EPSILON["bandit"],
+                 env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("horizon", horizon, minimum=1)
         self.runs = as_int("runs", runs, minimum=1)
+        if name is not None:
+            check_name(name)  # before building anything
         self.env = as_env(env, self.seed, **(env_args or {}))
         self.per_run = isinstance(self.env, envs.RandomTestbed)
         self.agent_objs = build_all(REGISTRY, agents, "bandit")
         self.steps = cp.as_grid(checkpoints, self.horizon)
-        self.problem = str(name) if name is not None else self.env.name
+        self.problem = check_name(name if name is not None else self.env.name)
         self.agents = tuple(a.label for a in self.agent_objs)
+        self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
+        self._means_in_config = not isinstance(env, str) and not self.per_run
+        self.check_memory(f"{self.env.n_arms} arms x {self.steps.size} checkpoints")
         agent_info = {"agent_names": [a.name for a in self.agent_objs],
                       "families": [a.family for a in self.agent_objs]}
         if isinstance(env, str):
             env_keys: dict[str, Any] = {"env": env}
             if env_args:
-                env_keys["args"] = dict(env_args)
+                env_keys["args"] = envs.coerce_args(env, env_args)
         elif self.per_run:
             env_keys = {"env": "sutton-barto",
                         "args": {"n_arms": self.env.n_arms, "loc": self.env.loc}}
@@ -82,9 +94,8 @@ class BanditJob(Job):
             self.info = {"lai_robbins": envs.lai_robbins(self.env),
                          "means": [float(m) for m in self.env.means], **agent_info}
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
-        n_a, c, k = len(self.agents), self.steps.size, self.env.n_arms
-        memory.check(8.0 * n_a * self.runs * (2 * c + k) * 2,  # results, and one copy
-                     f"{self.problem}: {n_a} agents x {self.runs} runs x {c} checkpoints")
+        if self.per_run:  # each run's instance is drawn in Python (run_means), in the batch
+            self.work_per_run += RUN_MEANS_WORK
         self._seeds = run_seeds(self.seed, self.runs)
         if not self.per_run:
             self._means = np.ascontiguousarray(self.env.means[None, :], dtype=np.float64)
@@ -101,9 +112,43 @@ class BanditJob(Job):
         else:
             env = envs.Bernoulli(table["means"], name=table["name"])
         return cls(env, table["agents"], table["horizon"], table["runs"], table["seed"],
-                   table.get("checkpoints"), table["name"], table.get("epsilon", 0.01), args)
+                   table.get("checkpoints"), table["name"],
+                   table.get("epsilon", EPSILON["bandit"]), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """``pulls`` (agents, runs, K) int64; with an instance per run, ``means`` (agents, runs,
+        K) float64 too."""
+        shape = (len(self.agents), runs, self.env.n_arms)
+        out = {"pulls": (shape, np.dtype(np.int64))}
+        if self.per_run:
+            out["means"] = (shape, np.dtype(np.float64))
+        return out
+
+    # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
+    def model_bytes(self) -> float:
+        """The means (twice: the environment's and the kernel's copy) and their JSON lists."""
+        k = self.env.n_arms
+        return (0.0 if self.per_run else 16.0 * k) + 32.0 * self.json_numbers()
+
+    def json_numbers(self) -> int:
+        """``info["means"]`` (one instance) and ``config["means"]`` (means given as numbers)."""
+        k = self.env.n_arms
+        return (0 if self.per_run else k) + (k if self._means_in_config else 0)
+
+    def run_state_bytes(self) -> float:
+        return run_state_bytes(self.env.n_arms)
+
+    def call_bytes(self) -> float:
+        """UCB1's table of sqrt(c ln t) and 1 / sqrt(t) (bandits._kernels.simulate)."""
+        ucb = any(a.kind == KIND_UCB for a in self.agent_objs)
+        return 16.0 * min(self.horizon + 1, 1 << 20) + memory.SCRATCH if ucb else 0.0
+
+    def batch_scratch_bytes(self, runs: int) -> float:
+        """With an instance per run, the batch's means (runs, K) and one run's draw (K)."""
+        return 8.0 * (runs + 1) * self.env.n_arms if self.per_run else 0.0
+
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._kernels import simulate
 
         n, c, k_arms = stop - start, self.steps.size, self.env.n_arms
@@ -112,15 +157,23 @@ class BanditJob(Job):
         pulls = np.zeros((len(self.agents), n, k_arms), dtype=np.int64)
         means = (self.env.run_means(self.seed, start, stop) if self.per_run else self._means)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.kind, agent.vector(), self.env.kind, means, float(self.env.sigma),
-                     self.horizon, self._seeds[start:stop], self.steps, regret[i], simple[i],
-                     pulls[i])
+            run_interruptible(simulate, agent.kind, agent.vector(), self.env.kind, means,
+                              float(self.env.sigma), self.horizon, self._seeds[start:stop],
+                              self.steps, regret[i], simple[i], pulls[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         out = {"regret": regret, "simple_regret": simple, "pulls": pulls}
         if self.per_run:  # each run's instance, for per-run statistics (one copy per agent)
             out["means"] = np.broadcast_to(means, (len(self.agents), n, k_arms)).copy()
         return out
+
+
+def run_state_bytes(n_arms: int) -> float:
+    """Bytes one run of ``bandits._kernels._one_run`` allocates, which every thread holds:
+    keys (K uint64); sums, est, work, h, inv_sqrt (K float64 each); post (K, 4) float64.
+    (counts is the caller's ``pulls``.)"""
+    return 8.0 * n_arms * (1 + 5 + 4) + memory.SCRATCH
 
 
 def run(
@@ -131,6 +184,7 @@ def run(
     seed: int = 0,
     checkpoints: Sequence[int] | np.ndarray | None = None,
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> Result:
     """Run every agent on ``runs`` independent runs of ``horizon`` rounds of ``env``.
 
@@ -150,6 +204,9 @@ def run(
         Rounds at which curves are recorded; default ``tracking.checkpoints.log_grid``.
     progress : callable, optional
         Called with the number of pulls done since the previous call.
+    name : str, optional
+        The problem's name (default: the environment's), which names its files when saved:
+        see ``tracking.paths.NAME_RULE``.
 
     Returns
     -------
@@ -159,4 +216,4 @@ def run(
         agent would deploy at that round; ``extra["pulls"]`` the final pull counts (A, R, K);
         ``info["lai_robbins"]`` the problem's Lai-Robbins constant.
     """
-    return execute(BanditJob(env, agents, horizon, runs, seed, checkpoints), progress)
+    return execute(BanditJob(env, agents, horizon, runs, seed, checkpoints, name), progress)

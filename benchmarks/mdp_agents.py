@@ -322,14 +322,15 @@ def psrl_costs(m: mdp.FiniteMDP, reps: int) -> dict[str, float]:
     st = new_state(np.uint64(12345), SALT_AGENT)
     logs, values, q = np.zeros(S), np.zeros((H + 1, S)), np.zeros((H, S, A))
     ties = plan.RandomTies(st, np.zeros((H, S), dtype=np.int64), np.zeros(A))
+    never = np.zeros(1, dtype=np.uint8)
     return {"S": S, "A": A,
             "sample": _median_time(
-                lambda: est.sample_posterior(counts, 0.0, 1.0, st, sample, logs), reps),
+                lambda: est.sample_posterior(counts, 0.0, 1.0, st, sample, logs, never), reps),
             "plan_sampled": _median_time(
-                lambda: plan.backward_induction(sample, H, ties, values, q), reps),
+                lambda: plan.backward_induction(sample, H, ties, values, q, never), reps),
             "plan_empirical": _median_time(
-                lambda: plan.backward_induction(plan.PlugIn(counts, 0.0), H, ties, values, q),
-                reps)}
+                lambda: plan.backward_induction(plan.PlugIn(counts, 0.0), H, ties, values, q,
+                                                never), reps)}
 
 
 def psrl_breakdown(models: dict[str, mdp.FiniteMDP], reps: int) -> list[dict]:

@@ -25,7 +25,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tracking import tomlio
+from tracking import paths, tomlio
+from tracking.defaults import EPSILON
+from tracking.validate import existing_file
 
 SETTINGS = ("bandit", "mdp", "continuing")
 TOP_KEYS = {"seed", "title", "problem", "versions", "study"}
@@ -168,7 +170,7 @@ def _problem(check: _Checker, i: int, data: Any, seed: int, base: Path) -> dict[
         out["rewards"] = check.string(table, data, "rewards", default="mean",
                                       choices=("mean", "bernoulli"))
     out["epsilon"] = check.number(table, data, "epsilon", positive=True,
-                                  default=0.01 if setting == "bandit" else 0.1)
+                                  default=EPSILON[setting])
     if "checkpoints" in data:
         cps = data["checkpoints"]
         if not isinstance(cps, list) or not all(
@@ -228,6 +230,12 @@ def _problem(check: _Checker, i: int, data: Any, seed: int, base: Path) -> dict[
             out["file"] = str(path if path.is_absolute() else (base / path).resolve())
     default_name = out.get("env") or Path(out.get("file", "custom")).stem
     out["name"] = check.string(table, data, "name", default=default_name)
+    if "name" in data and not paths.valid_name(out["name"]):
+        check.fail(table, "name", f"name must be {paths.NAME_RULE} (it names files), "
+                                  f"got {out['name']!r}")
+    if "file" in data and not paths.valid_name(out["name"]):  # an env's name: by its lab
+        check.fail(table, "file", f"the default name {out['name']!r} (the file's stem) is not "
+                                  f"a valid name ({paths.NAME_RULE}); give the problem a 'name'")
     return out
 
 
@@ -254,18 +262,21 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
     if not isinstance(problems, list) or (not problems and study is None):
         check.fail((), None, "no [[problem]] table: an experiment needs at least one problem")
     tables = [_problem(check, i, p, seed, base) for i, p in enumerate(problems)]
-    names = [t["name"] for t in tables]
+    names = [t["name"].casefold() for t in tables]  # one file each, even where case is lost
     for i, name in enumerate(names):
-        if names.index(name) != i:
-            check.fail(("problem", i), "name", f"two problems are named {name!r}; "
+        first = names.index(name)
+        if first != i:
+            this, other = tables[i]["name"], tables[first]["name"]
+            case = "" if this == other else f" (and {other!r}: names differing only in case)"
+            check.fail(("problem", i), "name", f"two problems are named {this!r}{case}; "
                                                "give each a distinct 'name'")
     return {"seed": seed, "title": title, "problems": tables, "study": study or {},
-            "lines": check.lines, "path": path}
+            "versions": data.get("versions"), "lines": check.lines, "path": path}
 
 
 def read(path: str | Path) -> dict[str, Any]:
     """Read and validate an experiment file (see :func:`parse`)."""
-    path = Path(path)
+    path = existing_file(path, FileError)
     try:
         raw = path.read_bytes()
     except OSError as e:

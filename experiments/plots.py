@@ -3,21 +3,31 @@
 Per problem, two figures, each saved as PNG and SVG:
 
 - ``<problem>-regret``: cumulative regret against samples, mean over runs with its 95% band
-  (Student t), on a linear and on a log x axis; bandit plots add the Lai-Robbins curve C ln t;
+  (Student t), on a linear and on a log x axis; bandit plots add the Lai-Robbins curve C ln t
+  (an asymptotic reference, not a bound at finite t);
 - ``<problem>-simple``: simple regret of the policy each agent would deploy, against samples,
-  on log-log axes (a mean of exactly 0 cannot be drawn on a log axis and leaves the curve).
+  on a log x axis; the y axis is logarithmic when every mean is positive, symmetric-log (linear
+  near 0) when some means are 0, linear when none is positive. Means below the problem's
+  rounding level (:func:`report.zero_level`) count as 0.
 
-Only matplotlib's object-oriented API is used (no pyplot, no global backend switch).
+A figure that cannot be drawn or written is skipped with a warning (:func:`plot_result`); the
+others are still written. Only matplotlib's object-oriented API is used (no pyplot, no global
+backend switch).
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from tracking.paths import inside
 from tracking.results import Result, write_atomic
 from tracking.stats import mean_ci
+
+from .report import zero_level
 
 # Okabe and Ito's colour-blind-safe palette (yellow last: weak on white), with line styles.
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
@@ -45,6 +55,14 @@ def _style(i: int) -> dict:
             "linewidth": 1.8}
 
 
+def _x_axis(ax, x: np.ndarray, scale: str) -> None:
+    """The x scale with limits from the checkpoints themselves, so that an axis whose curves are
+    all undefined (NaN) is still drawn (matplotlib's default limits (0, 1) are not log-scalable)."""
+    ax.set_xscale(scale)
+    low, high = (x[0], x[-1]) if x.size and x[-1] > x[0] else (x[0] / 2, x[0] * 2)
+    ax.set_xlim(low, high)
+
+
 def _save(fig, folder: Path, stem: str) -> list[Path]:
     import io
 
@@ -56,7 +74,7 @@ def _save(fig, folder: Path, stem: str) -> list[Path]:
         # SVG text stays text (no glyph outlines): smaller files, faster to write
         with rc_context({"svg.fonttype": "none"}):
             fig.savefig(buf, format=ext, dpi=110, bbox_inches="tight")
-        path = folder / f"{stem}.{ext}"
+        path = inside(folder, f"{stem}.{ext}")
         write_atomic(path, buf.getvalue())
         out.append(path)
     return out
@@ -76,14 +94,14 @@ def regret_figure(result: Result):
             ax.fill_between(x, mean - half, mean + half, color=COLOURS[i % len(COLOURS)],
                             alpha=0.18, linewidth=0)
     lr = result.info.get("lai_robbins")
-    if result.setting == "bandit" and lr:
+    if result.setting == "bandit" and lr is not None and math.isfinite(lr) and lr > 0:
         curve = lr * np.log(np.maximum(x, 1.0))
         for ax in axes:
             ax.plot(x, curve, color="#555555", linestyle=(0, (1, 1)), linewidth=1.4,
-                    label=f"Lai-Robbins bound {lr:.3g} ln t")
+                    label=f"Lai-Robbins C ln t (asymptotic), C = {lr:.3g}")
     unit = _unit(result)
     for ax, scale in zip(axes, ("linear", "log")):
-        ax.set_xscale(scale)
+        _x_axis(ax, x, scale)
         ax.set_xlabel(f"samples ({unit})")
         ax.set_ylabel("cumulative regret" + (" (sum of V* - V^pi_k)" if result.setting == "mdp"
                                              else " (pseudo-regret)"))
@@ -94,24 +112,50 @@ def regret_figure(result: Result):
     return fig
 
 
+def y_scale(means: np.ndarray, zero: float = 0.0) -> tuple[str, dict]:
+    """The y scale for non-negative curves, and its keyword arguments.
+
+    ``log`` when every finite mean is > ``zero``; ``symlog`` (linear up to the decade of the
+    smallest such mean, logarithmic above) when some are 0 and others positive; ``linear``
+    when none is positive (all 0, or no finite value), where flat curves stay visible.
+    """
+    finite = means[np.isfinite(means)]
+    positive = finite[finite > zero]
+    if positive.size == 0:
+        return "linear", {}
+    if positive.size < finite.size:
+        return "symlog", {"linthresh": 10.0 ** math.floor(math.log10(positive.min()))}
+    return "log", {}
+
+
 def simple_figure(result: Result):
-    """Simple regret of the deployed policy against samples, log-log, 95% bands."""
+    """Simple regret of the deployed policy against samples (log x, see :func:`y_scale`),
+    95% bands."""
     from matplotlib.figure import Figure
 
     x = result.samples.astype(float)
+    zero = zero_level(result.info)
     fig = Figure(figsize=(6.5, 4.5))
     ax = fig.subplots()
-    for i, agent in enumerate(result.agents):
+    curves = []
+    for i in range(len(result.agents)):
         mean, half = mean_ci(result.simple_regret[i], axis=0)
-        shown = np.where(mean > 0, mean, np.nan)
-        ax.plot(x, shown, label=agent, **_style(i))
-        low = mean - half
-        ax.fill_between(x, np.where(low > 0, low, np.nan), np.where(mean > 0, mean + half, np.nan),
-                        color=COLOURS[i % len(COLOURS)], alpha=0.18, linewidth=0)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+        curves.append((np.where(np.abs(mean) <= zero, 0.0, mean), half))
+    scale, kwargs = y_scale(np.array([m for m, _ in curves]), zero)
+    for i, (agent, (mean, half)) in enumerate(zip(result.agents, curves)):
+        low, high = np.maximum(mean - half, 0.0), mean + half
+        if scale == "log":  # a band reaching 0 cannot be drawn on a log axis: cut there
+            low = np.where(low > 0, low, np.nan)
+        ax.plot(x, mean, label=agent, **_style(i))
+        ax.fill_between(x, low, high, color=COLOURS[i % len(COLOURS)], alpha=0.18, linewidth=0)
+    _x_axis(ax, x, "log")
+    ax.set_yscale(scale, **kwargs)
+    if scale == "linear":
+        ax.text(0.5, 0.95, "no mean simple regret above 0: every curve is flat at 0 or undefined",
+                transform=ax.transAxes, ha="center", va="top", fontsize=8)
     ax.set_xlabel(f"samples ({_unit(result)})")
-    ax.set_ylabel("simple regret of the deployed policy")
+    ax.set_ylabel("simple regret of the deployed policy"
+                  + (" (symlog: linear near 0)" if scale == "symlog" else ""))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(f"{result.problem}: simple regret, mean and 95% CI over {result.runs} runs",
@@ -119,10 +163,30 @@ def simple_figure(result: Result):
     return fig
 
 
+#: The figures of a result: file-name suffix and drawing function.
+FIGURES = (("regret", regret_figure), ("simple", simple_figure))
+
+
 def plot_result(result: Result, folder: str | Path) -> list[Path]:
-    """Write both figures of ``result`` into ``folder`` (PNG and SVG); the paths written."""
+    """Write the figures of ``result`` into ``folder`` (PNG and SVG); the paths written.
+
+    A figure that cannot be drawn or written is not a failure: a RuntimeWarning names it and
+    the reason, and the other figures are still written.
+    """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = _save(regret_figure(result), folder, f"{result.problem}-regret")
-    paths += _save(simple_figure(result), folder, f"{result.problem}-simple")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        warnings.warn(f"plots of {result.problem} not written: cannot create {folder}: "
+                      f"{e.strerror or e}", RuntimeWarning, stacklevel=2)
+        return []
+    paths: list[Path] = []
+    for suffix, draw in FIGURES:
+        stem = f"{result.problem}-{suffix}"
+        try:
+            paths += _save(draw(result), folder, stem)
+        except Exception as e:  # noqa: BLE001 - any failure of one figure becomes a warning
+            reason = (e.strerror if isinstance(e, OSError) and e.strerror else str(e)) or ""
+            warnings.warn(f"plot {stem} not drawn: {type(e).__name__}: {reason}",
+                          RuntimeWarning, stacklevel=2)
     return paths

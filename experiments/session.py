@@ -8,12 +8,14 @@ Layout of a folder (docs/results.md)::
     summary.json        the numbers of the tables (when complete)
     curves.csv          tidy long format: problem, agent, run, step, samples, regret, ...
     plots/              <name>-regret.{png,svg}, <name>-simple.{png,svg}
-    .lock               held (flock) while a celab process writes the folder
+    .lock               held (flock) while a celab process writes the folder, then removed
 
 Every file is written to a temporary file and renamed, so an interruption never leaves half
-a file. Results are saved after every batch of runs; on SIGINT or SIGTERM the current batch
-finishes, is saved, and the experiment stops with a note of what is missing;
-``celab run DIR/config.toml --resume`` completes it with the numbers of an uninterrupted run.
+a file. Results are saved after every batch of runs; on SIGINT or SIGTERM the kernel in
+progress stops within milliseconds, its unfinished batch is discarded, and the experiment
+stops with a note of what is missing; ``celab run DIR/config.toml --resume`` completes it
+with the numbers of an uninterrupted run: results files it cannot read back are computed
+again. Every path written is checked to lie inside the folder (tracking/paths.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import os
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +32,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tracking.results import Result, load_npz, save_npz, write_atomic, write_curves
+from tracking import paths
+from tracking.results import (
+    DamagedFile,
+    NoSpaceError,
+    Result,
+    load_npz,
+    save_npz,
+    write_atomic,
+    write_curves,
+)
 from tracking.runner import Job, Progress, execute
 
 from . import files, report
@@ -37,6 +49,16 @@ from . import files, report
 
 class FolderBusy(ValueError):
     """Another process holds the folder's lock."""
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    fst = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (fst.st_dev, fst.st_ino)
 
 
 def default_folder(command: str, root: str | Path = "celab-results") -> Path:
@@ -68,24 +90,53 @@ class Folder:
             self.close()
             raise ValueError(f"{self.path}: already holds results; choose another --out, or "
                              f"resume with: celab run {self.path / 'config.toml'} --resume")
-        (self.path / "results").mkdir(exist_ok=True)
+        self.inside("results").mkdir(exist_ok=True)
+        self._remove_stale_temporaries()
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete the temporary files (``.<name>.<random>.tmp``) a killed writer left: this
+        process holds the lock, so none of them is being written."""
+        for folder in [self.path] + [self.inside(sub) for sub in ("results", "plots", "models",
+                                                                   "figures")]:
+            if folder.is_dir():
+                for tmp in folder.glob(".*.tmp"):
+                    tmp.unlink(missing_ok=True)
+
+    def inside(self, relative: str | Path) -> Path:
+        """``path / relative``, refused (ValueError) when it resolves outside the folder."""
+        return paths.inside(self.path, relative)
 
     def _lock(self) -> int:
+        """Open and flock ``.lock``. A lock left by a killed process is no obstacle: flock
+        locks end with their process. A lock file unlinked by a finishing writer between our
+        open and our flock is detected (another inode at the path) and opened afresh."""
         import fcntl
 
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise FolderBusy(f"{self.path}: another celab process is writing this folder "
-                             "(its .lock is held); wait for it or choose another --out") from None
+        lock = self.inside(".lock")
+        while True:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise FolderBusy(f"{self.path}: another celab process is writing this folder "
+                                 "(its .lock is held); wait for it or choose another --out"
+                                 ) from None
+            if _same_file(fd, lock):
+                break
+            os.close(fd)  # its holder removed that .lock on closing: lock the current one
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         return fd
 
     def close(self) -> None:
+        """Remove ``.lock`` and release it (in that order: whoever locks the path next locks
+        a new file, see :meth:`_lock`)."""
         if self._lock_fd >= 0:
+            try:
+                os.unlink(self.path / ".lock")
+            except OSError:
+                pass  # already gone, or a read-only folder: the flock is released anyway
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = -1
 
@@ -97,10 +148,10 @@ class Folder:
 
     # --- writing ---------------------------------------------------------------------------
     def result_path(self, problem: str) -> Path:
-        return self.path / "results" / f"{problem}.npz"
+        return result_file(self.path, problem)
 
     def write_config(self, text: str) -> None:
-        write_atomic(self.path / "config.toml", text)
+        write_atomic(self.inside("config.toml"), text)
 
     def save_result(self, result: Result) -> None:
         save_npz(result, self.result_path(result.problem))
@@ -115,37 +166,134 @@ class Folder:
                                         "missing_runs": f"{done}..{job.runs - 1}"}
         status = {"complete": not missing, "missing": missing,
                   "stopped_by": stopped, "updated": datetime.now().isoformat(timespec="seconds")}
-        write_atomic(self.path / "status.json", json.dumps(status, indent=2) + "\n")
+        write_atomic(self.inside("status.json"), json.dumps(status, indent=2) + "\n")
         return status
 
     def load_results(self, jobs: list[Job]) -> dict[str, Result]:
+        """The saved runs of every job, as far as they can be read back.
+
+        A results file that cannot be read, or whose arrays are not those of its job (keys,
+        shapes, dtypes, agents, checkpoints), is damaged: it is left out, with one warning
+        line, and its runs are computed again. A readable file made with another
+        configuration than the folder's config.toml stops the resume (ValueError).
+        """
         out = {}
         for job in jobs:
-            path = self.result_path(job.problem)
-            if path.exists():
-                res = load_npz(path)
-                if res.config != json.loads(json.dumps(job.config)):
-                    raise ValueError(f"{path}: was made with another configuration than "
-                                     f"{self.path / 'config.toml'}; cannot resume")
+            try:
+                res = read_saved(self.path, job)
+            except DamagedFile as e:
+                warnings.warn(f"{e}; its runs are computed again", UserWarning, stacklevel=2)
+                continue
+            if res is not None:
                 out[job.problem] = res
         return out
 
     def finish(self, results: list[Result], plots: bool = True) -> dict[str, Any]:
-        """summary.json, curves.csv and the plots of complete results; returns the summary."""
+        """summary.json, curves.csv, then the plots of complete results; returns the summary.
+
+        With ``plots=False`` the caller may draw them later with :meth:`plot` (after printing
+        its tables, say).
+        """
         summaries = [report.summarize(r) for r in results]
         head = [row for r, s in zip(results, summaries) for row in report.headline(r, s)]
         summary = {"problems": summaries, "headline": head}
-        write_atomic(self.path / "summary.json", json.dumps(summary, indent=2) + "\n")
-        write_curves(results, self.path / "curves.csv")
-        summary["plots"] = []
-        if plots:
-            from . import plots as plotting
-
-            if plotting.available():
-                for r in results:
-                    summary["plots"] += [str(p) for p in
-                                         plotting.plot_result(r, self.path / "plots")]
+        write_atomic(self.inside("summary.json"), json.dumps(summary, indent=2) + "\n")
+        write_curves(results, self.inside("curves.csv"))
+        summary["plots"] = self.plot(results) if plots else []
         return summary
+
+    def plot(self, results: list[Result]) -> list[str]:
+        """Draw the figures of ``results`` into ``plots/``; the paths written.
+
+        None without matplotlib. A figure that cannot be drawn is a warning, not a failure
+        (:func:`experiments.plots.plot_result`).
+        """
+        from . import plots as plotting
+
+        if not plotting.available():
+            return []
+        return [str(p) for r in results for p in plotting.plot_result(r, self.inside("plots"))]
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The parsed config.toml of a results folder (experiments.files.parse).
+
+    A file that does not parse, or lacks the ``[versions]`` table celab writes last (a file cut
+    short), raises DamagedFile naming it and what to do.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path.parent}: not a celab results folder (it has no {path.name})")
+    advice = ("celab wrote this file: restore it, or run the original experiment file again "
+              "with --out a new folder")
+    try:
+        spec = files.read(path)
+    except files.FileError as e:
+        raise DamagedFile(f"{e}; {advice}") from None
+    if not isinstance(spec.get("versions"), dict):
+        raise DamagedFile(f"{path}: damaged, it lacks the [versions] table celab writes last "
+                          f"(cut short?); {advice}")
+    return spec
+
+
+def result_file(folder: str | Path, problem: str) -> Path:
+    """``folder/results/<problem>.npz``, the name and the path checked (ValueError)."""
+    return paths.inside(folder, Path("results") / f"{paths.check_name(problem, 'problem name')}"
+                                                  ".npz")
+
+
+def read_saved(folder: str | Path, job: Job) -> Result | None:
+    """The runs of ``job`` saved in ``folder`` (``results/<problem>.npz``), None if absent.
+
+    Raises DamagedFile when the file cannot be read or its arrays are not those of the job
+    (keys, shapes, dtypes, agents, checkpoints: Job.check_saved), and ValueError when it is a
+    sound result made with another configuration than the job's (config.toml).
+    """
+    folder = Path(folder)
+    path = result_file(folder, job.problem)
+    if not path.exists():
+        return None
+    res = load_npz(path)
+    if not _same_config(res.config, job.config, folder):
+        raise ValueError(f"{path}: was made with another configuration than "
+                         f"{folder / 'config.toml'}; restore the config.toml it was made with, "
+                         f"or move {path.name} away to compute it again")
+    try:
+        job.check_saved(res)
+    except ValueError as e:
+        raise DamagedFile(f"{path}: damaged, not the result of its configuration ({e})"
+                          ) from None
+    return res
+
+
+def _same_config(saved: dict[str, Any], config: dict[str, Any], folder: Path) -> bool:
+    """Whether a saved configuration is ``config``; model ``file`` paths are compared as files
+    (relative ones are relative to the folder)."""
+    config = json.loads(json.dumps(config))
+    if "file" in saved and "file" in config:
+        if (folder / saved["file"]).resolve() != (folder / config["file"]).resolve():
+            return False
+        saved, config = dict(saved, file=""), dict(config, file="")
+    return saved == config
+
+
+def saved_results(folder: str | Path, spec: dict[str, Any]) -> list[Result]:
+    """The saved results of the problems of ``spec`` (the folder's read_config), in order.
+
+    Problems without a results file are skipped; a damaged one raises DamagedFile saying how
+    to compute it again, one made with another configuration ValueError (see read_saved).
+    """
+    folder = Path(folder)
+    out = []
+    for job in files.build_jobs(spec):
+        try:
+            res = read_saved(folder, job)
+        except DamagedFile as e:
+            raise DamagedFile(f"{e}; compute it again with: celab run "
+                              f"{folder / 'config.toml'} --resume") from None
+        if res is not None:
+            out.append(res)
+    return out
 
 
 @dataclass
@@ -161,7 +309,9 @@ class StopFlag:
 
 @contextmanager
 def stop_on_signals() -> Iterator[StopFlag]:
-    """Within the block, SIGINT and SIGTERM ask for a stop at the next batch boundary."""
+    """Within the block, SIGINT and SIGTERM ask for a stop (the running kernel stops within
+    milliseconds, tracking.runner.run_interruptible); a second SIGINT raises
+    KeyboardInterrupt."""
     flag = StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag
@@ -200,7 +350,24 @@ def run_experiment(
     plots: bool = True,
     study: dict[str, Any] | None = None,
 ) -> Outcome:
-    """Run ``jobs`` into ``folder``, saving after every batch; stop cleanly on a signal."""
+    """Run ``jobs`` into ``folder``, saving after every batch; stop cleanly on a signal.
+
+    A full disk stops the experiment with NoSpaceError: every file saved before is intact.
+    """
+    try:
+        return _run_experiment(jobs, folder, title, seed, resume, progress_for, plots, study)
+    except NoSpaceError as e:
+        config = folder.path / "config.toml"
+        then = (f"finish with: celab run {config} --resume" if config.exists()
+                else "run the experiment again")
+        raise NoSpaceError(e.path, f"no space left on device while saving {e.path}; the "
+                                   f"previous results are intact; free some space, then {then}"
+                           ) from None
+
+
+def _run_experiment(jobs: list[Job], folder: Folder, title: str | None, seed: int,
+                    resume: bool, progress_for: Callable[[Job], Progress | None] | None,
+                    plots: bool, study: dict[str, Any] | None) -> Outcome:
     for job in jobs:
         job.attach_files(folder.path)
     done = folder.load_results(jobs) if resume else {}

@@ -22,9 +22,10 @@ Randomness is the episodic loop's: the n-th visit of (s, a) reads the n-th numbe
 counter-based streams keyed by (run seed, s, a); the start state is the episodic loop's first
 start state; the agent's own draws come from its sequential stream.
 
-Stopping: a run reads the flag ``stop[0]`` at every episode start, every STOP_EVERY steps and at
-every sweep of its value iterations; when another thread has set it, the run ends and reports
-that it did not complete.
+Stopping: a run reads the flag ``stop[0]`` at every episode start, every STOP_EVERY steps
+(tracking.batching), at every sweep of its value iterations, every row of PSRL's posterior
+sample and every pivot of an exact gain; when another thread has set it, the run ends and
+reports that it did not complete.
 
 Numba's on-disk cache of this loop is keyed by this file: after editing an agent's pieces or a
 stage in another file, drop the cache (``make clean-cache``).
@@ -37,6 +38,7 @@ import math
 import numpy as np
 from numba import prange
 
+from tracking.batching import STOP_MASK
 from tracking.jit import njit
 from tracking.rng import SALT_AGENT, new_state
 
@@ -45,12 +47,12 @@ from ._env_kernels import env_step, new_trajectory, start_average, start_state
 from ._hooks import deploy_stationary, init_continuing, learn, stationary_policy
 from ._linalg_kernels import gain_vector, gain_work
 
-#: Steps between two reads of the stop flag (a power of two).
-STOP_EVERY = 4096
-_STOP_MASK = STOP_EVERY - 1
+#: Steps the loop records before handing them to the agent (it also hands them over before
+#: every planning and deployment).
+PENDING = 1024
 
 
-@njit(nogil=True)
+@njit(cache=True, nogil=True)
 def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max_sweeps,
              deploy_epsilon, regret, simple, episodes, stop):
     """One run; True when it completed, False when ``stop[0]`` was set."""
@@ -62,7 +64,7 @@ def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max
     visits = np.zeros(n_rows, dtype=np.int64)  # the environment's N(s, a)
     before = np.zeros(n_rows, dtype=np.int64)  # N_k(s, a): visits before the episode
     during = np.zeros(n_rows, dtype=np.int64)  # v_k(s, a): visits during the episode
-    trajectory = new_trajectory(STOP_EVERY)  # the steps the agent has not learned from yet
+    trajectory = new_trajectory(PENDING)  # the steps the agent has not learned from yet
     states, actions, slots, observed, next_states = trajectory
     pending = 0
     work = gain_work(n_states)
@@ -88,7 +90,7 @@ def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max
             return False
         # follow it until a pair's visits in the episode reach max(1, its visits before)
         while t < steps:
-            if (t & _STOP_MASK) == 0 and stop[0] != 0:
+            if (t & STOP_MASK) == 0 and stop[0] != 0:
                 return False
             a = policy[s]
             row = s * n_actions + a
@@ -97,7 +99,7 @@ def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max
             slot, r = env_step(indptr, probs, rewards, bernoulli, seed, visits, s, a)
             during[row] += 1
             s_next = indices[slot]
-            if pending == STOP_EVERY:
+            if pending == PENDING:
                 learn(params, state, trajectory, pending)
                 pending = 0
             states[pending] = s
@@ -118,13 +120,14 @@ def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max
                 deployed = deploy_stationary(params, state, deploy_epsilon, stop)
                 if stop[0] != 0:
                     return False
-                gain_vector(indptr, indices, probs, rewards, deployed, work, g)
+                if not gain_vector(indptr, indices, probs, rewards, deployed, work, g, stop):
+                    return False
                 simple[nxt] = rho_star - start_average(initial, g)
                 nxt += 1
     return True
 
 
-@njit(parallel=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True)
 def simulate(params, model, initial, seeds, checkpoints, rho_star, bernoulli, max_sweeps,
              deploy_epsilon, regret, simple, episodes, stop):
     """Run the agent of ``params`` for T = checkpoints[-1] steps without resets on each run.

@@ -84,14 +84,14 @@ class Trajectory(NamedTuple):
     next_states: np.ndarray
 
 
-@njit
+@njit(cache=True)
 def new_trajectory(length):
-    """Room for ``length`` steps."""
-    ints = np.zeros((4, length), dtype=np.int64)
-    return Trajectory(ints[0], ints[1], ints[2], np.zeros(length), ints[3])
+    """Room for ``length`` steps (uninitialised: a step is recorded before it is read)."""
+    ints = np.empty((4, length), dtype=np.int64)
+    return Trajectory(ints[0], ints[1], ints[2], np.empty(length), ints[3])
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def sample_row(indptr, probs, row, u):
     """Slot j of CSR row ``row`` chosen by inversion of the uniform ``u``.
 
@@ -107,7 +107,7 @@ def sample_row(indptr, probs, row, u):
     return last
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def env_step(indptr, probs, rewards, bernoulli, seed, visits, s, a):
     """The environment's answer to the next visit of (s, a): (CSR slot of s', observed reward).
 
@@ -126,7 +126,7 @@ def env_step(indptr, probs, rewards, bernoulli, seed, visits, s, a):
     return j, rewards[s, a]
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def sample_start(cdf, u):
     """The first state whose cumulative start probability ``cdf[s]`` reaches ``u`` (else S - 1)."""
     for s in range(cdf.shape[0] - 1):
@@ -135,13 +135,13 @@ def sample_start(cdf, u):
     return cdf.shape[0] - 1
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def start_state(cdf, seed, k):
     """The start state of episode k of the run with seed ``seed`` (``cdf`` = cumsum(initial))."""
     return sample_start(cdf, counter_uniform(stream_key(seed, SALT_START, 0, 0), k))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def start_average(initial, values):
     """sum_s initial(s) values(s), in increasing s: a value from the start distribution."""
     total = 0.0

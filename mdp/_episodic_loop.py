@@ -16,8 +16,10 @@ hook (mdp/_hooks.py) resolved to that agent's pieces (mdp/_pieces_*.py). Each ep
 The agent's own draws (ties, posterior samples, softmax actions) come from the run's
 sequential agent stream, in this order; the environment's from the counter-based streams.
 
-Stopping: at the start of every episode a run reads the flag ``stop[0]``; when another thread
-has set it, the run ends there and reports that it did not complete.
+Stopping: a run reads the flag ``stop[0]`` at the start of every episode, every STOP_EVERY
+steps of an episode (tracking.batching), every 16 steps of its plans and evaluations and every
+row of PSRL's posterior sample; when another thread has set it, the run ends there and reports
+that it did not complete.
 
 Numba's on-disk cache of this loop is keyed by this file: after editing an agent's pieces or a
 stage in another file, drop the cache (``make clean-cache``).
@@ -28,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from tracking.batching import STOP_MASK
 from tracking.jit import njit
 from tracking.rng import SALT_AGENT, new_state
 
@@ -37,16 +40,16 @@ from ._hooks import deploy, episode_policy, init_episodic, learn
 from ._planning_kernels import act, evaluate_policy
 
 
-@njit(nogil=True)
+@njit(cache=True, nogil=True)
 def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_star, bernoulli,
              regret, simple, stop):
-    """One run; True when it completed, False when ``stop[0]`` was set at an episode start."""
+    """One run; True when it completed, False when ``stop[0]`` was set."""
     indptr, indices, probs, rewards = model
     n_states, n_actions = rewards.shape
     st = new_state(seed, SALT_AGENT)
     cdf = np.cumsum(initial)
     visits = np.zeros(n_states * n_actions, dtype=np.int64)  # the environment's N(s, a)
-    values = np.zeros((horizon + 1, n_states))
+    values = np.zeros((2, n_states))  # V_h of the evaluations, the last two (V_0 in row 0)
     trajectory = new_trajectory(horizon)
     states, actions, slots, observed, next_states = trajectory
     state = init_episodic(params, model, horizon, episodes)
@@ -56,13 +59,16 @@ def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_sta
         if stop[0] != 0:
             return False
         # 1. the episode's policy
-        policy = episode_policy(params, state, k, st)
+        policy = episode_policy(params, state, k, st, stop)
         # 2. its regret, exactly
-        evaluate_policy(policy, model, values)
+        if not evaluate_policy(policy, model, values, stop):  # (also when planning stopped)
+            return False
         cum += v_star - start_average(initial, values[0])
         # 3. the episode, then the agent learns from it
         s = start_state(cdf, seed, k)
         for h in range(horizon):
+            if (h & STOP_MASK) == STOP_MASK and stop[0] != 0:
+                return False
             a = act(policy, h, s, st)
             slot, r = env_step(indptr, probs, rewards, bernoulli, seed, visits, s, a)
             s_next = indices[slot]
@@ -76,13 +82,14 @@ def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_sta
         # 4. checkpoint: the policy it would deploy now
         if k + 1 == checkpoints[nxt]:
             regret[nxt] = cum
-            evaluate_policy(deploy(params, state), model, values)
+            if not evaluate_policy(deploy(params, state, stop), model, values, stop):
+                return False
             simple[nxt] = v_star - start_average(initial, values[0])
             nxt += 1
     return True
 
 
-@njit(parallel=True, nogil=True)
+@njit(cache=True, parallel=True, nogil=True)
 def simulate(params, model, initial, horizon, episodes, seeds, checkpoints, v_star, bernoulli,
              regret, simple, stop):
     """Run the agent of ``params`` for ``episodes`` episodes of ``horizon`` steps on each run.
@@ -108,7 +115,7 @@ def simulate(params, model, initial, horizon, episodes, seeds, checkpoints, v_st
     regret, simple : float64[runs, C]
         Out: cumulative regret sum_k (V* - V^{pi_k}) and simple regret at the checkpoints.
     stop : uint8[1]
-        Set to 1 by another thread to stop every run at its next episode.
+        Set to 1 by another thread to stop every run within milliseconds.
 
     Returns
     -------

@@ -50,7 +50,7 @@ class Counts(NamedTuple):
     reward_sums: np.ndarray
 
 
-@njit
+@njit(cache=True)
 def new_counts(indptr, indices):
     """Zero counts over the support ``(indptr, indices)``."""
     n_rows = indptr.shape[0] - 1
@@ -58,7 +58,7 @@ def new_counts(indptr, indices):
                   np.zeros(n_rows, dtype=np.int64), np.zeros(n_rows))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def observe(counts, row, slot, reward):
     """Count one transition of pair ``row`` to the successor in ``slot``, with ``reward``."""
     counts.transitions[slot] += 1
@@ -66,14 +66,14 @@ def observe(counts, row, slot, reward):
     counts.reward_sums[row] += reward
 
 
-@njit
+@njit(cache=True)
 def observe_all(counts, rows, slots, rewards):
     """:func:`observe` for every transition i = 0, 1, ... in order."""
     for i in range(rows.shape[0]):
         observe(counts, rows[i], slots[i], rewards[i])
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _count_weighted(indptr, indices, transitions, row, v, acc):
     """acc + sum over the observed successors s' of ``row`` of N(s, a, s') v(s'), increasing s'."""
     for j in range(indptr[row], indptr[row + 1]):
@@ -83,7 +83,7 @@ def _count_weighted(indptr, indices, transitions, row, v, acc):
     return acc
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def plug_in_backup(counts, v, q):
     """q(s, a) = R_hat + P_hat v = (Rsum + sum_s' N(s, a, s') v(s')) / N for every pair, or
     v(s) for an unvisited one; q is (S, A)."""
@@ -100,7 +100,7 @@ def plug_in_backup(counts, v, q):
                 q[s, a] = (reward_sums[row] + ev) / n
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def posterior_mean_backup(counts, v, v_sum, r_lo, r_scale, q):
     """q(s, a) = R_bar + P_bar v under PSRL's posterior mean, for every pair; q is (S, A).
 
@@ -119,7 +119,7 @@ def posterior_mean_backup(counts, v, v_sum, r_lo, r_scale, q):
             q[s, a] = r_lo + r_scale * (1.0 + reward_sums[row]) / (2.0 + n) + ev / (n + 1.0)
 
 
-@njit
+@njit(cache=True)
 def _log_gamma_variate(st, shape):
     """log of a Gamma(shape) variate, finite even when the variate underflows (shape << 1)."""
     if shape < 1.0:
@@ -127,8 +127,8 @@ def _log_gamma_variate(st, shape):
     return math.log(gamma(st, shape))
 
 
-@njit
-def sample_posterior(counts, r_lo, r_scale, st, sample, logs):
+@njit(cache=True)
+def sample_posterior(counts, r_lo, r_scale, st, sample, logs, stop):
     """PSRL's draw into ``sample`` (a DenseTabular): one MDP from the posterior.
 
     Rows ~ Dirichlet(N(s, a, .) + 1/S) over all S states, mean rewards r_lo + r_scale *
@@ -136,7 +136,8 @@ def sample_posterior(counts, r_lo, r_scale, st, sample, logs):
     Dirichlet is sampled as normalised Gamma variates, in logs (shapes 1/S underflow): a
     Gamma(1/S) variate is Gamma(1 + 1/S) * U^S, whose Marsaglia-Tsang constants are computed
     once per call. Pairs in row order, states in increasing order (the order of the draws);
-    ``logs`` is scratch of S entries.
+    ``logs`` is scratch of S entries. Reads ``stop[0]`` at every row and returns at once when
+    it is set (the sample partial).
     """
     n_states, n_actions = sample.rewards.shape
     indptr, indices = counts.indptr, counts.indices
@@ -144,6 +145,8 @@ def sample_posterior(counts, r_lo, r_scale, st, sample, logs):
     d1 = 1.0 + prior - 1.0 / 3.0
     c1 = 1.0 / math.sqrt(9.0 * d1)
     for row in range(n_states * n_actions):
+        if stop[0] != 0:
+            return
         j = indptr[row]
         end = indptr[row + 1]
         top = -np.inf

@@ -11,12 +11,13 @@ over in the order they happened; acting never depends on a step it has not yet b
 Episodic loop (mdp/_episodic_loop.py), in the order of an episode:
 
 * ``init_episodic(params, model, horizon, episodes)`` -> state;
-* ``episode_policy(params, state, k, st)`` -> the policy of episode k, a
+* ``episode_policy(params, state, k, st, stop)`` -> the policy of episode k, a
   :class:`~mdp._planning_kernels.Deterministic` or :class:`~mdp._planning_kernels.Stochastic`
   record (the loop evaluates it exactly and acts with it);
 * ``learn(params, state, trajectory, n)`` once the episode is over: its n = H steps (entry h is
   step h);
-* ``deploy(params, state)`` -> the policy it would deploy now (Stochastic; no random draw).
+* ``deploy(params, state, stop)`` -> the policy it would deploy now (Stochastic; no random
+  draw).
 
 Continuing loop (mdp/_continuing_loop.py), whose policies are stationary:
 
@@ -33,9 +34,9 @@ from __future__ import annotations
 from tracking.dispatch import hook
 
 init_episodic = hook("init_episodic", ("params", "model", "horizon", "episodes"))
-episode_policy = hook("episode_policy", ("params", "state", "k", "st"))
+episode_policy = hook("episode_policy", ("params", "state", "k", "st", "stop"))
 learn = hook("learn", ("params", "state", "trajectory", "n"))
-deploy = hook("deploy", ("params", "state"))
+deploy = hook("deploy", ("params", "state", "stop"))
 
 init_continuing = hook("init_continuing", ("params", "model", "steps", "max_sweeps"))
 stationary_policy = hook("stationary_policy", ("params", "state", "t", "epsilon", "st", "stop"))

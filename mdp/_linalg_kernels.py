@@ -21,7 +21,7 @@ import numpy as np
 from tracking.jit import njit
 
 
-@njit
+@njit(cache=True)
 def policy_matrix_dense(indptr, indices, probs, R, pi, out, r_out):
     """``out = P_pi`` (S, S) dense and ``r_out = r_pi`` for a stochastic policy ``pi`` (S, A).
 
@@ -45,7 +45,7 @@ def policy_matrix_dense(indptr, indices, probs, R, pi, out, r_out):
         r_out[s] = r
 
 
-@njit
+@njit(cache=True)
 def policy_matrix_coo(indptr, indices, probs, R, pi, rows, cols, data, r_out):
     """``P_pi`` as COO triplets (duplicates to be summed) and ``r_pi``; returns the count."""
     n_states, n_actions = R.shape
@@ -68,7 +68,7 @@ def policy_matrix_coo(indptr, indices, probs, R, pi, rows, cols, data, r_out):
     return n
 
 
-@njit
+@njit(cache=True)
 def discount_system(M, gamma):
     """Turn ``M = P_pi`` into ``I - gamma P_pi`` in place (its zeros stay +0)."""
     n = M.shape[0]
@@ -79,7 +79,7 @@ def discount_system(M, gamma):
         M[i, i] += 1.0
 
 
-@njit
+@njit(cache=True)
 def discounted_values_dense(indptr, indices, probs, R, pi, gamma, M, v):
     """``v = (I - gamma P_pi)^{-1} r_pi`` for a stochastic policy ``pi`` (S, A) by LAPACK's LU
     (``numpy.linalg.solve``); ``M`` (S, S) is scratch."""
@@ -88,15 +88,19 @@ def discounted_values_dense(indptr, indices, probs, R, pi, gamma, M, v):
     v[:] = np.linalg.solve(M, v)
 
 
-@njit
-def lu_factor(G, n, perm):
+@njit(cache=True)
+def lu_factor(G, n, perm, stop):
     """``P G = L U`` in place for the leading n x n block of G, with partial pivoting.
 
     Step k swaps row k with the row of largest |G[i, k]|, i >= k (the first one on ties; the
     swap recorded in ``perm[k]``), then subtracts f_ik = G[i, k] / G[k, k] times row k from
     every row i > k (skipped when f_ik = 0); the multipliers f_ik are kept below the diagonal.
+    Reads ``stop[0]`` at every step k and returns False at once when it is set (G partial),
+    True when complete.
     """
     for k in range(n):
+        if stop[0] != 0:
+            return False
         piv = k
         big = abs(G[k, k])
         for i in range(k + 1, n):
@@ -113,9 +117,10 @@ def lu_factor(G, n, perm):
             if f != 0.0:
                 for j in range(k + 1, n):
                     G[i, j] -= f * G[k, j]
+    return True
 
 
-@njit
+@njit(cache=True)
 def lu_solve(G, n, perm, b):
     """Solve ``M x = b[:n]`` in place, G and perm from :func:`lu_factor` of M.
 
@@ -139,7 +144,7 @@ def lu_solve(G, n, perm, b):
         b[k] = acc / G[k, k]
 
 
-@njit
+@njit(cache=True)
 def lu_solve_transposed(G, n, perm, b):
     """Solve ``M^T x = b[:n]`` in place, G and perm from :func:`lu_factor` of M.
 
@@ -162,7 +167,7 @@ def lu_solve_transposed(G, n, perm, b):
             b[k], b[piv] = b[piv], b[k]
 
 
-@njit
+@njit(cache=True)
 def strong_components(M, comp, low, index, stack, onstack, cursor, call):
     """Tarjan's strongly connected components of the graph {s -> s' : M[s, s'] > 0}.
 
@@ -246,7 +251,7 @@ class GainWork(NamedTuple):
     perm: np.ndarray
 
 
-@njit
+@njit(cache=True)
 def gain_work(n_states):
     """Fresh :class:`GainWork` for ``n_states`` states."""
     S = n_states
@@ -255,15 +260,17 @@ def gain_work(n_states):
                     ints[1], ints[2], ints[3], ints[4], ints[5], ints[6], ints[7], ints[8])
 
 
-@njit
-def _solve(work, size):
-    """Solve system[:size, :size] x = rhs[:size] in place (rhs becomes x)."""
-    lu_factor(work.system, size, work.perm)
+@njit(cache=True)
+def _solve(work, size, stop):
+    """Solve system[:size, :size] x = rhs[:size] in place (rhs becomes x); False when stopped."""
+    if not lu_factor(work.system, size, work.perm, stop):
+        return False
     lu_solve(work.system, size, work.perm, work.rhs)
+    return True
 
 
-@njit
-def gain_vector(indptr, indices, probs, R, pi, work, g):
+@njit(cache=True)
+def gain_vector(indptr, indices, probs, R, pi, work, g, stop):
     """Exact gain g(s) = lim (1/T) E[sum_{t<T} r_pi(s_t) | s_0 = s] of a stationary policy.
 
     g = P* r_pi with P* the Cesaro limit of P_pi, for any chain (multichain included):
@@ -274,6 +281,8 @@ def gain_vector(indptr, indices, probs, R, pi, work, g):
     3. on the transient states T, g_T solves (I - P_TT) g_T = P_{T, rec} g_rec.
 
     ``pi`` is (S, A) action probabilities; ``work`` a :class:`GainWork`. Writes g (S,).
+    Reads ``stop[0]`` at every pivot of the linear solves and returns False at once when it is
+    set (g partial), True when complete.
     """
     n = R.shape[0]
     M, G, r, rhs, members, comp = (work.chain, work.system, work.r_pi, work.rhs, work.members,
@@ -304,7 +313,8 @@ def gain_vector(indptr, indices, probs, R, pi, work, g):
         for j in range(size):
             G[size - 1, j] = 1.0
         rhs[size - 1] = 1.0
-        _solve(work, size)
+        if not _solve(work, size, stop):
+            return False
         gc = 0.0
         for i in range(size):
             gc += rhs[i] * r[members[i]]
@@ -325,6 +335,8 @@ def gain_vector(indptr, indices, probs, R, pi, work, g):
             rhs[i] = acc
             for j in range(size):
                 G[i, j] = (1.0 if i == j else 0.0) - M[si, members[j]]
-        _solve(work, size)
+        if not _solve(work, size, stop):
+            return False
         for i in range(size):
             g[members[i]] = rhs[i]
+    return True

@@ -39,7 +39,7 @@ from ._linalg_kernels import (
 )
 
 
-@njit
+@njit(cache=True)
 def topological_order(indptr, indices, n_states, n_actions, order):
     """Fill ``order`` with the states, every state after all its successors (self-loops aside).
 
@@ -85,20 +85,20 @@ def topological_order(indptr, indices, n_states, n_actions, order):
     return n == n_states
 
 
-@njit
-def _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, perm, v, w):
+@njit(cache=True)
+def _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, perm, never, v, w):
     """The two solves through one LU factorisation (partial pivoting) of ``M = I - gamma P_pi``,
-    O(S^3 / 3): ``M v = r_pi`` and ``M^T w = rho``."""
+    O(S^3 / 3): ``M v = r_pi`` and ``M^T w = rho`` (``never`` is a stop flag left at 0)."""
     policy_matrix_dense(indptr, indices, probs, R, pi, M, v)
     discount_system(M, gamma)
     n_states = v.shape[0]
-    lu_factor(M, n_states, perm)
+    lu_factor(M, n_states, perm, never)
     lu_solve(M, n_states, perm, v)
     w[:] = rho
     lu_solve_transposed(M, n_states, perm, w)
 
 
-@njit
+@njit(cache=True)
 def _softmax_row(theta, pi, s):
     n_actions = theta.shape[1]
     top = theta[s, 0]
@@ -114,7 +114,7 @@ def _softmax_row(theta, pi, s):
         pi[s, a] *= inv
 
 
-@njit
+@njit(cache=True)
 def _record(rho, v, v_star, epsilon, t, checkpoints, nxt, sub_out, last_bad):
     """The suboptimality of iteration t: into ``sub_out`` at its checkpoints; returns the next
     checkpoint index and the last iteration above ``epsilon``."""
@@ -130,7 +130,7 @@ def _record(rho, v, v_star, epsilon, t, checkpoints, nxt, sub_out, last_bad):
     return nxt, last_bad
 
 
-@njit
+@njit(cache=True)
 def _run_triangular(indptr, indices, probs, R, gamma, eta, rho, theta, order, n_iter,
                     checkpoints, v_star, epsilon, sub_out, pi, v):
     """The loop of :func:`pg_kernel` when ``M`` is triangular along ``order``: two passes over
@@ -205,7 +205,7 @@ def _run_triangular(indptr, indices, probs, R, gamma, eta, rho, theta, order, n_
     return last_bad
 
 
-@njit
+@njit(cache=True)
 def _run_dense(indptr, indices, probs, R, gamma, eta, rho, theta, n_iter, checkpoints,
                v_star, epsilon, sub_out, pi, v):
     """The loop of :func:`pg_kernel` with one dense LU of ``M`` per iteration."""
@@ -214,12 +214,13 @@ def _run_dense(indptr, indices, probs, R, gamma, eta, rho, theta, n_iter, checkp
     w = np.empty(n_states)
     M = np.empty((n_states, n_states))
     perm = np.empty(n_states, dtype=np.int64)
+    never = np.zeros(1, dtype=np.uint8)
     last_bad = -1
     nxt = 0
     for s in range(n_states):
         _softmax_row(theta, pi, s)
     for t in range(n_iter + 1):
-        _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, perm, v, w)
+        _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, perm, never, v, w)
         nxt, last_bad = _record(rho, v, v_star, epsilon, t, checkpoints, nxt, sub_out, last_bad)
         if t == n_iter:
             break
@@ -243,7 +244,7 @@ def _run_dense(indptr, indices, probs, R, gamma, eta, rho, theta, n_iter, checkp
     return last_bad
 
 
-@njit
+@njit(cache=True)
 def pg_kernel(indptr, indices, probs, R, gamma, eta, rho, theta, order, triangular, n_iter,
               checkpoints, v_star, epsilon, sub_out, pi_out, v_out):
     """Exact softmax policy gradient ascent on ``V^pi(rho)``, ``n_iter`` steps from ``theta``.

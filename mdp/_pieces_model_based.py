@@ -52,14 +52,14 @@ STALL = 1e-3
 
 
 class Horizon(NamedTuple):
-    """Episodic planning: V_h (H + 1, S), Q_h (H, S, A), a row of scratch (A,), the episode's
-    policy actions (H, S) and the deployed policy probs (H, S, A)."""
+    """Episodic planning: the last two V_h (2, S), Q_h (H, S, A) (the deployed policy's
+    probabilities replace them in place), a row of scratch (A,) and the episode's policy actions
+    (H, S)."""
 
     values: np.ndarray
     q: np.ndarray
     row: np.ndarray
     actions: np.ndarray
-    probs: np.ndarray
 
 
 class Stationary(NamedTuple):
@@ -78,14 +78,15 @@ class Stationary(NamedTuple):
     max_sweeps: int
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _horizon(n_states, n_actions, horizon):
-    return Horizon(np.zeros((horizon + 1, n_states)), np.zeros((horizon, n_states, n_actions)),
-                   np.zeros(n_actions), np.zeros((horizon, n_states), dtype=np.int64),
-                   np.zeros((horizon, n_states, n_actions)))
+    # Q_h and the actions are written before they are read: left uninitialised, so that a run
+    # with a huge horizon does not spend seconds zeroing them before it can be stopped
+    return Horizon(np.zeros((2, n_states)), np.empty((horizon, n_states, n_actions)),
+                   np.zeros(n_actions), np.empty((horizon, n_states), dtype=np.int64))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _stationary(n_states, n_actions, max_sweeps):
     z = np.zeros((4, n_states))
     return Stationary(z[0], z[1], z[2], z[3], np.zeros((n_states, n_actions)),
@@ -93,28 +94,29 @@ def _stationary(n_states, n_actions, max_sweeps):
                       np.zeros((n_states, n_actions)), max_sweeps)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _reward_range(rewards):
     """(r_lo, r_hi) = (min(0, min R), max(1, max R))."""
     return min(0.0, rewards.min()), max(1.0, rewards.max())
 
 
-@njit(inline="always")
-def _plan_episode(model, plan, st):
+@njit(cache=True, inline="always")
+def _plan_episode(model, plan, st, stop):
     """Greedy backward induction on ``model``, random ties: the episode's policy."""
     backward_induction(model, plan.actions.shape[0], RandomTies(st, plan.actions, plan.row),
-                       plan.values, plan.q)
+                       plan.values, plan.q, stop)
     return Deterministic(plan.actions)
 
 
-@njit(inline="always")
-def _plan_deployed(model, plan):
-    """Backward induction on ``model``, ties split evenly: the deployed policy."""
-    backward_induction(model, plan.actions.shape[0], EvenTies(plan.probs), plan.values, plan.q)
-    return Stochastic(plan.probs)
+@njit(cache=True, inline="always")
+def _plan_deployed(model, plan, stop):
+    """Backward induction on ``model``, ties split evenly: the deployed policy (in ``plan.q``)."""
+    backward_induction(model, plan.actions.shape[0], EvenTies(plan.q), plan.values, plan.q,
+                       stop)
+    return Stochastic(plan.q)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _plan_stationary(model, tau, stall, epsilon, plan, st, stop):
     """Relative value iteration on ``model``, then greedy in its q with random ties."""
     w, u, v, d, q, row, actions, probs, max_sweeps = plan
@@ -127,7 +129,7 @@ def _plan_stationary(model, tau, stall, epsilon, plan, st, stop):
     return actions
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _deploy_stationary(model, epsilon, plan, stop):
     """Relative value iteration on ``model``, then greedy in its q with ties split evenly."""
     w, u, v, d, q, _, _, probs, max_sweeps = plan
@@ -138,22 +140,22 @@ def _deploy_stationary(model, epsilon, plan, stop):
     return probs
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _learn_counts(params, state, trajectory, n):
     """Count the transitions, rewards as observed."""
     states, actions, slots, rewards, _ = trajectory
-    n_actions = state.plan.probs.shape[-1]
+    n_actions = state.plan.q.shape[-1]
     counts = state.counts
     for i in range(n):
         observe(counts, states[i] * n_actions + actions[i], slots[i], rewards[i])
 
 
-@njit(inline="always")
-def _deploy_plug_in(params, state):
-    return _plan_deployed(PlugIn(state.counts, 0.0), state.plan)
+@njit(cache=True, inline="always")
+def _deploy_plug_in(params, state, stop):
+    return _plan_deployed(PlugIn(state.counts, 0.0), state.plan, stop)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _deploy_plug_in_stationary(params, state, epsilon, stop):
     return _deploy_stationary(PlugIn(state.counts, 0.0), epsilon, state.plan, stop)
 
@@ -169,14 +171,14 @@ class CEState(NamedTuple):
     plan: tuple
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ce_greedy_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     return CEState(new_counts(model.indptr, model.indices), 0.0,
                    _horizon(n_states, n_actions, horizon))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ce_optimistic_init(params, model, horizon, episodes):
     """b = c H sqrt(ln(S A H K / delta))."""
     n_states, n_actions = model.rewards.shape
@@ -186,14 +188,14 @@ def _ce_optimistic_init(params, model, horizon, episodes):
                    _horizon(n_states, n_actions, horizon))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ce_greedy_init_continuing(params, model, steps, max_sweeps):
     n_states, n_actions = model.rewards.shape
     return CEState(new_counts(model.indptr, model.indices), 0.0,
                    _stationary(n_states, n_actions, max_sweeps))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ce_optimistic_init_continuing(params, model, steps, max_sweeps):
     """b = c sqrt(ln(S A T / delta))."""
     n_states, n_actions = model.rewards.shape
@@ -202,12 +204,12 @@ def _ce_optimistic_init_continuing(params, model, steps, max_sweeps):
                    _stationary(n_states, n_actions, max_sweeps))
 
 
-@njit(inline="always")
-def _ce_episode_policy(params, state, k, st):
-    return _plan_episode(PlugIn(state.counts, state.bonus), state.plan, st)
+@njit(cache=True, inline="always")
+def _ce_episode_policy(params, state, k, st, stop):
+    return _plan_episode(PlugIn(state.counts, state.bonus), state.plan, st, stop)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ce_stationary_policy(params, state, t, epsilon, st, stop):
     return _plan_stationary(PlugIn(state.counts, state.bonus), TAU, STALL * epsilon, epsilon,
                             state.plan, st, stop)
@@ -227,7 +229,7 @@ class UCRL2State(NamedTuple):
     plan: tuple
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ucrl2_state(model, plan):
     n_states = model.rewards.shape[0]
     r_lo, r_hi = _reward_range(model.rewards)
@@ -235,33 +237,33 @@ def _ucrl2_state(model, plan):
                       np.zeros(n_states), np.arange(n_states), plan)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ucrl2_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     return _ucrl2_state(model, _horizon(n_states, n_actions, horizon))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ucrl2_init_continuing(params, model, steps, max_sweeps):
     n_states, n_actions = model.rewards.shape
     return _ucrl2_state(model, _stationary(n_states, n_actions, max_sweeps))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ucrl2_model(params, state, t):
     """The extended model at time t (t_k, the steps before the episode)."""
-    n_states, n_actions = state.plan.probs.shape[-2], state.plan.probs.shape[-1]
+    n_states, n_actions = state.plan.q.shape[-2], state.plan.q.shape[-1]
     c_p, c_r = ucrl2_constants(n_states, n_actions, t, params.delta)
     return Optimistic(state.counts, c_p, c_r, state.r_scale, state.r_hi, state.row, state.order)
 
 
-@njit(inline="always")
-def _ucrl2_episode_policy(params, state, k, st):
+@njit(cache=True, inline="always")
+def _ucrl2_episode_policy(params, state, k, st, stop):
     t = float(k * state.plan.actions.shape[0])
-    return _plan_episode(_ucrl2_model(params, state, t), state.plan, st)
+    return _plan_episode(_ucrl2_model(params, state, t), state.plan, st, stop)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _ucrl2_stationary_policy(params, state, t, epsilon, st, stop):
     """Extended value iteration: relative value iteration with tau = 0, no stall test."""
     return _plan_stationary(_ucrl2_model(params, state, t), 0.0, 0.0, epsilon, state.plan, st,
@@ -284,7 +286,7 @@ class PSRLState(NamedTuple):
     plan: tuple
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _psrl_state(model, plan):
     n_states, n_actions = model.rewards.shape
     n_rows = n_states * n_actions
@@ -295,57 +297,58 @@ def _psrl_state(model, plan):
                      sample, np.zeros(n_states), plan)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _psrl_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     return _psrl_state(model, _horizon(n_states, n_actions, horizon))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _psrl_init_continuing(params, model, steps, max_sweeps):
     n_states, n_actions = model.rewards.shape
     return _psrl_state(model, _stationary(n_states, n_actions, max_sweeps))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _psrl_learn(params, state, trajectory, n):
     """Count the transitions, rewards mapped to [0, 1]."""
     states, actions, slots, rewards, _ = trajectory
-    n_actions = state.plan.probs.shape[-1]
+    n_actions = state.plan.q.shape[-1]
     counts, r_lo, inv_scale = state.counts, state.r_lo, state.inv_scale
     for i in range(n):
         observe(counts, states[i] * n_actions + actions[i], slots[i],
                 (rewards[i] - r_lo) * inv_scale)
 
 
-@njit(inline="always")
-def _psrl_draw(state, st):
-    sample_posterior(state.counts, state.r_lo, state.r_scale, st, state.sample, state.logs)
+@njit(cache=True, inline="always")
+def _psrl_draw(state, st, stop):
+    sample_posterior(state.counts, state.r_lo, state.r_scale, st, state.sample, state.logs,
+                     stop)
     return state.sample
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _psrl_posterior_mean(state):
     return PosteriorMean(state.counts, state.r_lo, state.r_scale)
 
 
-@njit(inline="always")
-def _psrl_episode_policy(params, state, k, st):
-    return _plan_episode(_psrl_draw(state, st), state.plan, st)
+@njit(cache=True, inline="always")
+def _psrl_episode_policy(params, state, k, st, stop):
+    return _plan_episode(_psrl_draw(state, st, stop), state.plan, st, stop)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _psrl_stationary_policy(params, state, t, epsilon, st, stop):
-    return _plan_stationary(_psrl_draw(state, st), TAU, STALL * epsilon, epsilon, state.plan,
-                            st, stop)
+    return _plan_stationary(_psrl_draw(state, st, stop), TAU, STALL * epsilon, epsilon,
+                            state.plan, st, stop)
 
 
-@njit(inline="always")
-def _psrl_deploy(params, state):
-    return _plan_deployed(_psrl_posterior_mean(state), state.plan)
+@njit(cache=True, inline="always")
+def _psrl_deploy(params, state, stop):
+    return _plan_deployed(_psrl_posterior_mean(state), state.plan, stop)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _psrl_deploy_stationary(params, state, epsilon, stop):
     return _deploy_stationary(_psrl_posterior_mean(state), epsilon, state.plan, stop)
 

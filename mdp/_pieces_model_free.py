@@ -29,7 +29,7 @@ class QLearningState(NamedTuple):
     probs: np.ndarray
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _q_init(params, model, horizon, episodes):
     """Q = H everywhere; bonus c sqrt(H^3 ln(S A H K / delta)) (divided by sqrt(n) per update)."""
     n_states, n_actions = model.rewards.shape
@@ -40,8 +40,8 @@ def _q_init(params, model, horizon, episodes):
                           np.zeros((horizon, n_states), dtype=np.int64), np.zeros(shape))
 
 
-@njit(inline="always")
-def _q_episode_policy(params, state, k, st):
+@njit(cache=True, inline="always")
+def _q_episode_policy(params, state, k, st, stop):
     """Greedy in Q, ties at random, h then s (the order of the draws)."""
     horizon, n_states, _ = state.q.shape
     for h in range(horizon):
@@ -50,7 +50,7 @@ def _q_episode_policy(params, state, k, st):
     return Deterministic(state.actions)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _q_learn(params, state, trajectory, n):
     """For each step h of the episode in order: n <- n + 1, alpha = (H + 1) / (H + n),
     Q <- (1 - alpha) Q + alpha (r + min(H, max_a Q[h + 1, s']) + bonus / sqrt(n)), Q[H] = 0.
@@ -71,8 +71,8 @@ def _q_learn(params, state, trajectory, n):
         q[h, s, a] = (1.0 - alpha) * q[h, s, a] + alpha * target
 
 
-@njit(inline="always")
-def _q_deploy(params, state):
+@njit(cache=True, inline="always")
+def _q_deploy(params, state, stop):
     """Greedy in Q, ties split evenly."""
     horizon, n_states, _ = state.q.shape
     for h in range(horizon):
@@ -100,7 +100,7 @@ class ReinforceState(NamedTuple):
     probs: np.ndarray
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _reinforce_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     shape = (horizon, n_states, n_actions)
@@ -108,7 +108,7 @@ def _reinforce_init(params, model, horizon, episodes):
                           np.zeros((horizon, n_states)), np.zeros(shape))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _softmax_rows(theta, pi):
     """pi[h, s, :] = softmax(theta[h, s, :]): exp(theta - max), divided by their sum."""
     horizon, n_states, n_actions = theta.shape
@@ -123,20 +123,20 @@ def _softmax_rows(theta, pi):
                 pi[h, s, a] /= total
 
 
-@njit(inline="always")
-def _reinforce_policy(params, state, k, st):
+@njit(cache=True, inline="always")
+def _reinforce_policy(params, state, k, st, stop):
     """The softmax policy of theta (its actions drawn by the loop, one uniform per step)."""
     _softmax_rows(state.theta, state.probs)
     return Stochastic(state.probs)
 
 
-@njit(inline="always")
-def _reinforce_deploy(params, state):
+@njit(cache=True, inline="always")
+def _reinforce_deploy(params, state, stop):
     _softmax_rows(state.theta, state.probs)
     return Stochastic(state.probs)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _reinforce_learn(params, state, trajectory, n):
     """theta[h, s_h] += alpha (G_h - b(h, s_h)) (onehot(a_h) - pi_h(. | s_h)), h = H-1..0, with
     the return-to-go G_h and b the running mean of earlier returns from (h, s_h) (0 without

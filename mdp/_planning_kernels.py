@@ -43,11 +43,11 @@ from ._estimation_kernels import Counts, plug_in_backup, posterior_mean_backup
 CONVERGED, MAX_ITER, RESOLUTION, STALLED, STOPPED = range(5)
 
 backup = hook("backup", ("model", "v", "cap", "q"))
-choose = hook("choose", ("rule", "q"))
-evaluate_actions = hook("evaluate_actions", ("model", "actions", "values"))
-evaluate_probs = hook("evaluate_probs", ("model", "probs", "values"))
+choose = hook("choose", ("rule", "q", "stop"))
+evaluate_actions = hook("evaluate_actions", ("model", "actions", "values", "stop"))
+evaluate_probs = hook("evaluate_probs", ("model", "probs", "values", "stop"))
 act = hook("act", ("policy", "h", "s", "st"))
-evaluate_policy = hook("evaluate_policy", ("policy", "model", "values"))
+evaluate_policy = hook("evaluate_policy", ("policy", "model", "values", "stop"))
 
 
 # --- models ----------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class Optimistic(NamedTuple):
 # given model.
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _sum_sparse(indptr, indices, probs, row, v, acc):
     # unsigned indices spare numba's negative-index checks (the same sums, faster)
     for j in range(np.uint64(indptr[row]), np.uint64(indptr[row + 1])):
@@ -97,7 +97,7 @@ def _sum_sparse(indptr, indices, probs, row, v, acc):
     return acc
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _sum_dense(probs, row, v, acc):
     base = row * v.shape[0]
     for s2 in range(v.shape[0]):
@@ -105,7 +105,7 @@ def _sum_dense(probs, row, v, acc):
     return acc
 
 
-@njit(fastmath={"reassoc", "nsz", "contract"})
+@njit(cache=True, fastmath={"reassoc", "nsz", "contract"})
 def _row_dot(probs, row, v):
     """sum_j P(j | row) v(j) of a full row, reassociated (vectorised); never inlined, so that
     its fastmath flags stay its own."""
@@ -117,7 +117,7 @@ def _row_dot(probs, row, v):
     return total
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _sparse_backup(model, v, cap, q):
     indptr, indices, probs, rewards = model
     n_states, n_actions = rewards.shape
@@ -126,7 +126,7 @@ def _sparse_backup(model, v, cap, q):
             q[s, a] = _sum_sparse(indptr, indices, probs, s * n_actions + a, v, rewards[s, a])
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _dense_backup(model, v, cap, q):
     probs, rewards = model
     n_states, n_actions = rewards.shape
@@ -135,7 +135,7 @@ def _dense_backup(model, v, cap, q):
             q[s, a] = _sum_dense(probs, s * n_actions + a, v, rewards[s, a])
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _vectorised_backup(model, v, cap, q):
     probs, rewards = model
     n_states, n_actions = rewards.shape
@@ -144,7 +144,7 @@ def _vectorised_backup(model, v, cap, q):
             q[s, a] = rewards[s, a] + _row_dot(probs, s * n_actions + a, v)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _plug_in_backup(model, v, cap, q):
     counts, bonus = model
     plug_in_backup(counts, v, q)
@@ -157,7 +157,7 @@ def _plug_in_backup(model, v, cap, q):
                 q[s, a] = min(q[s, a] + bonus / math.sqrt(max(1.0, n)), cap)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _posterior_mean_backup(model, v, cap, q):
     total = 0.0
     for s in range(v.shape[0]):
@@ -165,7 +165,7 @@ def _posterior_mean_backup(model, v, cap, q):
     posterior_mean_backup(model.counts, v, total, model.r_lo, model.r_scale, q)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def sort_descending(v, order):
     """Sort the permutation ``order`` so that v[order] decreases: insertion sort, in place.
 
@@ -182,7 +182,7 @@ def sort_descending(v, order):
         order[j + 1] = x
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def l1_optimistic(p, d, v, order):
     """max of q . v over distributions q with ||q - p||_1 <= d, and the maximiser (in place).
 
@@ -209,7 +209,7 @@ def l1_optimistic(p, d, v, order):
     return total
 
 
-@njit
+@njit(cache=True)
 def ucrl2_constants(n_states, n_actions, t, delta):
     """(c_p, c_r) of UCRL2's radii at time t: 14 S ln(2 A t / delta) and 3.5 ln(2 S A t / delta).
 
@@ -222,7 +222,7 @@ def ucrl2_constants(n_states, n_actions, t, delta):
     return c_p, c_r
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _optimistic_backup(model, v, cap, q):
     """Q(s, a) = min(R_hat + r_scale sqrt(c_r / m), r_hi) + max {p . v : ||p - P_hat||_1 <=
     sqrt(c_p / m)}, m = max(1, N(s, a)), the states first sorted by v; an unvisited pair has
@@ -257,7 +257,7 @@ register(backup, PosteriorMean, _posterior_mean_backup)
 register(backup, Optimistic, _optimistic_backup)
 
 
-@njit
+@njit(cache=True)
 def backup_all(model, v, q):
     """q(s, a) = R~(s, a) + sum_s' P~(s' | s, a) v(s') for every pair (no cap): one Bellman
     backup of the model, q (S, A)."""
@@ -277,7 +277,8 @@ class RandomTies(NamedTuple):
 
 
 class EvenTies(NamedTuple):
-    """Uniform over the greedy actions, into ``probs`` (H, S, A): no random draw."""
+    """Uniform over the greedy actions, into ``probs`` (H, S, A): no random draw. ``probs`` may
+    be the Q_h array itself, each row replaced by its probabilities."""
 
     probs: np.ndarray
 
@@ -288,7 +289,7 @@ class LowestIndex(NamedTuple):
     actions: np.ndarray
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def even_ties(q, out):
     """out = the uniform distribution over argmax q; returns max q."""
     best = q.max()
@@ -301,33 +302,39 @@ def even_ties(q, out):
     return best
 
 
-@njit(inline="always")
-def _choose_random(rule, q):
+@njit(cache=True, inline="always")
+def _choose_random(rule, q, stop):
     # each row is copied to ``row``: a view q[h, s] handed to argmax_random would cost two
     # atomic reference counts per state
     st, actions, row = rule
     horizon, n_states, n_actions = q.shape
     for h in range(horizon - 1, -1, -1):
+        if (h & 15) == 0 and stop[0] != 0:
+            return
         for s in range(n_states):
             for a in range(n_actions):
                 row[a] = q[h, s, a]
             actions[h, s] = argmax_random(row, st)
 
 
-@njit(inline="always")
-def _choose_even(rule, q):
+@njit(cache=True, inline="always")
+def _choose_even(rule, q, stop):
     probs = rule.probs
     horizon, n_states, _ = q.shape
     for h in range(horizon):
+        if (h & 15) == 0 and stop[0] != 0:
+            return
         for s in range(n_states):
             even_ties(q[h, s], probs[h, s])
 
 
-@njit(inline="always")
-def _choose_lowest(rule, q):
+@njit(cache=True, inline="always")
+def _choose_lowest(rule, q, stop):
     actions = rule.actions
     horizon, n_states, n_actions = q.shape
     for h in range(horizon):
+        if (h & 15) == 0 and stop[0] != 0:
+            return
         for s in range(n_states):
             best = -np.inf
             arg = 0
@@ -346,29 +353,68 @@ register(choose, LowestIndex, _choose_lowest)
 # --- the planners ----------------------------------------------------------------------------
 
 
-@njit
-def backward_induction(model, horizon, rule, values, q):
+@njit(cache=True, inline="always")
+def _row(values, h):
+    """Row of V_h in ``values``: (H + 1, S) holds every V_h, (2, S) only the last two (V_h in
+    row h mod 2, so V_0 ends in row 0)."""
+    return h & 1 if values.shape[0] == 2 else h
+
+
+@njit(cache=True, inline="always")
+def _induction_step(model, v_next, cap, q, v_out):
+    """Q = backup(model, v_next, cap) into q (S, A) and v_out(s) = max_a Q(s, a)."""
+    backup(model, v_next, cap, q)
+    n_states, n_actions = q.shape
+    for s in range(n_states):
+        best = q[s, 0]
+        for a in range(1, n_actions):
+            best = max(best, q[s, a])
+        v_out[s] = best
+
+
+@njit(cache=True)
+def backward_induction(model, horizon, rule, values, q, stop):
     """Finite-horizon dynamic programming on ``model``.
 
     V_H = 0 and, for h = H - 1, ..., 0: Q_h = backup(model, V_{h+1}, cap = H - h) and
     V_h(s) = max_a Q_h(s, a); then the rule records the maximising actions of every Q_h, for
     h = H - 1, ..., 0 and s = 0, ..., S - 1 (the order of its draws). ``values`` is
-    (H + 1, S), ``q`` (H, S, A) receives the Q_h.
+    (H + 1, S) for every V_h, or (2, S) for the last two (V_0 in row 0); ``q`` (H, S, A)
+    receives the Q_h. Reads ``stop[0]`` every 16 steps h (of the
+    induction and of the rule) and returns False at once when it is set (the plan partial),
+    True when complete.
     """
-    n_states, n_actions = q.shape[1], q.shape[2]
-    values[horizon, :] = 0.0
+    values[_row(values, horizon), :] = 0.0
     for h in range(horizon - 1, -1, -1):
-        q_h = q[h]
-        backup(model, values[h + 1], float(horizon - h), q_h)
-        for s in range(n_states):
-            best = q_h[s, 0]
-            for a in range(1, n_actions):
-                best = max(best, q_h[s, a])
-            values[h, s] = best
-    choose(rule, q)
+        if (h & 15) == 0 and stop[0] != 0:
+            return False
+        _induction_step(model, values[_row(values, h + 1)], float(horizon - h), q[h],
+                        values[_row(values, h)])
+    choose(rule, q, stop)
+    return stop[0] == 0
 
 
-@njit
+@njit(cache=True, nogil=True)
+def optimal_values(model, horizon, q, v_out, stop):
+    """V*_0 of :func:`backward_induction` into ``v_out`` (S,), bit for bit, in O(S A) memory.
+
+    The same steps on two value vectors and one Q (``q``, S x A, scratch). Releases the GIL;
+    reads ``stop[0]`` every 16 steps h and returns False at once when it is set (``v_out``
+    partial), True when complete.
+    """
+    n_states = v_out.shape[0]
+    v_next = np.zeros(n_states)
+    v = np.empty(n_states)
+    for h in range(horizon - 1, -1, -1):
+        if (h & 15) == 0 and stop[0] != 0:
+            return False
+        _induction_step(model, v_next, float(horizon - h), q, v)
+        v_next, v = v, v_next
+    v_out[:] = v_next
+    return True
+
+
+@njit(cache=True)
 def relative_value_iteration(model, tau, epsilon, stall, resolution, max_iter, w, u, v, d, q,
                              stop):
     """Relative value iteration on ``model``, on the aperiodic transform P' = tau I + (1 - tau) P.
@@ -451,12 +497,12 @@ class Stochastic(NamedTuple):
     probs: np.ndarray
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _act_deterministic(policy, h, s, st):
     return policy.actions[h, s]
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _act_stochastic(policy, h, s, st):
     """Inversion of one uniform: the first a with u <= pi(0) + ... + pi(a), else A - 1."""
     probs = policy.probs
@@ -470,14 +516,14 @@ def _act_stochastic(policy, h, s, st):
     return last
 
 
-@njit(inline="always")
-def _evaluate_actions(policy, model, values):
-    evaluate_actions(model, policy.actions, values)
+@njit(cache=True, inline="always")
+def _evaluate_actions(policy, model, values, stop):
+    return evaluate_actions(model, policy.actions, values, stop)
 
 
-@njit(inline="always")
-def _evaluate_probs(policy, model, values):
-    evaluate_probs(model, policy.probs, values)
+@njit(cache=True, inline="always")
+def _evaluate_probs(policy, model, values, stop):
+    return evaluate_probs(model, policy.probs, values, stop)
 
 
 register(act, Deterministic, _act_deterministic)
@@ -488,30 +534,38 @@ register(evaluate_policy, Stochastic, _evaluate_probs)
 
 # V_H = 0 and, for h = H - 1, ..., 0, V_h(s) = R(s, a) + sum_s' P(s' | s, a) V_{h+1}(s') with
 # a = actions[h, s] (deterministic), or sum_a pi(a | h, s) (R(s, a) + ...) over the actions of
-# positive probability in increasing a (stochastic): one implementation per model type.
+# positive probability in increasing a (stochastic): one implementation per model type, into
+# ``values`` (H + 1, S), or (2, S) for the last two V_h (V_0 in row 0). Each reads stop[0]
+# every 16 steps h and returns False at once when it is set, True when complete.
 
 
-@njit
-def _sparse_actions(model, actions, values):
+@njit(cache=True)
+def _sparse_actions(model, actions, values, stop):
     indptr, indices, probs, rewards = model
     horizon, n_states = actions.shape
     n_actions = rewards.shape[1]
-    values[horizon, :] = 0.0
+    values[_row(values, horizon), :] = 0.0
     for h in range(horizon - 1, -1, -1):
-        v = values[h + 1]
+        if (h & 15) == 0 and stop[0] != 0:
+            return False
+        v = values[_row(values, h + 1)]
+        out = values[_row(values, h)]
         for s in range(n_states):
             a = actions[h, s]
-            values[h, s] = _sum_sparse(indptr, indices, probs, s * n_actions + a, v,
-                                       rewards[s, a])
+            out[s] = _sum_sparse(indptr, indices, probs, s * n_actions + a, v, rewards[s, a])
+    return True
 
 
-@njit
-def _sparse_probs(model, pi, values):
+@njit(cache=True)
+def _sparse_probs(model, pi, values, stop):
     indptr, indices, probs, rewards = model
     horizon, n_states, n_actions = pi.shape
-    values[horizon, :] = 0.0
+    values[_row(values, horizon), :] = 0.0
     for h in range(horizon - 1, -1, -1):
-        v = values[h + 1]
+        if (h & 15) == 0 and stop[0] != 0:
+            return False
+        v = values[_row(values, h + 1)]
+        out = values[_row(values, h)]
         for s in range(n_states):
             acc = 0.0
             for a in range(n_actions):
@@ -519,65 +573,82 @@ def _sparse_probs(model, pi, values):
                 if p != 0.0:
                     acc += p * _sum_sparse(indptr, indices, probs, s * n_actions + a, v,
                                            rewards[s, a])
-            values[h, s] = acc
+            out[s] = acc
+    return True
 
 
-@njit
-def _dense_actions(model, actions, values):
+@njit(cache=True)
+def _dense_actions(model, actions, values, stop):
     probs, rewards = model
     horizon, n_states = actions.shape
     n_actions = rewards.shape[1]
-    values[horizon, :] = 0.0
+    values[_row(values, horizon), :] = 0.0
     for h in range(horizon - 1, -1, -1):
-        v = values[h + 1]
+        if (h & 15) == 0 and stop[0] != 0:
+            return False
+        v = values[_row(values, h + 1)]
+        out = values[_row(values, h)]
         for s in range(n_states):
             a = actions[h, s]
-            values[h, s] = _sum_dense(probs, s * n_actions + a, v, rewards[s, a])
+            out[s] = _sum_dense(probs, s * n_actions + a, v, rewards[s, a])
+    return True
 
 
-@njit
-def _dense_probs(model, pi, values):
+@njit(cache=True)
+def _dense_probs(model, pi, values, stop):
     probs, rewards = model
     horizon, n_states, n_actions = pi.shape
-    values[horizon, :] = 0.0
+    values[_row(values, horizon), :] = 0.0
     for h in range(horizon - 1, -1, -1):
-        v = values[h + 1]
+        if (h & 15) == 0 and stop[0] != 0:
+            return False
+        v = values[_row(values, h + 1)]
+        out = values[_row(values, h)]
         for s in range(n_states):
             acc = 0.0
             for a in range(n_actions):
                 p = pi[h, s, a]
                 if p != 0.0:
                     acc += p * _sum_dense(probs, s * n_actions + a, v, rewards[s, a])
-            values[h, s] = acc
+            out[s] = acc
+    return True
 
 
-@njit
-def _vectorised_actions(model, actions, values):
+@njit(cache=True)
+def _vectorised_actions(model, actions, values, stop):
     probs, rewards = model
     horizon, n_states = actions.shape
     n_actions = rewards.shape[1]
-    values[horizon, :] = 0.0
+    values[_row(values, horizon), :] = 0.0
     for h in range(horizon - 1, -1, -1):
-        v = values[h + 1]
+        if (h & 15) == 0 and stop[0] != 0:
+            return False
+        v = values[_row(values, h + 1)]
+        out = values[_row(values, h)]
         for s in range(n_states):
             a = actions[h, s]
-            values[h, s] = rewards[s, a] + _row_dot(probs, s * n_actions + a, v)
+            out[s] = rewards[s, a] + _row_dot(probs, s * n_actions + a, v)
+    return True
 
 
-@njit
-def _vectorised_probs(model, pi, values):
+@njit(cache=True)
+def _vectorised_probs(model, pi, values, stop):
     probs, rewards = model
     horizon, n_states, n_actions = pi.shape
-    values[horizon, :] = 0.0
+    values[_row(values, horizon), :] = 0.0
     for h in range(horizon - 1, -1, -1):
-        v = values[h + 1]
+        if (h & 15) == 0 and stop[0] != 0:
+            return False
+        v = values[_row(values, h + 1)]
+        out = values[_row(values, h)]
         for s in range(n_states):
             acc = 0.0
             for a in range(n_actions):
                 p = pi[h, s, a]
                 if p != 0.0:
                     acc += p * (rewards[s, a] + _row_dot(probs, s * n_actions + a, v))
-            values[h, s] = acc
+            out[s] = acc
+    return True
 
 
 register(evaluate_actions, Tabular, _sparse_actions)

@@ -34,7 +34,7 @@ _EPS = np.finfo(np.float64).eps
 _FASTMATH = {"reassoc", "nsz", "contract"}
 
 
-@njit(fastmath=_FASTMATH)
+@njit(cache=True, fastmath=_FASTMATH)
 def _pv_full(probs, v, out):
     """``out[s, a] = sum_j probs[(s A + a) S + j] v[j]``: ``P v`` when every row is full."""
     n_states, n_actions = out.shape
@@ -49,7 +49,7 @@ def _pv_full(probs, v, out):
             out[s, a] = total
 
 
-@njit
+@njit(cache=True)
 def _pv_sparse(indptr, indices, probs, v, out):
     """``out[s, a] = sum_j probs[j] v[indices[j]]`` over row ``s A + a``, in index order."""
     n_states, n_actions = out.shape
@@ -63,7 +63,7 @@ def _pv_sparse(indptr, indices, probs, v, out):
             out[s, a] = total
 
 
-@njit
+@njit(cache=True)
 def pv(indptr, indices, probs, v, out):
     """``out[s, a] = (P v)(s, a) = sum_s' P(s' | s, a) v(s')`` for every pair; out (S, A)."""
     n_states, n_actions = out.shape
@@ -73,7 +73,7 @@ def pv(indptr, indices, probs, v, out):
         _pv_sparse(indptr, indices, probs, v, out)
 
 
-@njit(fastmath=_FASTMATH)
+@njit(cache=True, fastmath=_FASTMATH)
 def _pv_policy_full(probs, n_actions, policy, v, out):
     size = v.shape[0]
     for s in range(out.shape[0]):
@@ -85,7 +85,7 @@ def _pv_policy_full(probs, n_actions, policy, v, out):
         out[s] = total
 
 
-@njit
+@njit(cache=True)
 def _pv_policy_sparse(indptr, indices, probs, n_actions, policy, v, out):
     for s in range(out.shape[0]):
         row = s * n_actions + policy[s]
@@ -95,7 +95,7 @@ def _pv_policy_sparse(indptr, indices, probs, n_actions, policy, v, out):
         out[s] = total
 
 
-@njit
+@njit(cache=True)
 def pv_policy(indptr, indices, probs, n_actions, policy, v, out):
     """``out[s] = (P_pi v)(s) = sum_s' P(s' | s, pi(s)) v(s')`` for a deterministic policy."""
     n_states = out.shape[0]
@@ -105,7 +105,7 @@ def pv_policy(indptr, indices, probs, n_actions, policy, v, out):
         _pv_policy_sparse(indptr, indices, probs, n_actions, policy, v, out)
 
 
-@njit
+@njit(cache=True)
 def bellman_q(indptr, indices, probs, R, v, gamma, q_out):
     """``q_out[s, a] = R[s, a] + gamma * sum_j probs[j] * v[indices[j]]`` over row ``s*A + a``."""
     pv(indptr, indices, probs, v, q_out)
@@ -115,7 +115,7 @@ def bellman_q(indptr, indices, probs, R, v, gamma, q_out):
             q_out[s, a] = R[s, a] + gamma * q_out[s, a]
 
 
-@njit
+@njit(cache=True)
 def greedy_from_pv(R, gamma, q, u_out, policy_out):
     """Turn ``q = P v`` in place into ``q = R + gamma P v``; ``u = max_a q``, ``policy = argmax``.
 
@@ -135,7 +135,7 @@ def greedy_from_pv(R, gamma, q, u_out, policy_out):
         policy_out[s] = arg
 
 
-@njit
+@njit(cache=True)
 def greedy_sweep(indptr, indices, probs, R, v, gamma, q_out, u_out, policy_out):
     """One Bellman sweep: ``q = R + gamma P v``, ``u = max_a q``, ``policy = argmax_a q``
     (lowest index on ties)."""
@@ -143,7 +143,7 @@ def greedy_sweep(indptr, indices, probs, R, v, gamma, q_out, u_out, policy_out):
     greedy_from_pv(R, gamma, q_out, u_out, policy_out)
 
 
-@njit
+@njit(cache=True)
 def policy_sweep(indptr, indices, probs, R, policy, v, gamma, u_out):
     """``u = r_pi + gamma P_pi v`` for a deterministic stationary policy."""
     n_actions = R.shape[1]
@@ -152,7 +152,7 @@ def policy_sweep(indptr, indices, probs, R, policy, v, gamma, u_out):
         u_out[s] = R[s, policy[s]] + gamma * u_out[s]
 
 
-@njit
+@njit(cache=True)
 def _diff_range(u, v):
     """``(min, max)`` of ``u - v`` and ``max |u|``."""
     lo = np.inf
@@ -179,7 +179,7 @@ _NS_PER_LU_FLOP = 0.1  # per S^3 / 3
 _NS_PER_DENSE_ENTRY = 1.0  # writing I - gamma P_pi
 
 
-@njit
+@njit(cache=True)
 def _sweeps_to(target, now, rho):
     """Predicted sweeps for a geometric sequence at rate ``rho`` to fall from ``now`` to
     ``target``."""
@@ -190,7 +190,7 @@ def _sweeps_to(target, now, rho):
     return np.log(target / now) / np.log(max(rho, 1e-3))
 
 
-@njit
+@njit(cache=True)
 def mpi_kernel(indptr, indices, probs, R, gamma, k, epsilon, adaptive, max_iter,
                direct_max_states, pv_first, v, u, q, policy):
     """Modified policy iteration with the span stopping rule; ``k = 0`` is value iteration.
@@ -295,7 +295,7 @@ def mpi_kernel(indptr, indices, probs, R, gamma, k, epsilon, adaptive, max_iter,
             prev = hi - lo
 
 
-@njit
+@njit(cache=True)
 def improve_policy(q, policy, rtol):
     """Keep ``policy[s]`` unless an action beats it by more than ``rtol * (1 + |q[s, pi(s)]|)``;
     then switch to the lowest-index maximiser of ``q[s]``. Returns the number of changes."""

@@ -29,7 +29,7 @@ _OK, _NONFINITE, _NEGATIVE, _BADSUM, _RANGE, _ORDER = range(6)
 # --------------------------------------------------------------------------------------------
 
 
-@njit(fastmath={"reassoc", "nsz"})
+@njit(cache=True, fastmath={"reassoc", "nsz"})
 def _row_stats(row, rmax, out, copy):
     """Sum, dot product with ``rmax``, numbers of positive and of negative entries of ``row``
     (vectorised; copied to ``out`` when ``copy``). No finiteness test here: fastmath code may not
@@ -56,7 +56,7 @@ def _row_stats(row, rmax, out, copy):
     return total, dot, pos, neg
 
 
-@njit
+@njit(cache=True)
 def _dense_check(P2, tol, rmax, indptr, copy_out, row_sums, p_rmax):
     """Validate the dense rows ``P2`` (S*A, S) and fill ``indptr`` with their nonzero counts.
 
@@ -90,7 +90,7 @@ def _dense_check(P2, tol, rmax, indptr, copy_out, row_sums, p_rmax):
     return k, _OK, -1, -1, 0.0
 
 
-@njit
+@njit(cache=True)
 def _dense_fill(P2, indptr, indices, probs):
     """Write the positive entries of each row of ``P2`` into the CSR buffers (sized by indptr)."""
     n_rows, n_states = P2.shape
@@ -105,7 +105,7 @@ def _dense_fill(P2, indptr, indices, probs):
                 k += 1
 
 
-@njit
+@njit(cache=True)
 def _check_csr(indptr, indices, probs, n_states, n_actions, tol, rmax, row_sums, p_rmax):
     """Validate CSR successor lists in one pass; returns ``(zeros, code, s, a, j, value)``.
 
@@ -143,7 +143,7 @@ def _check_csr(indptr, indices, probs, n_states, n_actions, tol, rmax, row_sums,
     return zeros, _OK, -1, -1, -1, 0.0
 
 
-@njit
+@njit(cache=True)
 def _drop_zeros(indptr, indices, probs, new_indptr, new_indices, new_probs):
     """Copy the CSR arrays without their zero entries."""
     k = 0
@@ -157,7 +157,7 @@ def _drop_zeros(indptr, indices, probs, new_indptr, new_indices, new_probs):
         new_indptr[row + 1] = k
 
 
-@njit
+@njit(cache=True)
 def _csr_to_dense(indptr, indices, probs, out):
     """Scatter the CSR rows into the dense (S*A, S) ``out`` (zeroed)."""
     for row in range(indptr.shape[0] - 1):

@@ -21,13 +21,14 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
+from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
-from tracking.runner import Progress, execute
+from tracking.runner import Progress, StopRequest, execute, run_interruptible
 from tracking.specs import build_all
 from tracking.validate import as_float, as_int
 
-from .agents import CONTINUING_REGISTRY, PSRL, MDPAgent
+from .agents import CONTINUING_REGISTRY, PSRL, UCRL2, MDPAgent
 from .loop import REWARDS, ModelJob, kernel_model
 from .model import FiniteMDP
 
@@ -91,7 +92,8 @@ def gain(m: FiniteMDP, policy) -> np.ndarray:
         if pi.shape != (S, A) or np.any(pi < 0) or not np.allclose(pi.sum(axis=1), 1.0):
             raise ValueError(f"policy must be (S, A) = ({S}, {A}) action probabilities")
     g = np.zeros(S)
-    gain_vector(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R), pi, gain_work(S), g)
+    gain_vector(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R), pi, gain_work(S), g,
+                np.zeros(1, dtype=np.uint8))
     return g
 
 
@@ -105,7 +107,7 @@ class ContinuingJob(ModelJob):
     setting = "continuing"
 
     def __init__(self, m, agents, steps, runs, seed=0, checkpoints=None, rewards: str = "mean",
-                 name: str | None = None, epsilon: float = 0.1,
+                 name: str | None = None, epsilon: float = EPSILON["continuing"],
                  env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("steps", steps, minimum=1)
@@ -130,33 +132,30 @@ class ContinuingJob(ModelJob):
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
-        self.rho_star = optimal_gain(self.model)
         m_ = self.model
-        self.info = {"rho_star": self.rho_star, "n_states": m_.n_states,
-                     "n_actions": m_.n_actions,
-                     "agent_names": [a.name for a in self.agent_objs],
-                     "families": [a.family for a in self.agent_objs]}
         # steps, plus about S A log T plannings of a few hundred sweeps each
         sweeps = 300.0 * m_.n_states * m_.n_actions * np.log2(self.horizon + 1.0)
         self.work_per_run = ((float(self.horizon) + sweeps) * (m_.nnz + m_.n_states *
                              m_.n_actions) * len(self.agents))
+        self.check_memory(f"{m_.n_states} states x {m_.n_actions} actions, {self.horizon} steps")
+        self.rho_star = optimal_gain(self.model)
+        self.info = {"rho_star": self.rho_star, "n_states": m_.n_states,
+                     "n_actions": m_.n_actions,
+                     "agent_names": [a.name for a in self.agent_objs],
+                     "families": [a.family for a in self.agent_objs]}
         self._seeds = run_seeds(self.seed, self.runs)
-        self._check_memory()
 
-    def _check_memory(self) -> None:
-        """Results (and one copy), plus each thread's state: two dense (S, S) matrices for the
-        exact gain, counts, and PSRL's sampled model (S A, S)."""
-        from numba import get_num_threads
+    # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
+    def solve_bytes(self) -> float:
+        """rho* (optimal_gain): relative value iteration's w, u, v, d, bias, policy, |u| (S each),
+        q and its argmax (S, A each); then gain's pi (S, A), its work (mdp/_linalg_kernels.py,
+        GainWork: two (S, S), 11 of S), g and an index (S each)."""
+        S, A = self.model.n_states, self.model.n_actions
+        return 8.0 * (2.0 * S * S + 3.0 * S * A + 20.0 * S) + memory.SCRATCH
 
+    def run_state_bytes(self) -> float:
         m = self.model
-        n_a, c = len(self.agents), self.steps.size
-        results = 8.0 * n_a * self.runs * 3 * c * 2
-        per_run = 8.0 * (2 * m.n_states * m.n_states + 2 * m.nnz
-                         + 6 * m.n_states * m.n_actions + 16 * m.n_states)
-        if any(isinstance(a, PSRL) for a in self.agent_objs):
-            per_run += 8.0 * m.n_states * m.n_actions * m.n_states
-        memory.check(results + per_run * get_num_threads(),
-                     f"{self.problem}: {n_a} agents x {self.runs} runs on {m.n_states} states")
+        return max(run_state_bytes(a, m.n_states, m.n_actions, m.nnz) for a in self.agent_objs)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> ContinuingJob:
@@ -164,9 +163,14 @@ class ContinuingJob(ModelJob):
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["steps"], table["runs"], table["seed"],
                    table.get("checkpoints"), table.get("rewards", "mean"), table["name"],
-                   table.get("epsilon", 0.1), args)
+                   table.get("epsilon", EPSILON["continuing"]), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """``episodes`` (agents, runs, checkpoints) int64."""
+        return {"episodes": ((len(self.agents), runs, self.steps.size), np.dtype(np.int64))}
+
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._continuing_loop import simulate
 
         m = self.model
@@ -177,12 +181,33 @@ class ContinuingJob(ModelJob):
         model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.params(), model, initial, self._seeds[start:stop], self.steps,
-                     self.rho_star, self.rewards == "bernoulli", MAX_SWEEPS, DEPLOY_EPSILON,
-                     regret[i], simple[i], episodes[i], np.zeros(1, np.uint8))
+            run_interruptible(simulate, agent.params(), model, initial, self._seeds[start:stop],
+                              self.steps, self.rho_star, self.rewards == "bernoulli",
+                              MAX_SWEEPS, DEPLOY_EPSILON, regret[i], simple[i], episodes[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         return {"regret": regret, "simple_regret": simple, "episodes": episodes}
+
+
+def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int) -> float:
+    """Bytes one run of ``mdp._continuing_loop._one_run`` allocates for ``agent``, which every
+    thread holds: the start cdf and g (S each), the visit counts before, during and in all
+    (S A each), the pending steps (five arrays of PENDING), the exact gain's work (two dense
+    (S, S), 11 of S); the agent's state (mdp/_pieces_model_based.py): the counts (nnz, and S A
+    twice) and the plan (w, u, v, d and the actions, S each; q and the deployed policy, S A
+    each; a row, A), UCRL2's scratch row and order (S each), PSRL's sampled model (S A, S and
+    S A) and logs (S)."""
+    from ._continuing_loop import PENDING
+
+    S, sa = float(n_states), float(n_states) * n_actions
+    n = 2 * S + 3 * sa + 5 * PENDING + 2 * S * S + 11 * S
+    n += nnz + 2 * sa + 5 * S + 2 * sa + n_actions
+    if isinstance(agent, UCRL2):
+        n += 2 * S
+    elif isinstance(agent, PSRL):
+        n += sa * S + sa + S
+    return 8.0 * n + memory.SCRATCH
 
 
 def run_continuing(
@@ -194,6 +219,7 @@ def run_continuing(
     checkpoints: Sequence[int] | np.ndarray | None = None,
     rewards: str = "mean",
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> Result:
     """Run every agent for ``steps`` steps without resets, ``runs`` times (average reward).
 
@@ -217,6 +243,9 @@ def run_continuing(
         Observed rewards: R[s, a] itself, or Bernoulli(R[s, a]) draws (R must lie in [0, 1]).
     progress : callable, optional
         Called with the number of environment steps done since the previous call.
+    name : str, optional
+        The problem's name (default: the environment's or the model's), which names its files
+        when saved: see ``tracking.paths.NAME_RULE``.
 
     Returns
     -------
@@ -227,5 +256,5 @@ def run_continuing(
         ``extra["episodes"]`` the episode in progress at each checkpoint; ``steps`` in steps,
         ``samples_per_step`` = 1; ``info["rho_star"]`` = rho*.
     """
-    job = ContinuingJob(m, agents, steps, runs, seed, checkpoints, rewards)
+    job = ContinuingJob(m, agents, steps, runs, seed, checkpoints, rewards, name)
     return execute(job, progress)

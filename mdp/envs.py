@@ -431,7 +431,7 @@ def from_gymnasium(env: Any, **make_kwargs: Any) -> FiniteMDP:
 # ---------------------------------------------------------------------------------------------
 
 
-@njit
+@njit(cache=True)
 def _floyd_rows(uniforms, n_states, out):
     """Row i of ``out`` (rows, b): a uniform b-subset of ``0..n_states-1``, increasing.
 
@@ -526,12 +526,13 @@ def _coerce(env: str, key: str, value: Any, annotation: str) -> Any:
     return text
 
 
-def make(name: str, **args: Any) -> FiniteMDP:
-    """Build the registered environment ``name`` (see :data:`ENVS`) with ``args``.
+def coerce_args(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of the registered environment ``name``, converted to the builder's types.
 
-    Arguments may be strings (from the CLI, e.g. ``n_states="10"``); they are converted after
-    the builder's signature (int, bool, optional int, string). Unknown environments, unknown or
-    missing arguments and ill-typed or out-of-range values raise ValueError naming them.
+    Strings (from the CLI, e.g. ``n_states="10"``) are converted after the builder's signature
+    (int, bool, optional int, string); an optional argument given as ``none`` is left out (its
+    default). Unknown environments, unknown or missing arguments and ill-typed values raise
+    ValueError naming them. The result is what an experiment file stores as ``args``.
     """
     if name not in ENVS:
         raise ValueError(f"unknown MDP environment {name!r} (known: {', '.join(ENVS)})")
@@ -545,4 +546,14 @@ def make(name: str, **args: Any) -> FiniteMDP:
         if p.default is inspect.Parameter.empty and key not in args:
             raise ValueError(f"environment {name!r} needs argument {key!r}")
     kwargs = {k: _coerce(name, k, v, str(params[k].annotation)) for k, v in args.items()}
-    return builder(**kwargs)
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def make(name: str, **args: Any) -> FiniteMDP:
+    """Build the registered environment ``name`` (see :data:`ENVS`) with ``args``.
+
+    Arguments may be strings (from the CLI); see :func:`coerce_args`. Out-of-range values raise
+    ValueError naming them.
+    """
+    kwargs = coerce_args(name, args)
+    return ENVS[name](**kwargs)

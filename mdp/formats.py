@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from tracking.validate import existing_file
+
 from .model import FiniteMDP
 
 __all__ = ["DENSE_SAVE_LIMIT", "load", "save"]
@@ -79,6 +81,8 @@ def load(path: str | Path) -> FiniteMDP:
     """
     path = Path(path)
     ext = path.suffix.lower()
+    if ext in (".json", ".npz"):
+        existing_file(path)
     try:
         if ext == ".json":
             m = _load_json(path)
@@ -218,17 +222,9 @@ def _from_triplets(rows, cols, data, S, A, R, initial, name) -> FiniteMDP:
 
 
 def _load_npz(path: Path) -> FiniteMDP:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if not isinstance(z, np.lib.npyio.NpzFile):
-                raise ValueError("a single array, not an archive of named arrays")
-            arrays = {k: z[k] for k in z.files}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ValueError("holds object arrays, which would need unpickling (refused)") from None
-        raise ValueError(f"not a valid .npz file ({exc})") from None
-    except Exception as exc:  # zipfile, zlib, OS and format errors of a damaged archive
-        raise ValueError(f"not a valid .npz file ({type(exc).__name__}: {exc})") from None
+    from tracking.results import read_npz
+
+    arrays = read_npz(path)
     for key, arr in arrays.items():
         if arr.dtype.kind not in "biuf" and not (key == "name" and arr.dtype.kind == "U"):
             raise ValueError(f"{key} has dtype {arr.dtype}, expected numbers")

@@ -26,7 +26,7 @@ from ._env_kernels import sample_row
 from .model import FiniteMDP
 
 
-@njit(parallel=True)
+@njit(cache=True, parallel=True)
 def _sample_counts(indptr, indices, probs, n_actions, seeds, budgets, out):
     """out[r, b, j]: how many of the first budgets[b] draws from row(j) landed on slot j.
 
@@ -45,6 +45,10 @@ def _sample_counts(indptr, indices, probs, n_actions, seeds, budgets, out):
                     b += 1
                 if b == budgets.shape[0]:
                     break
+
+
+#: Accuracy the true and the plug-in models are solved to: errors below it are solver noise.
+EPSILON = 1e-10
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ def generative(
     if budgets.size == 0 or np.any(np.diff(budgets) <= 0):
         raise ValueError("samples_per_pair must be a non-empty increasing list")
     S, A = m.n_states, m.n_actions
-    true = solve(m, gamma, epsilon=1e-10)
+    true = solve(m, gamma, epsilon=EPSILON)
     memory.check(8.0 * runs * budgets.size * m.nnz, f"{runs} runs x {budgets.size} budgets of "
                  f"counts over {m.nnz} transitions")
     counts = np.zeros((runs, budgets.size, m.nnz), dtype=np.int64)
@@ -123,7 +127,7 @@ def generative(
             np.cumsum(np.bincount(rows[keep], minlength=S * A), out=indptr[1:])
             hat = FiniteMDP.from_successors(indptr, m.indices[keep], counts[r, b, keep] / n,
                                             m.R, m.initial, name=f"{m.name}-plug-in")
-            sol = solve(hat, gamma, epsilon=1e-10)
+            sol = solve(hat, gamma, epsilon=EPSILON)
             v_pi = evaluate(m, sol.policy, gamma=gamma)
             q_pi = _q_of(m, v_pi, gamma)
             q_err[r, b] = np.abs(true.q - q_pi).max()

@@ -10,13 +10,22 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
+from tracking.defaults import EPSILON
+from tracking.paths import check_name, inside
 from tracking.results import Result
 from tracking.rng import run_seeds
-from tracking.runner import Job, Progress, execute
+from tracking.runner import (
+    Job,
+    Progress,
+    StopRequest,
+    call_interruptible,
+    execute,
+    run_interruptible,
+)
 from tracking.specs import build_all
 from tracking.validate import as_float, as_int
 
-from .agents import PSRL, REGISTRY, MDPAgent
+from .agents import PSRL, REGISTRY, UCRL2, MDPAgent, QLearning, Reinforce
 from .model import FiniteMDP
 
 REWARDS = ("mean", "bernoulli")
@@ -36,20 +45,20 @@ def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
 
 
 def optimal_value(m: FiniteMDP, horizon: int) -> float:
-    """V*_0(initial) for horizon H, by backward induction on the episodic loop's own model.
+    """V*_0(initial) for horizon H, by backward induction on the episodic loop's own model, in
+    O(S A) memory; Ctrl-C stops it at once.
 
     Summed as the loop evaluates its agents' policies (Q = R + P V from R on, in increasing s';
     then sum_s initial(s) V_0(s) in increasing s), so that an optimal deterministic policy has
     regret exactly 0.
     """
-    from . import _planning_kernels as plan
     from ._env_kernels import start_average
+    from ._planning_kernels import optimal_values
 
-    S, A = m.n_states, m.n_actions
-    values = np.empty((horizon + 1, S))
-    rule = plan.LowestIndex(np.empty((horizon, S), dtype=np.int64))
-    plan.backward_induction(kernel_model(m), horizon, rule, values, np.empty((horizon, S, A)))
-    return float(start_average(m.initial, values[0]))
+    v = np.empty(m.n_states)
+    call_interruptible(optimal_values, kernel_model(m), as_int("horizon", horizon, minimum=1),
+                       np.empty((m.n_states, m.n_actions)), v)
+    return float(start_average(m.initial, v))
 
 
 def kernel_model(m: FiniteMDP):
@@ -67,17 +76,21 @@ class ModelJob(Job):
 
     def _set_model(self, m, env_args, rewards: str, name: str | None) -> dict[str, Any]:
         """Build and check the model, set ``problem``; return the configuration's model keys."""
+        if name is not None:
+            check_name(name)  # before building anything
         self.model = as_mdp(m, **(env_args or {}))
         in_unit = bool(np.all((self.model.R >= 0.0) & (self.model.R <= 1.0)))
         if rewards == "bernoulli" and not in_unit:
             raise ValueError("rewards = bernoulli needs every R[s, a] in [0, 1]")
         if name is None:
             name = m if isinstance(m, str) else self.model.name
-        self.problem = str(name)
+        self.problem = check_name(name)
         source = self.model.source or {}
         self.copy_model = False
         if isinstance(m, str):
-            return {"env": m, "args": dict(env_args or {})}
+            from . import envs
+
+            return {"env": m, "args": envs.coerce_args(m, env_args or {})}
         if "env" in source:
             return {"env": source["env"], "args": dict(source.get("args", {}))}
         # a model file, or a model built in Python: copied beside the results
@@ -93,6 +106,12 @@ class ModelJob(Job):
             return load(table["file"]), None
         return table["env"], table.get("args", {})
 
+    def model_bytes(self) -> float:
+        """The model's CSR arrays: indptr (S A + 1), indices and probs (nnz each), R (S, A),
+        initial (S)."""
+        m = self.model
+        return 8.0 * (2 * m.n_states * m.n_actions + 1 + 2 * m.nnz + m.n_states)
+
     def attach_files(self, folder: Path) -> None:
         """Copy a model that is not a built-in environment into ``folder/models`` and point the
         configuration at the copy (relative to the folder), so that the folder is complete."""
@@ -100,8 +119,8 @@ class ModelJob(Job):
             from .formats import save
 
             relative = Path("models") / f"{self.problem}.npz"
-            (folder / "models").mkdir(parents=True, exist_ok=True)
-            save(self.model, folder / relative)
+            inside(folder, "models").mkdir(parents=True, exist_ok=True)
+            save(self.model, inside(folder, relative))
             self.config["file"] = relative.as_posix()
 
 
@@ -114,7 +133,7 @@ class MDPJob(ModelJob):
     setting = "mdp"
 
     def __init__(self, m, agents, horizon, episodes, runs, seed=0, checkpoints=None,
-                 rewards: str = "mean", name: str | None = None, epsilon: float = 0.1,
+                 rewards: str = "mean", name: str | None = None, epsilon: float = EPSILON["mdp"],
                  env_args: dict[str, Any] | None = None) -> None:
         self.seed = as_int("seed", seed, minimum=0)
         self.horizon = as_int("horizon", horizon, minimum=1)
@@ -143,34 +162,30 @@ class MDPJob(ModelJob):
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
-        self.v_star = optimal_value(self.model, self.horizon)
-        self.info = {"v_star": self.v_star, "n_states": self.model.n_states,
-                     "n_actions": self.model.n_actions, **agent_info}
         m_ = self.model
         sa = m_.n_states * m_.n_actions
         per_episode = self.horizon * (m_.nnz + sa) * len(self.agents)
         if any(isinstance(a, PSRL) for a in self.agent_objs):  # a dense sample, then planning
             per_episode += (20.0 + self.horizon) * sa * m_.n_states
         self.work_per_run = float(self.episodes) * per_episode
+        self.check_memory(f"{m_.n_states} states x {m_.n_actions} actions, horizon "
+                          f"{self.horizon}")
+        self.v_star = optimal_value(self.model, self.horizon)
+        self.info = {"v_star": self.v_star, "n_states": self.model.n_states,
+                     "n_actions": self.model.n_actions, **agent_info}
         self._seeds = run_seeds(self.seed, self.runs)
-        self._check_memory()
 
-    def _check_memory(self) -> None:
-        """Results (and one copy), plus each thread's agent state: pi (H, S, A); Q and visit
-        counts or theta; the values V_h (H + 1, S) of planning and evaluation; PSRL's sampled
-        model (S A, S)."""
-        from numba import get_num_threads
-
+    # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
+    def solve_bytes(self) -> float:
+        """Backward induction for V* (optimal_value): q (S, A), v and two value vectors (S
+        each)."""
         m = self.model
-        n_a, c = len(self.agents), self.steps.size
-        results = 8.0 * n_a * self.runs * 2 * c * 2
-        hsa = float(self.horizon) * m.n_states * m.n_actions
-        per_run = 8.0 * (3 * hsa + 2 * m.nnz + 4 * m.n_states * m.n_actions
-                         + 3 * (self.horizon + 1.0) * m.n_states)
-        if any(isinstance(a, PSRL) for a in self.agent_objs):
-            per_run += 8.0 * m.n_states * m.n_actions * m.n_states
-        memory.check(results + per_run * get_num_threads(),
-                     f"{self.problem}: {n_a} agents x {self.runs} runs on {m.n_states} states")
+        return 8.0 * m.n_states * (m.n_actions + 3) + memory.SCRATCH
+
+    def run_state_bytes(self) -> float:
+        m = self.model
+        return max(run_state_bytes(a, m.n_states, m.n_actions, m.nnz, self.horizon)
+                   for a in self.agent_objs)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> MDPJob:
@@ -178,9 +193,10 @@ class MDPJob(ModelJob):
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["horizon"], table["episodes"], table["runs"],
                    table["seed"], table.get("checkpoints"), table.get("rewards", "mean"),
-                   table["name"], table.get("epsilon", 0.1), args)
+                   table["name"], table.get("epsilon", EPSILON["mdp"]), args)
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._episodic_loop import simulate
 
         m = self.model
@@ -190,12 +206,39 @@ class MDPJob(ModelJob):
         model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            simulate(agent.params(), model, initial, self.horizon, self.episodes,
-                     self._seeds[start:stop], self.steps, self.v_star,
-                     self.rewards == "bernoulli", regret[i], simple[i], np.zeros(1, np.uint8))
+            run_interruptible(simulate, agent.params(), model, initial, self.horizon,
+                              self.episodes, self._seeds[start:stop], self.steps, self.v_star,
+                              self.rewards == "bernoulli", regret[i], simple[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
         return {"regret": regret, "simple_regret": simple}
+
+
+def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int,
+                    horizon: int) -> float:
+    """Bytes one run of ``mdp._episodic_loop._one_run`` allocates for ``agent``, which every
+    thread holds: the loop's cdf (S), the environment's visits (S A), two rows of values (S
+    each) and the trajectory (five arrays of H); the agent's state (mdp/_pieces_*.py): for the
+    model-based agents the counts (nnz, and S A twice) and the plan (two rows of values, Q_h
+    (H, S, A), a row (A), the actions (H, S)), UCRL2's scratch row and order (S each), PSRL's
+    sampled model (S A, S and S A) and logs (S); Q-learning's Q, visits and deployed policy
+    (H, S, A each) and actions (H, S); REINFORCE's theta and policy (H, S, A each) and baseline
+    (two of H, S)."""
+    S, A, H = n_states, n_actions, horizon
+    hsa, sa = float(H) * S * A, float(S) * A
+    n = S + sa + 2 * S + 5 * H
+    if isinstance(agent, QLearning):
+        n += 3 * hsa + H * S
+    elif isinstance(agent, Reinforce):
+        n += 2 * hsa + 2 * H * S
+    else:
+        n += nnz + 2 * sa + 2 * S + hsa + A + H * S
+        if isinstance(agent, UCRL2):
+            n += 2 * S
+        elif isinstance(agent, PSRL):
+            n += sa * S + sa + S
+    return 8.0 * n + memory.SCRATCH
 
 
 def run(
@@ -208,6 +251,7 @@ def run(
     checkpoints: Sequence[int] | np.ndarray | None = None,
     rewards: str = "mean",
     progress: Progress | None = None,
+    name: str | None = None,
 ) -> Result:
     """Run every agent for ``episodes`` episodes of ``horizon`` steps, ``runs`` times.
 
@@ -231,6 +275,9 @@ def run(
         Observed rewards: R[s, a] itself, or Bernoulli(R[s, a]) draws (R must lie in [0, 1]).
     progress : callable, optional
         Called with the number of environment steps done since the previous call.
+    name : str, optional
+        The problem's name (default: the environment's or the model's), which names its files
+        when saved: see ``tracking.paths.NAME_RULE``.
 
     Returns
     -------
@@ -240,5 +287,5 @@ def run(
         same gap for the policy the agent would deploy; ``steps`` in episodes and
         ``samples_per_step`` = H; ``info["v_star"]`` = V*_0(initial).
     """
-    job = MDPJob(m, agents, horizon, episodes, runs, seed, checkpoints, rewards)
+    job = MDPJob(m, agents, horizon, episodes, runs, seed, checkpoints, rewards, name)
     return execute(job, progress)

@@ -158,7 +158,7 @@ def backward_induction(m: FiniteMDP, horizon: int) -> SolverResult:
     values = np.empty((H + 1, S))
     q = np.empty((H, S, A))
     policy = np.empty((H, S), dtype=np.int64)
-    plan.backward_induction(_tabular(m), H, plan.LowestIndex(policy), values, q)
+    plan.backward_induction(_tabular(m), H, plan.LowestIndex(policy), values, q, _NO_STOP)
     return SolverResult(values, q, policy, H, "backward_induction", converged=True, bound=0.0)
 
 
@@ -491,10 +491,10 @@ def evaluate(m: FiniteMDP, policy, gamma: float | None = None,
     values = np.empty((H + 1, S))
     if integer and pol.shape in ((S,), (H, S)):
         pol = _check_actions("policy", np.broadcast_to(pol, (H, S)), A)
-        plan.evaluate_policy(plan.Deterministic(pol), _tabular(m), values)
+        plan.evaluate_policy(plan.Deterministic(pol), _tabular(m), values, _NO_STOP)
     elif not integer and pol.shape in ((S, A), (H, S, A)):
         pi = _check_distributions("policy", np.broadcast_to(pol, (H, S, A)))
-        plan.evaluate_policy(plan.Stochastic(pi), _tabular(m), values)
+        plan.evaluate_policy(plan.Stochastic(pi), _tabular(m), values, _NO_STOP)
     else:
         raise ValueError(f"policy must be (H, S) = ({H}, {S}) integer actions or (H, S, A) = "
                          f"({H}, {S}, {A}) probabilities (or a stationary (S,) / (S, A) one), got "

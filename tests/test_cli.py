@@ -8,23 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
+from tests.cli_helpers import _in_tmp  # noqa: F401
+from tests.cli_helpers import run_main as _main
 
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    """Every command writes an output folder: keep them out of the source tree."""
-    monkeypatch.chdir(tmp_path)
-
-
-def _main(monkeypatch, capsys, *args):
-    """Run the console entry point (with its error handling) in-process."""
-    monkeypatch.setattr(sys, "argv", ["celab", *args])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
 
 
 def test_bandit_table(tmp_path):
@@ -43,13 +32,15 @@ def test_bandit_json_is_the_only_stdout(tmp_path):
                                      "--runs", "3", "--algos", "ucb,thompson", "--json",
                                      "--out", str(tmp_path / "res"), "--no-plots"])
     assert result.exit_code == 0
-    summary = json.loads(result.stdout)
+    doc = json.loads(result.stdout)
+    assert doc["folder"] == str(tmp_path / "res")
+    summary, = doc["problems"]
     assert [a["agent"] for a in summary["agents"]] == ["ucb", "thompson"]
     assert summary["horizon"] == 300 and summary["runs"] == 3
     assert {"regret_mean", "regret_ci95", "regret_over_log_t", "simple_regret_mean",
             "best_arm_share"} <= set(summary["agents"][0])
     saved = json.loads((tmp_path / "res" / "summary.json").read_text())
-    assert saved["problems"] == [summary]
+    assert saved["problems"] == [summary] and saved["headline"] == doc["headline"]
     assert (tmp_path / "res" / "results" / "custom-bernoulli.npz").exists()
     assert (tmp_path / "res" / "config.toml").exists()
     assert (tmp_path / "res" / "curves.csv").read_text().startswith("problem,agent,run,step")
@@ -60,7 +51,7 @@ def test_gaussian_means(monkeypatch, capsys):
                          "--sigma", "2", "--horizon", "200", "--runs", "2", "--json",
                          "--no-plots")
     assert code == 0
-    assert json.loads(out)["problem"] == "custom-gaussian"
+    assert json.loads(out)["problems"][0]["problem"] == "custom-gaussian"
 
 
 @pytest.mark.parametrize(
@@ -105,5 +96,5 @@ def test_help_lists_every_registered_name():
     from bandits import envs
     from bandits.agents import REGISTRY
 
-    assert set(cli.BANDIT_AGENTS.split(", ")) == set(REGISTRY)
+    assert {name.split(" (")[0] for name in cli.BANDIT_AGENTS.split(", ")} == set(REGISTRY)
     assert set(cli.BANDIT_ENVS.split(", ")) == set(envs.NAMED)

@@ -1,26 +1,14 @@
 """celab mdp, celab solve, celab compare, celab run and celab report from the command line."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
 
 import cli
 import mdp
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def _main(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["celab", *args])
-    with pytest.raises(SystemExit) as exc:
-        cli.main()
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
+from tests.cli_helpers import _in_tmp  # noqa: F401
+from tests.cli_helpers import run_main as _main
 
 
 def test_mdp_table_and_json(monkeypatch, capsys, tmp_path):
@@ -33,7 +21,7 @@ def test_mdp_table_and_json(monkeypatch, capsys, tmp_path):
                            "--episodes", "30", "--runs", "2", "--algos", "ce-optimistic:c=1",
                            "--json", "--out", "o", "--no-plots")
     assert code == 0, err
-    summary = json.loads(out)
+    summary, = json.loads(out)["problems"]
     assert summary["agents"][0]["agent"] == "ce-optimistic(c=1.0)"
     assert summary["episodes"] == 30 and summary["horizon"] == 12
     assert (tmp_path / "o" / "results" / "chain.npz").exists()
@@ -82,7 +70,7 @@ def test_solve_json_matches_the_library(monkeypatch, capsys):
         (["solve", "--env", "riverswim", "--gamma", "0.9", "--method", "x"], "--method"),
         (["solve", "--env", "riverswim", "--horizon", "3", "--method", "vi"], "backward"),
         (["solve", "missing.json", "--gamma", "0.9"], "missing.json"),
-        (["run", "missing.toml"], "missing.toml: cannot read"),
+        (["run", "missing.toml"], "missing.toml: no such file"),
         (["report", "nowhere"], "nowhere"),
     ],
 )

@@ -2,6 +2,7 @@
 the memory guard and version warnings, all through real celab processes."""
 
 import json
+import math
 import os
 import random
 import shutil
@@ -16,6 +17,9 @@ import pytest
 
 import bandits
 import mdp
+from bandits.loop import BanditJob
+from mdp.continuing import ContinuingJob
+from mdp.loop import MDPJob
 from tracking import memory
 from tracking.results import load_npz
 
@@ -147,13 +151,33 @@ def test_runs_without_a_writable_numba_cache(tmp_path):
 
 
 def test_memory_guard(monkeypatch):
-    assert memory.available_bytes() > 0
+    """The limit (80% of the available memory by default, a share or a size otherwise) is
+    compared with the largest phase of a job's estimate: one byte less refuses the job."""
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10 * 2**30)
+    monkeypatch.delenv("CELAB_MEMORY_LIMIT", raising=False)
+    assert memory.limit_bytes() == 8 * 2**30
     assert memory.parse_limit("50%") == (0.5, None)
     assert memory.parse_limit("2G") == (None, 2 * 2**30)
     assert memory.parse_limit("1024") == (None, 1024)
     for bad in ("0", "-1G", "150%", "lots", "1Q"):
         with pytest.raises(ValueError, match="memory limit"):
             memory.parse_limit(bad)
+    monkeypatch.setenv("CELAB_MEMORY_LIMIT", "50%")
+    assert memory.limit_bytes() == 5 * 2**30
+    monkeypatch.setenv("CELAB_MEMORY_LIMIT", "1.5G")
+    assert memory.limit_bytes() == 3 * 2**29
+    for make in (lambda: BanditJob("sutton-barto", "ucb,thompson", 1000, 50,
+                                   env_args={"n_arms": 500}),
+                 lambda: MDPJob(mdp.envs.garnet(50, 3, 4), "psrl,reinforce", 20, 10, 30,
+                                name="g"),
+                 lambda: ContinuingJob(mdp.envs.garnet(50, 3, 4), "psrl", 100, 30, name="c")):
+        monkeypatch.delenv("CELAB_MEMORY_LIMIT")
+        need = max(make().memory_phases().values())
+        monkeypatch.setenv("CELAB_MEMORY_LIMIT", str(math.ceil(need)))
+        make()
+        monkeypatch.setenv("CELAB_MEMORY_LIMIT", str(math.floor(need) - 1))
+        with pytest.raises(memory.MemoryLimitError, match="more than the memory limit"):
+            make()
     monkeypatch.setenv("CELAB_MEMORY_LIMIT", "1M")
     with pytest.raises(memory.MemoryLimitError, match="more than the memory limit of 1.0 MiB"):
         bandits.run("close10", "ucb", 10, 100_000)
@@ -161,8 +185,6 @@ def test_memory_guard(monkeypatch):
         mdp.envs.garnet(100_000, 4, 10)
     with pytest.raises(memory.MemoryLimitError, match="dense P"):
         _ = mdp.envs.garnet(1000, 4, 2).P
-    monkeypatch.setenv("CELAB_MEMORY_LIMIT", "100%")
-    assert memory.limit_bytes() > 2**20
 
 
 def test_memory_limit_option_refuses_before_writing(tmp_path):
@@ -186,7 +208,7 @@ def test_run_warns_when_saved_versions_differ(tmp_path):
     proc = subprocess.run([*CELAB, "run", str(old), "--out", str(tmp_path / "b"), "--no-plots"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stderr.strip().splitlines()
+    lines = [x for x in proc.stderr.strip().splitlines() if not x.startswith("celab: ")]
     assert len(lines) == 1 and lines[0].startswith("warning: ") and "numpy 0.0-" in lines[0]
     a = load_npz(out / "results" / "close10.npz")
     b = load_npz(tmp_path / "b" / "results" / "close10.npz")

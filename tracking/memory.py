@@ -12,8 +12,10 @@ bytes, a size such as ``512M`` or ``16G``, or a share of the available memory su
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from typing import Any
 
 DEFAULT_SHARE = 0.8
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
@@ -75,6 +77,29 @@ def human(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} TiB"  # pragma: no cover
+
+
+#: Bytes allowed, per array-holding call, for array headers and small scratch values.
+SCRATCH = 8 * 2**10
+#: Bytes of the Python objects of a job's bookkeeping (tables, JSON texts, file names).
+BOOKKEEPING = 2**20
+#: Bytes of one number in a JSON list held in memory: a float object and its pointer (32),
+#: its text in the JSON string (up to 25) and in NumPy's UTF-32 string array (up to 100).
+JSON_NUMBER = 160
+
+
+def layout_bytes(layout: dict[str, tuple[tuple[int, ...], Any]]) -> float:
+    """Bytes of arrays given as ``{key: (shape, dtype)}``."""
+    import numpy as np
+
+    return float(sum(math.prod(shape) * np.dtype(dtype).itemsize
+                     for shape, dtype in layout.values()))
+
+
+def check_phases(phases: dict[str, float], what: str) -> None:
+    """:func:`check` the largest of the bytes alive at once in each phase of a request."""
+    phase = max(phases, key=lambda k: phases[k])
+    check(phases[phase], f"{what} ({phase})")
 
 
 def check(nbytes: float, what: str) -> None:

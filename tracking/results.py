@@ -7,6 +7,7 @@ whole output folders.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -17,6 +18,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+
+from .memory import MemoryLimitError
+from .memory import check as check_memory
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,34 @@ class Result:
     def agent_index(self, label: str) -> int:
         return self.agents.index(label)
 
+    def __repr__(self) -> str:
+        """One line: problem, setting, agents, runs, checkpoints, array shapes, main settings.
+
+        The arrays themselves are not printed (a default dataclass repr would print them all).
+        """
+        agents = ", ".join(self.agents[:REPR_AGENTS])
+        if len(self.agents) > REPR_AGENTS:
+            agents += f", ... ({len(self.agents)} agents)"
+        runs = f"{self.runs}" if self.complete else f"{self.runs} of {self.config.get('runs')}"
+        extra = "".join(f", extra_{k}={_shape(v)}" for k, v in self.extra.items())
+        settings = ", ".join(f"{k}={self.config[k]!r}" for k in REPR_CONFIG if k in self.config)
+        grid = (f"{self.steps.size} checkpoints ({self.steps[0]}..{self.steps[-1]})"
+                if self.steps.size else "0 checkpoints")
+        return (f"Result(problem={self.problem!r}, setting={self.setting!r}, agents=[{agents}], "
+                f"runs={runs}, {grid}, regret={_shape(self.regret)}, "
+                f"simple_regret={_shape(self.simple_regret)}{extra}, "
+                f"config={{{settings}; {len(self.config)} keys}})")
+
+
+#: Agents named by a Result's repr before "..."; config keys it shows.
+REPR_AGENTS = 6
+REPR_CONFIG = ("env", "seed", "horizon", "episodes", "steps", "epsilon", "rewards")
+
+
+def _shape(a: Any) -> str:
+    shape = getattr(a, "shape", None)
+    return str(tuple(shape)) if shape is not None else type(a).__name__
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -86,16 +118,27 @@ def _umask() -> int:
     return mask
 
 
+class NoSpaceError(OSError):
+    """The disk (or the quota) filled up while ``path`` was being saved; the file it was to
+    replace is intact. ``strerror`` is the whole message."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(errno.ENOSPC, message)
+        self.path = path
+
+
 @contextmanager
 def atomic_file(path: str | Path, binary: bool = False) -> Iterator[IO]:
     """A file object whose content replaces ``path`` only when the block ends without error.
 
     The data goes to a temporary file in the same folder, flushed to disk, then renamed over
-    ``path``: readers see the old file or the complete new one, never half a file.
+    ``path``: readers see the old file or the complete new one, never half a file. On any
+    error the temporary file is removed; a full disk raises :class:`NoSpaceError`.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})
                        ) as f:
@@ -103,8 +146,12 @@ def atomic_file(path: str | Path, binary: bool = False) -> Iterator[IO]:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise NoSpaceError(path, f"no space left on device while saving {path}; the "
+                                     "previous file is intact") from None
         raise
 
 
@@ -146,26 +193,148 @@ def save_npz(result: Result, path: str | Path) -> Path:
     return path
 
 
+class DamagedFile(ValueError):
+    """A file celab wrote that cannot be read back as it was written (cut short by a crash,
+    overwritten, edited): the message names the file and what is wrong."""
+
+
+def read_npz(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz archive, read without pickle.
+
+    Raises ValueError, ``holds object arrays, which would need unpickling (refused)`` or
+    ``not a valid .npz file (...)``, for anything else than a complete zip archive of ``.npy``
+    arrays with plain dtypes: a missing, cut or overwritten file (zip and CRC errors), a member
+    that is not an array, two members with one name. What the archive declares it holds is
+    checked against the memory guard before it is read.
+    """
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            check_memory(sum(m.file_size for m in members), f"reading {path}")
+            for member in members:
+                key = member.filename.removesuffix(".npy")
+                if key == member.filename or key in arrays:
+                    raise ValueError(f"member {member.filename!r} is not an array of its own")
+                with archive.open(member) as f:
+                    arrays[key] = npy.read_array(f, allow_pickle=False)
+    except MemoryLimitError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise ValueError("holds object arrays, which would need unpickling (refused)") from None
+        raise ValueError(f"not a valid .npz file ({exc})") from None
+    except Exception as exc:  # zipfile, zlib, OS and format errors of a damaged archive
+        raise ValueError(f"not a valid .npz file ({type(exc).__name__}: {exc})") from None
+    return arrays
+
+
+_NPZ_KEYS = {"steps", "regret", "simple_regret", "agents", "samples_per_step", "problem",
+             "setting", "config", "info"}
+SETTINGS = ("bandit", "mdp", "continuing")
+
+
+def _text(arrays: dict[str, np.ndarray], key: str) -> str:
+    a = arrays[key]
+    if a.dtype.kind != "U" or a.ndim != 0:
+        raise ValueError(f"{key} must be a 0-d string, got dtype {a.dtype} and shape {a.shape}")
+    return str(a)
+
+
+def _json_table(arrays: dict[str, np.ndarray], key: str) -> dict[str, Any]:
+    try:
+        value = json.loads(_text(arrays, key))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{key} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} must be a JSON object")
+    return value
+
+
+def _result_of(arrays: dict[str, np.ndarray]) -> Result:
+    """The Result the arrays of :func:`save_npz` describe; ValueError when they are not one:
+    keys, dtypes, shapes (agents x runs x checkpoints), finiteness and their agreement with
+    the saved configuration are all checked."""
+    from .paths import valid_name
+
+    missing = sorted(_NPZ_KEYS - set(arrays))
+    unknown = sorted(k for k in set(arrays) - _NPZ_KEYS if not k.startswith("extra_"))
+    if missing or unknown:
+        raise ValueError(f"missing array {missing[0]!r}" if missing
+                         else f"unknown array {unknown[0]!r}")
+    problem, setting = _text(arrays, "problem"), _text(arrays, "setting")
+    if not valid_name(problem) or setting not in SETTINGS:
+        raise ValueError(f"problem {problem!r} or setting {setting!r} is not valid")
+    agents, steps, per = arrays["agents"], arrays["steps"], arrays["samples_per_step"]
+    if agents.dtype.kind != "U" or agents.ndim != 1 or agents.size == 0:
+        raise ValueError("agents must be a 1-D array of strings")
+    if steps.dtype.kind not in "iu" or steps.ndim != 1 or steps.size == 0 or steps[0] < 1 \
+            or np.any(np.diff(steps) <= 0):
+        raise ValueError("steps must be increasing positive integers")
+    if per.dtype.kind not in "iu" or per.ndim != 0 or per < 1:
+        raise ValueError("samples_per_step must be a positive integer")
+    runs = _check_curves(arrays, agents.size, steps.size)
+    extra = {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}
+    for key, a in extra.items():
+        if a.dtype.kind not in "iuf" or a.ndim < 2 or a.shape[:2] != (agents.size, runs):
+            raise ValueError(f"extra_{key} must be numbers over (agents, runs) = "
+                             f"{(agents.size, runs)}, got dtype {a.dtype} and shape {a.shape}")
+    config = _json_table(arrays, "config")
+    _check_config(config, problem, setting, agents.size, steps, runs)
+    return Result(problem=problem, setting=setting, agents=tuple(str(a) for a in agents),
+                  steps=steps.astype(np.int64), regret=arrays["regret"],
+                  simple_regret=arrays["simple_regret"], config=config,
+                  samples_per_step=int(per), extra=extra, info=_json_table(arrays, "info"))
+
+
+def _check_curves(arrays: dict[str, np.ndarray], agents: int, checkpoints: int) -> int:
+    """The number of runs of finite float64 ``regret`` and ``simple_regret`` (agents, runs,
+    checkpoints); ValueError otherwise."""
+    runs = arrays["regret"].shape[1] if arrays["regret"].ndim == 3 else -1
+    for key in ("regret", "simple_regret"):
+        a = arrays[key]
+        if a.dtype != np.float64 or a.shape != (agents, runs, checkpoints):
+            raise ValueError(f"{key} must be float64 (agents, runs, checkpoints) = ({agents}, "
+                             f"runs, {checkpoints}), got dtype {a.dtype} and shape {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{key} holds NaN or infinite values")
+    return runs
+
+
+def _check_config(config: dict[str, Any], problem: str, setting: str, agents: int,
+                  steps: np.ndarray, runs: int) -> None:
+    """ValueError unless the saved configuration is that of these arrays."""
+    if config.get("name") != problem or config.get("setting") != setting:
+        raise ValueError("its configuration names another problem or setting")
+    specs = config.get("agents")
+    if not isinstance(specs, list) or len(specs) != agents \
+            or config.get("checkpoints") != steps.tolist():
+        raise ValueError("its agents or checkpoints differ from its configuration's")
+    asked = config.get("runs")
+    if isinstance(asked, bool) or not isinstance(asked, int) or not 0 <= runs <= asked:
+        raise ValueError(f"it holds {runs} runs, but its configuration asks for {asked!r}")
+
+
 def load_npz(path: str | Path) -> Result:
-    """Read a result written by :func:`save_npz` (allow_pickle=False)."""
+    """Read a result written by :func:`save_npz` (without pickle), checking all of it.
+
+    Raises
+    ------
+    DamagedFile
+        When the file is missing, not a complete archive, or its arrays are not those of a
+        result (see :func:`_result_of`); the message names the file and the first problem.
+    """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        return Result(
-            problem=str(arrays["problem"]),
-            setting=str(arrays["setting"]),
-            agents=tuple(str(a) for a in arrays["agents"]),
-            steps=arrays["steps"].astype(np.int64),
-            regret=arrays["regret"].astype(np.float64),
-            simple_regret=arrays["simple_regret"].astype(np.float64),
-            config=json.loads(str(arrays["config"])),
-            samples_per_step=int(arrays["samples_per_step"]),
-            extra={k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")},
-            info=json.loads(str(arrays["info"])),
-        )
-    except (OSError, KeyError, ValueError, TypeError) as e:
-        raise ValueError(f"{path}: not a celab result file ({e})") from None
+        return _result_of(read_npz(path))
+    except MemoryLimitError:
+        raise
+    except ValueError as e:
+        raise DamagedFile(f"{path}: damaged, not the celab result it should be ({e})") from None
 
 
 CSV_HEADER = "problem,agent,run,step,samples,regret,simple_regret"

@@ -56,7 +56,7 @@ def run_seeds(seed: int, runs: int, start: int = 0) -> np.ndarray:
     return out
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def mix64(z):
     """SplitMix64 finaliser (Stafford's variant 13): a bijective 64-bit hash.
 
@@ -67,7 +67,7 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def stream_key(run_seed, salt, a, b):
     """Key of the stream of run ``run_seed`` for the labels ``(salt, a, b)``."""
     h = mix64(np.uint64(salt) + GOLDEN)
@@ -76,19 +76,19 @@ def stream_key(run_seed, salt, a, b):
     return mix64(np.uint64(run_seed) ^ h)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def to_unit(x):
     """A 64-bit word to a double in (0, 1]: never 0, so ``log`` is always finite."""
     return (np.float64(x >> _S11) + 1.0) * _TWO53_INV
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def counter_uniform(key, n):
     """The n-th uniform (n >= 0) of the counter-based stream ``key``, in (0, 1]."""
     return to_unit(mix64(np.uint64(key) + (np.uint64(n) + _ONE) * GOLDEN))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def counter_normal(key, n):
     """The n-th standard normal of the stream ``key`` (Box-Muller on uniforms 2n and 2n + 1)."""
     u1 = counter_uniform(key, 2 * n)
@@ -96,7 +96,7 @@ def counter_normal(key, n):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@njit
+@njit(cache=True)
 def new_state(run_seed, salt):
     """A sequential stream for the run: a one-element uint64 array the kernel owns."""
     st = np.empty(1, dtype=np.uint64)
@@ -104,14 +104,14 @@ def new_state(run_seed, salt):
     return st
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def uniform(st):
     """Next uniform in (0, 1] of the sequential stream ``st`` (SplitMix64)."""
     st[0] += GOLDEN
     return to_unit(mix64(st[0]))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def randint(st, n):
     """Uniform integer in ``0 .. n - 1``."""
     k = int(uniform(st) * n)
@@ -135,7 +135,7 @@ _ZIG_X, _ZIG_RATIO, _ZIG_R = _ziggurat_tables()
 _LAYER_MASK = np.uint64(127)
 
 
-@njit
+@njit(cache=True)
 def _normal_slow(st, i, u):
     """The ziggurat's rare branches for layer i and abscissa u; NaN means draw again."""
     xs = _ZIG_X
@@ -154,7 +154,7 @@ def _normal_slow(st, i, u):
     return np.nan
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def normal(st):
     """Standard normal by the ziggurat method (Marsaglia and Tsang 2000; Doornik's ZIGNOR).
 
@@ -173,7 +173,7 @@ def normal(st):
             return z
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def gamma_mt(st, d, c):
     """Gamma(d + 1/3) for d >= 2/3 by Marsaglia and Tsang (2000), with c = 1 / sqrt(9 d).
 
@@ -191,7 +191,7 @@ def gamma_mt(st, d, c):
             return d * v
 
 
-@njit
+@njit(cache=True)
 def gamma(st, shape):
     """Gamma(shape, 1) by Marsaglia and Tsang (2000); shape < 1 through the U^(1/shape) boost."""
     if shape < 1.0:
@@ -201,7 +201,7 @@ def gamma(st, shape):
     return gamma_mt(st, d, 1.0 / math.sqrt(9.0 * d))
 
 
-@njit
+@njit(cache=True)
 def beta(st, a, b):
     """Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) independent."""
     x = gamma(st, a)
@@ -209,7 +209,7 @@ def beta(st, a, b):
     return x / (x + y)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def argmax_of_max(values, m, st):
     """Index of an entry equal to the maximum ``m`` of ``values``, uniformly among the tied.
 
@@ -235,7 +235,7 @@ def argmax_of_max(values, m, st):
     return idx
 
 
-@njit
+@njit(cache=True)
 def argmax_random(values, st):
     """Index of the largest entry, ties broken uniformly at random (see argmax_of_max)."""
     m = values[0]

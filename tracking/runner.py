@@ -2,14 +2,16 @@
 
 A :class:`Job` is one problem of an experiment, fully validated: its agents, checkpoints and run
 count. :func:`execute` runs it batch by batch (a batch is a slice of runs for every agent), so
-that a progress bar advances, a stop request (Ctrl-C, SIGTERM) is honoured at the next batch
-boundary, and every completed batch can be saved. Runs depend on (seed, run index) only, so a
-job resumed from its first ``n`` completed runs ends with exactly the numbers of an
-uninterrupted one.
+that a progress bar advances and every completed batch can be saved. Each kernel call runs in a
+worker thread (:func:`run_interruptible`) while the main thread watches the stop request
+(Ctrl-C, SIGTERM): the kernel stops within milliseconds, the unfinished batch is discarded and
+the completed ones are kept. Runs depend on (seed, run index) only, so a job resumed from its
+first ``n`` completed runs ends with exactly the numbers of an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,83 @@ from .batching import batch_size
 from .results import Result
 
 Progress = Callable[[int], None]
+StopRequest = Callable[[], bool]
+
+#: Seconds between two looks at the stop request while a kernel runs.
+POLL_SECONDS = 0.05
+#: Seconds a kernel told to stop gets to return before an exception leaves it behind.
+STOP_GRACE_SECONDS = 2.0
+
+
+class BatchInterrupted(Exception):
+    """A kernel stopped on request before all its runs completed: the batch is discarded."""
+
+
+def call_interruptible(kernel: Callable[..., Any], *args: Any,
+                       should_stop: StopRequest | None = None) -> Any:
+    """``kernel(*args, stop)`` in a worker thread, stopped within milliseconds on request.
+
+    ``kernel`` is a jitted function that releases the GIL (``nogil=True``), takes a flag
+    ``stop`` (uint8[1]) as its last argument and reads it every few thousand steps, returning
+    early once it is set. The calling thread waits in steps of POLL_SECONDS, so that it keeps
+    handling signals; when ``should_stop()`` turns true it sets the flag (the kernel's result
+    then says what it completed). A KeyboardInterrupt while waiting (a second Ctrl-C, or Ctrl-C
+    in a notebook or before a session handles signals) sets the flag too, lets the kernel
+    return, and propagates. Returns the kernel's result.
+    """
+    stop = np.zeros(1, dtype=np.uint8)
+    if should_stop is not None and should_stop():
+        stop[0] = 1
+    outcome: dict[str, Any] = {}
+    # completion is signalled by an Event, not by Thread.join: a KeyboardInterrupt inside
+    # join can leave a thread that still runs marked as stopped
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["result"] = kernel(*args, stop)
+        except BaseException as e:  # re-raised in the calling thread
+            outcome["error"] = e
+        finally:
+            finished.set()
+
+    worker = threading.Thread(target=work, name="celab-kernel", daemon=True)
+    try:
+        worker.start()
+        while not finished.wait(POLL_SECONDS):
+            if should_stop is not None and should_stop():
+                stop[0] = 1
+    except BaseException:
+        stop[0] = 1
+        if worker.ident is not None:  # started: let the kernel return
+            finished.wait(STOP_GRACE_SECONDS)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def run_interruptible(kernel: Callable[..., np.ndarray], *args: Any,
+                      should_stop: StopRequest | None = None) -> np.ndarray:
+    """A batch kernel through :func:`call_interruptible`; it returns one uint8 per run, 1 when
+    the run completed.
+
+    Returns
+    -------
+    numpy.ndarray
+        The kernel's per-run completion flags, all 1.
+
+    Raises
+    ------
+    BatchInterrupted
+        When some run did not complete (the stop request came first).
+    """
+    if should_stop is not None and should_stop():
+        raise BatchInterrupted
+    done = call_interruptible(kernel, *args, should_stop=should_stop)
+    if not np.all(done):
+        raise BatchInterrupted
+    return done
 
 
 class Job:
@@ -40,14 +119,117 @@ class Job:
         """Environment samples of the whole job (all agents, all runs)."""
         return len(self.agents) * self.runs * int(self.steps[-1]) * self.samples_per_step
 
+    def layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """Shape and dtype of every array of a Result over ``runs`` runs: ``regret`` and
+        ``simple_regret`` (agents, runs, checkpoints) float64, then :meth:`extra_layout`."""
+        shape = (len(self.agents), runs, self.steps.size)
+        f64 = np.dtype(np.float64)
+        return {"regret": (shape, f64), "simple_regret": (shape, f64), **self.extra_layout(runs)}
+
+    def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """Shape and dtype of the other arrays :meth:`run_batch` returns (default: none)."""
+        return {}
+
+    def check_saved(self, result: Result) -> None:
+        """ValueError unless ``result`` holds the first runs of this job: the same problem,
+        setting, agents, checkpoints and samples per step, at most :attr:`runs` runs, and
+        exactly the arrays of :meth:`layout`."""
+        same = (result.problem == self.problem and result.setting == self.setting
+                and result.agents == self.agents and result.samples_per_step
+                == self.samples_per_step and np.array_equal(result.steps, self.steps))
+        if not same:
+            raise ValueError("its problem, agents or checkpoints differ from the configuration's")
+        if result.runs > self.runs:
+            raise ValueError(f"it holds {result.runs} runs, more than the {self.runs} asked")
+        arrays = _arrays_of(result)
+        for key, (shape, dtype) in self.layout(result.runs).items():
+            if key not in arrays:
+                raise ValueError(f"it lacks the array {key!r}")
+            if arrays[key].shape != shape or arrays[key].dtype != dtype:
+                raise ValueError(f"{key} has dtype {arrays[key].dtype} and shape "
+                                 f"{arrays[key].shape}, not {dtype} and {shape}")
+        unknown = sorted(set(arrays) - set(self.layout(0)))
+        if unknown:
+            raise ValueError(f"it holds an unknown array {unknown[0]!r}")
+
+    # --- the memory guard: what each phase of the job holds at once ------------------------
+    def model_bytes(self) -> float:
+        """Bytes the problem holds while the job lives (means, model, JSON lists)."""
+        return 0.0
+
+    def solve_bytes(self) -> float:
+        """Bytes the constructor's exact solution of the problem allocates (default: none)."""
+        return 0.0
+
+    def run_state_bytes(self) -> float:
+        """Bytes one kernel run allocates (every thread runs one at a time), the largest over
+        the agents."""
+        return 0.0
+
+    def call_bytes(self) -> float:
+        """Bytes a kernel call shares between its runs (e.g. tables), the largest over the
+        agents."""
+        return 0.0
+
+    def batch_scratch_bytes(self, runs: int) -> float:
+        """Bytes :meth:`run_batch` allocates besides the arrays it returns."""
+        return 0.0
+
+    def json_numbers(self) -> int:
+        """Numbers in the JSON lists of ``config`` and ``info`` (written at every save)."""
+        return 0
+
+    def memory_phases(self) -> dict[str, float]:
+        """Bytes alive at once in each phase of the job; the memory guard takes the largest.
+
+        With ``full`` the arrays of all runs (:meth:`layout`), ``batch`` those of one batch and
+        ``done`` those of the runs before the last batch: simulating holds ``done``, a batch
+        and every thread's kernel state; joining a batch to the runs done (np.concatenate)
+        ``done``, the batch and their union ``full``; saving
+        the runs, their compressed copy (at most 1.125 ``full``, plus NumPy's 16 MiB write
+        chunk) and the JSON text; the summary the runs and its bootstrap resamples. Every
+        phase adds the problem (:meth:`model_bytes`) and the Python objects of the bookkeeping.
+        """
+        from numba import get_num_threads
+
+        from .memory import BOOKKEEPING, JSON_NUMBER, layout_bytes
+        from .stats import summary_bytes
+
+        base = self.model_bytes() + BOOKKEEPING
+        full = layout_bytes(self.layout(self.runs))
+        n = batch_size(self.work_per_run, self.runs)
+        batch = layout_bytes(self.layout(n)) + self.batch_scratch_bytes(n)
+        done = layout_bytes(self.layout(self.runs - n))
+        threads = min(get_num_threads(), n)
+        kernel = threads * self.run_state_bytes() + self.call_bytes()
+        saving = 1.125 * full + min(full, 16.0 * 2**20) + JSON_NUMBER * self.json_numbers()
+        return {
+            "solving the problem": base + self.solve_bytes(),
+            f"simulating on {threads} thread{'s' if threads > 1 else ''}":
+                base + done + batch + kernel,
+            "joining batches": base + done + batch + full,
+            "saving": base + full + saving,
+            "summarizing": base + full + summary_bytes(self.runs, self.steps.size),
+        }
+
+    def check_memory(self, size: str) -> None:
+        """MemoryLimitError when a phase of the job needs more than the memory limit."""
+        from .memory import check_phases
+
+        n = len(self.agents)
+        check_phases(self.memory_phases(), f"{self.problem}: {n} agent{'s' if n > 1 else ''} x "
+                                           f"{self.runs} runs x {size}")
+
     def attach_files(self, folder: Path) -> None:
         """Write into ``folder`` whatever the configuration needs to be rerun (default: none)."""
 
-    def run_batch(self, start: int, stop: int, progress: Progress | None) -> dict[str, np.ndarray]:
+    def run_batch(self, start: int, stop: int, progress: Progress | None,
+                  should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         """Arrays for runs ``start:stop``, each with agents on axis 0 and runs on axis 1.
 
         Must hold ``regret`` and ``simple_regret`` (agents, runs, checkpoints); may hold other
-        per-run arrays (agents, runs, ...).
+        per-run arrays (agents, runs, ...). Kernels run through :func:`run_interruptible` with
+        ``should_stop``, which raises BatchInterrupted when a stop request cut the batch short.
         """
         raise NotImplementedError
 
@@ -86,7 +268,8 @@ def execute(
     progress : callable, optional
         Called with the number of environment samples done since its previous call.
     should_stop : callable, optional
-        Checked after every batch; when it returns True the runs done so far are returned.
+        Watched while a batch runs; when it returns True the batch in progress stops within
+        milliseconds and is discarded, and the runs of the completed batches are returned.
     resume : Result, optional
         Completed runs of an earlier, interrupted execution of the same job.
     on_batch : callable, optional
@@ -106,7 +289,11 @@ def execute(
         if should_stop is not None and should_stop():
             break
         stop = min(job.runs, done + size)
-        for key, value in job.run_batch(done, stop, progress).items():
+        try:
+            batch = job.run_batch(done, stop, progress, should_stop)
+        except BatchInterrupted:
+            break
+        for key, value in batch.items():
             parts.setdefault(key, []).append(value)
         done = stop
         if on_batch is not None or done >= job.runs or (should_stop and should_stop()):

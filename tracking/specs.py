@@ -87,7 +87,8 @@ def split_specs(text: str) -> list[str]:
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
-    """``"reinforce:alpha=0.4"`` -> ``("reinforce", {"alpha": "0.4"})``."""
+    """``"reinforce:alpha=0.4"`` -> ``("reinforce", {"alpha": "0.4"})``; a repeated parameter
+    (``"ucb:c=1,c=2"``) raises ValueError naming it."""
     name, _, rest = spec.partition(":")
     name = name.strip()
     params: dict[str, str] = {}
@@ -96,6 +97,8 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
             key, eq, value = item.partition("=")
             if not eq or not key.strip() or not value.strip():
                 raise ValueError(f"agent parameter {item.strip()!r} in {spec!r} is not key=value")
+            if key.strip() in params:
+                raise ValueError(f"agent parameter {key.strip()!r} is given twice in {spec!r}")
             params[key.strip()] = value.strip()
     return name, params
 

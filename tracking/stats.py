@@ -55,6 +55,15 @@ def _resamples(n: int, seed: int, resamples: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
 
 
+def summary_bytes(runs: int, checkpoints: int) -> float:
+    """Bytes the statistics of one agent (experiments.report.summarize and its headline) hold
+    at once: three bootstrap arrays (BOOTSTRAP_RESAMPLES, runs), the indices, the resampled
+    values and the copy that np.median sorts (or the weights of growth_exponent); four arrays
+    (BOOTSTRAP_RESAMPLES, checkpoints) of resampled mean curves and their logs in
+    growth_exponent; and copies of the curves (runs, checkpoints)."""
+    return 8.0 * BOOTSTRAP_RESAMPLES * (3 * runs + 4 * checkpoints) + 32.0 * runs * checkpoints
+
+
 def _percentile_interval(estimate: float, draws: np.ndarray, level: float) -> Interval:
     alpha = (1.0 - level) / 2.0
     with np.errstate(invalid="ignore"):  # infinite statistics (censored runs) are allowed

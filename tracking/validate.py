@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import math
 import numbers
+from pathlib import Path
+
+
+def existing_file(path: str | Path, error: type[ValueError] = ValueError) -> Path:
+    """``path`` as a Path, or ``error("<path>: no such file")`` when nothing is there."""
+    path = Path(path)
+    if not path.exists():
+        raise error(f"{path}: no such file")
+    return path
 
 
 def as_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tracking.paths import check_name, inside
+
 from .. import files
 
 #: Study name -> one-line description.
@@ -56,7 +58,7 @@ class Context:
 
     @property
     def figures(self) -> Path:
-        path = self.folder / "figures"
+        path = inside(self.folder, "figures")
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -115,16 +117,18 @@ def md_table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(out)
 
 
-def num(x: float | None, digits: int = 3) -> str:
-    from ..report import _num
+def num(x: float | None, digits: int = 3, zero: float | None = None) -> str:
+    """A number as celab's tables print it (``|x| < zero`` as 0; default 1e-12)."""
+    from ..report import ZERO, _num
 
-    return _num(x, digits)
+    return _num(x, digits, ZERO if zero is None else zero)
 
 
-def pm(mean: float, half: float) -> str:
-    from ..report import _pm
+def pm(mean: float, half: float, zero: float | None = None) -> str:
+    """``mean ± half`` as celab's tables print it."""
+    from ..report import ZERO, _pm
 
-    return _pm(mean, half)
+    return _pm(mean, half, ZERO if zero is None else zero)
 
 
 def figure(ctx: Context, fig, stem: str, caption: str) -> str:
@@ -157,15 +161,15 @@ def budget_note(ctx: Context) -> str:
 def write_docs(ctx: Context, report_text: str, docs: Path) -> Path:
     """Copy the report and its PNG figures into ``docs/NAME.md`` and ``docs/NAME/``."""
     docs.mkdir(parents=True, exist_ok=True)
-    fig_dir = docs / ctx.name
+    fig_dir = inside(docs, check_name(ctx.name, "study name"))
     if fig_dir.exists():
         shutil.rmtree(fig_dir)
     fig_dir.mkdir()
     for png in sorted((ctx.folder / "figures").glob("*.png")):
-        shutil.copy(png, fig_dir / png.name)
+        shutil.copy(png, inside(fig_dir, png.name))
     from tracking.results import write_atomic
 
-    path = docs / f"{ctx.name}.md"
+    path = inside(docs, f"{ctx.name}.md")
     write_atomic(path, report_text.replace("](figures/", f"]({ctx.name}/"))
     return path
 
@@ -194,7 +198,7 @@ def run(name: str, folder_path: Path, budget: str = "default", resume: bool = Fa
             ctx.extra = mod.extra(ctx)
         from tracking.results import write_atomic
 
-        write_atomic(folder.path / "report.md", mod.report(ctx))
+        write_atomic(folder.inside("report.md"), mod.report(ctx))
     return outcome, ctx
 
 

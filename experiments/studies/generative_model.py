@@ -17,6 +17,7 @@ SOURCE = ("M. G. Azar, R. Munos and H. J. Kappen, \"Minimax PAC bounds on the sa
 def extra(ctx: Context) -> dict:
     """mdp.generative for every gamma of the [study] table; arrays saved in generative.npz."""
     import mdp
+    from tracking.paths import inside
     from tracking.results import write_atomic
 
     st = ctx.spec["study"]
@@ -37,8 +38,8 @@ def extra(ctx: Context) -> dict:
 
     buf = io.BytesIO()
     np.savez_compressed(buf, **out)
-    write_atomic(ctx.folder / "generative.npz", buf.getvalue())
-    write_atomic(ctx.folder / "generative.json", json.dumps(
+    write_atomic(inside(ctx.folder, "generative.npz"), buf.getvalue())
+    write_atomic(inside(ctx.folder, "generative.json"), json.dumps(
         {"env": m.config(), "runs": runs, "seed": ctx.spec["seed"]}, indent=2) + "\n")
     out["model"] = m
     return out
@@ -93,6 +94,8 @@ def _figures(ctx: Context, data: dict):
 
 
 def report(ctx: Context) -> str:
+    from mdp.generative import EPSILON
+
     data = ctx.extra
     n = data["samples_per_pair"].astype(float)
     horizon = 1.0 / (1.0 - data["gammas"])
@@ -101,7 +104,7 @@ def report(ctx: Context) -> str:
         me = data["model_error"][g].mean(axis=0)
         qe = data["q_error"][g].mean(axis=0)
         rows.append([f"{gamma:g}", num(1 / (1 - gamma)), num(me[0]), num(me[-1]),
-                     num(_slope(n, me)), num(qe[0]), num(qe[-1])])
+                     num(_slope(n, me)), num(qe[0], zero=EPSILON), num(qe[-1], zero=EPSILON)])
     h_slopes = [_slope(horizon, data["model_error"][:, :, b].mean(axis=1))
                 for b in range(n.size)]
     m = data["model"]
@@ -115,7 +118,8 @@ def report(ctx: Context) -> str:
         f"The MDP: garnet({m.n_states}, {m.n_actions}, branching {ctx.spec['study']['branching']}"
         f"). For each N, every (s, a) gets N next-state samples; the plug-in model (rewards "
         "known) is solved exactly; Q_hat* is its optimal Q, pi_hat its optimal policy. Errors "
-        f"are means over {data['model_error'].shape[1]} runs.",
+        f"are means over {data['model_error'].shape[1]} runs; below {EPSILON:g}, the accuracy "
+        "the models are solved to, they print as 0.",
         "",
         "## celab's numbers",
         "",

@@ -36,9 +36,10 @@ def report(ctx: Context) -> str:
         "",
         "## celab's numbers",
         "",
-        f"Lai-Robbins constant of the problem: **{lr:.3f}** (the value quoted for this "
-        f"scenario: 17.445), so the asymptotic lower bound at T = {horizon:,} is "
-        f"{lr:.3f} ln T = **{lr * log_t:.1f}**.",
+        f"Lai-Robbins constant of the problem: C = **{lr:.3f}** (the value quoted for this "
+        "scenario: 17.445). The bound is asymptotic: liminf E[regret] / ln T >= C for every "
+        f"uniformly good agent. C ln T = **{lr * log_t:.1f}** at T = {horizon:,} is a reference "
+        "curve, not a bound at this T.",
         "",
         md_table(["agent", f"regret at T = {horizon:,} (mean ± 95% CI)", "regret / ln T",
                   "regret / (C ln T)", f"regret at T = {horizon // 2:,}"], rows),

@@ -20,6 +20,7 @@ def extra(ctx: Context) -> dict:
     model on the same chains. Arrays in policy_gradient.json."""
     import mdp
     from mdp.policy_gradient import safe_step
+    from tracking.paths import inside
     from tracking.results import write_atomic
 
     st = ctx.spec["study"]
@@ -52,7 +53,7 @@ def extra(ctx: Context) -> dict:
         row["ce_total_samples"] = ce.total_samples
         chains.append(row)
     out["chains"] = chains
-    write_atomic(ctx.folder / "policy_gradient.json", json.dumps(out, indent=2) + "\n")
+    write_atomic(inside(ctx.folder, "policy_gradient.json"), json.dumps(out, indent=2) + "\n")
     return out
 
 

@@ -80,8 +80,10 @@ def test_no_problem():
 
 
 def test_read_errors(tmp_path):
-    with pytest.raises(files.FileError, match="cannot read"):
+    with pytest.raises(files.FileError, match="missing.toml: no such file$"):
         files.read(tmp_path / "missing.toml")
+    with pytest.raises(files.FileError, match="cannot read"):
+        files.read(tmp_path)
     bad = tmp_path / "bad.toml"
     bad.write_bytes(b"seed = 1\n\xff\xfe")
     with pytest.raises(files.FileError, match="not UTF-8"):

@@ -65,7 +65,7 @@ def test_interrupt_keeps_completed_runs_and_resume_matches(tmp_path, sig):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == (130 if sig == signal.SIGINT else 143)
     assert "Traceback" not in err
-    lines = err.strip().splitlines()
+    lines = [x for x in err.strip().splitlines() if not x.startswith("celab: ")]  # progress
     assert len(lines) == 1 and "--resume" in lines[0] and lines[0].startswith("error: interrupted")
     status = json.loads((out / "status.json").read_text())
     assert status["complete"] is False and "linspace10" in status["missing"]
@@ -130,7 +130,8 @@ def test_report_rerenders_without_simulating(tmp_path):
     for p in (out / "plots").glob("*"):
         p.unlink()
     proc = _celab("report", str(out), "--json")
-    assert json.loads(proc.stdout) == {k: saved[k] for k in ("problems", "headline")}
+    doc = json.loads(proc.stdout)
+    assert {k: doc[k] for k in ("problems", "headline")} == saved and doc["folder"] == str(out)
     assert sorted(p.name for p in (out / "plots").glob("*.png")) == [
         "linspace10-regret.png", "linspace10-simple.png", "two-arms-regret.png",
         "two-arms-simple.png"]

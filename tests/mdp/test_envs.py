@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from types import SimpleNamespace
 
@@ -256,10 +257,11 @@ def test_garnet_is_reproducible():
 
 def test_garnet_successors_are_uniform():
     # each of the 20 states is a successor of a row with probability b / S = 1/4; over 4000 rows
-    # its count is Binomial(4000, 1/4): mean 1000, sd 27.4. Six sd either way fails ~1e-9.
+    # its count is Binomial(4000, 1/4). Six standard deviations either way fails ~1e-9.
+    rows, p = 20 * 200, 5 / 20
     m = envs.garnet(20, 200, 5, seed=11)
     counts = np.bincount(m.indices, minlength=20)
-    assert np.all(np.abs(counts - 1000) < 6 * 27.4)
+    assert np.all(np.abs(counts - rows * p) < 6 * math.sqrt(rows * p * (1 - p)))
     # pairs of successors are uniform too: (0, 1) together in a row with prob 5*4/(20*19)
     together = sum(
         {0, 1} <= set(m.indices[m.indptr[r]:m.indptr[r + 1]].tolist()) for r in range(4000))

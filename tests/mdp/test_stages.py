@@ -130,7 +130,7 @@ def test_psrl_posterior_draws_have_the_dirichlet_and_beta_means():
     sample = env.DenseTabular(np.zeros(50), np.zeros((5, 2)))
     draws, rdraws = [], []
     for _ in range(4000):
-        est.sample_posterior(counts, 0.0, 1.0, st, sample, np.zeros(5))
+        est.sample_posterior(counts, 0.0, 1.0, st, sample, np.zeros(5), NO_STOP)
         draws.append(sample.probs.reshape(10, 5).copy())
         rdraws.append(sample.rewards.reshape(10).copy())
     draws, rdraws = np.array(draws), np.array(rdraws)
@@ -163,7 +163,7 @@ def test_backward_induction_and_evaluation_on_a_tabular_model(record):
     else:
         model = getattr(env, record)(m.probs, m.R)
     values, q, actions = np.empty((H + 1, S)), np.empty((H, S, A)), np.empty((H, S), np.int64)
-    plan.backward_induction(model, H, plan.LowestIndex(actions), values, q)
+    plan.backward_induction(model, H, plan.LowestIndex(actions), values, q, NO_STOP)
     V = np.zeros(S)
     for h in range(H - 1, -1, -1):
         Q = m.R + m.P @ V
@@ -172,10 +172,10 @@ def test_backward_induction_and_evaluation_on_a_tabular_model(record):
         V = Q.max(axis=1)
         np.testing.assert_allclose(values[h], V, rtol=1e-13)
     ev = np.empty((H + 1, S))
-    plan.evaluate_policy(plan.Deterministic(actions), model, ev)
+    plan.evaluate_policy(plan.Deterministic(actions), model, ev, NO_STOP)
     assert np.array_equal(ev, values)  # the same sums, in the same order
     pi = np.random.default_rng(3).dirichlet(np.ones(A), size=(H, S))
-    plan.evaluate_policy(plan.Stochastic(pi), model, ev)
+    plan.evaluate_policy(plan.Stochastic(pi), model, ev, NO_STOP)
     V = np.zeros(S)
     for h in range(H - 1, -1, -1):
         V = (pi[h] * (m.R + m.P @ V)).sum(axis=1)
@@ -193,7 +193,7 @@ def test_planning_on_counts_equals_backward_induction_on_the_plug_in_model():
                                  [r for *_, r in obs])
     values, probs = np.empty((H + 1, S)), np.empty((H, S, A))
     plan.backward_induction(plan.PlugIn(counts, 0.0), H, plan.EvenTies(probs), values,
-                            np.empty((H, S, A)))
+                            np.empty((H, S, A)), NO_STOP)
     expected = mdp.backward_induction(hat, H)
     np.testing.assert_allclose(values, expected.values, rtol=1e-12, atol=1e-12)
     # the deployed policy mixes evenly over the greedy actions of the plug-in model
@@ -203,7 +203,8 @@ def test_planning_on_counts_equals_backward_induction_on_the_plug_in_model():
     st = rng.new_state(np.uint64(1), rng.SALT_AGENT)
     actions = np.empty((H, S), np.int64)
     ties = plan.RandomTies(st, actions, np.empty(A))
-    plan.backward_induction(plan.PlugIn(counts, bonus), H, ties, values, np.empty((H, S, A)))
+    plan.backward_induction(plan.PlugIn(counts, bonus), H, ties, values, np.empty((H, S, A)),
+                            NO_STOP)
     P, R = _plug_in_dense(counts, dense, S, A)
     extra = bonus / np.sqrt(np.maximum(1, counts.visits.reshape(S, A)))
     V = np.zeros(S)
@@ -266,7 +267,7 @@ def test_optimistic_planning_equals_backward_induction_by_linear_programs():
     actions, values = np.zeros((H, S), dtype=np.int64), np.zeros((H + 1, S))
     model = plan.Optimistic(counts, c_p, c_r, 1.0, 1.0, np.zeros(S), np.arange(S))
     ties = plan.RandomTies(st, actions, np.empty(A))
-    plan.backward_induction(model, H, ties, values, np.zeros((H, S, A)))
+    plan.backward_induction(model, H, ties, values, np.zeros((H, S, A)), NO_STOP)
     # the reference: P_hat, R_hat (self-loop, 0 when unvisited), radii, LP per row, clip at 1
     v_ref = np.zeros(S)
     for h in range(H - 1, -1, -1):
@@ -347,7 +348,7 @@ def test_lu_solves_with_partial_pivoting():
         G = np.zeros((n + 3, n + 3))  # a larger work array: only its leading block is used
         G[:n, :n] = M
         perm = np.empty(n + 3, dtype=np.int64)
-        la.lu_factor(G, n, perm)
+        assert la.lu_factor(G, n, perm, NO_STOP)
         b = gen.normal(size=n + 3)
         x = b.copy()
         la.lu_solve(G, n, perm, x)
@@ -380,3 +381,29 @@ def test_policy_matrices_and_the_discounted_values(dense):
     v = np.empty(S)
     la.discounted_values_dense(indptr, indices, probs, m.R, pi, 0.9, np.empty((S, S)), v)
     np.testing.assert_allclose(v, np.linalg.solve(np.eye(S) - 0.9 * M, r), rtol=1e-12)
+
+
+@pytest.mark.nojit
+def test_long_stages_return_at_once_when_the_stop_flag_is_set():
+    """Planning, evaluation, posterior sampling and the exact gain read the flag and return
+    False (or leave their outputs untouched) before doing the work."""
+    m = mdp.envs.garnet(6, 2, 3, seed=3)
+    S, A, H = 6, 2, 40
+    stop = np.ones(1, dtype=np.uint8)
+    values = np.full((H + 1, S), -7.0)
+    rule = plan.LowestIndex(np.zeros((H, S), np.int64))
+    assert not plan.backward_induction(kernel_model(m), H, rule, values, np.zeros((H, S, A)),
+                                       stop)
+    # the flag is read every 16 steps: steps 39 .. 33 are done, 32 and below are not
+    assert np.all(values[:33] == -7.0) and np.all(values[33:H] != -7.0)
+    assert not plan.evaluate_policy(plan.Deterministic(np.zeros((H, S), np.int64)),
+                                    kernel_model(m), values, stop)
+    sample = env.DenseTabular(np.full(S * A * S, -1.0), np.zeros((S, A)))
+    est.sample_posterior(est.new_counts(m.indptr, m.indices), 0.0, 1.0,
+                         rng.new_state(np.uint64(1), rng.SALT_AGENT), sample, np.zeros(S), stop)
+    assert np.all(sample.probs == -1.0)
+    g = np.full(S, -1.0)
+    pi = np.full((S, A), 0.5)
+    assert not la.gain_vector(m.indptr, m.indices, m.probs, m.R, pi, la.gain_work(S), g, stop)
+    assert la.gain_vector(m.indptr, m.indices, m.probs, m.R, pi, la.gain_work(S), g, NO_STOP)
+    np.testing.assert_allclose(g, mdp.continuing.gain(m, pi))
