@@ -1,6 +1,8 @@
 """celab's command line: parse, call the library, report. No algorithm code lives here.
 
-Imports of numba and of the labs happen inside the commands, so ``celab --help`` starts fast.
+Help texts take agent and environment names from the labs' registries and defaults from their
+settings, which import without numba; numba and the loops are imported inside the commands,
+so ``celab --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from typing import Annotated
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from tracking import defaults
+from bandits import agents as bandit_agents
+from bandits import envs as bandit_envs
+from bandits.setting import BANDIT
+from mdp import agents as mdp_agents
+from mdp import envs as mdp_envs
+from mdp.setting import EPISODIC
 from tracking.versions import celab_version
 
 
@@ -55,12 +62,13 @@ app = typer.Typer(
 )
 
 
-EPSILON = defaults.EPSILON
-BANDIT_ENVS = "garivier-cappe, linspace10, close10, testbed10, two-level, sutton-barto"
-BANDIT_AGENTS = ("greedy, epsilon-greedy, etc (explore-then-commit), ucb, kl-ucb, thompson, "
-                 "reinforce, pg-exact")
-MDP_ENVS = "riverswim, chain, deep-sea, gridworld, garnet, li-chain"
-MDP_AGENTS = "ce-greedy, ce-optimistic, psrl, ucrl2, q-learning, reinforce"
+def _known(registry: dict) -> str:
+    """The names of a registry for a help text; an abbreviated agent name is followed by its
+    spelled-out name (``etc (explore-then-commit)``)."""
+    return ", ".join(f"{name} ({entry.long_name})" if getattr(entry, "long_name", "") else name
+                     for name, entry in registry.items())
+
+
 SOLVE_METHODS = "auto, vi, pi, mpi, lp (discounted); rvi (average); bi (finite horizon)"
 
 
@@ -347,7 +355,7 @@ def _print_saved(outcome, folder_path: Path, console) -> None:
 @app.command(cls=_Command)
 def bandit(
     env: Annotated[
-        str | None, typer.Option(metavar="NAME", help=f"Named bandit: {BANDIT_ENVS}.")
+        str | None, typer.Option(metavar="NAME", help=f"Named bandit: {_known(bandit_envs.NAMED)}.")
     ] = None,
     env_arg: Annotated[
         list[str] | None, typer.Option(metavar="KEY=VALUE",
@@ -368,12 +376,12 @@ def bandit(
     algos: Annotated[
         str, typer.Option(metavar="AGENTS",
                           help=f"Agents, comma-separated, with parameters as name:key=value. "
-                               f"Known: {BANDIT_AGENTS}.")
+                               f"Known: {_known(bandit_agents.REGISTRY)}.")
     ] = "greedy,ucb,kl-ucb,thompson,reinforce",
     epsilon: Annotated[
         float, typer.Option(metavar="X", help="Simple-regret level of the 'pulls to epsilon' "
                                               "column (the default of experiment files).")
-    ] = EPSILON["bandit"],
+    ] = BANDIT.epsilon,
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
@@ -445,7 +453,7 @@ def _load_model(env: str | None, env_arg: list[str] | None, file: Path | None):
 @app.command("mdp", cls=_Command)
 def mdp_command(
     env: Annotated[
-        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {MDP_ENVS}.")
+        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {_known(mdp_envs.ENVS)}.")
     ] = None,
     env_arg: EnvArg = None,
     file: Annotated[
@@ -458,7 +466,7 @@ def mdp_command(
     algos: Annotated[
         str, typer.Option(metavar="AGENTS",
                           help=f"Agents, comma-separated, with parameters as name:key=value. "
-                               f"Known: {MDP_AGENTS}.")
+                               f"Known: {_known(mdp_agents.REGISTRY)}.")
     ] = "ce-greedy,ce-optimistic,psrl,q-learning,reinforce",
     rewards: Annotated[
         str, typer.Option(metavar="mean|bernoulli",
@@ -467,7 +475,7 @@ def mdp_command(
     epsilon: Annotated[
         float, typer.Option(metavar="X", help="Simple-regret level for 'episodes to epsilon' "
                                               "(the default of experiment files).")
-    ] = EPSILON["mdp"],
+    ] = EPISODIC.epsilon,
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
@@ -505,7 +513,7 @@ def solve(
     file: Annotated[Path | None, typer.Argument(metavar="FILE",
                                                 help="Model file (.json or .npz).")] = None,
     env: Annotated[
-        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {MDP_ENVS}.")
+        str | None, typer.Option(metavar="NAME", help=f"Built-in MDP: {_known(mdp_envs.ENVS)}.")
     ] = None,
     env_arg: EnvArg = None,
     gamma: Annotated[float | None, typer.Option(metavar="G",

@@ -4,10 +4,16 @@
 >>> res = bandits.run("linspace10", "ucb,thompson,reinforce", horizon=1000, runs=8)
 >>> res.regret.shape
 (3, 8, 73)
+
+The environments, the agents and the setting import without numba; the loop (``run``,
+``bandits.loop``) is imported on first use, so that ``import bandits.agents`` stays light.
 """
 
-from . import agents, envs
-from .envs import Bernoulli, Gaussian, lai_robbins, testbed
-from .loop import run
+from tracking.lazy import lazy_package
 
-__all__ = ["Bernoulli", "Gaussian", "agents", "envs", "lai_robbins", "run", "testbed"]
+from . import agents, envs, setting
+from .envs import Bernoulli, Gaussian, lai_robbins, testbed
+
+__all__ = ["Bernoulli", "Gaussian", "agents", "envs", "lai_robbins", "run", "setting", "testbed"]
+
+lazy_package(__name__, {"run": "loop:run", "loop": "loop"})

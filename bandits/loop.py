@@ -9,16 +9,16 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
-from tracking.defaults import EPSILON
 from tracking.paths import check_name
 from tracking.results import Result
 from tracking.rng import run_seeds
 from tracking.runner import Job, Progress, StopRequest, execute, run_interruptible
+from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
-from tracking.validate import as_float, as_int
 
 from . import envs
-from .agents import KIND_UCB, REGISTRY, BanditAgent
+from .agents import REGISTRY, BanditAgent
+from .setting import BANDIT
 
 #: Work of drawing one run's instance of a per-run environment (about 25 microseconds of
 #: Python), so that a batch of many short runs still takes about a second.
@@ -44,20 +44,21 @@ class BanditJob(Job):
     Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
     """
 
-    setting = "bandit"
+    setting = BANDIT.name
     samples_per_step = 1
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
-                 epsilon: float = EPSILON["bandit"],
+                 epsilon: float = BANDIT.epsilon,
                  env_args: dict[str, Any] | None = None) -> None:
-        self.seed = as_int("seed", seed, minimum=0)
-        self.horizon = as_int("horizon", horizon, minimum=1)
-        self.runs = as_int("runs", runs, minimum=1)
+        self.seed = SEED.check(seed)
+        self.horizon = BANDIT.key("horizon").check(horizon)
+        self.runs = RUNS.check(runs)
         if name is not None:
             check_name(name)  # before building anything
         self.env = as_env(env, self.seed, **(env_args or {}))
         self.per_run = isinstance(self.env, envs.RandomTestbed)
         self.agent_objs = build_all(REGISTRY, agents, "bandit")
+        self._params = [a.params(self.env) for a in self.agent_objs]
         self.steps = cp.as_grid(checkpoints, self.horizon)
         self.problem = check_name(name if name is not None else self.env.name)
         self.agents = tuple(a.label for a in self.agent_objs)
@@ -79,12 +80,12 @@ class BanditJob(Job):
             env_keys["sigma"] = float(self.env.sigma)
         self.config = {
             "name": self.problem,
-            "setting": "bandit",
+            "setting": self.setting,
             **env_keys,
             "horizon": self.horizon,
             "runs": self.runs,
             "seed": self.seed,
-            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "epsilon": BANDIT.key("epsilon").check(epsilon),
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
@@ -113,7 +114,7 @@ class BanditJob(Job):
             env = envs.Bernoulli(table["means"], name=table["name"])
         return cls(env, table["agents"], table["horizon"], table["runs"], table["seed"],
                    table.get("checkpoints"), table["name"],
-                   table.get("epsilon", EPSILON["bandit"]), args)
+                   table.get("epsilon", BANDIT.epsilon), args)
 
     def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         """``pulls`` (agents, runs, K) int64; with an instance per run, ``means`` (agents, runs,
@@ -136,12 +137,17 @@ class BanditJob(Job):
         return (0 if self.per_run else k) + (k if self._means_in_config else 0)
 
     def run_state_bytes(self) -> float:
-        return run_state_bytes(self.env.n_arms)
+        """The largest run state of the job's agents (their footprints), plus the K reward
+        stream keys of ``bandits._kernels._one_run``."""
+        return run_state_bytes(self._params, self.env.n_arms, self.horizon)
 
     def call_bytes(self) -> float:
-        """UCB1's table of sqrt(c ln t) and 1 / sqrt(t) (bandits._kernels.simulate)."""
-        ucb = any(a.kind == KIND_UCB for a in self.agent_objs)
-        return 16.0 * min(self.horizon + 1, 1 << 20) + memory.SCRATCH if ucb else 0.0
+        """The largest shared table of the job's agents (UCB1's sqrt(c ln t) and 1 / sqrt(t)),
+        which ``bandits._kernels.simulate`` allocates once per call."""
+        from ._agents.hooks import footprint
+
+        table = max(footprint(p, self.env.n_arms, self.horizon)[0] for p in self._params)
+        return table + memory.SCRATCH if table else 0.0
 
     def batch_scratch_bytes(self, runs: int) -> float:
         """With an instance per run, the batch's means (runs, K) and one run's draw (K)."""
@@ -156,11 +162,10 @@ class BanditJob(Job):
         simple = np.zeros((len(self.agents), n, c))
         pulls = np.zeros((len(self.agents), n, k_arms), dtype=np.int64)
         means = (self.env.run_means(self.seed, start, stop) if self.per_run else self._means)
-        for i, agent in enumerate(self.agent_objs):
-            run_interruptible(simulate, agent.kind, agent.vector(), self.env.kind, means,
-                              float(self.env.sigma), self.horizon, self._seeds[start:stop],
-                              self.steps, regret[i], simple[i], pulls[i],
-                              should_stop=should_stop)
+        for i, params in enumerate(self._params):
+            run_interruptible(simulate, params, self.env.kind, means, float(self.env.sigma),
+                              self.horizon, self._seeds[start:stop], self.steps, regret[i],
+                              simple[i], pulls[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         out = {"regret": regret, "simple_regret": simple, "pulls": pulls}
@@ -169,11 +174,14 @@ class BanditJob(Job):
         return out
 
 
-def run_state_bytes(n_arms: int) -> float:
-    """Bytes one run of ``bandits._kernels._one_run`` allocates, which every thread holds:
-    keys (K uint64); sums, est, work, h, inv_sqrt (K float64 each); post (K, 4) float64.
-    (counts is the caller's ``pulls``.)"""
-    return 8.0 * n_arms * (1 + 5 + 4) + memory.SCRATCH
+def run_state_bytes(params: Sequence[tuple], n_arms: int, horizon: int) -> float:
+    """Bytes one run of ``bandits._kernels._one_run`` allocates, which every thread holds: the
+    reward stream keys (K uint64) and the largest state of the agents of records ``params``
+    (their footprints). (counts is the caller's ``pulls``.)"""
+    from ._agents.hooks import footprint
+
+    state = max(footprint(p, n_arms, horizon)[1] for p in params)
+    return 8.0 * n_arms + state + memory.SCRATCH
 
 
 def run(

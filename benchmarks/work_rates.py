@@ -3,8 +3,9 @@
 Every job states its work in elementary operations (``Job.work_per_run``: an arm examined, a
 transition backed up, ...). This script runs each agent on a few problems and divides the
 job's work by the CPU time the process spent (summed over its threads), so the rate is per
-thread and holds on a loaded machine too. ``tracking.workguard.RATES`` takes, per setting,
-about the fastest agent's rate, so that its estimates are lower bounds on the time.
+thread and holds on a loaded machine too. Each setting's ``work_rate`` (bandits/setting.py,
+mdp/setting.py) takes about the fastest agent's rate, so that its estimates are lower bounds
+on the time.
 
     .venv/bin/python benchmarks/work_rates.py           # about a minute on 2 cores
     .venv/bin/python benchmarks/work_rates.py --quick   # smoke run

@@ -1,2 +1,10 @@
 """celab's top floor, above both labs: experiment files, output folders (locks, saving, resume),
-reports, plots and the named studies (``celab reproduce``)."""
+reports, plots, the named studies (``celab reproduce``) and the contract checks
+(:mod:`experiments.testing`).
+
+Importing it imports the labs' setting modules, which register their settings
+(:mod:`tracking.settings`): everything here finds a problem's setting through that registry.
+"""
+
+from bandits import setting as _bandit_setting  # noqa: F401 - registers "bandit"
+from mdp import setting as _mdp_setting  # noqa: F401 - registers "mdp" and "continuing"

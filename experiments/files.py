@@ -14,30 +14,27 @@ agents = ["greedy", "ucb", { name = "reinforce", alpha = 0.4 }]
 :func:`parse` checks every key and type and returns normalised problem tables (every default
 filled in, agents as complete specification strings); an error names the file, the line, the
 key and the rule, for instance ``exp.toml:7: runs must be an integer >= 1, got 'ten'``.
-The labs build their jobs from the tables (``bandits.loop.BanditJob.from_table``,
-``mdp.loop.MDPJob.from_table``).
+The keys of a problem, their defaults and rules, and the job that runs it come from its
+setting, as its lab registered it (:mod:`tracking.settings`); :func:`build_jobs` asks each
+problem's job class for its job (``from_table``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tracking import paths, tomlio
-from tracking.defaults import EPSILON
+from tracking import paths, settings, tomlio
+from tracking.settings import TableError
 from tracking.validate import existing_file
 
-SETTINGS = ("bandit", "mdp", "continuing")
 TOP_KEYS = {"seed", "title", "problem", "versions", "study"}
-COMMON_KEYS = {"name", "setting", "env", "horizon", "runs", "checkpoints", "agents", "epsilon",
-               "seed"}
-SETTING_KEYS = {
-    "bandit": {"means", "family", "sigma", "args"},
-    "mdp": {"args", "file", "episodes", "rewards"},
-    "continuing": {"args", "file", "steps", "rewards"},
-}
+#: The keys of every problem; each setting adds its own (tracking.settings.Setting).
+COMMON_KEYS = {"name", "setting", "runs", "checkpoints", "agents", "epsilon", "seed"}
 
 
 class FileError(ValueError):
@@ -86,49 +83,22 @@ class _Checker:
         where = f"{self.path}:{line}" if line else self.path
         raise FileError(f"{where}: {message}")
 
-    def integer(self, table, data, key, minimum=None, default=None, required=False):
-        if key not in data:
-            if required:
-                self.fail(table, None, f"missing key '{key}'")
-            return default
-        v = data[key]
-        if isinstance(v, bool) or not isinstance(v, int):
-            self.fail(table, key, f"{key} must be an integer, got {v!r}")
-        if minimum is not None and v < minimum:
-            self.fail(table, key, f"{key} must be >= {minimum}, got {v}")
-        return v
-
-    def number(self, table, data, key, default=None, positive=False):
-        if key not in data:
-            return default
-        v = data[key]
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            self.fail(table, key, f"{key} must be a number, got {v!r}")
-        v = float(v)
-        if v != v or v in (float("inf"), float("-inf")):
-            self.fail(table, key, f"{key} must be finite, got {v}")
-        if positive and v <= 0:
-            self.fail(table, key, f"{key} must be > 0, got {v}")
-        return v
-
-    def string(self, table, data, key, default=None, choices=None):
-        if key not in data:
-            return default
-        v = data[key]
-        if not isinstance(v, str):
-            self.fail(table, key, f"{key} must be a string, got {v!r}")
-        if choices is not None and v not in choices:
-            self.fail(table, key, f"{key} must be one of {', '.join(choices)}, got {v!r}")
-        return v
+    @contextmanager
+    def at(self, table: tuple) -> Iterator[None]:
+        """Key errors raised inside (TableError) as FileErrors at the key's line in ``table``."""
+        try:
+            yield
+        except TableError as e:
+            self.fail(table, e.key, str(e))
 
 
-def _agent_spec(check: _Checker, table: tuple, item: Any) -> str:
+def _agent_spec(item: Any) -> str:
     """An agent entry (a spec string or an inline table with ``name``) as a spec string."""
     if isinstance(item, str):
         return item
     if isinstance(item, dict):
         if "name" not in item or not isinstance(item["name"], str):
-            check.fail(table, "agents", "an agent table needs a string 'name'")
+            settings.fail("agents", "an agent table needs a string 'name'")
         params = []
         for k, v in item.items():
             if k == "name":
@@ -136,106 +106,58 @@ def _agent_spec(check: _Checker, table: tuple, item: Any) -> str:
             if isinstance(v, bool):
                 v = "true" if v else "false"
             elif not isinstance(v, (int, float, str)):
-                check.fail(table, "agents", f"agent parameter {k} must be a number or a string")
+                settings.fail("agents", f"agent parameter {k} must be a number or a string")
             params.append(f"{k}={v}")
         return item["name"] + (":" + ",".join(params) if params else "")
-    check.fail(table, "agents", f"agents must be names or tables, got {item!r}")
-    return ""  # unreachable
+    settings.fail("agents", f"agents must be names or tables, got {item!r}")
 
 
-def _problem(check: _Checker, i: int, data: Any, seed: int, base: Path) -> dict[str, Any]:
-    table = ("problem", i)
-    if not isinstance(data, dict):
-        check.fail(table, None, "[[problem]] must be a table")
-    setting = check.string(table, data, "setting", choices=SETTINGS)
-    if setting is None:
-        check.fail(table, None, "missing key 'setting' (bandit, mdp or continuing)")
-    allowed = COMMON_KEYS | SETTING_KEYS[setting]
-    if setting == "continuing":  # one long run of `steps` steps: no horizon
-        allowed = allowed - {"horizon"}
+def _setting(data: dict[str, Any]) -> settings.Setting:
+    """The problem's registered setting."""
+    known = settings.names()
+    name = settings.string(data, "setting", choices=known)
+    if name is None:
+        listed = ", ".join(known[:-1]) + f" or {known[-1]}" if len(known) > 1 else known[0]
+        settings.fail(None, f"missing key 'setting' ({listed})")
+    return settings.get(name)
+
+
+def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
+    """A problem table normalised: its setting's keys with their defaults, the agents as
+    complete specification strings, the environment's source keys, the name."""
+    setting = _setting(data)
+    allowed = COMMON_KEYS | {k.name for k in setting.keys} | set(setting.source_keys)
     for key in data:
         if key not in allowed:
-            check.fail(table, key, f"unknown key '{key}' in a {setting} problem "
-                                   f"(allowed: {', '.join(sorted(allowed))})")
-    out: dict[str, Any] = {"setting": setting}
-    out["seed"] = check.integer(table, data, "seed", minimum=0, default=seed)
-    if setting == "continuing":
-        out["steps"] = check.integer(table, data, "steps", minimum=1, required=True)
-    else:
-        out["horizon"] = check.integer(table, data, "horizon", minimum=1, required=True)
-    out["runs"] = check.integer(table, data, "runs", minimum=1, required=True)
-    if setting == "mdp":
-        out["episodes"] = check.integer(table, data, "episodes", minimum=1, required=True)
-    if setting in ("mdp", "continuing"):
-        out["rewards"] = check.string(table, data, "rewards", default="mean",
-                                      choices=("mean", "bernoulli"))
-    out["epsilon"] = check.number(table, data, "epsilon", positive=True,
-                                  default=EPSILON[setting])
+            settings.fail(key, f"unknown key '{key}' in a {setting.name} problem "
+                               f"(allowed: {', '.join(sorted(allowed))})")
+    out: dict[str, Any] = {"setting": setting.name, "seed": settings.integer(
+        data, "seed", settings.SEED.minimum, default=seed)}
+    for key in setting.budget_keys:
+        out[key.name] = key.read(data)
+    out["runs"] = settings.RUNS.read(data)
+    for key in (*setting.option_keys, settings.epsilon_key(setting.epsilon)):
+        out[key.name] = key.read(data)
     if "checkpoints" in data:
         cps = data["checkpoints"]
         if not isinstance(cps, list) or not all(
                 isinstance(c, int) and not isinstance(c, bool) for c in cps):
-            check.fail(table, "checkpoints", "checkpoints must be a list of integers")
+            settings.fail("checkpoints", "checkpoints must be a list of integers")
         out["checkpoints"] = cps
     agents = data.get("agents")
     if agents is None:
-        check.fail(table, None, "missing key 'agents'")
+        settings.fail(None, "missing key 'agents'")
     if isinstance(agents, str):
         agents = [agents]
     if not isinstance(agents, list) or not agents:
-        check.fail(table, "agents", "agents must be a non-empty list")
-    out["agents"] = [_agent_spec(check, table, a) for a in agents]
-    # environment
-    if setting == "bandit":
-        if ("env" in data) == ("means" in data):
-            check.fail(table, "env", "a bandit problem needs exactly one of 'env' or 'means'")
-        if "env" in data:
-            out["env"] = check.string(table, data, "env")
-            for key in ("family", "sigma"):
-                if key in data:
-                    check.fail(table, key, f"'{key}' applies to 'means', not to a named env")
-            if "args" in data:
-                if not isinstance(data["args"], dict):
-                    check.fail(table, "args", "args must be a table, e.g. { n_arms = 100 }")
-                out["args"] = data["args"]
-        else:
-            if "args" in data:
-                check.fail(table, "args", "args applies to a named env, not to 'means'")
-            means = data["means"]
-            if not isinstance(means, list) or not all(
-                    isinstance(m, (int, float)) and not isinstance(m, bool) for m in means):
-                check.fail(table, "means", "means must be a list of numbers")
-            out["means"] = [float(m) for m in means]
-            out["family"] = check.string(table, data, "family", default="bernoulli",
-                                         choices=("bernoulli", "gaussian"))
-            if "sigma" in data and out["family"] != "gaussian":
-                check.fail(table, "sigma", "sigma applies to gaussian arms only")
-            if out["family"] == "gaussian":
-                out["sigma"] = check.number(table, data, "sigma", default=1.0, positive=True)
-    else:
-        if ("env" in data) == ("file" in data):
-            check.fail(table, "env", f"a{'n' if setting == 'mdp' else ''} {setting} problem "
-                                     "needs exactly one of 'env' or 'file'")
-        if "env" in data:
-            out["env"] = check.string(table, data, "env")
-            args = data.get("args", {})
-            if not isinstance(args, dict):
-                check.fail(table, "args", "args must be a table, e.g. { n_states = 10 }")
-            out["args"] = args
-        else:
-            if "args" in data:
-                check.fail(table, "args", "args applies to a built-in env, not to a file")
-            name = check.string(table, data, "file")
-            path = Path(name)
-            out["file"] = str(path if path.is_absolute() else (base / path).resolve())
-    default_name = out.get("env") or Path(out.get("file", "custom")).stem
-    out["name"] = check.string(table, data, "name", default=default_name)
+        settings.fail("agents", "agents must be a non-empty list")
+    out["agents"] = [_agent_spec(a) for a in agents]
+    source, default_name = setting.source(data, base)
+    out.update(source)
+    out["name"] = settings.string(data, "name", default=default_name)
     if "name" in data and not paths.valid_name(out["name"]):
-        check.fail(table, "name", f"name must be {paths.NAME_RULE} (it names files), "
-                                  f"got {out['name']!r}")
-    if "file" in data and not paths.valid_name(out["name"]):  # an env's name: by its lab
-        check.fail(table, "file", f"the default name {out['name']!r} (the file's stem) is not "
-                                  f"a valid name ({paths.NAME_RULE}); give the problem a 'name'")
+        settings.fail("name", f"name must be {paths.NAME_RULE} (it names files), "
+                              f"got {out['name']!r}")
     return out
 
 
@@ -253,15 +175,21 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
     for key in data:
         if key not in TOP_KEYS:
             check.fail((), key, f"unknown key '{key}' (allowed: {', '.join(sorted(TOP_KEYS))})")
-    seed = check.integer((), data, "seed", minimum=0, default=0)
-    title = check.string((), data, "title", default=None)
+    with check.at(()):
+        seed = settings.SEED.read(data)
+        title = settings.string(data, "title")
     problems = data.get("problem", [])
     study = data.get("study")
     if study is not None and not isinstance(study, dict):
         check.fail((), "study", "study must be a table")
     if not isinstance(problems, list) or (not problems and study is None):
         check.fail((), None, "no [[problem]] table: an experiment needs at least one problem")
-    tables = [_problem(check, i, p, seed, base) for i, p in enumerate(problems)]
+    tables = []
+    for i, p in enumerate(problems):
+        if not isinstance(p, dict):
+            check.fail(("problem", i), None, "[[problem]] must be a table")
+        with check.at(("problem", i)):
+            tables.append(_problem(p, seed, base))
     names = [t["name"].casefold() for t in tables]  # one file each, even where case is lost
     for i, name in enumerate(names):
         first = names.index(name)
@@ -354,36 +282,34 @@ def dumps(problems: list[dict[str, Any]], versions: dict[str, str], title: str |
     return "\n".join(lines) + "\n"
 
 
-_KEYS_IN_MESSAGES = ("agent", "env", "means", "sigma", "args", "file", "checkpoints", "horizon",
-                     "episodes", "steps", "runs", "seed", "rewards", "epsilon")
+def _keys_in_messages() -> list[str]:
+    """The problem keys a lab's error message may name, in the order they are looked for:
+    agents, the environment's source keys, checkpoints, the budget keys, runs, seed, the other
+    keys of the settings, epsilon."""
+    registered = [settings.get(name) for name in settings.names()]
+    keys = ["agent", "env"]
+    keys += [k for s in registered for k in s.source_keys]
+    keys += ["checkpoints"] + [k.name for s in registered for k in s.budget_keys]
+    keys += ["runs", "seed"] + [k.name for s in registered for k in s.option_keys]
+    keys.append("epsilon")
+    return list(dict.fromkeys(keys))
 
 
 def _key_of(message: str) -> str | None:
     """The problem key a lab's error message is about (for the line number)."""
-    for key in _KEYS_IN_MESSAGES:
+    for key in _keys_in_messages():
         if key in message:
             return "agents" if key == "agent" else key
     return None
 
 
 def build_jobs(parsed: dict[str, Any]) -> list:
-    """The jobs of a parsed experiment file, built by the labs; a lab's ValueError becomes a
-    FileError pointing at the problem's line."""
+    """The jobs of a parsed experiment file, built by the labs (each problem's setting names
+    its job class); a lab's ValueError becomes a FileError pointing at the problem's line."""
     jobs = []
     for i, table in enumerate(parsed["problems"]):
         try:
-            if table["setting"] == "bandit":
-                from bandits.loop import BanditJob
-
-                jobs.append(BanditJob.from_table(table))
-            elif table["setting"] == "continuing":
-                from mdp.continuing import ContinuingJob
-
-                jobs.append(ContinuingJob.from_table(table))
-            else:
-                from mdp.loop import MDPJob
-
-                jobs.append(MDPJob.from_table(table))
+            jobs.append(settings.get(table["setting"]).job_class().from_table(table))
         except FileError:
             raise
         except ValueError as e:

@@ -3,8 +3,8 @@
 Per problem, two figures, each saved as PNG and SVG:
 
 - ``<problem>-regret``: cumulative regret against samples, mean over runs with its 95% band
-  (Student t), on a linear and on a log x axis; bandit plots add the Lai-Robbins curve C ln t
-  (an asymptotic reference, not a bound at finite t);
+  (Student t), on a linear and on a log x axis, with the setting's reference curve if it has
+  one (bandits: the Lai-Robbins curve C ln t, an asymptotic reference, not a bound at finite t);
 - ``<problem>-simple``: simple regret of the policy each agent would deploy, against samples,
   on a log x axis; the y axis is logarithmic when every mean is positive, symmetric-log (linear
   near 0) when some means are 0, linear when none is positive. Means below the problem's
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tracking import settings
 from tracking.paths import inside
 from tracking.results import Result, write_atomic
 from tracking.stats import mean_ci
@@ -47,7 +48,8 @@ def available() -> bool:
 
 
 def _unit(result: Result) -> str:
-    return "arm pulls" if result.setting == "bandit" else "environment steps"
+    """What a sample of the result's setting is called on an axis."""
+    return settings.get(result.setting).axis_unit
 
 
 def _style(i: int) -> dict:
@@ -93,18 +95,17 @@ def regret_figure(result: Result):
             ax.plot(x, mean, label=agent, **_style(i))
             ax.fill_between(x, mean - half, mean + half, color=COLOURS[i % len(COLOURS)],
                             alpha=0.18, linewidth=0)
-    lr = result.info.get("lai_robbins")
-    if result.setting == "bandit" and lr is not None and math.isfinite(lr) and lr > 0:
-        curve = lr * np.log(np.maximum(x, 1.0))
+    setting = settings.get(result.setting)
+    reference = setting.reference(result, x)
+    if reference is not None:
+        curve, label = reference
         for ax in axes:
             ax.plot(x, curve, color="#555555", linestyle=(0, (1, 1)), linewidth=1.4,
-                    label=f"Lai-Robbins C ln t (asymptotic), C = {lr:.3g}")
-    unit = _unit(result)
+                    label=label)
     for ax, scale in zip(axes, ("linear", "log")):
         _x_axis(ax, x, scale)
-        ax.set_xlabel(f"samples ({unit})")
-        ax.set_ylabel("cumulative regret" + (" (sum of V* - V^pi_k)" if result.setting == "mdp"
-                                             else " (pseudo-regret)"))
+        ax.set_xlabel(f"samples ({setting.axis_unit})")
+        ax.set_ylabel(f"cumulative regret ({setting.regret_label})")
         ax.grid(True, alpha=0.3)
         ax.set_title(f"{scale} x axis", fontsize=10)
     axes[0].legend(fontsize=8, loc="upper left")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tracking import stats
+from tracking import settings, stats
 from tracking.results import Result
 
 CE = "certainty-equivalence"
@@ -65,12 +65,15 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
     - ``samples_to_epsilon``: median over runs of the samples (pulls or steps) after which the
       deployed policy's simple regret stays <= epsilon (None when more than half the runs never
       got there), its 95% bootstrap interval, and ``reached``, the share of runs that got there;
-    - bandits: ``regret_over_log_t``, ``best_arm_share``; MDPs: ``episodes_to_epsilon``.
+    - the setting's extras (its ``agent_extras``): bandits ``regret_over_log_t`` and
+      ``best_arm_share``, episodic MDPs ``episodes_to_epsilon``.
 
+    The problem's entry adds the setting's ``summary_keys`` (episodic MDPs: ``episodes``);
     ``checkpoints`` describes the grid samples-to-epsilon is read on (:func:`checkpoint_grid`).
     """
     cfg = result.config
-    eps = float(epsilon if epsilon is not None else cfg.get("epsilon", 0.01))
+    setting = settings.get(result.setting)
+    eps = float(epsilon if epsilon is not None else cfg.get("epsilon", setting.epsilon))
     samples = result.samples
     budget = int(samples[-1])
     names = result.info.get("agent_names", [a.split("(")[0] for a in result.agents])
@@ -94,23 +97,7 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
             "samples_to_epsilon": _interval(med),
             "reached": float(np.mean(np.isfinite(s2e))) if s2e.size else 0.0,
         }
-        if result.setting == "bandit":
-            horizon = int(result.steps[-1])
-            entry["regret_over_log_t"] = float(m) / math.log(horizon) if horizon > 1 else None
-            if "pulls" in result.extra:
-                most = result.extra["pulls"][i].argmax(axis=1)
-                if "means" in result.extra:  # an instance per run
-                    per_run = result.extra["means"][i]
-                    hit = per_run[np.arange(per_run.shape[0]), most] == per_run.max(axis=1)
-                else:
-                    means = np.asarray(result.info["means"])
-                    hit = means[most] == means.max()
-                entry["best_arm_share"] = float(hit.mean())
-        elif result.setting == "mdp":
-            h = result.samples_per_step
-            e2e = entry["samples_to_epsilon"]
-            entry["episodes_to_epsilon"] = (None if e2e is None or e2e["estimate"] is None
-                                            else e2e["estimate"] / h)
+        entry.update(setting.agent_extras(result, i, entry))
         agents.append(entry)
     out = {
         "problem": result.problem,
@@ -121,13 +108,12 @@ def summarize(result: Result, epsilon: float | None = None) -> dict[str, Any]:
         "horizon": cfg.get("horizon"),
         "epsilon": eps,
         "budget_samples": budget,
-        "sample_unit": "pulls" if result.setting == "bandit" else "steps",
+        "sample_unit": setting.sample_unit,
         "checkpoints": checkpoint_grid(samples),
         "agents": agents,
         "info": {k: v for k, v in result.info.items() if k not in ("agent_names", "families")},
     }
-    if result.setting == "mdp":
-        out["episodes"] = cfg.get("episodes")
+    out.update({key: cfg.get(key) for key in setting.summary_keys})
     return out
 
 
@@ -270,12 +256,7 @@ def _grid_note(grids: list[dict[str, Any]], marked: bool) -> str:
 def _title(summary: dict[str, Any]) -> str:
     runs = summary["runs"]
     partial = "" if runs >= summary["runs_requested"] else f" of {summary['runs_requested']}"
-    if summary["setting"] == "bandit":
-        budget = f"T = {summary['horizon']:,}"
-    elif summary["setting"] == "continuing":
-        budget = f"T = {summary['budget_samples']:,} steps without resets"
-    else:
-        budget = f"H = {summary['horizon']}, K = {summary['episodes']:,} episodes"
+    budget = settings.get(summary["setting"]).budget.format(**summary)
     return f"{summary['problem']}: {budget}, {runs}{partial} runs, seed {summary['seed']}"
 
 

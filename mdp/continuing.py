@@ -21,16 +21,16 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
-from tracking.defaults import EPSILON
 from tracking.results import Result
 from tracking.rng import run_seeds
 from tracking.runner import Progress, StopRequest, execute, run_interruptible
+from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
-from tracking.validate import as_float, as_int
 
 from .agents import CONTINUING_REGISTRY, PSRL, UCRL2, MDPAgent
-from .loop import REWARDS, ModelJob, kernel_model
+from .loop import ModelJob, kernel_model
 from .model import FiniteMDP
+from .setting import CONTINUING, REWARDS
 
 #: Cap on the sweeps of every value iteration the agents run (planning and deployment).
 MAX_SWEEPS = 10_000
@@ -104,17 +104,16 @@ class ContinuingJob(ModelJob):
     ``"continuing"``, docs/experiments.md).
     """
 
-    setting = "continuing"
+    setting = CONTINUING.name
 
-    def __init__(self, m, agents, steps, runs, seed=0, checkpoints=None, rewards: str = "mean",
-                 name: str | None = None, epsilon: float = EPSILON["continuing"],
+    def __init__(self, m, agents, steps, runs, seed=0, checkpoints=None,
+                 rewards: str = REWARDS.default, name: str | None = None,
+                 epsilon: float = CONTINUING.epsilon,
                  env_args: dict[str, Any] | None = None) -> None:
-        self.seed = as_int("seed", seed, minimum=0)
-        self.horizon = as_int("steps", steps, minimum=1)
-        self.runs = as_int("runs", runs, minimum=1)
-        if rewards not in REWARDS:
-            raise ValueError(f"rewards must be one of {', '.join(REWARDS)}, got {rewards!r}")
-        self.rewards = rewards
+        self.seed = SEED.check(seed)
+        self.horizon = CONTINUING.key("steps").check(steps)
+        self.runs = RUNS.check(runs)
+        self.rewards = REWARDS.check(rewards)
         env_keys = self._set_model(m, env_args, rewards, name)
         self.agent_objs = build_all(CONTINUING_REGISTRY, agents, "continuing MDP")
         self.steps = cp.as_grid(checkpoints, self.horizon)
@@ -122,13 +121,13 @@ class ContinuingJob(ModelJob):
         self.agents = tuple(a.label for a in self.agent_objs)
         self.config = {
             "name": self.problem,
-            "setting": "continuing",
+            "setting": self.setting,
             **env_keys,
             "steps": self.horizon,
             "runs": self.runs,
             "seed": self.seed,
             "rewards": rewards,
-            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "epsilon": CONTINUING.key("epsilon").check(epsilon),
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
@@ -162,8 +161,8 @@ class ContinuingJob(ModelJob):
         """The job of a normalised problem table (experiments.files.parse)."""
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["steps"], table["runs"], table["seed"],
-                   table.get("checkpoints"), table.get("rewards", "mean"), table["name"],
-                   table.get("epsilon", EPSILON["continuing"]), args)
+                   table.get("checkpoints"), table.get("rewards", REWARDS.default),
+                   table["name"], table.get("epsilon", CONTINUING.epsilon), args)
 
     def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         """``episodes`` (agents, runs, checkpoints) int64."""
@@ -217,7 +216,7 @@ def run_continuing(
     runs: int,
     seed: int = 0,
     checkpoints: Sequence[int] | np.ndarray | None = None,
-    rewards: str = "mean",
+    rewards: str = REWARDS.default,
     progress: Progress | None = None,
     name: str | None = None,
 ) -> Result:

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from tracking import memory
-from tracking.jit import njit
 from tracking.validate import as_float, as_int
 
 from .model import FiniteMDP
@@ -431,27 +430,6 @@ def from_gymnasium(env: Any, **make_kwargs: Any) -> FiniteMDP:
 # ---------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _floyd_rows(uniforms, n_states, out):
-    """Row i of ``out`` (rows, b): a uniform b-subset of ``0..n_states-1``, increasing.
-
-    Floyd's algorithm: for ``j = S - b, ..., S - 1`` draw ``t`` uniform in ``0..j`` (from
-    ``uniforms[i, j - (S - b)]``) and take ``t``, or ``j`` if ``t`` was taken already.
-    """
-    n_rows, b = uniforms.shape
-    mark = np.full(n_states, -1, dtype=np.int64)
-    for i in range(n_rows):
-        row = out[i]
-        for k in range(b):
-            j = n_states - b + k
-            t = min(int(uniforms[i, k] * (j + 1)), j)
-            if mark[t] == i:
-                t = j
-            mark[t] = i
-            row[k] = t
-        row.sort()
-
-
 def garnet(n_states: int, n_actions: int, branching: int, seed: int = 0) -> FiniteMDP:
     """A Garnet random MDP (Archibald, McKinnon and Thomas 1995; Bhatnagar et al. 2009).
 
@@ -472,7 +450,9 @@ def garnet(n_states: int, n_actions: int, branching: int, seed: int = 0) -> Fini
     n_rows = S * A
     uniforms = rng.random((n_rows, b))
     indices = np.empty((n_rows, b), dtype=np.int64)
-    _floyd_rows(uniforms, S, indices)
+    from ._model_kernels import floyd_rows
+
+    floyd_rows(uniforms, S, indices)
     del uniforms
     probs = rng.standard_exponential((n_rows, b))
     probs /= probs.sum(axis=1, keepdims=True)

@@ -10,7 +10,6 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
-from tracking.defaults import EPSILON
 from tracking.paths import check_name, inside
 from tracking.results import Result
 from tracking.rng import run_seeds
@@ -22,13 +21,13 @@ from tracking.runner import (
     execute,
     run_interruptible,
 )
+from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
-from tracking.validate import as_float, as_int
+from tracking.validate import as_int
 
 from .agents import PSRL, REGISTRY, UCRL2, MDPAgent, QLearning, Reinforce
 from .model import FiniteMDP
-
-REWARDS = ("mean", "bernoulli")
+from .setting import EPISODIC, REWARDS
 
 
 def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
@@ -130,18 +129,17 @@ class MDPJob(ModelJob):
     Its ``config`` is the problem's complete table in an experiment file (docs/experiments.md).
     """
 
-    setting = "mdp"
+    setting = EPISODIC.name
 
     def __init__(self, m, agents, horizon, episodes, runs, seed=0, checkpoints=None,
-                 rewards: str = "mean", name: str | None = None, epsilon: float = EPSILON["mdp"],
+                 rewards: str = REWARDS.default, name: str | None = None,
+                 epsilon: float = EPISODIC.epsilon,
                  env_args: dict[str, Any] | None = None) -> None:
-        self.seed = as_int("seed", seed, minimum=0)
-        self.horizon = as_int("horizon", horizon, minimum=1)
-        self.episodes = as_int("episodes", episodes, minimum=1)
-        self.runs = as_int("runs", runs, minimum=1)
-        if rewards not in REWARDS:
-            raise ValueError(f"rewards must be one of {', '.join(REWARDS)}, got {rewards!r}")
-        self.rewards = rewards
+        self.seed = SEED.check(seed)
+        self.horizon = EPISODIC.key("horizon").check(horizon)
+        self.episodes = EPISODIC.key("episodes").check(episodes)
+        self.runs = RUNS.check(runs)
+        self.rewards = REWARDS.check(rewards)
         env_keys = self._set_model(m, env_args, rewards, name)
         self.agent_objs = build_all(REGISTRY, agents, "MDP")
         self.steps = cp.as_grid(checkpoints, self.episodes)
@@ -151,14 +149,14 @@ class MDPJob(ModelJob):
                       "families": [a.family for a in self.agent_objs]}
         self.config = {
             "name": self.problem,
-            "setting": "mdp",
+            "setting": self.setting,
             **env_keys,
             "horizon": self.horizon,
             "episodes": self.episodes,
             "runs": self.runs,
             "seed": self.seed,
             "rewards": rewards,
-            "epsilon": as_float("epsilon", epsilon, minimum=0.0, strict_min=True),
+            "epsilon": EPISODIC.key("epsilon").check(epsilon),
             "checkpoints": [int(s) for s in self.steps],
             "agents": [a.spec for a in self.agent_objs],
         }
@@ -192,8 +190,9 @@ class MDPJob(ModelJob):
         """The job of a normalised problem table (experiments.files.parse)."""
         m, args = cls._model_of(table)
         return cls(m, table["agents"], table["horizon"], table["episodes"], table["runs"],
-                   table["seed"], table.get("checkpoints"), table.get("rewards", "mean"),
-                   table["name"], table.get("epsilon", EPSILON["mdp"]), args)
+                   table["seed"], table.get("checkpoints"),
+                   table.get("rewards", REWARDS.default), table["name"],
+                   table.get("epsilon", EPISODIC.epsilon), args)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
@@ -249,7 +248,7 @@ def run(
     runs: int,
     seed: int = 0,
     checkpoints: Sequence[int] | np.ndarray | None = None,
-    rewards: str = "mean",
+    rewards: str = REWARDS.default,
     progress: Progress | None = None,
     name: str | None = None,
 ) -> Result:

@@ -8,8 +8,9 @@ row ``s * A + a`` of a CSR matrix with ``S * A`` rows and ``S`` columns,
     their probabilities     = probs[indptr[row]:indptr[row + 1]]     (all > 0, summing to 1)
 
 so an MDP with 10^5 states and 10 successors per pair takes tens of megabytes, and celab's
-kernels read exactly these arrays. Construction validates the input (mdp/_validation.py); the
-file formats are in mdp/formats.py.
+kernels read exactly these arrays. Construction validates the input in one pass (the field
+checks of mdp/_validation.py, the jitted checks of mdp/_model_kernels.py, imported when a model
+is built, so that this module imports without numba); the file formats are in mdp/formats.py.
 """
 
 from __future__ import annotations
@@ -25,14 +26,9 @@ from ._validation import (
     _OK,
     SUM_TOL,
     SUM_TOL_TEXT,
-    _check_csr,
     _check_initial,
     _check_name,
     _check_R,
-    _csr_to_dense,
-    _dense_check,
-    _dense_fill,
-    _drop_zeros,
     _float_array,
     _int_array,
     _owned,
@@ -91,6 +87,8 @@ class FiniteMDP:
     """
 
     def __init__(self, P: Any, R: Any, initial: Any = None, name: str | None = None) -> None:
+        from ._model_kernels import _dense_check, _dense_fill
+
         P = _float_array("P", P)
         if P.ndim != 3 or P.shape[0] < 1 or P.shape[1] < 1 or P.shape[2] != P.shape[0]:
             raise ValueError(f"P must have shape (S, A, S) with S, A >= 1, got {P.shape}")
@@ -131,6 +129,8 @@ class FiniteMDP:
         ``copy=False``: then arrays that already are contiguous int64/float64 are kept (and made
         read-only), which saves memory for large models the caller will not modify.
         """
+        from ._model_kernels import _check_csr, _drop_zeros
+
         R_arr = _float_array("R", R)
         if R_arr.ndim != 2 or R_arr.shape[0] < 1 or R_arr.shape[1] < 1:
             raise ValueError(f"R must have shape (S, A) with S, A >= 1, got {R_arr.shape}")
@@ -262,6 +262,8 @@ class FiniteMDP:
             if self._indices is None:  # full rows: probs is P in row-major order
                 self._P = self._probs.reshape(S, A, S)
             else:
+                from ._model_kernels import _csr_to_dense
+
                 dense = np.zeros((S * A, S))
                 _csr_to_dense(self._indptr, self._indices, self._probs, dense)
                 self._P = _readonly(dense.reshape(S, A, S))

@@ -119,8 +119,3 @@ def test_compare_runs_the_suite_end_to_end(monkeypatch, capsys, tmp_path):
     saved = json.loads((tmp_path / "c" / "summary.json").read_text())
     assert len(saved["problems"]) == 4 and saved["headline"]
     assert len(list((tmp_path / "c" / "plots").glob("*.svg"))) == 8
-
-
-def test_help_lists_every_registered_mdp_name():
-    assert set(cli.MDP_AGENTS.split(", ")) == set(mdp.agents.REGISTRY)
-    assert set(cli.MDP_ENVS.split(", ")) == set(mdp.envs.ENVS)

@@ -15,7 +15,7 @@ import pytest
 import bandits
 import mdp
 from bandits import _kernels as bk
-from bandits.agents import KIND_UCB
+from bandits._agents.hooks import shared
 from bandits.agents import REGISTRY as BANDIT_AGENTS
 from bandits.loop import BanditJob
 from bandits.loop import run_state_bytes as bandit_state
@@ -75,10 +75,12 @@ def test_bandit_run_state_is_what_the_kernel_allocates(agent):
     k = 4000  # one forgotten array of K numbers: 32 KB, four times the slack
     mu = np.linspace(0.1, 0.9, k)
     steps = np.array([1, 2, 3])
-    out = (np.zeros(3), np.zeros(3), np.zeros(k, np.int64), np.zeros((4, 2)))
-    measured = _peak(lambda: _python(bk._one_run)(agent.kind, agent.vector(), 0, mu, 0.5, 3,
-                                                  SEED, steps, *out, STOP))
-    _assert_counted(measured, bandit_state(k))
+    params = agent.params(bandits.envs.Bernoulli(mu))
+    table = shared(params, 3)  # allocated once per call by simulate: test_ucb_table_is_counted
+    out = (np.zeros(3), np.zeros(3), np.zeros(k, np.int64))
+    measured = _peak(lambda: _python(bk._one_run)(params, table, 0, mu, 0.5, 3, SEED, steps,
+                                                  *out, STOP))
+    _assert_counted(measured, bandit_state([params], k, 3))
 
 
 @pytest.mark.nojit
@@ -86,13 +88,12 @@ def test_ucb_table_is_counted():
     """UCB1's shared table of simulate (and, without the JIT, one run's state)."""
     horizon = 5000
     job = BanditJob("close10", "ucb", horizon, 1)
-    agent = job.agent_objs[0]
-    assert agent.kind == KIND_UCB
+    params = job.agent_objs[0].params(job.env)
     regret, simple, pulls = np.zeros((1, job.steps.size)), np.zeros((1, job.steps.size)), \
         np.zeros((1, 10), np.int64)
-    measured = _peak(lambda: _python(bk.simulate)(agent.kind, agent.vector(), 0, job._means,
-                                                  0.5, horizon, job._seeds, job.steps, regret,
-                                                  simple, pulls, STOP))
+    measured = _peak(lambda: _python(bk.simulate)(params, 0, job._means, 0.5, horizon,
+                                                  job._seeds, job.steps, regret, simple, pulls,
+                                                  STOP))
     if hasattr(bk.simulate, "py_func"):
         _assert_counted(measured, job.call_bytes())
     else:  # without the JIT, the run is Python as well

@@ -10,7 +10,7 @@ from numba's on-disk cache like any ``cache=True`` function. On the pure-Python 
 (``NUMBA_DISABLE_JIT=1``) the same hook dispatches on ``type(key)`` at run time, so both paths
 run one definition of the loop.
 
-Why this design (benchmarks/dispatch_prototype.py measures it): a loop that receives the
+Why this design: a loop that receives the
 agent's functions as arguments is recompiled in every process (first-class function types are
 not cached), a closure over jitted functions gets a new cache key in every process (numba keys
 closures by their pickled cell contents, which hold a random id per process), and an integer
@@ -60,11 +60,19 @@ class Hook:
         return f"<hook {self.name}({', '.join(self.args)})>"
 
 
-def hook(name: str, args: Sequence[str], key: int = 0) -> Callable[..., Any]:
+def hook(name: str, args: Sequence[str], key: int = 0,
+         jit_options: dict[str, Any] | None = None) -> Callable[..., Any]:
     """A new hook ``name(*args)`` dispatching on the type of argument ``args[key]``.
 
     Returns the stub function (callable from Python and from jitted code); its ``hook``
     attribute holds the :class:`Hook` with the registered implementations.
+
+    ``jit_options`` are numba options for the compiled call of an implementation. A hook
+    called at every step of a time loop takes ``{"_nrt": False}``: without numba's reference
+    counting, reading the arrays of a state record costs no atomic update (with it, UCB1's
+    loop runs at a third of its speed), and an implementation that allocates fails to compile.
+    Its implementations should then be ``inline="always"``, so that their code is compiled
+    into that call.
     """
     from numba.extending import overload
 
@@ -92,7 +100,7 @@ def hook(name: str, args: Sequence[str], key: int = 0) -> Callable[..., Any]:
     # overload inspects the typing function's signature: give it the hook's argument names.
     scope: dict[str, Any] = {"_typer": typer}
     exec(f"def typing_{name}({arglist}):\n    return _typer({arglist})\n", scope)  # noqa: S102
-    overload(stub)(scope[f"typing_{name}"])
+    overload(stub, jit_options=dict(jit_options or {}))(scope[f"typing_{name}"])
     return stub
 
 

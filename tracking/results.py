@@ -32,7 +32,8 @@ class Result:
     problem : str
         Name of the environment.
     setting : str
-        ``"bandit"`` or ``"mdp"``.
+        The name of its setting (:mod:`tracking.settings`): ``"bandit"``, ``"mdp"``,
+        ``"continuing"``.
     agents : tuple of str
         Agent labels, in the order of the first axis of the arrays.
     steps : int64[C]

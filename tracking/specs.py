@@ -18,10 +18,13 @@ class Agent:
     """Base of every agent: hyperparameters stored unchanged under their own names.
 
     Subclasses set ``name`` (the registry name) and define ``__init__`` with keyword
-    hyperparameters that have defaults; ``check`` validates them.
+    hyperparameters that have defaults; ``__init__`` validates them (ValueError naming the
+    parameter and its range).
     """
 
     name: ClassVar[str] = ""
+    #: The name spelled out when ``name`` is an abbreviation (help texts); empty otherwise.
+    long_name: ClassVar[str] = ""
     #: "certainty-equivalence" (fits a model, acts on it), "policy-gradient" or "model-free"
     family: ClassVar[str] = "certainty-equivalence"
 

@@ -1,14 +1,15 @@
 """The work guard: a request whose computing time is absurd is refused before anything starts.
 
 Every job states its work in elementary operations (``Job.work_per_run``: an arm examined, a
-transition backed up, a row of a planning sweep). ``RATES`` holds, per setting, the operations
-one thread does per second, measured by ``benchmarks/work_rates.py`` on a 2-core x86-64 machine
-(work divided by CPU time, every agent on a few problems): the fastest agent's rate, rounded
-up. The time of a job is taken as ``work_per_run * runs / (rate * min(threads, runs))``: a
-lower bound, so that a request that fits in a day at that speed is not refused. Slower agents
-take longer (Thompson sampling about 35 times, KL-UCB and UCRL2 about 20 times); the continuing
-setting's work counts its planning sweeps generously, so its rate is high and its estimate
-loose (about 60 times below the time of a long run).
+transition backed up, a row of a planning sweep). Each setting declares the operations one
+thread does per second (``Setting.work_rate``, :mod:`tracking.settings`), measured by
+``benchmarks/work_rates.py`` on a 2-core x86-64 machine (work divided by CPU time, every agent
+on a few problems): the fastest agent's rate, rounded up. The time of a job is taken as
+``work_per_run * runs / (rate * min(threads, runs))``: a lower bound, so that a request that
+fits in a day at that speed is not refused. Slower agents take longer (Thompson sampling about
+35 times, KL-UCB and UCRL2 about 20 times); the continuing setting's work counts its planning
+sweeps generously, so its rate is high and its estimate loose (about 60 times below the time
+of a long run).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-#: Elementary operations per second and per thread (benchmarks/work_rates.py).
-RATES = {"bandit": 1e9, "mdp": 1e9, "continuing": 2e11}
+from . import settings
+
 #: Requests estimated above this many seconds need confirmation (one day).
 LIMIT_SECONDS = 86400.0
 
@@ -32,7 +33,7 @@ def estimate_seconds(jobs: Sequence[Any]) -> float:
     """Lower estimate of the wall time of ``jobs`` (Job objects), in seconds."""
     threads = _threads()
     return sum(float(job.work_per_run) * job.runs
-               / (RATES[job.setting] * min(threads, job.runs)) for job in jobs)
+               / (settings.get(job.setting).work_rate * min(threads, job.runs)) for job in jobs)
 
 
 def duration(seconds: float) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tracking import settings
 from tracking.paths import check_name, inside
 
 from .. import files
@@ -85,19 +86,17 @@ def spec(name: str, full: bool = False, smoke: bool = False) -> dict[str, Any]:
 
 
 def shrink(parsed: dict[str, Any]) -> dict[str, Any]:
-    """A tiny budget that exercises every step of a study: 2 runs, short horizons."""
+    """A tiny budget that exercises every step of a study: 2 runs, and each budget key capped
+    at its setting's smoke budget (checkpoints beyond the new length dropped)."""
     out = dict(parsed)
     problems = []
     for table in parsed["problems"]:
         t = dict(table)
         t["runs"] = min(t["runs"], 2)
-        if t["setting"] == "bandit":
-            t["horizon"] = min(t["horizon"], 300)
-        elif t["setting"] == "mdp":
-            t["episodes"] = min(t["episodes"], 10)
-        else:
-            t["steps"] = min(t.get("steps", 300), 300)
-        limit = t["horizon"] if t["setting"] == "bandit" else t.get("episodes", t.get("steps"))
+        setting = settings.get(t["setting"])
+        for key, cap in setting.smoke.items():
+            t[key] = min(t[key], cap)
+        limit = t[setting.length]
         if "checkpoints" in t:
             t["checkpoints"] = [c for c in t["checkpoints"] if c <= limit] or None
             if t["checkpoints"] is None:

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from bandits._kernels import klucb_index
+from bandits._agents.common import klucb_index
 from tracking import rng
 
 

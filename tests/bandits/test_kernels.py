@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
-from bandits._kernels import KLUCB_TOL, klucb_index
+from bandits._agents.common import KLUCB_TOL, klucb_index
 from bandits.envs import bernoulli_kl
 
 

@@ -26,20 +26,6 @@ def test_result_layout_and_bounds():
     assert np.all(res.simple_regret >= -1e-9) and np.all(res.simple_regret <= v_star + 1e-9)
 
 
-@pytest.mark.nojit
-def test_determinism_companions_prefix():
-    agents = ["psrl", "q-learning", "reinforce"]
-    a = mdp.run("riverswim", agents, 12, 80, 4, seed=3)
-    b = mdp.run("riverswim", agents, 12, 80, 4, seed=3)
-    c = mdp.run("riverswim", agents, 12, 80, 4, seed=4)
-    assert np.array_equal(a.regret, b.regret)
-    assert not np.array_equal(a.regret, c.regret)
-    alone = mdp.run("riverswim", "psrl", 12, 80, 4, seed=3)
-    assert np.array_equal(alone.regret[0], a.regret[0])
-    few = mdp.run("riverswim", agents, 12, 80, 2, seed=3)
-    assert np.array_equal(few.regret, a.regret[:, :2])
-
-
 def _wide_garnet():
     """Rewards in [-0.5, 2], non-dyadic probabilities, a spread start distribution."""
     g = mdp.envs.garnet(5, 3, 3, seed=7)

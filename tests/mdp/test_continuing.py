@@ -1,9 +1,5 @@
 """The continuing (average-reward) loop: exact pieces first, then regret against theory."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,21 +91,6 @@ def test_result_layout_episodes_and_bounds():
     assert np.all(ep[..., -1] <= 12 * np.log2(8 * 3000 / 12))
 
 
-def test_common_random_numbers_repeats_and_seeds():
-    a = mdp.run_continuing("riverswim", AGENTS, 600, 3, seed=3)
-    b = mdp.run_continuing("riverswim", AGENTS, 600, 3, seed=3)
-    c = mdp.run_continuing("riverswim", AGENTS, 600, 3, seed=4)
-    assert np.array_equal(a.regret, b.regret)
-    assert np.array_equal(a.simple_regret, b.simple_regret)
-    for i, name in enumerate(AGENTS):
-        alone = mdp.run_continuing("riverswim", name, 600, 3, seed=3)
-        assert np.array_equal(alone.regret[0], a.regret[i]), name
-        assert np.array_equal(alone.simple_regret[0], a.simple_regret[i]), name
-        assert not np.array_equal(c.regret[i], a.regret[i]), name
-    few = mdp.run_continuing("riverswim", AGENTS, 600, 2, seed=3)
-    assert np.array_equal(few.regret, a.regret[:, :2])
-
-
 def _run_kernel(name, cps, stop, runs=2):
     from mdp._continuing_loop import simulate
     from mdp.loop import kernel_model
@@ -173,45 +154,6 @@ def test_bernoulli_rewards_and_validation():
         mdp.run_continuing("riverswim", "psrl", 0, 1)
     with pytest.raises(ValueError, match="delta must be > 0"):
         mdp.run_continuing("riverswim", "ucrl2:delta=0", 10, 1)
-
-
-_SCRIPT = """
-import sys
-import numpy as np
-sys.path.insert(0, sys.argv[2])
-import mdp
-from tests.mdp.test_continuing import AGENTS
-steps = int(sys.argv[3])
-models = [("river", mdp.envs.riverswim(5)), ("chain", mdp.envs.chain(4)),
-          ("garnet", mdp.envs.garnet(6, 3, 3, seed=2))][:int(sys.argv[4])]
-grid = np.unique(np.geomspace(1, steps, 20).astype(np.int64))
-out = {}
-for name, m in models:
-    r = mdp.run_continuing(m, AGENTS, steps, 4, seed=5, checkpoints=grid)
-    out[name] = np.stack([r.regret, r.simple_regret])
-np.savez(sys.argv[1], **out)
-"""
-
-ROOT = str(Path(__file__).resolve().parents[2])
-
-
-def _run_script(tmp_path, name, steps, models, **env):
-    path = tmp_path / f"{name}.npz"
-    subprocess.run([sys.executable, "-c", _SCRIPT, str(path), ROOT, str(steps), str(models)],
-                   env=dict(os.environ, **env), check=True)
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
-
-
-def test_thread_counts_and_the_pure_python_path_agree_bit_for_bit(tmp_path):
-    one = _run_script(tmp_path, "t1", 3000, 3, NUMBA_NUM_THREADS="1")
-    two = _run_script(tmp_path, "t2", 3000, 3, NUMBA_NUM_THREADS="2")
-    for key in one:
-        assert np.array_equal(one[key], two[key]), key
-    short = _run_script(tmp_path, "s", 120, 2, NUMBA_NUM_THREADS="2")
-    pure = _run_script(tmp_path, "py", 120, 2, NUMBA_DISABLE_JIT="1")
-    for key in short:
-        assert np.array_equal(short[key], pure[key]), key
 
 
 def test_experiment_file_and_command(tmp_path):

@@ -102,3 +102,36 @@ def test_unregistered_record_type_is_refused():
 
     with pytest.raises(Exception, match="Other|step|No implementation"):
         _loop(Other(1.0), 3, 5)
+
+
+lean = hook("lean", ("params", "state"), jit_options={"_nrt": False})
+
+
+@njit(inline="always")
+def _add_lean(params, state):
+    state.total[0] += params.c
+    return state.total[0]
+
+
+@njit(inline="always")
+def _count_lean(params, state):
+    return np.zeros(params.k)[0]  # allocates: refused without reference counting
+
+
+register(lean, Add, _add_lean)
+register(lean, Count, _count_lean)
+
+
+@njit
+def _lean_loop(params, n):
+    state = start(params, 3)
+    acc = 0.0
+    for _ in range(n):
+        acc += lean(params, state)
+    return acc
+
+
+def test_a_hook_without_reference_counting_runs_and_refuses_allocation():
+    assert _lean_loop(Add(0.5), 4) == 0.5 + 1.0 + 1.5 + 2.0
+    with pytest.raises(Exception, match="zeros"):
+        _lean_loop(Count(2, False), 4)
