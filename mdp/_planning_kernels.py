@@ -42,12 +42,20 @@ from ._estimation_kernels import Counts, plug_in_backup, posterior_mean_backup
 # relative_value_iteration's outcomes
 CONVERGED, MAX_ITER, RESOLUTION, STALLED, STOPPED = range(5)
 
-backup = hook("backup", ("model", "v", "cap", "q"))
+#: The hooks called once per sweep (or per step: act) of a plan, an evaluation or an episode are
+#: compiled without reference counting (tracking.dispatch.hook): their implementations allocate
+#: nothing, and reading the arrays of a record then costs no atomic update, which on small
+#: models would be a large share of a sweep.
+_HOT = {"_nrt": False}
+
+backup = hook("backup", ("model", "v", "cap", "q"), jit_options=_HOT)
 choose = hook("choose", ("rule", "q", "stop"))
-evaluate_actions = hook("evaluate_actions", ("model", "actions", "values", "stop"))
-evaluate_probs = hook("evaluate_probs", ("model", "probs", "values", "stop"))
-act = hook("act", ("policy", "h", "s", "st"))
-evaluate_policy = hook("evaluate_policy", ("policy", "model", "values", "stop"))
+evaluate_actions = hook("evaluate_actions", ("model", "actions", "values", "stop"),
+                        jit_options=_HOT)
+evaluate_probs = hook("evaluate_probs", ("model", "probs", "values", "stop"), jit_options=_HOT)
+act = hook("act", ("policy", "h", "s", "st"), jit_options=_HOT)
+evaluate_policy = hook("evaluate_policy", ("policy", "model", "values", "stop"),
+                       jit_options=_HOT)
 
 
 # --- models ----------------------------------------------------------------------------------
