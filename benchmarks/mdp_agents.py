@@ -37,7 +37,6 @@ The script prints a markdown report and exits with status 1 when a floor fails.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import platform
@@ -304,50 +303,40 @@ def _median_time(fn: Callable[[], None], reps: int) -> float:
     return statistics.median(times)
 
 
-def _call(fn, values: dict):
-    """Call a jitted kernel with its arguments taken by name from ``values`` (the kernels are
-    private: their signatures may change; KeyError names an argument this script lacks)."""
-    names = list(inspect.signature(fn.py_func).parameters)
-    return fn(*[values[name] for name in names])
-
-
 def psrl_costs(m: mdp.FiniteMDP, reps: int) -> dict[str, float]:
     """Per-episode cost of psrl's two steps, and of ce-greedy's plan, from counts of zero.
 
-    Calls the loop's private kernels (mdp/_agent_kernels.py) directly: ``sample_posterior``
-    draws S*A Dirichlet rows over all S states (S*A*S Gamma variates); ``plan`` on the sampled
-    dense model reads H*S*A*S probabilities; ce-greedy's ``plan`` reads the CSR successors only.
+    Calls the pipeline's private stages directly: ``sample_posterior``
+    (mdp/_estimation_kernels.py) draws S*A Dirichlet rows over all S states (S*A*S Gamma
+    variates); ``backward_induction`` (mdp/_planning_kernels.py) on the sampled dense model
+    reads H*S*A*S probabilities, on ce-greedy's plug-in model the CSR successors only.
     """
-    from mdp._agent_kernels import EMPIRICAL, SAMPLED, plan, sample_posterior
+    from mdp import _env_kernels as env
+    from mdp import _estimation_kernels as est
+    from mdp import _planning_kernels as plan
     from tracking.rng import SALT_AGENT, new_state
 
     S, A = m.n_states, m.n_actions
-    values = {
-        "horizon": H, "indptr": m.indptr, "indices": m.indices,
-        "cnt": np.zeros(m.indices.shape[0], dtype=np.int64),
-        "n_sa": np.zeros(S * A, dtype=np.int64), "rsum": np.zeros(S * A),
-        "psamp": np.zeros((S * A, S)), "rsamp": np.zeros(S * A), "logs": np.zeros(S),
-        "pol": np.zeros((H, S), dtype=np.int64), "pi": np.zeros((H, S, A)),
-        "v": np.zeros(S), "w": np.zeros(S), "qrow": np.zeros(A),
-        "st": new_state(np.uint64(12345), SALT_AGENT),
-        "deploy": False, "bonus": 0.0, "r_lo": 0.0, "r_scale": 1.0,
-    }
-    sampled = {**values, "mode": SAMPLED}
-    empirical = {**values, "mode": EMPIRICAL}
+    counts = est.new_counts(m.indptr, m.indices)
+    sample = env.DenseTabular(np.zeros(S * A * S), np.zeros((S, A)))
+    st = new_state(np.uint64(12345), SALT_AGENT)
+    logs, values, q = np.zeros(S), np.zeros((H + 1, S)), np.zeros((H, S, A))
+    ties = plan.RandomTies(st, np.zeros((H, S), dtype=np.int64), np.zeros(A))
+    never = np.zeros(1, dtype=np.uint8)
     return {"S": S, "A": A,
-            "sample": _median_time(lambda: _call(sample_posterior, values), reps),
-            "plan_sampled": _median_time(lambda: _call(plan, sampled), reps),
-            "plan_empirical": _median_time(lambda: _call(plan, empirical), reps)}
+            "sample": _median_time(
+                lambda: est.sample_posterior(counts, 0.0, 1.0, st, sample, logs, never), reps),
+            "plan_sampled": _median_time(
+                lambda: plan.backward_induction(sample, H, ties, values, q, never), reps),
+            "plan_empirical": _median_time(
+                lambda: plan.backward_induction(plan.PlugIn(counts, 0.0), H, ties, values, q,
+                                                never), reps)}
 
 
 def psrl_breakdown(models: dict[str, mdp.FiniteMDP], reps: int) -> list[dict]:
-    """psrl_costs on the two garnets (empty when the private kernels' signatures changed)."""
-    try:
-        return [{"problem": p, **psrl_costs(models[p], reps)}
-                for p in ("garnet(100, 5, 10)", "garnet(500, 4, 10)")]
-    except KeyError as exc:
-        log(f"  skipped: a kernel takes an argument this script does not know ({exc})")
-        return []
+    """psrl_costs on the two garnets."""
+    return [{"problem": p, **psrl_costs(models[p], reps)}
+            for p in ("garnet(100, 5, 10)", "garnet(500, 4, 10)")]
 
 
 COMPILE_CODE = """

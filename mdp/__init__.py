@@ -6,15 +6,16 @@
 >>> res.values.shape, res.policy.tolist()
 ((6,), [1, 1, 1, 1, 1, 1])
 
-The model, the environments, the estimators, the agents and the settings import without
-numba; the solvers, the loops and the rest are imported on first use, so that
+The model and its file formats, the environments, the estimators, the agents and the settings
+import without numba; the solvers, the loops and the rest are imported on first use, so that
 ``import mdp.agents`` and ``import mdp.envs`` stay light.
 """
 
 from tracking.lazy import lazy_package
 
-from . import agents, envs, estimators, setting
-from .model import FiniteMDP, load, save
+from . import agents, envs, estimators, formats, setting
+from .formats import load, save
+from .model import FiniteMDP
 
 #: Attributes imported on first use -> "submodule" or "submodule:name".
 _LAZY = {
@@ -28,8 +29,8 @@ _LAZY = {
     "run": "loop:run",
     "policy_gradient": "policy_gradient:policy_gradient",
     "PGResult": "policy_gradient:PGResult",
-    "SamplesToEpsilon": "policy_gradient:SamplesToEpsilon",
-    "generative_samples_to_epsilon": "policy_gradient:generative_samples_to_epsilon",
+    "SamplesToEpsilon": "generative:SamplesToEpsilon",
+    "generative_samples_to_epsilon": "generative:generative_samples_to_epsilon",
     "solvers": "solvers",
 }
 _LAZY.update({name: f"solvers:{name}" for name in (
@@ -53,6 +54,7 @@ __all__ = [
     "envs",
     "estimators",
     "evaluate",
+    "formats",
     "generative",
     "generative_samples_to_epsilon",
     "linear_program",

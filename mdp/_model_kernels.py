@@ -10,7 +10,7 @@ import numpy as np
 
 from tracking.jit import njit
 
-from .model import _BADSUM, _NEGATIVE, _NONFINITE, _OK, _ORDER, _RANGE
+from ._validation import _BADSUM, _NEGATIVE, _NONFINITE, _OK, _ORDER, _RANGE
 
 
 @njit(cache=True, fastmath={"reassoc", "nsz"})

@@ -15,10 +15,9 @@ Two solvers, chosen once per run:
   acyclic (chains that end in an absorbing state, bandits, Deep Sea), ``M`` is triangular in a
   topological order of the states (:func:`topological_order`): ``v`` is found successors first
   and ``w`` predecessors first, by substitution.
-* **dense LU** (O(S^3 / 3)): otherwise. ``M`` is strictly diagonally dominant by rows (its
-  off-diagonal row sums are ``gamma (1 - P_pi[s, s]) < 1 - gamma P_pi[s, s]``), so Gaussian
-  elimination without pivoting is stable (growth factor at most 2); the one factorisation
-  ``M = L U`` serves both systems (``M^T = U^T L^T``).
+* **dense LU** (O(S^3 / 3)): otherwise, mdp/_linalg_kernels.py's Gaussian elimination with
+  partial pivoting, whose one factorisation ``P M = L U`` serves both systems
+  (``M^T = U^T L^T P``).
 
 No array is allocated inside the iteration loop.
 """
@@ -30,6 +29,14 @@ import math
 import numpy as np
 
 from tracking.jit import njit
+
+from ._linalg_kernels import (
+    discount_system,
+    lu_factor,
+    lu_solve,
+    lu_solve_transposed,
+    policy_matrix_dense,
+)
 
 
 @njit(cache=True)
@@ -79,53 +86,16 @@ def topological_order(indptr, indices, n_states, n_actions, order):
 
 
 @njit(cache=True)
-def _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, v, w):
-    """The same two solves through one LU factorisation of ``M = I - gamma P_pi`` (no pivoting:
-    ``M`` is strictly diagonally dominant by rows), O(S^3 / 3)."""
-    n_states, n_actions = R.shape
-    M[:, :] = 0.0
-    for s in range(n_states):
-        r = 0.0
-        for a in range(n_actions):
-            pa = pi[s, a]
-            r += pa * R[s, a]
-            row = s * n_actions + a
-            c = gamma * pa
-            for j in range(indptr[row], indptr[row + 1]):
-                M[s, indices[j]] -= c * probs[j]
-        M[s, s] += 1.0
-        v[s] = r
-    # M = L U in place (unit lower L below the diagonal)
-    for k in range(n_states):
-        inv = 1.0 / M[k, k]
-        for i in range(k + 1, n_states):
-            f = M[i, k] * inv
-            M[i, k] = f
-            if f != 0.0:
-                for j in range(k + 1, n_states):
-                    M[i, j] -= f * M[k, j]
-    # v: L y = r_pi, U v = y
-    for i in range(n_states):
-        acc = v[i]
-        for k in range(i):
-            acc -= M[i, k] * v[k]
-        v[i] = acc
-    for i in range(n_states - 1, -1, -1):
-        acc = v[i]
-        for k in range(i + 1, n_states):
-            acc -= M[i, k] * v[k]
-        v[i] = acc / M[i, i]
-    # w: U^T z = rho, L^T w = z
-    for i in range(n_states):
-        acc = rho[i]
-        for k in range(i):
-            acc -= M[k, i] * w[k]
-        w[i] = acc / M[i, i]
-    for i in range(n_states - 1, -1, -1):
-        acc = w[i]
-        for k in range(i + 1, n_states):
-            acc -= M[k, i] * w[k]
-        w[i] = acc
+def _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, perm, never, v, w):
+    """The two solves through one LU factorisation (partial pivoting) of ``M = I - gamma P_pi``,
+    O(S^3 / 3): ``M v = r_pi`` and ``M^T w = rho`` (``never`` is a stop flag left at 0)."""
+    policy_matrix_dense(indptr, indices, probs, R, pi, M, v)
+    discount_system(M, gamma)
+    n_states = v.shape[0]
+    lu_factor(M, n_states, perm, never)
+    lu_solve(M, n_states, perm, v)
+    w[:] = rho
+    lu_solve_transposed(M, n_states, perm, w)
 
 
 @njit(cache=True)
@@ -243,12 +213,14 @@ def _run_dense(indptr, indices, probs, R, gamma, eta, rho, theta, n_iter, checkp
     q = np.empty((n_states, n_actions))
     w = np.empty(n_states)
     M = np.empty((n_states, n_states))
+    perm = np.empty(n_states, dtype=np.int64)
+    never = np.zeros(1, dtype=np.uint8)
     last_bad = -1
     nxt = 0
     for s in range(n_states):
         _softmax_row(theta, pi, s)
     for t in range(n_iter + 1):
-        _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, v, w)
+        _solve_dense(indptr, indices, probs, R, pi, gamma, rho, M, perm, never, v, w)
         nxt, last_bad = _record(rho, v, v_star, epsilon, t, checkpoints, nxt, sub_out, last_bad)
         if t == n_iter:
             break

@@ -8,16 +8,11 @@ When every row is full (``len(probs) == S * A * S``, a dense model), row ``r`` i
 matrix and never touch ``indices`` (``FiniteMDP._csr()`` leaves it empty for models built from a
 fully dense P; the public ``m.indices`` is always complete).
 
-Public kernels (called by the agents from their own jitted code; signatures are a contract):
-
-* :func:`bellman_q` -- ``q = R + gamma * P v``
-* :func:`backward_induction_kernel` -- finite-horizon optimal values, q and policy
-* :func:`finite_horizon_value_kernel` -- V*_0 alone, in O(S A) memory, stoppable
-* :func:`evaluate_finite_kernel` -- finite-horizon value of a deterministic policy
-* :func:`evaluate_finite_stochastic_kernel` -- the same for a stochastic policy
-
-The private kernels run whole solvers (value iteration, modified policy iteration, relative
-value iteration) in one call, so a solve costs no Python overhead per iteration.
+Public kernel: :func:`bellman_q` -- ``q = R + gamma * P v``. :func:`mpi_kernel` runs a whole
+discounted solver (value iteration, modified policy iteration, the default solver) in one call,
+so a solve costs no Python overhead per iteration. Finite-horizon and average-reward solving and
+exact evaluation use the planning and linear-algebra stages shared with the agents
+(mdp/_planning_kernels.py, mdp/_linalg_kernels.py).
 
 Sparse rows are summed in index order (plain IEEE arithmetic). Rows holding every state are
 summed with reassociation allowed, so LLVM vectorises them (twice as fast); the order of their
@@ -31,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from tracking.jit import njit
+
+from ._linalg_kernels import discounted_values_dense
 
 _EPS = np.finfo(np.float64).eps
 # Row sums may be reassociated (vectorised); no flag assumes away NaN or infinity.
@@ -156,73 +153,6 @@ def policy_sweep(indptr, indices, probs, R, policy, v, gamma, u_out):
 
 
 @njit(cache=True)
-def backward_induction_kernel(indptr, indices, probs, R, horizon, values_out, q_out, policy_out):
-    """Finite-horizon dynamic programming, ``V_H = 0`` and for ``h = H-1, ..., 0``:
-
-    ``Q_h = R + P V_{h+1}``, ``V_h = max_a Q_h``, ``policy_h = argmax_a Q_h`` (lowest index on
-    ties). ``values_out`` is (H+1, S), ``q_out`` (H, S, A), ``policy_out`` (H, S) int64.
-    """
-    values_out[horizon, :] = 0.0
-    for h in range(horizon - 1, -1, -1):
-        greedy_sweep(indptr, indices, probs, R, values_out[h + 1], 1.0, q_out[h], values_out[h],
-                     policy_out[h])
-
-
-@njit(cache=True, nogil=True)
-def finite_horizon_value_kernel(indptr, indices, probs, R, horizon, v_out, stop):
-    """V*_0 of finite-horizon dynamic programming into ``v_out`` (S,), with O(S A) memory.
-
-    The sweeps of :func:`backward_induction_kernel` on two value vectors, so ``v_out`` equals
-    its ``values_out[0]`` bit for bit. Releases the GIL; reads ``stop[0]`` every 16 steps h and
-    returns False at once when it is set (``v_out`` partial), True when complete.
-    """
-    n_states, n_actions = R.shape
-    q = np.empty((n_states, n_actions))
-    policy = np.empty(n_states, dtype=np.int64)
-    nxt = np.zeros(n_states)
-    cur = np.empty(n_states)
-    for h in range(horizon - 1, -1, -1):
-        if (h & 15) == 0 and stop[0] != 0:
-            return False
-        greedy_sweep(indptr, indices, probs, R, nxt, 1.0, q, cur, policy)
-        nxt, cur = cur, nxt
-    v_out[:] = nxt
-    return True
-
-
-@njit(cache=True)
-def evaluate_finite_kernel(indptr, indices, probs, R, policy, horizon, values_out):
-    """``V_H = 0``, ``V_h(s) = R[s, pi_h(s)] + sum_s' P(s' | s, pi_h(s)) V_{h+1}(s')``.
-
-    ``policy`` is (H, S) int64 (non-stationary, deterministic); ``values_out`` (H+1, S).
-    """
-    values_out[horizon, :] = 0.0
-    for h in range(horizon - 1, -1, -1):
-        policy_sweep(indptr, indices, probs, R, policy[h], values_out[h + 1], 1.0, values_out[h])
-
-
-@njit(cache=True)
-def evaluate_finite_stochastic_kernel(indptr, indices, probs, R, pi, horizon, values_out):
-    """``V_H = 0``, ``V_h(s) = sum_a pi[h, s, a] (R[s, a] + sum_s' P(s' | s, a) V_{h+1}(s'))``.
-
-    ``pi`` is (H, S, A), each ``pi[h, s]`` a distribution over actions; ``values_out`` (H+1, S).
-    Allocates one (S, A) work array, before the loop.
-    """
-    n_states, n_actions = R.shape
-    pvs = np.empty((n_states, n_actions))
-    values_out[horizon, :] = 0.0
-    for h in range(horizon - 1, -1, -1):
-        pv(indptr, indices, probs, values_out[h + 1], pvs)
-        for s in range(n_states):
-            total = 0.0
-            for a in range(n_actions):
-                w = pi[h, s, a]
-                if w != 0.0:
-                    total += w * (R[s, a] + pvs[s, a])
-            values_out[h, s] = total
-
-
-@njit(cache=True)
 def _diff_range(u, v):
     """``(min, max)`` of ``u - v`` and ``max |u|``."""
     lo = np.inf
@@ -247,22 +177,6 @@ _NS_PER_ROW = 5.0
 _NS_LU_FIXED = 20_000.0
 _NS_PER_LU_FLOP = 0.1  # per S^3 / 3
 _NS_PER_DENSE_ENTRY = 1.0  # writing I - gamma P_pi
-
-
-@njit(cache=True)
-def evaluate_direct(indptr, indices, probs, R, policy, gamma, M, v):
-    """``v = (I - gamma P_pi)^{-1} r_pi`` by a dense LU solve, ``M`` (S, S) a work array."""
-    n_states, n_actions = R.shape
-    M[:, :] = 0.0
-    for s in range(n_states):
-        row = s * n_actions + policy[s]
-        start, end = indptr[row], indptr[row + 1]
-        full = end - start == n_states
-        for j in range(start, end):
-            M[s, j - start if full else indices[j]] -= gamma * probs[j]
-        M[s, s] += 1.0
-        v[s] = R[s, policy[s]]
-    v[:] = np.linalg.solve(M, v)
 
 
 @njit(cache=True)
@@ -293,7 +207,7 @@ def mpi_kernel(indptr, indices, probs, R, gamma, k, epsilon, adaptive, max_iter,
     ``1e-3 * bound`` only, unless finishing to ``epsilon / 2`` is predicted to cost less than
     one Bellman sweep (then the next sweep likely meets the stopping rule); and when reaching
     the chosen precision is predicted to cost more than a dense LU solve (``S <=
-    direct_max_states``), it evaluates the policy exactly instead,
+    direct_max_states``), it evaluates the policy exactly instead (LAPACK's LU),
     ``v = (I - gamma P_pi)^{-1} r_pi`` (a policy-iteration step). The choices only affect
     speed: every stopping decision is taken on a full Bellman sweep.
 
@@ -320,7 +234,9 @@ def mpi_kernel(indptr, indices, probs, R, gamma, k, epsilon, adaptive, max_iter,
     fine = 0.5 * epsilon
     bound = np.inf
     direct = adaptive and 0 < n_states <= direct_max_states and k > 0
-    M = np.empty((0, 0))  # the (S, S) work array of evaluate_direct, allocated on first use
+    # the direct evaluation's (S, S) work array and one-hot policy, allocated on first use
+    M = np.empty((0, 0))
+    one_hot = np.empty((0, 0))
     direct_ns = (_NS_LU_FIXED + _NS_PER_LU_FLOP * n_states**3 / 3.0
                  + _NS_PER_DENSE_ENTRY * n_states * n_states)
     full_ns = _NS_PER_ENTRY * probs.shape[0] + _NS_PER_ROW * n_states * n_actions
@@ -368,85 +284,15 @@ def mpi_kernel(indptr, indices, probs, R, gamma, k, epsilon, adaptive, max_iter,
                 if direct and (cost_fine if want_fine else cost_rough) > direct_ns:
                     if M.shape[0] != n_states:
                         M = np.empty((n_states, n_states))
-                    evaluate_direct(indptr, indices, probs, R, policy, gamma, M, v)
+                        one_hot = np.zeros((n_states, n_actions))
+                    for s in range(n_states):
+                        one_hot[s, :] = 0.0
+                        one_hot[s, policy[s]] = 1.0
+                    discounted_values_dense(indptr, indices, probs, R, one_hot, gamma, M, v)
                     break
                 if not want_fine and now < rough:
                     break
             prev = hi - lo
-
-
-@njit(cache=True)
-def rvi_kernel(indptr, indices, probs, R, tau, epsilon, max_iter, w, u, q, policy):
-    """Relative value iteration on the aperiodic transform ``P' = tau I + (1 - tau) P``.
-
-    ``u = T' w`` with ``(T' w)(s) = max_a [R(s, a) + tau w(s) + (1 - tau) (P w)(s, a)]``,
-    ``d = u - w``; stop when ``span(d) < epsilon``, else ``w = u - u[0]``. On exit ``w`` holds
-    the last relative values (``w[0] = 0``) and ``(lo, hi)`` bracket the optimal gain.
-
-    Returns
-    -------
-    (iterations, lo, hi, status)
-        ``min d``, ``max d`` at the last sweep; status 0 converged, 1 max_iter reached,
-        2 stopped at the float64 resolution.
-    """
-    n_states = R.shape[0]
-    lo = -np.inf
-    hi = np.inf
-    it = 0
-    while it < max_iter:
-        it += 1
-        greedy_sweep(indptr, indices, probs, R, w, 1.0 - tau, q, u, policy)
-        for s in range(n_states):
-            u[s] += tau * w[s]
-        lo, hi, scale = _diff_range(u, w)
-        if hi - lo < epsilon or hi - lo <= 64.0 * _EPS * scale:
-            return it, lo, hi, 0 if hi - lo < epsilon else 2
-        ref = u[0]
-        for s in range(n_states):
-            w[s] = u[s] - ref
-    return it, lo, hi, 1
-
-
-@njit(cache=True)
-def policy_matrix_dense(indptr, indices, probs, R, pi, out, r_out):
-    """``out = P_pi`` (S, S) dense and ``r_out = r_pi`` for a stochastic policy ``pi`` (S, A)."""
-    n_states, n_actions = R.shape
-    out[:, :] = 0.0
-    for s in range(n_states):
-        r = 0.0
-        for a in range(n_actions):
-            w = pi[s, a]
-            if w != 0.0:
-                r += w * R[s, a]
-                row = s * n_actions + a
-                start, end = indptr[row], indptr[row + 1]
-                full = end - start == n_states
-                for j in range(start, end):
-                    out[s, j - start if full else indices[j]] += w * probs[j]
-        r_out[s] = r
-
-
-@njit(cache=True)
-def policy_matrix_coo(indptr, indices, probs, R, pi, rows, cols, data, r_out):
-    """``P_pi`` as COO triplets (duplicates to be summed) and ``r_pi``; returns the count."""
-    n_states, n_actions = R.shape
-    n = 0
-    for s in range(n_states):
-        r = 0.0
-        for a in range(n_actions):
-            w = pi[s, a]
-            if w != 0.0:
-                r += w * R[s, a]
-                row = s * n_actions + a
-                start, end = indptr[row], indptr[row + 1]
-                full = end - start == n_states
-                for j in range(start, end):
-                    rows[n] = s
-                    cols[n] = j - start if full else indices[j]
-                    data[n] = w * probs[j]
-                    n += 1
-        r_out[s] = r
-    return n
 
 
 @njit(cache=True)

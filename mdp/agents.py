@@ -4,50 +4,74 @@ Exact definitions in docs/algorithms.md. Every agent has a registry name usable 
 (``ce-optimistic:c=1``) and stores its constructor arguments unchanged under their own names.
 ``REGISTRY`` holds the agents of the episodic loop (mdp.run); ``CONTINUING_REGISTRY`` the
 subset that the continuing, average-reward loop (mdp.run_continuing) implements.
+
+For the kernels, :meth:`MDPAgent.params` gives a typed parameter record (a ``NamedTuple`` of
+this module); the agent's kernel pieces (its state and the functions the loops call, in
+mdp/_pieces_*.py) are registered for that record's type. This module imports neither numba
+nor the kernels, so that the command line can list the agents without compiling anything.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from tracking.specs import Agent
 from tracking.validate import as_float
 
-(
-    KIND_CE_GREEDY,
-    KIND_CE_OPTIMISTIC,
-    KIND_PSRL,
-    KIND_Q_LEARNING,
-    KIND_REINFORCE,
-    KIND_UCRL2,
-) = range(6)
+
+class CEGreedyParams(NamedTuple):
+    """ce-greedy has no hyperparameters."""
+
+
+class CEOptimisticParams(NamedTuple):
+    c: float
+    delta: float
+
+
+class PSRLParams(NamedTuple):
+    """psrl has no hyperparameters."""
+
+
+class UCRL2Params(NamedTuple):
+    delta: float
+
+
+class QLearningParams(NamedTuple):
+    c: float
+    delta: float
+
+
+class ReinforceParams(NamedTuple):
+    alpha: float
+    baseline: bool
 
 
 class MDPAgent(Agent):
-    """Base of the episodic agents: ``kind`` picks the kernel's branch, ``vector`` packs params."""
+    """Base of the MDP agents: :meth:`params` is the record the kernels dispatch on."""
 
-    kind: int = -1
-
-    def vector(self) -> np.ndarray:
-        """The hyperparameters as the float64 vector the kernel reads."""
-        return np.zeros(4)
+    def params(self) -> tuple:
+        """The hyperparameters as the agent's typed parameter record."""
+        raise NotImplementedError
 
 
 class CEGreedy(MDPAgent):
     """Certainty equivalence: backward induction on the plug-in model after every episode."""
 
     name = "ce-greedy"
-    kind = KIND_CE_GREEDY
 
     def __init__(self) -> None:
         pass
+
+    def params(self) -> CEGreedyParams:
+        return CEGreedyParams()
 
 
 class CEOptimistic(MDPAgent):
     """Plug-in model plus a Hoeffding bonus c H sqrt(ln(S A H K / delta) / max(1, N(s, a)))."""
 
     name = "ce-optimistic"
-    kind = KIND_CE_OPTIMISTIC
 
     def __init__(self, c: float = 0.1, delta: float = 0.1) -> None:
         self.c = c
@@ -55,18 +79,20 @@ class CEOptimistic(MDPAgent):
         as_float("c", c, minimum=0.0)
         as_float("delta", delta, minimum=0.0, maximum=1.0, strict_min=True)
 
-    def vector(self) -> np.ndarray:
-        return np.array([self.c, self.delta, 0.0, 0.0])
+    def params(self) -> CEOptimisticParams:
+        return CEOptimisticParams(float(self.c), float(self.delta))
 
 
 class PSRL(MDPAgent):
     """Posterior sampling: Dirichlet(1/S) rows, Beta(1, 1) rewards; one sampled MDP per episode."""
 
     name = "psrl"
-    kind = KIND_PSRL
 
     def __init__(self) -> None:
         pass
+
+    def params(self) -> PSRLParams:
+        return PSRLParams()
 
 
 class UCRL2(MDPAgent):
@@ -77,14 +103,13 @@ class UCRL2(MDPAgent):
     """
 
     name = "ucrl2"
-    kind = KIND_UCRL2
 
     def __init__(self, delta: float = 0.05) -> None:
         self.delta = delta
         as_float("delta", delta, minimum=0.0, maximum=1.0, strict_min=True)
 
-    def vector(self) -> np.ndarray:
-        return np.array([self.delta, 0.0, 0.0, 0.0])
+    def params(self) -> UCRL2Params:
+        return UCRL2Params(float(self.delta))
 
 
 class QLearning(MDPAgent):
@@ -94,7 +119,6 @@ class QLearning(MDPAgent):
     """
 
     name = "q-learning"
-    kind = KIND_Q_LEARNING
     family = "model-free"
 
     def __init__(self, c: float = 0.0, delta: float = 0.1) -> None:
@@ -103,15 +127,14 @@ class QLearning(MDPAgent):
         as_float("c", c, minimum=0.0)
         as_float("delta", delta, minimum=0.0, maximum=1.0, strict_min=True)
 
-    def vector(self) -> np.ndarray:
-        return np.array([self.c, self.delta, 0.0, 0.0])
+    def params(self) -> QLearningParams:
+        return QLearningParams(float(self.c), float(self.delta))
 
 
 class Reinforce(MDPAgent):
     """Tabular softmax REINFORCE: theta[h, s, a], return-to-go, running baseline per (h, s)."""
 
     name = "reinforce"
-    kind = KIND_REINFORCE
     family = "policy-gradient"
 
     def __init__(self, alpha: float = 0.1, baseline: bool = True) -> None:
@@ -121,8 +144,8 @@ class Reinforce(MDPAgent):
         if not isinstance(baseline, (bool, np.bool_)):
             raise ValueError(f"baseline must be true or false, got {baseline!r}")
 
-    def vector(self) -> np.ndarray:
-        return np.array([self.alpha, 1.0 if self.baseline else 0.0, 0.0, 0.0])
+    def params(self) -> ReinforceParams:
+        return ReinforceParams(float(self.alpha), bool(self.baseline))
 
 
 #: Registry name -> agent class (the episodic loop, mdp.run).

@@ -27,8 +27,8 @@ from tracking.runner import Progress, StopRequest, execute, run_interruptible
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
 
-from .agents import CONTINUING_REGISTRY, KIND_PSRL, MDPAgent
-from .loop import ModelJob
+from .agents import CONTINUING_REGISTRY, PSRL, UCRL2, MDPAgent
+from .loop import ModelJob, kernel_model
 from .model import FiniteMDP
 from .setting import CONTINUING, REWARDS
 
@@ -76,7 +76,7 @@ def gain(m: FiniteMDP, policy) -> np.ndarray:
     transient states (I - P_TT) g_T = P_{T, rec} g_rec (docs/algorithms.md). The gain from the
     start distribution is ``gain(m, policy) @ m.initial``.
     """
-    from ._continuing_kernels import gain_vector
+    from ._linalg_kernels import gain_vector, gain_work
 
     if not isinstance(m, FiniteMDP):
         raise ValueError(f"m must be a FiniteMDP, got {type(m).__name__}")
@@ -92,8 +92,8 @@ def gain(m: FiniteMDP, policy) -> np.ndarray:
         if pi.shape != (S, A) or np.any(pi < 0) or not np.allclose(pi.sum(axis=1), 1.0):
             raise ValueError(f"policy must be (S, A) = ({S}, {A}) action probabilities")
     g = np.zeros(S)
-    gain_vector(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R), pi, np.zeros((S, S)),
-                np.zeros((S, S)), np.zeros((2, S)), np.zeros((8, S), dtype=np.int64), g)
+    gain_vector(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R), pi, gain_work(S), g,
+                np.zeros(1, dtype=np.uint8))
     return g
 
 
@@ -146,16 +146,15 @@ class ContinuingJob(ModelJob):
 
     # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
     def solve_bytes(self) -> float:
-        """rho* (optimal_gain): relative value iteration's w, u, bias, policy, |u| (S each), q
-        and its argmax (S, A each); then gain's pi (S, A), M, G (S, S each), fw (2, S), iw
-        (8, S), g and an index (S each)."""
+        """rho* (optimal_gain): relative value iteration's w, u, v, d, bias, policy, |u| (S each),
+        q and its argmax (S, A each); then gain's pi (S, A), its work (mdp/_linalg_kernels.py,
+        GainWork: two (S, S), 11 of S), g and an index (S each)."""
         S, A = self.model.n_states, self.model.n_actions
-        return 8.0 * (2.0 * S * S + 3.0 * S * A + 17.0 * S) + memory.SCRATCH
+        return 8.0 * (2.0 * S * S + 3.0 * S * A + 20.0 * S) + memory.SCRATCH
 
     def run_state_bytes(self) -> float:
         m = self.model
-        return max(run_state_bytes(a.kind, m.n_states, m.n_actions, m.nnz)
-                   for a in self.agent_objs)
+        return max(run_state_bytes(a, m.n_states, m.n_actions, m.nnz) for a in self.agent_objs)
 
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> ContinuingJob:
@@ -171,35 +170,42 @@ class ContinuingJob(ModelJob):
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
-        from ._continuing_kernels import simulate
+        from ._continuing_loop import simulate
 
         m = self.model
         n, c = stop - start, self.steps.size
         regret = np.zeros((len(self.agents), n, c))
         simple = np.zeros((len(self.agents), n, c))
         episodes = np.zeros((len(self.agents), n, c), dtype=np.int64)
-        R = np.ascontiguousarray(m.R)
+        model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            run_interruptible(simulate, agent.kind, agent.vector(), m.indptr, m.indices,
-                              m.probs, R, initial, self._seeds[start:stop], self.steps,
-                              self.rho_star, self.rewards == "bernoulli", MAX_SWEEPS,
-                              DEPLOY_EPSILON, regret[i], simple[i], episodes[i],
+            run_interruptible(simulate, agent.params(), model, initial, self._seeds[start:stop],
+                              self.steps, self.rho_star, self.rewards == "bernoulli",
+                              MAX_SWEEPS, DEPLOY_EPSILON, regret[i], simple[i], episodes[i],
                               should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         return {"regret": regret, "simple_regret": simple, "episodes": episodes}
 
 
-def run_state_bytes(kind: int, n_states: int, n_actions: int, nnz: int) -> float:
-    """Bytes one run of ``mdp._continuing_kernels._one_run`` allocates for agent ``kind``, which
-    every thread holds: cdf, pol, w, u, v, dvec, p_opt, order, logs, g (S each); fw (2, S); iw
-    (8, S); M and G (S, S each), dense, for the exact gain; cnt (nnz); n_sa, rsum, n_start, nu
-    (S A each); pi and q (S, A each); PSRL's psamp (S A, S) and rsamp (S A)."""
+def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int) -> float:
+    """Bytes one run of ``mdp._continuing_loop._one_run`` allocates for ``agent``, which every
+    thread holds: the start cdf and g (S each), the visit counts before, during and in all
+    (S A each), the pending steps (five arrays of PENDING), the exact gain's work (two dense
+    (S, S), 11 of S); the agent's state (mdp/_pieces_model_based.py): the counts (nnz, and S A
+    twice) and the plan (w, u, v, d and the actions, S each; q and the deployed policy, S A
+    each; a row, A), UCRL2's scratch row and order (S each), PSRL's sampled model (S A, S and
+    S A) and logs (S)."""
+    from ._continuing_loop import PENDING
+
     S, sa = float(n_states), float(n_states) * n_actions
-    n = 20 * S + 2 * S * S + nnz + 6 * sa
-    if kind == KIND_PSRL:
-        n += sa * S + sa
+    n = 2 * S + 3 * sa + 5 * PENDING + 2 * S * S + 11 * S
+    n += nnz + 2 * sa + 5 * S + 2 * sa + n_actions
+    if isinstance(agent, UCRL2):
+        n += 2 * S
+    elif isinstance(agent, PSRL):
+        n += sa * S + sa + S
     return 8.0 * n + memory.SCRATCH
 
 

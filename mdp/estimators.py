@@ -8,6 +8,11 @@ and the reward sums give
 A pair (s, a) never visited gets the convention of every celab agent: a self-loop with reward 0
 (P_hat(s | s, a) = 1, R_hat(s, a) = 0). Counts are kept sparse (CSR over the S * A rows), so
 estimators of very large MDPs stay small.
+
+The counting and the one-step backups are the agents' own kernels (mdp/_estimation_kernels.py,
+mdp/_planning_kernels.py): :meth:`TransitionCounts.plug_in_backup` and
+:meth:`TransitionCounts.posterior_mean_backup` compute, to the bit, what ce-greedy and psrl
+plan with.
 """
 
 from __future__ import annotations
@@ -48,6 +53,45 @@ class TransitionCounts:
         rows = np.repeat(np.arange(self.n_states * self.n_actions), np.diff(self.indptr))
         out[rows, self.indices] = self.counts
         return out.reshape(self.n_states, self.n_actions, self.n_states)
+
+    def _kernel_counts(self):
+        """The counts as the kernels' :class:`~mdp._estimation_kernels.Counts` record."""
+        from ._estimation_kernels import Counts
+
+        return Counts(self.indptr, self.indices, self.counts, self.visits.reshape(-1),
+                      self.reward_sums.reshape(-1))
+
+    def _values(self, v) -> np.ndarray:
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        if v.shape != (self.n_states,):
+            raise ValueError(f"v must have shape (S,) = ({self.n_states},), got {v.shape}")
+        return v
+
+    def plug_in_backup(self, v) -> np.ndarray:
+        """Q(s, a) = R_hat(s, a) + sum_s' P_hat(s' | s, a) v(s'), (S, A).
+
+        Computed as the agents do: (sum of rewards + sum_s' N(s, a, s') v(s')) / N(s, a), the
+        successors in increasing order, one division; v(s) for an unvisited pair.
+        """
+        from ._planning_kernels import PlugIn, backup_all
+
+        q = np.empty((self.n_states, self.n_actions))
+        backup_all(PlugIn(self._kernel_counts(), 0.0), self._values(v), q)
+        return q
+
+    def posterior_mean_backup(self, v, r_lo: float = 0.0, r_scale: float = 1.0) -> np.ndarray:
+        """Q(s, a) = R_bar(s, a) + sum_s' P_bar(s' | s, a) v(s') under PSRL's posterior, (S, A).
+
+        P_bar = (N(s, a, .) + 1/S) / (N(s, a) + 1) (Dirichlet(1/S) prior), R_bar = r_lo +
+        r_scale (1 + sum u) / (2 + N(s, a)) (Beta(1, 1) prior on the rewards u mapped to [0, 1]:
+        the reward sums must hold such u when r_scale != 1 or r_lo != 0).
+        """
+        from ._planning_kernels import PosteriorMean, backup_all
+
+        q = np.empty((self.n_states, self.n_actions))
+        backup_all(PosteriorMean(self._kernel_counts(), float(r_lo), float(r_scale)),
+                   self._values(v), q)
+        return q
 
     def model(self, name: str = "plug-in") -> FiniteMDP:
         """The plug-in model (P_hat, R_hat); unvisited pairs are zero-reward self-loops."""
@@ -101,14 +145,16 @@ def count(n_states: int, n_actions: int, states, actions, next_states,
         raise ValueError("states, actions, next_states and rewards must have the same length")
     if not np.all(np.isfinite(r)):
         raise ValueError("rewards must be finite")
+    from ._estimation_kernels import new_counts, observe_all
+
     rows = s * A + a
-    keys, n = np.unique(rows * S + s2, return_counts=True)
-    key_rows = keys // S
+    keys, slots = np.unique(rows * S + s2, return_inverse=True)
     indptr = np.zeros(S * A + 1, dtype=np.int64)
-    np.cumsum(np.bincount(key_rows, minlength=S * A), out=indptr[1:])
-    visits = np.bincount(rows, minlength=S * A).reshape(S, A).astype(np.int64)
-    sums = np.bincount(rows, weights=r, minlength=S * A).reshape(S, A)
-    return TransitionCounts(S, A, indptr, keys % S, n.astype(np.int64), visits, sums)
+    np.cumsum(np.bincount(keys // S, minlength=S * A), out=indptr[1:])
+    counts = new_counts(indptr, (keys % S).astype(np.int64))
+    observe_all(counts, rows, slots.astype(np.int64).reshape(-1), np.ascontiguousarray(r))
+    return TransitionCounts(S, A, counts.indptr, counts.indices, counts.transitions,
+                            counts.visits.reshape(S, A), counts.reward_sums.reshape(S, A))
 
 
 def plug_in(n_states: int, n_actions: int, states, actions, next_states, rewards=None,

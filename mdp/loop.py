@@ -25,7 +25,7 @@ from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
 from tracking.validate import as_int
 
-from .agents import KIND_PSRL, KIND_Q_LEARNING, KIND_REINFORCE, REGISTRY, MDPAgent
+from .agents import PSRL, REGISTRY, UCRL2, MDPAgent, QLearning, Reinforce
 from .model import FiniteMDP
 from .setting import EPISODIC, REWARDS
 
@@ -44,14 +44,27 @@ def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
 
 
 def optimal_value(m: FiniteMDP, horizon: int) -> float:
-    """V*_0(initial) for horizon H, by backward induction (the values of
-    ``mdp.backward_induction`` at h = 0, in O(S A) memory); Ctrl-C stops it at once."""
-    from ._solver_kernels import finite_horizon_value_kernel
+    """V*_0(initial) for horizon H, by backward induction on the episodic loop's own model, in
+    O(S A) memory; Ctrl-C stops it at once.
+
+    Summed as the loop evaluates its agents' policies (Q = R + P V from R on, in increasing s';
+    then sum_s initial(s) V_0(s) in increasing s), so that an optimal deterministic policy has
+    regret exactly 0.
+    """
+    from ._env_kernels import start_average
+    from ._planning_kernels import optimal_values
 
     v = np.empty(m.n_states)
-    call_interruptible(finite_horizon_value_kernel, *m._csr(), m.R, as_int("horizon", horizon,
-                       minimum=1), v)
-    return float(v @ m.initial)
+    call_interruptible(optimal_values, kernel_model(m), as_int("horizon", horizon, minimum=1),
+                       np.empty((m.n_states, m.n_actions)), v)
+    return float(start_average(m.initial, v))
+
+
+def kernel_model(m: FiniteMDP):
+    """The loops' :class:`~mdp._env_kernels.Tabular` record of ``m`` (complete indices)."""
+    from ._env_kernels import Tabular
+
+    return Tabular(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R))
 
 
 class ModelJob(Job):
@@ -87,7 +100,7 @@ class ModelJob(Job):
     def _model_of(table: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
         """The model (or built-in name) and its arguments from a normalised problem table."""
         if "file" in table:
-            from .model import load
+            from .formats import load
 
             return load(table["file"]), None
         return table["env"], table.get("args", {})
@@ -102,7 +115,7 @@ class ModelJob(Job):
         """Copy a model that is not a built-in environment into ``folder/models`` and point the
         configuration at the copy (relative to the folder), so that the folder is complete."""
         if self.copy_model:
-            from .model import save
+            from .formats import save
 
             relative = Path("models") / f"{self.problem}.npz"
             inside(folder, "models").mkdir(parents=True, exist_ok=True)
@@ -150,7 +163,7 @@ class MDPJob(ModelJob):
         m_ = self.model
         sa = m_.n_states * m_.n_actions
         per_episode = self.horizon * (m_.nnz + sa) * len(self.agents)
-        if any(a.kind == KIND_PSRL for a in self.agent_objs):  # a dense sample, then planning
+        if any(isinstance(a, PSRL) for a in self.agent_objs):  # a dense sample, then planning
             per_episode += (20.0 + self.horizon) * sa * m_.n_states
         self.work_per_run = float(self.episodes) * per_episode
         self.check_memory(f"{m_.n_states} states x {m_.n_actions} actions, horizon "
@@ -162,13 +175,14 @@ class MDPJob(ModelJob):
 
     # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
     def solve_bytes(self) -> float:
-        """Backward induction for V*: values (H + 1, S), q (H, S, A), policy (H, S)."""
+        """Backward induction for V* (optimal_value): q (S, A), v and two value vectors (S
+        each)."""
         m = self.model
-        return 8.0 * self.horizon * m.n_states * (m.n_actions + 2) + 8.0 * m.n_states
+        return 8.0 * m.n_states * (m.n_actions + 3) + memory.SCRATCH
 
     def run_state_bytes(self) -> float:
         m = self.model
-        return max(run_state_bytes(a.kind, m.n_states, m.n_actions, m.nnz, self.horizon)
+        return max(run_state_bytes(a, m.n_states, m.n_actions, m.nnz, self.horizon)
                    for a in self.agent_objs)
 
     @classmethod
@@ -182,18 +196,17 @@ class MDPJob(ModelJob):
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
-        from ._agent_kernels import simulate
+        from ._episodic_loop import simulate
 
         m = self.model
         n, c = stop - start, self.steps.size
         regret = np.zeros((len(self.agents), n, c))
         simple = np.zeros((len(self.agents), n, c))
-        R = np.ascontiguousarray(m.R)
+        model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
-            run_interruptible(simulate, agent.kind, agent.vector(), m.indptr, m.indices,
-                              m.probs, R, initial, self.horizon, self.episodes,
-                              self._seeds[start:stop], self.steps, self.v_star,
+            run_interruptible(simulate, agent.params(), model, initial, self.horizon,
+                              self.episodes, self._seeds[start:stop], self.steps, self.v_star,
                               self.rewards == "bernoulli", regret[i], simple[i],
                               should_stop=should_stop)
             if progress is not None:
@@ -201,21 +214,29 @@ class MDPJob(ModelJob):
         return {"regret": regret, "simple_regret": simple}
 
 
-def run_state_bytes(kind: int, n_states: int, n_actions: int, nnz: int, horizon: int) -> float:
-    """Bytes one run of ``mdp._agent_kernels._one_run`` allocates for agent ``kind``, which
-    every thread holds: cdf, v, w, logs, p_opt, order (S each); cnt (nnz); n_sa, rsum (S A
-    each); pol (H, S); pi (H, S, A); qrow (A); traj_s, traj_a, traj_r (H each); Q-learning's q
-    and visits (H, S, A each); REINFORCE's theta (H, S, A), base_sum and base_n (H, S each);
-    PSRL's psamp (S A, S) and rsamp (S A); the unused ones have one entry."""
+def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int,
+                    horizon: int) -> float:
+    """Bytes one run of ``mdp._episodic_loop._one_run`` allocates for ``agent``, which every
+    thread holds: the loop's cdf (S), the environment's visits (S A), two rows of values (S
+    each) and the trajectory (five arrays of H); the agent's state (mdp/_pieces_*.py): for the
+    model-based agents the counts (nnz, and S A twice) and the plan (two rows of values, Q_h
+    (H, S, A), a row (A), the actions (H, S)), UCRL2's scratch row and order (S each), PSRL's
+    sampled model (S A, S and S A) and logs (S); Q-learning's Q, visits and deployed policy
+    (H, S, A each) and actions (H, S); REINFORCE's theta and policy (H, S, A each) and baseline
+    (two of H, S)."""
     S, A, H = n_states, n_actions, horizon
     hsa, sa = float(H) * S * A, float(S) * A
-    n = 6 * S + nnz + 2 * sa + H * S + hsa + A + 3 * H
-    if kind == KIND_Q_LEARNING:
-        n += 2 * hsa
-    elif kind == KIND_REINFORCE:
-        n += hsa + 2 * H * S
-    elif kind == KIND_PSRL:
-        n += sa * S + sa
+    n = S + sa + 2 * S + 5 * H
+    if isinstance(agent, QLearning):
+        n += 3 * hsa + H * S
+    elif isinstance(agent, Reinforce):
+        n += 2 * hsa + 2 * H * S
+    else:
+        n += nnz + 2 * sa + 2 * S + hsa + A + H * S
+        if isinstance(agent, UCRL2):
+            n += 2 * S
+        elif isinstance(agent, PSRL):
+            n += sa * S + sa + S
     return 8.0 * n + memory.SCRATCH
 
 

@@ -1,9 +1,12 @@
 """Exact solvers for finite MDPs: finite horizon, discounted and average reward.
 
-Every solver validates its arguments, runs a jitted kernel over the model's CSR arrays
-(mdp/_solver_kernels.py) and returns one :class:`SolverResult`. The exact definitions,
-stopping rules and guarantees are in docs/solvers.md. Notation: ``T v = max_a (R + gamma P v)``
-is the Bellman optimality operator, ``span(x) = max x - min x``, ``mid(x) = (max x + min x) / 2``.
+Every solver validates its arguments, runs a jitted kernel over the model's CSR arrays and
+returns one :class:`SolverResult`: the discounted solvers' own kernels (mdp/_solver_kernels.py),
+and for finite horizons, the average reward and exact evaluation the planning and linear-algebra
+stages that the agents use too (mdp/_planning_kernels.py, mdp/_linalg_kernels.py). The exact
+definitions, stopping rules and guarantees are in docs/solvers.md. Notation:
+``T v = max_a (R + gamma P v)`` is the Bellman optimality operator, ``span(x) = max x - min x``,
+``mid(x) = (max x + min x) / 2``.
 
 Ties: every solver's policy takes the lowest action index among the maximisers of its ``q``
 (policy iteration: among the actions within ``1e-12 (1 + |q|)`` of the maximum, since its
@@ -19,7 +22,10 @@ import numpy as np
 
 from tracking.validate import as_float, as_int
 
+from . import _linalg_kernels as L
+from . import _planning_kernels as plan
 from . import _solver_kernels as K
+from ._env_kernels import Tabular, VectorisedDense
 from .model import SUM_TOL, SUM_TOL_TEXT, FiniteMDP
 
 #: Relative tolerance under which policy iteration keeps its current action.
@@ -32,6 +38,8 @@ SOLVE_K = 1000
 SOLVE_DIRECT_MAX_STATES = 2000
 #: Policy evaluation uses a dense LU solve up to this many states (or a dense P_pi), else SuperLU.
 DENSE_SOLVE_MAX_STATES = 2000
+#: Iterations also stop once the span of the differences is below RESOLUTION * max |values|.
+RESOLUTION = 64.0 * float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,17 @@ def _warn_unconverged(method: str, status: int, bound: float, epsilon: float, ma
                       "epsilon", RuntimeWarning, stacklevel=3)
 
 
+def _tabular(m: FiniteMDP) -> Tabular | VectorisedDense:
+    """The kernels' record of ``m``: vectorised dense rows when every row holds all S states
+    (their implicit indices left unbuilt), else CSR rows."""
+    if m.nnz == m.n_states * m.n_actions * m.n_states:
+        return VectorisedDense(m.probs, m.R)
+    return Tabular(m.indptr, m.indices, m.probs, m.R)
+
+
+_NO_STOP = np.zeros(1, dtype=np.uint8)
+
+
 def _myopic(R: np.ndarray) -> np.ndarray:
     """argmax_a R[s, a], lowest index on ties."""
     return np.argmax(R, axis=1).astype(np.int64)
@@ -128,7 +147,8 @@ def backward_induction(m: FiniteMDP, horizon: int) -> SolverResult:
 
     ``V_H = 0``; for ``h = H-1, ..., 0``: ``Q_h = R + P V_{h+1}``, ``V_h = max_a Q_h``,
     ``policy_h = argmax_a Q_h`` (lowest index on ties). Exact up to rounding, in
-    ``O(H * nnz)`` time.
+    ``O(H * nnz)`` time: each ``Q_h(s, a)`` is summed from ``R(s, a)`` on in increasing s', as
+    :func:`evaluate` sums, so ``evaluate(m, policy, horizon=H)`` gives these values to the bit.
 
     Returns values (H+1, S), q (H, S, A), policy (H, S).
     """
@@ -138,7 +158,7 @@ def backward_induction(m: FiniteMDP, horizon: int) -> SolverResult:
     values = np.empty((H + 1, S))
     q = np.empty((H, S, A))
     policy = np.empty((H, S), dtype=np.int64)
-    K.backward_induction_kernel(*m._csr(), m.R, H, values, q, policy)
+    plan.backward_induction(_tabular(m), H, plan.LowestIndex(policy), values, q, _NO_STOP)
     return SolverResult(values, q, policy, H, "backward_induction", converged=True, bound=0.0)
 
 
@@ -246,8 +266,8 @@ def _one_hot(policy: np.ndarray, n_actions: int) -> np.ndarray:
 def _evaluate_discounted(m: FiniteMDP, pi: np.ndarray, gamma: float) -> np.ndarray:
     """Solve ``(I - gamma P_pi) v = r_pi`` for a stochastic policy ``pi`` (S, A).
 
-    Dense LU (numpy.linalg.solve) up to DENSE_SOLVE_MAX_STATES states or when P_pi is more
-    than 10% full; otherwise a sparse LU (scipy.sparse.linalg.spsolve). Never an inverse.
+    Dense LU (LAPACK, mdp/_linalg_kernels.py) up to DENSE_SOLVE_MAX_STATES states or when P_pi
+    is more than 10% full; otherwise a sparse LU (scipy.sparse.linalg.spsolve). Never an inverse.
     """
     S = m.n_states
     indptr, indices, probs = m._csr()
@@ -257,18 +277,15 @@ def _evaluate_discounted(m: FiniteMDP, pi: np.ndarray, gamma: float) -> np.ndarr
     rows_nnz = np.diff(indptr).reshape(S, m.n_actions)
     nnz_pi = int((rows_nnz * (pi != 0.0)).sum())
     if S <= DENSE_SOLVE_MAX_STATES or (nnz_pi >= 0.1 * S * S and S * S * 8 <= 2**28):
-        M = np.empty((S, S))
-        K.policy_matrix_dense(indptr, indices, probs, m.R, pi, M, r)
-        M *= -gamma
-        M[np.diag_indices(S)] += 1.0
-        return np.linalg.solve(M, r)
+        L.discounted_values_dense(indptr, indices, probs, m.R, pi, gamma, np.empty((S, S)), r)
+        return r
     import scipy.sparse as sp
     from scipy.sparse.linalg import spsolve
 
     rows = np.empty(nnz_pi, dtype=np.int64)
     cols = np.empty(nnz_pi, dtype=np.int64)
     data = np.empty(nnz_pi)
-    n = K.policy_matrix_coo(indptr, indices, probs, m.R, pi, rows, cols, data, r)
+    n = L.policy_matrix_coo(indptr, indices, probs, m.R, pi, rows, cols, data, r)
     P_pi = sp.csc_matrix((data[:n], (rows[:n], cols[:n])), shape=(S, S))
     M = (sp.identity(S, format="csc") - gamma * P_pi).tocsc()
     return np.asarray(spsolve(M, r), dtype=np.float64)
@@ -370,6 +387,10 @@ def relative_value_iteration(m: FiniteMDP, epsilon: float = 1e-8,
     ``bias = (1 - tau) w`` (``bias[0] = 0``, also as ``values``), ``q = R + P bias - gain``
     and the greedy policy (lowest index on ties), whose gain is within ``bound`` of g*.
 
+    The sweeps are the agents' (mdp/_planning_kernels.py): ``T' w`` is computed as
+    ``R + P ((1 - tau) w)`` summed from R on, plus ``tau w``. It also stops, with a warning,
+    when ``span(d)`` has fallen to the float64 resolution of ``u`` (``64 eps max |u|``).
+
     Assumes the MDP is unichain (every deterministic stationary policy has one recurrent
     class); on multichain MDPs the span need not converge.
     """
@@ -377,13 +398,11 @@ def relative_value_iteration(m: FiniteMDP, epsilon: float = 1e-8,
     eps = _check_epsilon(epsilon)
     n = as_int("max_iter", max_iter, 1)
     S, A = m.n_states, m.n_actions
-    w = np.zeros(S)
-    u = np.empty(S)
+    w, u, v, d = np.zeros(S), np.empty(S), np.empty(S), np.zeros(S)
     q = np.empty((S, A))
-    policy = np.empty(S, dtype=np.int64)
     indptr, indices, probs = m._csr()
-    it, lo, hi, status = K.rvi_kernel(indptr, indices, probs, m.R, RVI_TAU, eps, n, w, u, q,
-                                      policy)
+    it, lo, hi, status = plan.relative_value_iteration(_tabular(m), RVI_TAU, eps, 0.0,
+                                                       RESOLUTION, n, w, u, v, d, q, _NO_STOP)
     gain = 0.5 * (lo + hi)
     bound = float(hi - lo)
     if status != 0:
@@ -440,7 +459,9 @@ def evaluate(m: FiniteMDP, policy, gamma: float | None = None,
       ``(I - gamma P_pi) v = r_pi`` (LU, dense or sparse; never an inverse);
     * with ``horizon`` H: (H, S) ints or (H, S, A) probabilities (a stationary (S,) or (S, A)
       policy is used at every step); returns (H+1, S) with ``V_H = 0`` and
-      ``V_h = r_{pi_h} + P_{pi_h} V_{h+1}``.
+      ``V_h = r_{pi_h} + P_{pi_h} V_{h+1}``, i.e. ``V_h(s) = sum_a pi_h(a | s) (R(s, a) +
+      sum_s' P(s' | s, a) V_{h+1}(s'))`` over the actions of positive probability, each term
+      summed from R on in increasing s' (the episodic loop's evaluation of its agents).
 
     Exactly one of ``gamma`` and ``horizon`` must be given.
     """
@@ -470,10 +491,10 @@ def evaluate(m: FiniteMDP, policy, gamma: float | None = None,
     values = np.empty((H + 1, S))
     if integer and pol.shape in ((S,), (H, S)):
         pol = _check_actions("policy", np.broadcast_to(pol, (H, S)), A)
-        K.evaluate_finite_kernel(*m._csr(), m.R, pol, H, values)
+        plan.evaluate_policy(plan.Deterministic(pol), _tabular(m), values, _NO_STOP)
     elif not integer and pol.shape in ((S, A), (H, S, A)):
         pi = _check_distributions("policy", np.broadcast_to(pol, (H, S, A)))
-        K.evaluate_finite_stochastic_kernel(*m._csr(), m.R, pi, H, values)
+        plan.evaluate_policy(plan.Stochastic(pi), _tabular(m), values, _NO_STOP)
     else:
         raise ValueError(f"policy must be (H, S) = ({H}, {S}) integer actions or (H, S, A) = "
                          f"({H}, {S}, {A}) probabilities (or a stationary (S,) / (S, A) one), got "

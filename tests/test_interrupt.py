@@ -169,11 +169,12 @@ def test_interrupted_mid_batch_then_resumed_equals_an_uninterrupted_run(tmp_path
 
 def test_ctrl_c_while_the_optimal_value_is_computed(tmp_path):
     """Before its first batch an episodic job computes V*_0 by backward induction over the
-    horizon (here 3 * 10^7 steps, many seconds): Ctrl-C stops that too, before anything is
-    written."""
+    horizon (here 60,000 steps of a garnet whose 1000 rows hold all 500 states: 3 * 10^10
+    products, many seconds): Ctrl-C stops that too, before anything is written."""
     out = tmp_path / "out"
-    proc = _start(["mdp", "--env", "riverswim", "--horizon", "30000000", "--episodes", "1",
-                   "--runs", "2", "--algos", "ce-greedy", "--yes"], out)
+    proc = _start(["mdp", "--env", "garnet", "--env-arg", "n_states=500", "--env-arg",
+                   "n_actions=2", "--env-arg", "branching=500", "--horizon", "60000",
+                   "--episodes", "1", "--runs", "2", "--algos", "ce-greedy", "--yes"], out)
     time.sleep(3.0)  # start-up takes 1-2 s; then the backward induction runs
     _, err = _stop(proc, signal.SIGINT)
     assert proc.returncode == 130, err
@@ -182,14 +183,21 @@ def test_ctrl_c_while_the_optimal_value_is_computed(tmp_path):
 
 @pytest.mark.parametrize("name", ["riverswim", "garnet", "deep-sea", "gridworld"])
 def test_optimal_value_equals_backward_induction(name):
-    """The stoppable V*_0 (two value vectors) gives backward induction's number bit for bit,
-    on sparse and on full rows (the garnet with 30 successors of 30 states)."""
-    from mdp.loop import optimal_value
+    """The stoppable V*_0 (two value vectors) gives the number of backward induction on the
+    episodic loop's model bit for bit (then averaged over the start distribution in increasing
+    state), on sparse and on full rows (the garnet with 30 successors of 30 states)."""
+    from mdp import _planning_kernels as plan
+    from mdp._env_kernels import start_average
+    from mdp.loop import kernel_model, optimal_value
 
     m = mdp.envs.garnet(30, 3, 30, seed=1) if name == "garnet" else mdp.envs.make(name)
+    S, A = m.n_states, m.n_actions
     for horizon in (1, 2, 16, 17, 300):
-        expected = float(mdp.backward_induction(m, horizon).values[0] @ m.initial)
-        assert optimal_value(m, horizon) == expected
+        values = np.empty((horizon + 1, S))
+        rule = plan.LowestIndex(np.empty((horizon, S), dtype=np.int64))
+        plan.backward_induction(kernel_model(m), horizon, rule, values,
+                                np.empty((horizon, S, A)), np.zeros(1, np.uint8))
+        assert optimal_value(m, horizon) == float(start_average(m.initial, values[0]))
 
 
 NOTEBOOK = """\

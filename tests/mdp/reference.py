@@ -20,7 +20,7 @@ from collections.abc import Collection
 
 import numpy as np
 
-from mdp._agent_kernels import SALT_START
+from mdp._env_kernels import SALT_START
 from mdp.agents import MDPAgent
 from mdp.model import FiniteMDP
 from tracking import rng
@@ -148,9 +148,11 @@ def _policy_value(P, R, initial, pi):
 def optimal_value(model: FiniteMDP, horizon: int) -> float:
     """V*_0(initial) of ``model`` for horizon H, by backward induction.
 
-    Summed as mdp.solvers.backward_induction does when a row does not hold every state:
-    Q(s, a) = R(s, a) + (P(s_1 | s, a) V(s_1) + ...), the successor sum first. (When every row
-    holds every state, the solver lets the compiler reassociate the sum: not mirrored here.)
+    Summed as the kernel evaluates every policy (see :func:`_policy_value`): Q(s, a) =
+    R(s, a) + P(s_1 | s, a) V(s_1) + ... from R(s, a) on, in increasing s', whether or not the
+    row holds every state. V* is then the kernel's own value of an optimal policy, to the bit
+    (mdp.backward_induction and mdp.evaluate share that sum), so an optimal policy has regret
+    exactly 0.
     """
     P, R, initial = model.P.tolist(), model.R.tolist(), model.initial.tolist()
     S, A = len(R), len(R[0])
@@ -160,11 +162,11 @@ def optimal_value(model: FiniteMDP, horizon: int) -> float:
         for s in range(S):
             q = []
             for a in range(A):
-                ev = 0.0
+                x = R[s][a]
                 for s2 in range(S):
                     if P[s][a][s2] > 0.0:
-                        ev += P[s][a][s2] * v[s2]
-                q.append(R[s][a] + ev)
+                        x += P[s][a][s2] * v[s2]
+                q.append(x)
             w.append(max(q))
         v = w
     return _start_average(initial, v)

@@ -91,6 +91,60 @@ def test_result_layout_episodes_and_bounds():
     assert np.all(ep[..., -1] <= 12 * np.log2(8 * 3000 / 12))
 
 
+def _run_kernel(name, cps, stop, runs=2):
+    from mdp._continuing_loop import simulate
+    from mdp.loop import kernel_model
+    from tracking.rng import run_seeds
+
+    m = mdp.envs.riverswim(4)
+    shape = (runs, len(cps))
+    regret, simple = np.full(shape, -1.0), np.full(shape, -1.0)
+    done = simulate(CONTINUING_REGISTRY[name]().params(), kernel_model(m), m.initial,
+                    run_seeds(0, runs), np.asarray(cps, dtype=np.int64), 0.5, False, 100, 1e-6,
+                    regret, simple, np.zeros(shape, dtype=np.int64), stop)
+    return done, regret
+
+
+@pytest.mark.parametrize("name", AGENTS)
+def test_a_set_stop_flag_ends_every_run_at_once(name):
+    done, regret = _run_kernel(name, [10, 50], np.ones(1, dtype=np.uint8))
+    assert done.tolist() == [0, 0] and np.all(regret == -1.0)
+    done, regret = _run_kernel(name, [10, 50], np.zeros(1, dtype=np.uint8))
+    assert done.tolist() == [1, 1] and np.all(regret > -1.0)
+
+
+def test_the_stop_flag_stops_runs_from_another_thread():
+    """Runs of 10^15 steps are stopped after their first checkpoint (read every 4096 steps and
+    at every sweep of value iteration): the kernel returns, every run marked incomplete."""
+    import threading
+
+    stop = np.zeros(1, dtype=np.uint8)
+    shape = (2, 2)
+    out = {}
+    regret = np.full(shape, -1.0)
+
+    def work():
+        from mdp._continuing_loop import simulate
+        from mdp.loop import kernel_model
+        from tracking.rng import run_seeds
+
+        m = mdp.envs.riverswim(4)
+        out["done"] = simulate(CONTINUING_REGISTRY["ucrl2"]().params(), kernel_model(m),
+                               m.initial, run_seeds(0, 2), np.array([100, 10**15]), 0.5, False,
+                               100, 1e-6, regret, np.zeros(shape), np.zeros(shape, np.int64),
+                               stop)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    while np.any(regret[:, 0] == -1.0) and worker.is_alive():
+        worker.join(0.01)
+    stop[0] = 1
+    worker.join(120)
+    assert not worker.is_alive()
+    assert out["done"].tolist() == [0, 0]
+    assert np.all(regret[:, 0] > -1.0) and np.all(regret[:, 1] == -1.0)
+
+
 def test_bernoulli_rewards_and_validation():
     res = mdp.run_continuing("riverswim", "psrl,ucrl2", 500, 2, rewards="bernoulli")
     assert res.config["rewards"] == "bernoulli"

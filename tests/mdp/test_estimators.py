@@ -71,3 +71,45 @@ def test_plug_in_converges_at_the_root_n_rate():
         scaled.append(np.sqrt(n) * np.mean(errs))
     scaled = np.array(scaled)
     assert np.all(np.abs(scaled / scaled[-1] - 1.0) < 0.12), scaled
+
+
+def test_backups_are_those_of_the_plug_in_model_and_the_posterior_mean():
+    """plug_in_backup(v) = R_hat + P_hat v of count(...).model(); posterior_mean_backup(v) =
+    R_bar + P_bar v with P_bar = (N + 1/S) / (N + 1), R_bar = r_lo + r_scale (1 + sum r) /
+    (2 + N)."""
+    gen = np.random.default_rng(3)
+    S, A, n = 6, 2, 25
+    s, a, s2 = gen.integers(0, S, n), gen.integers(0, A, n), gen.integers(0, S, n)
+    r = gen.random(n)
+    c = estimators.count(S, A, s, a, s2, r)
+    v = gen.normal(size=S)
+    m = c.model()
+    np.testing.assert_allclose(c.plug_in_backup(v), m.R + m.P @ v, rtol=1e-13)
+    N = c.dense()
+    P_bar = (N + 1.0 / S) / (c.visits + 1.0)[:, :, None]
+    R_bar = -1.0 + 3.0 * (1.0 + c.reward_sums) / (2.0 + c.visits)
+    np.testing.assert_allclose(c.posterior_mean_backup(v, r_lo=-1.0, r_scale=3.0),
+                               R_bar + P_bar @ v, rtol=1e-13)
+    with pytest.raises(ValueError, match="v must have shape"):
+        c.plug_in_backup(np.zeros(S + 1))
+
+
+def test_backups_are_the_agents_own_to_the_bit():
+    """The loop's plug-in planning (ce-greedy) and count()'s backup give the same numbers."""
+    from mdp import _estimation_kernels as est
+    from mdp import _planning_kernels as plan
+
+    m = mdp.envs.garnet(7, 2, 3, seed=1)
+    gen = np.random.default_rng(5)
+    counts = est.new_counts(m.indptr, m.indices)
+    obs = []
+    for row in gen.integers(0, 14, 30):
+        j = int(gen.integers(m.indptr[row], m.indptr[row + 1]))
+        reward = float(gen.random())
+        est.observe(counts, row, j, reward)
+        obs.append((row // 2, row % 2, m.indices[j], reward))
+    s, a, s2, r = (np.array(x) for x in zip(*obs))
+    v = gen.normal(size=7)
+    q = np.empty((7, 2))
+    plan.backup_all(plan.PlugIn(counts, 0.0), v, q)
+    assert np.array_equal(estimators.count(7, 2, s, a, s2, r).plug_in_backup(v), q)

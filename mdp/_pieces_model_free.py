@@ -1,0 +1,167 @@
+"""Kernel pieces of the episodic agents without a model: q-learning and reinforce."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from tracking.dispatch import register
+from tracking.jit import njit
+from tracking.rng import argmax_random
+
+from . import _hooks as hooks
+from ._planning_kernels import Deterministic, Stochastic, even_ties
+from .agents import QLearningParams, ReinforceParams
+
+# --- q-learning ------------------------------------------------------------------------------
+
+
+class QLearningState(NamedTuple):
+    """Q[h, s, a] (from H), visits n[h, s, a], the bonus constant, the episode's greedy policy
+    actions (H, S) and the deployed policy probs (H, S, A)."""
+
+    q: np.ndarray
+    visits: np.ndarray
+    bonus: float
+    actions: np.ndarray
+    probs: np.ndarray
+
+
+@njit(cache=True, inline="always")
+def _q_init(params, model, horizon, episodes):
+    """Q = H everywhere; bonus c sqrt(H^3 ln(S A H K / delta)) (divided by sqrt(n) per update)."""
+    n_states, n_actions = model.rewards.shape
+    shape = (horizon, n_states, n_actions)
+    log_term = math.log(n_states * n_actions * horizon * episodes / params.delta)
+    bonus = params.c * math.sqrt(horizon**3 * log_term)
+    return QLearningState(np.full(shape, float(horizon)), np.zeros(shape, dtype=np.int64), bonus,
+                          np.zeros((horizon, n_states), dtype=np.int64), np.zeros(shape))
+
+
+@njit(cache=True, inline="always")
+def _q_episode_policy(params, state, k, st, stop):
+    """Greedy in Q, ties at random, h then s (the order of the draws)."""
+    horizon, n_states, _ = state.q.shape
+    for h in range(horizon):
+        for s in range(n_states):
+            state.actions[h, s] = argmax_random(state.q[h, s], st)
+    return Deterministic(state.actions)
+
+
+@njit(cache=True, inline="always")
+def _q_learn(params, state, trajectory, n):
+    """For each step h of the episode in order: n <- n + 1, alpha = (H + 1) / (H + n),
+    Q <- (1 - alpha) Q + alpha (r + min(H, max_a Q[h + 1, s']) + bonus / sqrt(n)), Q[H] = 0.
+    (The episode's actions came from its greedy policy fixed at its start, so learning after
+    it equals learning at every step.)"""
+    states, actions, _, rewards, next_states = trajectory
+    q, visits, bonus = state.q, state.visits, state.bonus
+    horizon = q.shape[0]
+    for h in range(n):
+        s, a, r, s_next = states[h], actions[h], rewards[h], next_states[h]
+        visits[h, s, a] += 1
+        t = visits[h, s, a]
+        alpha = (horizon + 1.0) / (horizon + t)
+        v_next = 0.0
+        if h < horizon - 1:
+            v_next = min(float(horizon), q[h + 1, s_next].max())
+        target = r + v_next + bonus / math.sqrt(t)
+        q[h, s, a] = (1.0 - alpha) * q[h, s, a] + alpha * target
+
+
+@njit(cache=True, inline="always")
+def _q_deploy(params, state, stop):
+    """Greedy in Q, ties split evenly."""
+    horizon, n_states, _ = state.q.shape
+    for h in range(horizon):
+        for s in range(n_states):
+            even_ties(state.q[h, s], state.probs[h, s])
+    return Stochastic(state.probs)
+
+
+register(hooks.init_episodic, QLearningParams, _q_init)
+register(hooks.episode_policy, QLearningParams, _q_episode_policy)
+register(hooks.learn, QLearningParams, _q_learn)
+register(hooks.deploy, QLearningParams, _q_deploy)
+
+
+# --- reinforce -------------------------------------------------------------------------------
+
+
+class ReinforceState(NamedTuple):
+    """theta[h, s, a], the baseline's sums and counts per (h, s) and the softmax policy probs
+    (H, S, A)."""
+
+    theta: np.ndarray
+    base_sum: np.ndarray
+    base_n: np.ndarray
+    probs: np.ndarray
+
+
+@njit(cache=True, inline="always")
+def _reinforce_init(params, model, horizon, episodes):
+    n_states, n_actions = model.rewards.shape
+    shape = (horizon, n_states, n_actions)
+    return ReinforceState(np.zeros(shape), np.zeros((horizon, n_states)),
+                          np.zeros((horizon, n_states)), np.zeros(shape))
+
+
+@njit(cache=True, inline="always")
+def _softmax_rows(theta, pi):
+    """pi[h, s, :] = softmax(theta[h, s, :]): exp(theta - max), divided by their sum."""
+    horizon, n_states, n_actions = theta.shape
+    for h in range(horizon):
+        for s in range(n_states):
+            m = theta[h, s].max()
+            total = 0.0
+            for a in range(n_actions):
+                pi[h, s, a] = math.exp(theta[h, s, a] - m)
+                total += pi[h, s, a]
+            for a in range(n_actions):
+                pi[h, s, a] /= total
+
+
+@njit(cache=True, inline="always")
+def _reinforce_policy(params, state, k, st, stop):
+    """The softmax policy of theta (its actions drawn by the loop, one uniform per step)."""
+    _softmax_rows(state.theta, state.probs)
+    return Stochastic(state.probs)
+
+
+@njit(cache=True, inline="always")
+def _reinforce_deploy(params, state, stop):
+    _softmax_rows(state.theta, state.probs)
+    return Stochastic(state.probs)
+
+
+@njit(cache=True, inline="always")
+def _reinforce_learn(params, state, trajectory, n):
+    """theta[h, s_h] += alpha (G_h - b(h, s_h)) (onehot(a_h) - pi_h(. | s_h)), h = H-1..0, with
+    the return-to-go G_h and b the running mean of earlier returns from (h, s_h) (0 without
+    baseline or before the first); theta -= g pi for every action first, then theta[a_h] += g.
+    """
+    states, actions, _, rewards, _ = trajectory
+    theta, base_sum, base_n, pi = state
+    alpha, baseline = params
+    n_actions = theta.shape[2]
+    ret = 0.0
+    for h in range(n - 1, -1, -1):
+        ret += rewards[h]
+        s = states[h]
+        b = 0.0
+        if baseline and base_n[h, s] > 0.0:
+            b = base_sum[h, s] / base_n[h, s]
+        g = alpha * (ret - b)
+        for a in range(n_actions):
+            theta[h, s, a] -= g * pi[h, s, a]
+        theta[h, s, actions[h]] += g
+        base_sum[h, s] += ret
+        base_n[h, s] += 1.0
+
+
+register(hooks.init_episodic, ReinforceParams, _reinforce_init)
+register(hooks.episode_policy, ReinforceParams, _reinforce_policy)
+register(hooks.learn, ReinforceParams, _reinforce_learn)
+register(hooks.deploy, ReinforceParams, _reinforce_deploy)
