@@ -24,6 +24,7 @@ from bandits.setting import BANDIT
 from mdp import agents as mdp_agents
 from mdp import envs as mdp_envs
 from mdp.setting import EPISODIC
+from tracking.validate import InputError
 from tracking.versions import celab_version
 
 
@@ -889,7 +890,7 @@ def main() -> None:
         else:
             _error(e.format_message())
             code = 2
-    except (UserError, ValueError) as e:
+    except (UserError, InputError) as e:
         _error(str(e))
         code = 2
     except MemoryError:

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tracking.specs import Agent
+from tracking.validate import InputError
 
 
 def _positive(name: str, value: float, allow_zero: bool = False) -> float:
@@ -26,7 +27,7 @@ def _positive(name: str, value: float, allow_zero: bool = False) -> float:
     ok = math.isfinite(v) and (v >= 0.0 if allow_zero else v > 0.0)
     if not ok:
         rule = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {rule}, got {value!r}")
+        raise InputError(f"{name} must be a finite number {rule}, got {value!r}")
     return v
 
 
@@ -41,7 +42,7 @@ class BanditAgent(Agent):
 
 def _check_start(round_robin: bool, q0: float) -> None:
     if not isinstance(round_robin, (bool, np.bool_)):
-        raise ValueError(f"round_robin must be true or false, got {round_robin!r}")
+        raise InputError(f"round_robin must be true or false, got {round_robin!r}")
     _positive("q0", abs(float(q0)), allow_zero=True)
 
 
@@ -152,7 +153,7 @@ class EpsilonGreedy(BanditAgent):
         self.round_robin = round_robin
         self.q0 = q0
         if not 0.0 <= float(epsilon) <= 1.0:
-            raise ValueError(f"epsilon must lie in [0, 1], got {epsilon!r}")
+            raise InputError(f"epsilon must lie in [0, 1], got {epsilon!r}")
         _check_start(round_robin, q0)
 
     def params(self, env: Any) -> EpsilonGreedyParams:
@@ -168,7 +169,7 @@ class ExploreThenCommit(BanditAgent):
     def __init__(self, m: int = 10) -> None:
         self.m = m
         if isinstance(m, bool) or int(m) != m or m < 1:
-            raise ValueError(f"m must be an integer >= 1, got {m!r}")
+            raise InputError(f"m must be an integer >= 1, got {m!r}")
 
     def params(self, env: Any) -> ETCParams:
         return ETCParams(int(self.m))
@@ -227,7 +228,7 @@ class Reinforce(BanditAgent):
         self.baseline = baseline
         _positive("alpha", alpha)
         if not isinstance(baseline, (bool, np.bool_)):
-            raise ValueError(f"baseline must be true or false, got {baseline!r}")
+            raise InputError(f"baseline must be true or false, got {baseline!r}")
 
     def params(self, env: Any) -> ReinforceParams:
         return ReinforceParams(float(self.alpha), bool(self.baseline))

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from tracking.validate import InputError
+
 BERNOULLI = 0
 GAUSSIAN = 1
 
@@ -14,13 +16,13 @@ def _check_means(means) -> np.ndarray:
     try:
         arr = np.array(means, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"means must be numbers, got {means!r}") from None
+        raise InputError(f"means must be numbers, got {means!r}") from None
     if arr.ndim != 1:
-        raise ValueError(f"means must be a 1-D list of arm means, got shape {arr.shape}")
+        raise InputError(f"means must be a 1-D list of arm means, got shape {arr.shape}")
     if arr.size < 2:
-        raise ValueError(f"a bandit needs at least 2 arms, got {arr.size}")
+        raise InputError(f"a bandit needs at least 2 arms, got {arr.size}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("means must be finite (no NaN or infinity)")
+        raise InputError("means must be finite (no NaN or infinity)")
     arr.setflags(write=False)
     return arr
 
@@ -70,7 +72,7 @@ class Bernoulli(_Bandit):
         arr = _check_means(means)
         if np.any((arr < 0.0) | (arr > 1.0)):
             bad = int(np.flatnonzero((arr < 0.0) | (arr > 1.0))[0])
-            raise ValueError(f"Bernoulli means must lie in [0, 1]; arm {bad} has {arr[bad]:g}")
+            raise InputError(f"Bernoulli means must lie in [0, 1]; arm {bad} has {arr[bad]:g}")
         self.means = arr
         self.name = name
         self.sigma = 0.5  # sub-Gaussian scale of any [0, 1] reward
@@ -94,9 +96,9 @@ class Gaussian(_Bandit):
         try:
             s = float(sigma)
         except (TypeError, ValueError):
-            raise ValueError(f"sigma must be a number, got {sigma!r}") from None
+            raise InputError(f"sigma must be a number, got {sigma!r}") from None
         if not (math.isfinite(s) and s > 0.0):
-            raise ValueError(f"sigma must be a finite number > 0, got {sigma!r}")
+            raise InputError(f"sigma must be a finite number > 0, got {sigma!r}")
         self.means = arr
         self.sigma = s
         self.name = name
@@ -181,7 +183,7 @@ def two_level(n_arms: int = 10, best: float = 0.5, gap: float = 0.1) -> Bernoull
     b = as_float("best", best, minimum=0.0, maximum=1.0)
     g = as_float("gap", gap, minimum=0.0, strict_min=True)
     if b - g < 0.0:
-        raise ValueError(f"best - gap must be >= 0, got {b - g:g}")
+        raise InputError(f"best - gap must be >= 0, got {b - g:g}")
     from tracking import memory
 
     memory.check(8.0 * k * 3, f"two-level with {k} arms")  # these means, a checked copy, temps
@@ -254,14 +256,14 @@ def coerce_args(name: str, args: dict) -> dict:
     import inspect
 
     if name not in NAMED:
-        raise ValueError(f"unknown bandit environment {name!r} (known: {', '.join(NAMED)})")
+        raise InputError(f"unknown bandit environment {name!r} (known: {', '.join(NAMED)})")
     builder = NAMED[name][0]
     params = {k: p for k, p in inspect.signature(builder).parameters.items() if k != "seed"}
     kwargs = {}
     for key, value in args.items():
         if key not in params:
             allowed = ", ".join(params) or "none"
-            raise ValueError(f"bandit environment {name!r} has no argument {key!r} "
+            raise InputError(f"bandit environment {name!r} has no argument {key!r} "
                              f"(arguments: {allowed})")
         kwargs[key] = _coerce_arg(name, key, value, params[key].default)
     return kwargs
@@ -280,7 +282,7 @@ def _coerce_arg(env: str, key: str, value, default):
         return float(value)
     except (TypeError, ValueError, OverflowError):
         kind = "an integer" if isinstance(default, int) else "a number"
-        raise ValueError(f"{where} must be {kind}, got {value!r}") from None
+        raise InputError(f"{where} must be {kind}, got {value!r}") from None
 
 
 def from_config(cfg: dict) -> Bandit:
@@ -291,4 +293,4 @@ def from_config(cfg: dict) -> Bandit:
         return Bernoulli(cfg["means"], name=name)
     if family == "gaussian":
         return Gaussian(cfg["means"], cfg.get("sigma", 1.0), name=name)
-    raise ValueError(f"bandit family must be 'bernoulli' or 'gaussian', got {family!r}")
+    raise InputError(f"bandit family must be 'bernoulli' or 'gaussian', got {family!r}")

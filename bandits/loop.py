@@ -15,6 +15,7 @@ from tracking.rng import run_seeds
 from tracking.runner import Job, Progress, StopRequest, execute, run_interruptible
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
+from tracking.validate import InputError
 
 from . import envs
 from .agents import REGISTRY, BanditAgent
@@ -32,10 +33,10 @@ def as_env(env: str | envs.Bandit | envs.RandomTestbed, seed: int = 0,
     if isinstance(env, str):
         return envs.make(env, seed, **args)
     if args:
-        raise ValueError("environment arguments apply to a named environment only")
+        raise InputError("environment arguments apply to a named environment only")
     if isinstance(env, (envs.Bernoulli, envs.Gaussian, envs.RandomTestbed)):
         return env
-    raise ValueError(f"env must be a bandit name or a Bernoulli/Gaussian object, got {env!r}")
+    raise InputError(f"env must be a bandit name or a Bernoulli/Gaussian object, got {env!r}")
 
 
 class BanditJob(Job):

@@ -20,6 +20,7 @@ import numpy as np
 
 from tracking import settings
 from tracking.settings import Bounds, Key, Setting, fail
+from tracking.validate import InputError
 
 __all__ = ["BANDIT"]
 
@@ -84,12 +85,12 @@ def _validate(job) -> None:
     if isinstance(env, envs.RandomTestbed):
         means = env.run_means(job.seed, 0, job.runs)
         if means.shape != (job.runs, env.n_arms) or not np.all(np.isfinite(means)):
-            raise ValueError(f"{env.name}: the runs' means are not {job.runs} finite rows of "
+            raise InputError(f"{env.name}: the runs' means are not {job.runs} finite rows of "
                              f"{env.n_arms}")
         return
     again = envs.from_config(env.config())
     if not np.array_equal(again.means, env.means):
-        raise ValueError(f"{env.name}: its configuration rebuilds other means")
+        raise InputError(f"{env.name}: its configuration rebuilds other means")
 
 
 def _extras(result, i: int, entry: dict[str, Any]) -> dict[str, Any]:

@@ -30,14 +30,14 @@ from typing import Any
 
 from tracking import paths, settings, tomlio
 from tracking.settings import TableError
-from tracking.validate import existing_file
+from tracking.validate import InputError, existing_file
 
 TOP_KEYS = {"seed", "title", "problem", "versions", "study"}
 #: The keys of every problem; each setting adds its own (tracking.settings.Setting).
 COMMON_KEYS = {"name", "setting", "runs", "checkpoints", "agents", "epsilon", "seed"}
 
 
-class FileError(ValueError):
+class FileError(InputError):
     """A problem in an experiment file; the message starts with ``file:line:``."""
 
 

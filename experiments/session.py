@@ -43,11 +43,12 @@ from tracking.results import (
     write_curves,
 )
 from tracking.runner import Job, Progress, execute
+from tracking.validate import InputError
 
 from . import files, report
 
 
-class FolderBusy(ValueError):
+class FolderBusy(InputError):
     """Another process holds the folder's lock."""
 
 
@@ -78,17 +79,17 @@ class Folder:
     def __init__(self, path: str | Path, resume: bool = False) -> None:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
-            raise ValueError(f"{self.path}: exists and is not a folder")
+            raise InputError(f"{self.path}: exists and is not a folder")
         if resume and not (self.path / "config.toml").exists():
-            raise ValueError(f"{self.path}: holds no experiment to resume (no config.toml)")
+            raise InputError(f"{self.path}: holds no experiment to resume (no config.toml)")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise ValueError(f"{self.path}: cannot create the folder: {e.strerror or e}") from None
+            raise InputError(f"{self.path}: cannot create the folder: {e.strerror or e}") from None
         self._lock_fd = self._lock()  # first: a folder in use is refused as such
         if not resume and (self.path / "config.toml").exists():
             self.close()
-            raise ValueError(f"{self.path}: already holds results; choose another --out, or "
+            raise InputError(f"{self.path}: already holds results; choose another --out, or "
                              f"resume with: celab run {self.path / 'config.toml'} --resume")
         self.inside("results").mkdir(exist_ok=True)
         self._remove_stale_temporaries()
@@ -233,7 +234,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path.parent}: not a celab results folder (it has no {path.name})")
+        raise InputError(f"{path.parent}: not a celab results folder (it has no {path.name})")
     advice = ("celab wrote this file: restore it, or run the original experiment file again "
               "with --out a new folder")
     try:
@@ -265,7 +266,7 @@ def read_saved(folder: str | Path, job: Job) -> Result | None:
         return None
     res = load_npz(path)
     if not _same_config(res.config, job.config, folder):
-        raise ValueError(f"{path}: was made with another configuration than "
+        raise InputError(f"{path}: was made with another configuration than "
                          f"{folder / 'config.toml'}; restore the config.toml it was made with, "
                          f"or move {path.name} away to compute it again")
     try:

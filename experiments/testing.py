@@ -50,6 +50,7 @@ from tracking import settings
 from tracking.results import READOUTS, Result, readout_key
 from tracking.runner import execute
 from tracking.specs import Agent, build
+from tracking.validate import InputError
 
 from . import files
 
@@ -87,7 +88,7 @@ def _source(setting: settings.Setting, env: Any, args: Mapping[str, Any] | None
     if isinstance(env, str):
         env = {"env": env, "args": dict(args or {})}
     elif args:
-        raise ValueError("args apply to an environment name only")
+        raise InputError("args apply to an environment name only")
     if isinstance(env, Mapping):
         source, _ = setting.source(dict(env), Path.cwd())
         return source
@@ -327,7 +328,7 @@ def check_agent(agent: str | Agent, setting: str, env: Any = None, *,
         Naming the property that failed.
     """
     if runs < 2:
-        raise ValueError(f"runs must be >= 2 (the prefix check drops one), got {runs}")
+        raise InputError(f"runs must be >= 2 (the prefix check drops one), got {runs}")
     s = settings.get(setting)
     registry = s.agent_registry()
     obj = build(registry, agent, setting)

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from tracking.validate import InputError
+
 #: Tolerance on the sum of every probability row and of the start distribution.
 SUM_TOL = 1e-8
 SUM_TOL_TEXT = "1e-8"
@@ -23,16 +25,16 @@ _OK, _NONFINITE, _NEGATIVE, _BADSUM, _RANGE, _ORDER = range(6)
 
 def _raise(code: int, s: int, a: int, j: int, value: float) -> None:
     if code == _NONFINITE:
-        raise ValueError(f"P[{s}, {a}, {j}] is {value!r} (must be finite)")
+        raise InputError(f"P[{s}, {a}, {j}] is {value!r} (must be finite)")
     if code == _NEGATIVE:
-        raise ValueError(f"P[{s}, {a}, {j}] is {value:.12g} (must be >= 0)")
+        raise InputError(f"P[{s}, {a}, {j}] is {value:.12g} (must be >= 0)")
     if code == _BADSUM:
-        raise ValueError(f"P[{s}, {a}] sums to {value:.12g} (must be 1 within {SUM_TOL_TEXT})")
+        raise InputError(f"P[{s}, {a}] sums to {value:.12g} (must be 1 within {SUM_TOL_TEXT})")
     if code == _RANGE:
-        raise ValueError(f"indices[{j}] = {int(value)} (successor of ({s}, {a})) is out of "
+        raise InputError(f"indices[{j}] = {int(value)} (successor of ({s}, {a})) is out of "
                          "range [0, S)")
     if code == _ORDER:
-        raise ValueError(f"indices must be strictly increasing within each row: indices[{j}] = "
+        raise InputError(f"indices must be strictly increasing within each row: indices[{j}] = "
                          f"{int(value)} (successor of ({s}, {a})) repeats or goes back")
 
 
@@ -48,9 +50,9 @@ def _float_array(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged nested lists
-        raise ValueError(f"{name} must be a rectangular array of numbers ({exc})") from None
+        raise InputError(f"{name} must be a rectangular array of numbers ({exc})") from None
     if arr.dtype == np.bool_ or arr.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
+        raise InputError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
     return arr.astype(np.float64, copy=False)
 
 
@@ -58,9 +60,9 @@ def _int_array(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a 1-D array of integers ({exc})") from None
+        raise InputError(f"{name} must be a 1-D array of integers ({exc})") from None
     if arr.ndim != 1 or not (arr.dtype.kind in "iu" or (arr.size == 0 and arr.dtype.kind == "f")):
-        raise ValueError(f"{name} must be a 1-D array of integers, got dtype {arr.dtype} and "
+        raise InputError(f"{name} must be a 1-D array of integers, got dtype {arr.dtype} and "
                          f"shape {arr.shape}")
     return np.ascontiguousarray(arr, dtype=np.int64)
 
@@ -70,13 +72,13 @@ def _first_nonfinite(name: str, arr: np.ndarray) -> None:
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         where = ", ".join(str(i) for i in idx)
-        raise ValueError(f"{name}[{where}] is {float(arr[idx])!r} (must be finite)")
+        raise InputError(f"{name}[{where}] is {float(arr[idx])!r} (must be finite)")
 
 
 def _check_R(R: Any, n_states: int, n_actions: int) -> np.ndarray:
     arr = _float_array("R", R)
     if arr.shape != (n_states, n_actions):
-        raise ValueError(f"R must have shape (S, A) = ({n_states}, {n_actions}), got {arr.shape}")
+        raise InputError(f"R must have shape (S, A) = ({n_states}, {n_actions}), got {arr.shape}")
     _first_nonfinite("R", arr)
     out = np.array(arr, dtype=np.float64, order="C", copy=True)
     out.setflags(write=False)
@@ -90,15 +92,15 @@ def _check_initial(initial: Any, n_states: int) -> np.ndarray:
     else:
         arr = _float_array("initial", initial)
         if arr.ndim != 1 or arr.shape[0] != n_states:
-            raise ValueError(f"initial must be a distribution of length S = {n_states}, got shape "
+            raise InputError(f"initial must be a distribution of length S = {n_states}, got shape "
                              f"{arr.shape}")
         _first_nonfinite("initial", arr)
         neg = np.flatnonzero(arr < 0.0)
         if neg.size:
-            raise ValueError(f"initial[{neg[0]}] is {arr[neg[0]]:.12g} (must be >= 0)")
+            raise InputError(f"initial[{neg[0]}] is {arr[neg[0]]:.12g} (must be >= 0)")
         total = float(arr.sum())
         if abs(total - 1.0) > SUM_TOL:
-            raise ValueError(f"initial sums to {total:.12g} (must be 1 within {SUM_TOL_TEXT})")
+            raise InputError(f"initial sums to {total:.12g} (must be 1 within {SUM_TOL_TEXT})")
         out = np.array(arr, dtype=np.float64, copy=True)
     out.setflags(write=False)
     return out
@@ -108,7 +110,7 @@ def _check_name(name: Any) -> str:
     if name is None:
         return "mdp"
     if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a non-empty string, got {name!r}")
+        raise InputError(f"name must be a non-empty string, got {name!r}")
     return name
 
 

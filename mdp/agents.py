@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tracking.specs import Agent
-from tracking.validate import as_float
+from tracking.validate import InputError, as_float
 
 
 class CEGreedyParams(NamedTuple):
@@ -142,7 +142,7 @@ class Reinforce(MDPAgent):
         self.baseline = baseline
         as_float("alpha", alpha, minimum=0.0, strict_min=True)
         if not isinstance(baseline, (bool, np.bool_)):
-            raise ValueError(f"baseline must be true or false, got {baseline!r}")
+            raise InputError(f"baseline must be true or false, got {baseline!r}")
 
     def params(self) -> ReinforceParams:
         return ReinforceParams(float(self.alpha), bool(self.baseline))

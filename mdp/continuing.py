@@ -26,6 +26,7 @@ from tracking.rng import run_seeds
 from tracking.runner import Progress, StopRequest, execute, run_interruptible
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
+from tracking.validate import InputError
 
 from .agents import CONTINUING_REGISTRY, PSRL, UCRL2, MDPAgent
 from .loop import ModelJob, kernel_model
@@ -58,12 +59,12 @@ def optimal_gain(m: FiniteMDP) -> float:
         warnings.simplefilter("ignore", RuntimeWarning)
         res = relative_value_iteration(m, epsilon=RHO_EPSILON)
     if not res.converged:
-        raise ValueError(f"{m.name}: the continuing setting needs an MDP whose optimal gain is "
+        raise InputError(f"{m.name}: the continuing setting needs an MDP whose optimal gain is "
                          "the same from every state (relative value iteration did not converge "
                          f"to epsilon {RHO_EPSILON:g})")
     exact = float(gain(m, res.policy) @ m.initial)
     if abs(exact - res.gain) > res.bound:  # cannot happen when the MDP is weakly communicating
-        raise ValueError(f"{m.name}: the optimal gain depends on the start state; the "
+        raise InputError(f"{m.name}: the optimal gain depends on the start state; the "
                          "continuing setting needs a weakly communicating MDP")
     return exact
 
@@ -79,18 +80,18 @@ def gain(m: FiniteMDP, policy) -> np.ndarray:
     from ._linalg_kernels import gain_vector, gain_work
 
     if not isinstance(m, FiniteMDP):
-        raise ValueError(f"m must be a FiniteMDP, got {type(m).__name__}")
+        raise InputError(f"m must be a FiniteMDP, got {type(m).__name__}")
     S, A = m.n_states, m.n_actions
     pol = np.asarray(policy)
     if pol.dtype.kind in "iu":
         if pol.shape != (S,) or np.any((pol < 0) | (pol >= A)):
-            raise ValueError(f"policy must hold S = {S} actions in [0, {A})")
+            raise InputError(f"policy must hold S = {S} actions in [0, {A})")
         pi = np.zeros((S, A))
         pi[np.arange(S), pol] = 1.0
     else:
         pi = np.ascontiguousarray(pol, dtype=np.float64)
         if pi.shape != (S, A) or np.any(pi < 0) or not np.allclose(pi.sum(axis=1), 1.0):
-            raise ValueError(f"policy must be (S, A) = ({S}, {A}) action probabilities")
+            raise InputError(f"policy must be (S, A) = ({S}, {A}) action probabilities")
     g = np.zeros(S)
     gain_vector(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R), pi, gain_work(S), g,
                 np.zeros(1, dtype=np.uint8))

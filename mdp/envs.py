@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tracking import memory
-from tracking.validate import as_float, as_int
+from tracking.validate import InputError, as_float, as_int
 
 from .model import FiniteMDP
 
@@ -146,7 +146,7 @@ def li_chain_max_levels(gamma: float, p: float | None = None) -> int:
     ``0.52 / (1 - gamma)``: the paper's ``H = c_h / (1 - gamma)``), at most 10^6; 0 if none."""
     g = as_float("gamma", gamma, 0.0, strict_min=True)
     if g >= 1.0:
-        raise ValueError(f"gamma must be in (0, 1), got {g:g}")
+        raise InputError(f"gamma must be in (0, 1), got {g:g}")
     q = 1.0 - g if p is None else as_float("p", p, 0.0, 1.0, strict_min=True)
     n = int(min(np.ceil(2.0 / (1.0 - g)) + 3, 10**6))
     ok = _li_levels_ok(g, q, n)
@@ -198,18 +198,18 @@ def li_chain(H: int | None = None, gamma: float = 0.95, p: float | None = None) 
     """
     g = as_float("gamma", gamma, 0.0, strict_min=True)
     if g >= 1.0:
-        raise ValueError(f"gamma must be in (0, 1), got {g:g}")
+        raise InputError(f"gamma must be in (0, 1), got {g:g}")
     q = 1.0 - g if p is None else as_float("p", p, 0.0, 1.0, strict_min=True)
     h_max = li_chain_max_levels(g, q)
     if H is None:
         levels = h_max
         if levels < 3:
-            raise ValueError(f"li_chain needs gamma large enough for H >= 3 levels (gamma = "
+            raise InputError(f"li_chain needs gamma large enough for H >= 3 levels (gamma = "
                              f"{g:g} allows H <= {h_max})")
     else:
         levels = as_int("H", H, 3)
         if levels > h_max:
-            raise ValueError(f"H must be <= {h_max} for gamma = {g:g}, p = {q:g} (about "
+            raise InputError(f"H must be <= {h_max} for gamma = {g:g}, p = {q:g} (about "
                              f"0.52 / (1 - gamma); beyond it a1 is no longer optimal), got "
                              f"{levels}")
     # successor lists (row s * 3 + a), built sparse: a long chain stays small
@@ -286,11 +286,11 @@ def _from_transition_lists(table, n_states: int, n_actions: int, initial, name: 
                     p, r = float(p), float(r)
                     s2 = end if terminated else int(s2)
                     if not 0 <= s2 <= end:
-                        raise ValueError(f"next state {s2} is out of range")
+                        raise InputError(f"next state {s2} is out of range")
                     row[s2] = row.get(s2, 0.0) + p
                     reward += p * r
             except (KeyError, IndexError, TypeError, ValueError) as exc:
-                raise ValueError(f"P[{s}][{a}] must be a list of (prob, next_state, reward, "
+                raise InputError(f"P[{s}][{a}] must be a list of (prob, next_state, reward, "
                                  f"terminated) tuples ({exc})") from None
             R[s, a] = reward
             for s2 in sorted(row):
@@ -320,16 +320,16 @@ def _parse_map(map: str | Sequence[str]) -> list[str]:
     elif isinstance(map, Sequence):
         rows = list(map)
     else:
-        raise ValueError(f"map must be '4x4', '8x8' or a list of rows, got {map!r}")
+        raise InputError(f"map must be '4x4', '8x8' or a list of rows, got {map!r}")
     if not rows or not all(isinstance(r, str) and r for r in rows):
-        raise ValueError(f"map must be '4x4', '8x8' or non-empty rows of S/F/H/G, got {map!r}")
+        raise InputError(f"map must be '4x4', '8x8' or non-empty rows of S/F/H/G, got {map!r}")
     if len({len(r) for r in rows}) != 1:
-        raise ValueError(f"map rows must all have the same length, got {[len(r) for r in rows]}")
+        raise InputError(f"map rows must all have the same length, got {[len(r) for r in rows]}")
     bad = sorted(set("".join(rows)) - set("SFHG"))
     if bad:
-        raise ValueError(f"map may hold only the letters S, F, H, G, got {bad[0]!r}")
+        raise InputError(f"map may hold only the letters S, F, H, G, got {bad[0]!r}")
     if "S" not in "".join(rows):
-        raise ValueError("map needs at least one start cell 'S'")
+        raise InputError("map needs at least one start cell 'S'")
     return rows
 
 
@@ -350,7 +350,7 @@ def gridworld(map: str | Sequence[str] = "8x8", slippery: bool = True) -> Finite
     """
     rows = _parse_map(map)
     if not isinstance(slippery, (bool, np.bool_)):
-        raise ValueError(f"slippery must be true or false, got {slippery!r}")
+        raise InputError(f"slippery must be true or false, got {slippery!r}")
     nrow, ncol = len(rows), len(rows[0])
     n_states = nrow * ncol
     table: list[list[list[tuple[float, int, float, bool]]]] = []
@@ -399,22 +399,22 @@ def from_gymnasium(env: Any, **make_kwargs: Any) -> FiniteMDP:
         try:
             import gymnasium
         except ImportError:
-            raise ValueError("from_gymnasium needs Gymnasium: pip install 'celab[gym]'") from None
+            raise InputError("from_gymnasium needs Gymnasium: pip install 'celab[gym]'") from None
         env_id = env
         env = gymnasium.make(env_id, **make_kwargs)
         args = {"id": env_id, **make_kwargs}
     elif make_kwargs:
-        raise ValueError("make_kwargs are only used with an environment id")
+        raise InputError("make_kwargs are only used with an environment id")
     unwrapped = getattr(env, "unwrapped", env)
     table = getattr(unwrapped, "P", None)
     if table is None:
-        raise ValueError(f"{type(unwrapped).__name__} has no transition table env.unwrapped.P "
+        raise InputError(f"{type(unwrapped).__name__} has no transition table env.unwrapped.P "
                          "(a Gymnasium toy_text environment is needed)")
     try:
         n_states = len(table)
         n_actions = len(table[0])
     except (TypeError, KeyError, IndexError):
-        raise ValueError("env.unwrapped.P must map every state to a list of actions") from None
+        raise InputError("env.unwrapped.P must map every state to a list of actions") from None
     initial = getattr(unwrapped, "initial_state_distrib", None)
     spec = getattr(env, "spec", None)
     if not args and spec is not None:
@@ -488,21 +488,21 @@ def _coerce(env: str, key: str, value: Any, annotation: str) -> Any:
             return True
         if text.lower() in ("false", "0", "no"):
             return False
-        raise ValueError(f"{where} must be true or false, got {value!r}")
+        raise InputError(f"{where} must be true or false, got {value!r}")
     if annotation.startswith("float"):
         if "None" in annotation and text.lower() in ("none", "null", ""):
             return None
         try:
             return float(text)
         except ValueError:
-            raise ValueError(f"{where} must be a number, got {value!r}") from None
+            raise InputError(f"{where} must be a number, got {value!r}") from None
     if annotation.startswith("int"):
         if "None" in annotation and text.lower() in ("none", "null", ""):
             return None
         try:
             return int(text)
         except ValueError:
-            raise ValueError(f"{where} must be an integer, got {value!r}") from None
+            raise InputError(f"{where} must be an integer, got {value!r}") from None
     return text
 
 
@@ -515,16 +515,16 @@ def coerce_args(name: str, args: dict[str, Any]) -> dict[str, Any]:
     ValueError naming them. The result is what an experiment file stores as ``args``.
     """
     if name not in ENVS:
-        raise ValueError(f"unknown MDP environment {name!r} (known: {', '.join(ENVS)})")
+        raise InputError(f"unknown MDP environment {name!r} (known: {', '.join(ENVS)})")
     builder = ENVS[name]
     params = inspect.signature(builder).parameters
     for key in args:
         if key not in params:
-            raise ValueError(f"environment {name!r} has no argument {key!r} (arguments: "
+            raise InputError(f"environment {name!r} has no argument {key!r} (arguments: "
                              f"{', '.join(params)})")
     for key, p in params.items():
         if p.default is inspect.Parameter.empty and key not in args:
-            raise ValueError(f"environment {name!r} needs argument {key!r}")
+            raise InputError(f"environment {name!r} needs argument {key!r}")
     kwargs = {k: _coerce(name, k, v, str(params[k].annotation)) for k, v in args.items()}
     return {k: v for k, v in kwargs.items() if v is not None}
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tracking.validate import InputError
+
 from .model import FiniteMDP
 
 
@@ -64,7 +66,7 @@ class TransitionCounts:
     def _values(self, v) -> np.ndarray:
         v = np.ascontiguousarray(v, dtype=np.float64)
         if v.shape != (self.n_states,):
-            raise ValueError(f"v must have shape (S,) = ({self.n_states},), got {v.shape}")
+            raise InputError(f"v must have shape (S,) = ({self.n_states},), got {v.shape}")
         return v
 
     def plug_in_backup(self, v) -> np.ndarray:
@@ -113,12 +115,12 @@ class TransitionCounts:
 def _int_column(name: str, x, upper: int) -> np.ndarray:
     arr = np.asarray(x)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of integers")
+        raise InputError(f"{name} must be a 1-D array of integers")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+        raise InputError(f"{name} must hold integers, got dtype {arr.dtype}")
     arr = arr.astype(np.int64)
     if arr.size and (arr.min() < 0 or arr.max() >= upper):
-        raise ValueError(f"{name} must lie in 0 .. {upper - 1}")
+        raise InputError(f"{name} must lie in 0 .. {upper - 1}")
     return arr
 
 
@@ -142,9 +144,9 @@ def count(n_states: int, n_actions: int, states, actions, next_states,
     s2 = _int_column("next_states", next_states, S)
     r = np.zeros(s.size) if rewards is None else np.asarray(rewards, dtype=np.float64)
     if not (s.size == a.size == s2.size == r.size) or r.ndim != 1:
-        raise ValueError("states, actions, next_states and rewards must have the same length")
+        raise InputError("states, actions, next_states and rewards must have the same length")
     if not np.all(np.isfinite(r)):
-        raise ValueError("rewards must be finite")
+        raise InputError("rewards must be finite")
     from ._estimation_kernels import new_counts, observe_all
 
     rows = s * A + a

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tracking.validate import existing_file
+from tracking.validate import InputError, existing_file
 
 from .model import FiniteMDP
 
@@ -41,7 +41,7 @@ def save(m: FiniteMDP, path: str | Path, *, sparse: bool | None = None) -> Path:
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in (".json", ".npz"):
-        raise ValueError(f"{path.name}: unknown model file extension {path.suffix!r} (use .json "
+        raise InputError(f"{path.name}: unknown model file extension {path.suffix!r} (use .json "
                          "or .npz)")
     S, A = m.n_states, m.n_actions
     if sparse is None:
@@ -89,10 +89,10 @@ def load(path: str | Path) -> FiniteMDP:
         elif ext == ".npz":
             m = _load_npz(path)
         else:
-            raise ValueError(f"unknown model file extension {path.suffix!r} (use .json or .npz)")
+            raise InputError(f"unknown model file extension {path.suffix!r} (use .json or .npz)")
     except ValueError as exc:
         msg = " ".join(str(exc).split())
-        raise ValueError(f"{path.name}: {msg}") from None
+        raise InputError(f"{path.name}: {msg}") from None
     m.source = {"file": str(path)}
     return m
 
@@ -100,11 +100,11 @@ def load(path: str | Path) -> FiniteMDP:
 def _check_keys(keys: set[str], required: set[str], form: str) -> None:
     missing = sorted(required - keys)
     if missing:
-        raise ValueError(f"missing key {missing[0]!r} for the {form} form")
+        raise InputError(f"missing key {missing[0]!r} for the {form} form")
     extra = sorted(keys - required - _OPTIONAL_KEYS)
     if extra:
         allowed = ", ".join(sorted(required | _OPTIONAL_KEYS))
-        raise ValueError(f"unknown key {extra[0]!r} (allowed in the {form} form: {allowed})")
+        raise InputError(f"unknown key {extra[0]!r} (allowed in the {form} form: {allowed})")
 
 
 def _nested(name: str, obj: Any, depth: int) -> np.ndarray:
@@ -114,7 +114,7 @@ def _nested(name: str, obj: Any, depth: int) -> np.ndarray:
     for d in range(depth):
         if not isinstance(probe, list) or not probe:
             where = "[0]" * d
-            raise ValueError(f"{name}{where} must be a non-empty list (expected {depth} levels of "
+            raise InputError(f"{name}{where} must be a non-empty list (expected {depth} levels of "
                              "nested lists)")
         shape.append(len(probe))
         probe = probe[0]
@@ -122,12 +122,12 @@ def _nested(name: str, obj: Any, depth: int) -> np.ndarray:
     def walk(x: Any, d: int, where: str) -> None:
         if d == depth:
             if isinstance(x, bool) or not isinstance(x, numbers.Real):
-                raise ValueError(f"{name}{where} must be a number, got {x!r}")
+                raise InputError(f"{name}{where} must be a number, got {x!r}")
             return
         if not isinstance(x, list):
-            raise ValueError(f"{name}{where} must be a list, got {x!r}")
+            raise InputError(f"{name}{where} must be a list, got {x!r}")
         if len(x) != shape[d]:
-            raise ValueError(f"{name}{where} has length {len(x)}, expected {shape[d]} (ragged "
+            raise InputError(f"{name}{where} has length {len(x)}, expected {shape[d]} (ragged "
                              "lists)")
         for i, y in enumerate(x):
             walk(y, d + 1, f"{where}[{i}]")
@@ -136,12 +136,12 @@ def _nested(name: str, obj: Any, depth: int) -> np.ndarray:
     try:
         return np.array(obj, dtype=np.float64)
     except OverflowError:
-        raise ValueError(f"{name} holds a number too large for a float") from None
+        raise InputError(f"{name} holds a number too large for a float") from None
 
 
 def _json_int(name: str, x: Any, minimum: int = 0) -> int:
     if isinstance(x, bool) or not isinstance(x, int) or x < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {x!r}")
+        raise InputError(f"{name} must be an integer >= {minimum}, got {x!r}")
     return x
 
 
@@ -149,26 +149,26 @@ def _load_json(path: Path) -> FiniteMDP:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ValueError(f"cannot read the file ({exc.strerror or exc})") from None
+        raise InputError(f"cannot read the file ({exc.strerror or exc})") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValueError("not UTF-8 text") from None
+        raise InputError("not UTF-8 text") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column "
+        raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column "
                          f"{exc.colno})") from None
     except RecursionError:
-        raise ValueError("not valid JSON (nested too deeply)") from None
+        raise InputError("not valid JSON (nested too deeply)") from None
     if not isinstance(doc, dict):
-        raise ValueError(f"must hold a JSON object, got {type(doc).__name__}")
+        raise InputError(f"must hold a JSON object, got {type(doc).__name__}")
     keys = set(doc)
     sparse = "transitions" in keys or "n_states" in keys
     _check_keys(keys, _SPARSE_JSON_KEYS if sparse else _DENSE_KEYS, "sparse" if sparse else "dense")
     name = doc.get("name")
     if name is not None and not isinstance(name, str):
-        raise ValueError(f"name must be a string, got {name!r}")
+        raise InputError(f"name must be a string, got {name!r}")
     initial = None if doc.get("initial") is None else _nested("initial", doc["initial"], 1)
     if sparse:
         S = _json_int("n_states", doc["n_states"], 1)
@@ -176,28 +176,28 @@ def _load_json(path: Path) -> FiniteMDP:
         R = _nested("R", doc["R"], 2)
         trans = doc["transitions"]
         if not isinstance(trans, list):
-            raise ValueError("transitions must be a list of [s, a, s_next, p]")
+            raise InputError("transitions must be a list of [s, a, s_next, p]")
         n = len(trans)
         rows = np.empty(n, dtype=np.int64)
         cols = np.empty(n, dtype=np.int64)
         data = np.empty(n, dtype=np.float64)
         for i, t in enumerate(trans):
             if not isinstance(t, list) or len(t) != 4:
-                raise ValueError(f"transitions[{i}] must be a list [s, a, s_next, p], got {t!r}")
+                raise InputError(f"transitions[{i}] must be a list [s, a, s_next, p], got {t!r}")
             s, a, s2, p = t
             if (isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < S
                     or isinstance(a, bool) or not isinstance(a, int) or not 0 <= a < A
                     or isinstance(s2, bool) or not isinstance(s2, int) or not 0 <= s2 < S):
-                raise ValueError(f"transitions[{i}] = {t!r}: s, s_next must be integers in "
+                raise InputError(f"transitions[{i}] = {t!r}: s, s_next must be integers in "
                                  f"[0, {S}) and a an integer in [0, {A})")
             if isinstance(p, bool) or not isinstance(p, numbers.Real):
-                raise ValueError(f"transitions[{i}] = {t!r}: p must be a number")
+                raise InputError(f"transitions[{i}] = {t!r}: p must be a number")
             rows[i] = s * A + a
             cols[i] = s2
             try:
                 data[i] = p
             except OverflowError:
-                raise ValueError(f"transitions[{i}]: p is too large for a float") from None
+                raise InputError(f"transitions[{i}]: p is too large for a float") from None
         return _from_triplets(rows, cols, data, S, A, R, initial, name)
     P = _nested("P", doc["P"], 3)
     R = _nested("R", doc["R"], 2)
@@ -207,7 +207,7 @@ def _load_json(path: Path) -> FiniteMDP:
 def _from_triplets(rows, cols, data, S, A, R, initial, name) -> FiniteMDP:
     """CSR from (row, column, probability) triplets; duplicate (row, column) pairs are summed."""
     if R.shape != (S, A):
-        raise ValueError(f"R must have shape (n_states, n_actions) = ({S}, {A}), got {R.shape}")
+        raise InputError(f"R must have shape (n_states, n_actions) = ({S}, {A}), got {R.shape}")
     order = np.lexsort((cols, rows))
     rows, cols, data = rows[order], cols[order], data[order]
     if rows.size:
@@ -227,12 +227,12 @@ def _load_npz(path: Path) -> FiniteMDP:
     arrays = read_npz(path)
     for key, arr in arrays.items():
         if arr.dtype.kind not in "biuf" and not (key == "name" and arr.dtype.kind == "U"):
-            raise ValueError(f"{key} has dtype {arr.dtype}, expected numbers")
+            raise InputError(f"{key} has dtype {arr.dtype}, expected numbers")
     keys = set(arrays)
     name = None
     if "name" in arrays:
         if arrays["name"].dtype.kind != "U" or arrays["name"].ndim != 0:
-            raise ValueError("name must be a 0-d string array")
+            raise InputError("name must be a 0-d string array")
         name = str(arrays["name"])
     initial = arrays.get("initial")
     if "P" in keys:

@@ -20,7 +20,7 @@ from numba import prange
 from tracking import memory
 from tracking.jit import njit
 from tracking.rng import SALT_TRANSITION, counter_uniform, run_seeds, stream_key
-from tracking.validate import as_float, as_int
+from tracking.validate import InputError, as_float, as_int
 
 from ._env_kernels import sample_row
 from .model import FiniteMDP
@@ -103,13 +103,13 @@ def generative(
 
     gamma = as_float("gamma", gamma, minimum=0.0)
     if gamma >= 1.0:
-        raise ValueError(f"gamma must be < 1, got {gamma}")
+        raise InputError(f"gamma must be < 1, got {gamma}")
     runs = as_int("runs", runs, minimum=1)
     seed = as_int("seed", seed, minimum=0)
     raw = [samples_per_pair] if np.isscalar(samples_per_pair) else list(samples_per_pair)
     budgets = np.array([as_int("samples_per_pair", n, minimum=1) for n in raw], dtype=np.int64)
     if budgets.size == 0 or np.any(np.diff(budgets) <= 0):
-        raise ValueError("samples_per_pair must be a non-empty increasing list")
+        raise InputError("samples_per_pair must be a non-empty increasing list")
     S, A = m.n_states, m.n_actions
     true = solve(m, gamma, epsilon=EPSILON)
     memory.check(8.0 * runs * budgets.size * m.nnz, f"{runs} runs x {budgets.size} budgets of "

@@ -23,7 +23,7 @@ from tracking.runner import (
 )
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
-from tracking.validate import as_int
+from tracking.validate import InputError, as_int
 
 from .agents import PSRL, REGISTRY, UCRL2, MDPAgent, QLearning, Reinforce
 from .model import FiniteMDP
@@ -34,13 +34,13 @@ def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
     """An MDP from a built-in name (with builder arguments) or a FiniteMDP."""
     if isinstance(m, FiniteMDP):
         if args:
-            raise ValueError("environment arguments apply to a built-in environment name only")
+            raise InputError("environment arguments apply to a built-in environment name only")
         return m
     if isinstance(m, str):
         from . import envs
 
         return envs.make(m, **args)
-    raise ValueError(f"env must be a built-in MDP name or a FiniteMDP, got {m!r}")
+    raise InputError(f"env must be a built-in MDP name or a FiniteMDP, got {m!r}")
 
 
 def optimal_value(m: FiniteMDP, horizon: int) -> float:
@@ -80,7 +80,7 @@ class ModelJob(Job):
         self.model = as_mdp(m, **(env_args or {}))
         in_unit = bool(np.all((self.model.R >= 0.0) & (self.model.R <= 1.0)))
         if rewards == "bernoulli" and not in_unit:
-            raise ValueError("rewards = bernoulli needs every R[s, a] in [0, 1]")
+            raise InputError("rewards = bernoulli needs every R[s, a] in [0, 1]")
         if name is None:
             name = m if isinstance(m, str) else self.model.name
         self.problem = check_name(name)

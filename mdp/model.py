@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from tracking import memory
+from tracking.validate import InputError
 
 from ._validation import (
     _OK,
@@ -91,7 +92,7 @@ class FiniteMDP:
 
         P = _float_array("P", P)
         if P.ndim != 3 or P.shape[0] < 1 or P.shape[1] < 1 or P.shape[2] != P.shape[0]:
-            raise ValueError(f"P must have shape (S, A, S) with S, A >= 1, got {P.shape}")
+            raise InputError(f"P must have shape (S, A, S) with S, A >= 1, got {P.shape}")
         n_states, n_actions = int(P.shape[0]), int(P.shape[1])
         R = _check_R(R, n_states, n_actions)
         P2 = np.ascontiguousarray(P).reshape(n_states * n_actions, n_states)
@@ -133,7 +134,7 @@ class FiniteMDP:
 
         R_arr = _float_array("R", R)
         if R_arr.ndim != 2 or R_arr.shape[0] < 1 or R_arr.shape[1] < 1:
-            raise ValueError(f"R must have shape (S, A) with S, A >= 1, got {R_arr.shape}")
+            raise InputError(f"R must have shape (S, A) with S, A >= 1, got {R_arr.shape}")
         n_states, n_actions = int(R_arr.shape[0]), int(R_arr.shape[1])
         R_arr = _check_R(R_arr, n_states, n_actions)
         indptr_in, indices_in, probs_in = indptr, indices, probs
@@ -141,16 +142,16 @@ class FiniteMDP:
         indices = _int_array("indices", indices)
         probs = _float_array("probs", probs)
         if probs.ndim != 1:
-            raise ValueError(f"probs must be 1-D, got shape {probs.shape}")
+            raise InputError(f"probs must be 1-D, got shape {probs.shape}")
         n_rows = n_states * n_actions
         if indptr.shape[0] != n_rows + 1:
-            raise ValueError(f"indptr must have length S*A + 1 = {n_rows + 1}, got "
+            raise InputError(f"indptr must have length S*A + 1 = {n_rows + 1}, got "
                              f"{indptr.shape[0]}")
         if indices.shape[0] != probs.shape[0]:
-            raise ValueError(f"indices and probs must have the same length, got "
+            raise InputError(f"indices and probs must have the same length, got "
                              f"{indices.shape[0]} and {probs.shape[0]}")
         if indptr[0] != 0 or indptr[-1] != indices.shape[0] or np.any(np.diff(indptr) < 0):
-            raise ValueError(f"indptr must start at 0, never decrease and end at len(indices) = "
+            raise InputError(f"indptr must start at 0, never decrease and end at len(indices) = "
                              f"{indices.shape[0]}")
         probs = np.ascontiguousarray(probs, dtype=np.float64)
         row_sums = np.empty(n_rows)
@@ -256,7 +257,7 @@ class FiniteMDP:
             S, A = self._n_states, self._n_actions
             size = S * A * S * 8
             if size > DENSE_LIMIT_BYTES:
-                raise ValueError(f"dense P of shape ({S}, {A}, {S}) would take {size / 2**30:.1f} "
+                raise InputError(f"dense P of shape ({S}, {A}, {S}) would take {size / 2**30:.1f} "
                                  "GiB (limit 2 GiB); use the CSR arrays indptr/indices/probs")
             memory.check(size, f"dense P of shape ({S}, {A}, {S})")
             if self._indices is None:  # full rows: probs is P in row-major order

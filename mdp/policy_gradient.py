@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from tracking import memory
-from tracking.validate import as_float, as_int
+from tracking.validate import InputError, as_float, as_int
 
 from . import _pg_kernels as K
 from .model import SUM_TOL, SUM_TOL_TEXT, FiniteMDP
@@ -103,7 +103,7 @@ def _check_checkpoints(checkpoints: Any, n: int) -> np.ndarray:
         raw = [checkpoints] if np.isscalar(checkpoints) else list(checkpoints)
         out = np.array([as_int("checkpoints", c, 0, n) for c in raw], dtype=np.int64)
     if out.size == 0 or np.any(np.diff(out) <= 0):
-        raise ValueError("checkpoints must be a non-empty increasing list of iterations in "
+        raise InputError("checkpoints must be a non-empty increasing list of iterations in "
                          f"[0, iterations = {n}]")
     return out
 
@@ -114,13 +114,13 @@ def _check_rho(rho: Any, m: FiniteMDP) -> np.ndarray:
     try:
         arr = np.asarray(rho, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"rho must be a distribution over the {m.n_states} states") from None
+        raise InputError(f"rho must be a distribution over the {m.n_states} states") from None
     if arr.shape != (m.n_states,):
-        raise ValueError(f"rho must have shape (S,) = ({m.n_states},), got {arr.shape}")
+        raise InputError(f"rho must have shape (S,) = ({m.n_states},), got {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0.0):
-        raise ValueError("rho must be finite and >= 0")
+        raise InputError("rho must be finite and >= 0")
     if abs(float(arr.sum()) - 1.0) > SUM_TOL:
-        raise ValueError(f"rho sums to {arr.sum():.12g} (must be 1 within {SUM_TOL_TEXT})")
+        raise InputError(f"rho sums to {arr.sum():.12g} (must be 1 within {SUM_TOL_TEXT})")
     return np.ascontiguousarray(arr)
 
 
@@ -131,11 +131,11 @@ def _check_init(init: Any, m: FiniteMDP) -> np.ndarray:
     try:
         arr = np.asarray(init, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"init must be a float array of shape (S, A) = {shape}") from None
+        raise InputError(f"init must be a float array of shape (S, A) = {shape}") from None
     if arr.shape != shape:
-        raise ValueError(f"init must have shape (S, A) = {shape}, got {arr.shape}")
+        raise InputError(f"init must have shape (S, A) = {shape}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("init must be finite")
+        raise InputError("init must be finite")
     return np.array(arr, dtype=np.float64, order="C", copy=True)
 
 
@@ -209,7 +209,7 @@ def policy_gradient(
     triangular = bool(K.topological_order(indptr, indices, S, A, order))
     if not triangular:
         if S > DENSE_MAX_STATES:
-            raise ValueError(f"policy_gradient needs S <= {DENSE_MAX_STATES} states when the "
+            raise InputError(f"policy_gradient needs S <= {DENSE_MAX_STATES} states when the "
                              f"transition graph has cycles (a dense LU per iteration), got {S}")
         memory.check(8.0 * S * S, f"policy_gradient's {S} x {S} LU work array")
     scale = max(float(np.abs(m.R).max()), 1e-300) / (1.0 - g) ** 2

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracking.validate import as_float, as_int
+from tracking.validate import InputError, as_float, as_int
 
 from . import _linalg_kernels as L
 from . import _planning_kernels as plan
@@ -95,14 +95,14 @@ class SolverResult:
 
 def _check_mdp(m: object) -> FiniteMDP:
     if not isinstance(m, FiniteMDP):
-        raise ValueError(f"m must be a FiniteMDP, got {type(m).__name__}")
+        raise InputError(f"m must be a FiniteMDP, got {type(m).__name__}")
     return m
 
 
 def _check_gamma(gamma: object) -> float:
     g = as_float("gamma", gamma, 0.0)
     if g >= 1.0:
-        raise ValueError(f"gamma must be in [0, 1), got {g:g}")
+        raise InputError(f"gamma must be in [0, 1), got {g:g}")
     return g
 
 
@@ -426,7 +426,7 @@ def _check_actions(name: str, policy: np.ndarray, n_actions: int) -> np.ndarray:
     if bad.size:
         idx = np.unravel_index(bad[0], policy.shape)
         where = ", ".join(str(int(i)) for i in idx)
-        raise ValueError(f"{name}[{where}] = {policy[idx]} is not an action in [0, {n_actions})")
+        raise InputError(f"{name}[{where}] = {policy[idx]} is not an action in [0, {n_actions})")
     return np.ascontiguousarray(policy, dtype=np.int64)
 
 
@@ -435,15 +435,15 @@ def _check_distributions(name: str, pi: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(pi)):
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(pi))[0])
         where = ", ".join(map(str, idx))
-        raise ValueError(f"{name}[{where}] is {float(pi[idx])!r} (must be finite)")
+        raise InputError(f"{name}[{where}] is {float(pi[idx])!r} (must be finite)")
     if np.any(pi < 0.0):
         idx = tuple(int(i) for i in np.argwhere(pi < 0.0)[0])
-        raise ValueError(f"{name}[{', '.join(map(str, idx))}] is {pi[idx]:.12g} (must be >= 0)")
+        raise InputError(f"{name}[{', '.join(map(str, idx))}] is {pi[idx]:.12g} (must be >= 0)")
     sums = pi.sum(axis=-1)
     bad = np.argwhere(np.abs(sums - 1.0) > SUM_TOL)
     if bad.size:
         idx = tuple(int(i) for i in bad[0])
-        raise ValueError(f"{name}[{', '.join(map(str, idx))}] sums to {sums[idx]:.12g} (must be "
+        raise InputError(f"{name}[{', '.join(map(str, idx))}] sums to {sums[idx]:.12g} (must be "
                          f"1 within {SUM_TOL_TEXT})")
     return pi
 
@@ -467,15 +467,15 @@ def evaluate(m: FiniteMDP, policy, gamma: float | None = None,
     """
     m = _check_mdp(m)
     if (gamma is None) == (horizon is None):
-        raise ValueError("evaluate needs exactly one of gamma (discounted) and horizon")
+        raise InputError("evaluate needs exactly one of gamma (discounted) and horizon")
     S, A = m.n_states, m.n_actions
     try:
         pol = np.asarray(policy)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"policy must be an array of actions or probabilities ({exc})") from None
+        raise InputError(f"policy must be an array of actions or probabilities ({exc})") from None
     integer = pol.dtype.kind in "iu"
     if not integer and pol.dtype.kind != "f":
-        raise ValueError(f"policy must hold integer actions or float probabilities, got dtype "
+        raise InputError(f"policy must hold integer actions or float probabilities, got dtype "
                          f"{pol.dtype}")
     if gamma is not None:
         g = _check_gamma(gamma)
@@ -484,7 +484,7 @@ def evaluate(m: FiniteMDP, policy, gamma: float | None = None,
         elif not integer and pol.shape == (S, A):
             pi = _check_distributions("policy", pol)
         else:
-            raise ValueError(f"policy must be (S,) = ({S},) integer actions or (S, A) = ({S}, "
+            raise InputError(f"policy must be (S,) = ({S},) integer actions or (S, A) = ({S}, "
                              f"{A}) probabilities, got shape {pol.shape} and dtype {pol.dtype}")
         return _evaluate_discounted(m, pi, g)
     H = as_int("horizon", horizon, 1)
@@ -496,7 +496,7 @@ def evaluate(m: FiniteMDP, policy, gamma: float | None = None,
         pi = _check_distributions("policy", np.broadcast_to(pol, (H, S, A)))
         plan.evaluate_policy(plan.Stochastic(pi), _tabular(m), values, _NO_STOP)
     else:
-        raise ValueError(f"policy must be (H, S) = ({H}, {S}) integer actions or (H, S, A) = "
+        raise InputError(f"policy must be (H, S) = ({H}, {S}) integer actions or (H, S, A) = "
                          f"({H}, {S}, {A}) probabilities (or a stationary (S,) / (S, A) one), got "
                          f"shape {pol.shape} and dtype {pol.dtype}")
     return values

@@ -91,3 +91,21 @@ def test_help_does_not_import_numba():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "bandit" in proc.stdout
+
+
+@pytest.mark.parametrize("error, code", [(ValueError("numbers out of line"), 1),
+                                         (KeyError("x"), 1),
+                                         (cli.InputError("--runs must be >= 1"), 2)])
+def test_only_celab_input_errors_exit_2(monkeypatch, capsys, error, code):
+    """celab's own input errors (InputError and its subclasses) are one line and exit code 2;
+    any other exception raised inside a command, a ValueError from NumPy included, is a bug:
+    one line that says so, exit code 1, no traceback."""
+    def fail(*args):
+        raise error
+
+    monkeypatch.setattr(cli, "_guard_work", fail)
+    got, _, err = _main(monkeypatch, capsys, "bandit", "--horizon", "10", "--runs", "1",
+                        "--no-plots")
+    lines = [x for x in err.strip().splitlines() if not x.startswith("celab: ")]
+    assert got == code and len(lines) == 1 and "Traceback" not in err, err
+    assert ("internal error" in lines[0]) == (code == 1)

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .validate import InputError
+
 
 def log_grid(horizon: int, points: int = 100) -> np.ndarray:
     """About ``points`` log-spaced rounds in ``1 .. horizon``, always ending at ``horizon``.
@@ -14,9 +16,9 @@ def log_grid(horizon: int, points: int = 100) -> np.ndarray:
     deduplicated, so small horizons give fewer points (every round when ``horizon <= points``).
     """
     if horizon < 1:
-        raise ValueError(f"horizon must be >= 1, got {horizon}")
+        raise InputError(f"horizon must be >= 1, got {horizon}")
     if points < 2:
-        raise ValueError(f"points must be >= 2, got {points}")
+        raise InputError(f"points must be >= 2, got {points}")
     grid = np.unique(np.rint(np.logspace(0.0, np.log10(horizon), points)).astype(np.int64))
     grid = grid[(grid >= 1) & (grid <= horizon)]
     if grid[-1] != horizon:
@@ -33,16 +35,16 @@ def as_grid(checkpoints: Sequence[int] | np.ndarray | None, horizon: int) -> np.
         return log_grid(horizon)
     grid = np.asarray(checkpoints)
     if grid.ndim != 1 or grid.size == 0:
-        raise ValueError("checkpoints must be a non-empty list of rounds")
+        raise InputError("checkpoints must be a non-empty list of rounds")
     if not np.issubdtype(grid.dtype, np.integer):
         if not np.all(np.isfinite(grid)) or np.any(grid != np.rint(grid)):
-            raise ValueError("checkpoints must be whole numbers")
+            raise InputError("checkpoints must be whole numbers")
         grid = grid.astype(np.int64)
     grid = grid.astype(np.int64)
     if grid[0] < 1 or grid[-1] > horizon:
-        raise ValueError(f"checkpoints must lie in 1 .. horizon ({horizon})")
+        raise InputError(f"checkpoints must lie in 1 .. horizon ({horizon})")
     if np.any(np.diff(grid) <= 0):
-        raise ValueError("checkpoints must be strictly increasing")
+        raise InputError("checkpoints must be strictly increasing")
     if grid[-1] != horizon:
         grid = np.append(grid, horizon)
     return grid

@@ -17,12 +17,14 @@ import os
 import re
 from typing import Any
 
+from .validate import InputError
+
 DEFAULT_SHARE = 0.8
 _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kKmMgGtT]?)(i?[bB])?\s*$")
 _UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
-class MemoryLimitError(ValueError):
+class MemoryLimitError(InputError):
     """A request larger than the memory limit."""
 
 
@@ -50,11 +52,11 @@ def parse_limit(text: str) -> tuple[float | None, int | None]:
         except ValueError:
             share = -1.0
         if not 0.0 < share <= 1.0:
-            raise ValueError(f"memory limit {text!r}: a percentage must lie in (0, 100]")
+            raise InputError(f"memory limit {text!r}: a percentage must lie in (0, 100]")
         return share, None
     m = _SIZE.match(text)
     if not m or float(m.group(1)) <= 0:
-        raise ValueError(f"memory limit {text!r}: give bytes, a size like 512M or 16G, "
+        raise InputError(f"memory limit {text!r}: give bytes, a size like 512M or 16G, "
                          "or a percentage like 50%")
     return None, int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .validate import InputError
+
 #: The rule of :func:`check_name`, as error messages state it.
 NAME_RULE = ("1 to 100 characters among letters, digits and . _ - + = , "
              "not starting with . or -")
@@ -30,7 +32,7 @@ def valid_name(name: object) -> bool:
 def check_name(name: object, what: str = "name") -> str:
     """``name`` when it is a valid name, else ValueError naming ``what`` and the rule."""
     if not valid_name(name):
-        raise ValueError(f"{what} must be {NAME_RULE} (it names files), got {name!r}")
+        raise InputError(f"{what} must be {NAME_RULE} (it names files), got {name!r}")
     return name  # type: ignore[return-value]
 
 
@@ -46,8 +48,8 @@ def inside(folder: str | Path, relative: str | Path) -> Path:
         root = base.resolve()
         real = target.resolve()
     except (OSError, ValueError, RuntimeError) as e:
-        raise ValueError(f"{target}: not a usable path ({e})") from None
+        raise InputError(f"{target}: not a usable path ({e})") from None
     if root not in real.parents:
-        raise ValueError(f"{target}: lies outside the folder {base} (it resolves to {real}); "
+        raise InputError(f"{target}: lies outside the folder {base} (it resolves to {real}); "
                          "celab writes only inside its output folder")
     return target

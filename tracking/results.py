@@ -29,6 +29,7 @@ import numpy as np
 
 from .memory import MemoryLimitError
 from .memory import check as check_memory
+from .validate import InputError
 
 #: The readouts of simple regret a Result holds, each in the array ``simple_regret_<name>``.
 READOUTS = ("greedy", "behaviour")
@@ -42,7 +43,7 @@ def readout_key(name: str) -> str:
     """The array name of readout ``name`` (``"greedy"`` -> ``"simple_regret_greedy"``);
     ValueError naming the readouts for any other name."""
     if name not in READOUTS:
-        raise ValueError(f"readout must be one of {', '.join(READOUTS)}, got {name!r}")
+        raise InputError(f"readout must be one of {', '.join(READOUTS)}, got {name!r}")
     return f"{ONE_READOUT}_{name}"
 
 
@@ -249,7 +250,7 @@ def save_npz(result: Result, path: str | Path) -> Path:
     return path
 
 
-class DamagedFile(ValueError):
+class DamagedFile(InputError):
     """A file celab wrote that cannot be read back as it was written (cut short by a crash,
     overwritten, edited): the message names the file and what is wrong."""
 
@@ -275,17 +276,17 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
             for member in members:
                 key = member.filename.removesuffix(".npy")
                 if key == member.filename or key in arrays:
-                    raise ValueError(f"member {member.filename!r} is not an array of its own")
+                    raise InputError(f"member {member.filename!r} is not an array of its own")
                 with archive.open(member) as f:
                     arrays[key] = npy.read_array(f, allow_pickle=False)
     except MemoryLimitError:
         raise
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise ValueError("holds object arrays, which would need unpickling (refused)") from None
-        raise ValueError(f"not a valid .npz file ({exc})") from None
+            raise InputError("holds object arrays, which would need unpickling (refused)") from None
+        raise InputError(f"not a valid .npz file ({exc})") from None
     except Exception as exc:  # zipfile, zlib, OS and format errors of a damaged archive
-        raise ValueError(f"not a valid .npz file ({type(exc).__name__}: {exc})") from None
+        raise InputError(f"not a valid .npz file ({type(exc).__name__}: {exc})") from None
     return arrays
 
 
@@ -297,7 +298,7 @@ SETTINGS = ("bandit", "mdp", "continuing")
 def _text(arrays: dict[str, np.ndarray], key: str) -> str:
     a = arrays[key]
     if a.dtype.kind != "U" or a.ndim != 0:
-        raise ValueError(f"{key} must be a 0-d string, got dtype {a.dtype} and shape {a.shape}")
+        raise InputError(f"{key} must be a 0-d string, got dtype {a.dtype} and shape {a.shape}")
     return str(a)
 
 
@@ -305,9 +306,9 @@ def _json_table(arrays: dict[str, np.ndarray], key: str) -> dict[str, Any]:
     try:
         value = json.loads(_text(arrays, key))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{key} is not valid JSON ({exc})") from None
+        raise InputError(f"{key} is not valid JSON ({exc})") from None
     if not isinstance(value, dict):
-        raise ValueError(f"{key} must be a JSON object")
+        raise InputError(f"{key} must be a JSON object")
     return value
 
 
@@ -322,24 +323,24 @@ def _result_of(arrays: dict[str, np.ndarray]) -> Result:
     missing = sorted(_NPZ_KEYS - set(arrays))
     unknown = sorted(k for k in set(arrays) - _NPZ_KEYS if not k.startswith("extra_"))
     if missing or unknown:
-        raise ValueError(f"missing array {missing[0]!r}" if missing
+        raise InputError(f"missing array {missing[0]!r}" if missing
                          else f"unknown array {unknown[0]!r}")
     problem, setting = _text(arrays, "problem"), _text(arrays, "setting")
     if not valid_name(problem) or setting not in SETTINGS:
-        raise ValueError(f"problem {problem!r} or setting {setting!r} is not valid")
+        raise InputError(f"problem {problem!r} or setting {setting!r} is not valid")
     agents, steps, per = arrays["agents"], arrays["steps"], arrays["samples_per_step"]
     if agents.dtype.kind != "U" or agents.ndim != 1 or agents.size == 0:
-        raise ValueError("agents must be a 1-D array of strings")
+        raise InputError("agents must be a 1-D array of strings")
     if steps.dtype.kind not in "iu" or steps.ndim != 1 or steps.size == 0 or steps[0] < 1 \
             or np.any(np.diff(steps) <= 0):
-        raise ValueError("steps must be increasing positive integers")
+        raise InputError("steps must be increasing positive integers")
     if per.dtype.kind not in "iu" or per.ndim != 0 or per < 1:
-        raise ValueError("samples_per_step must be a positive integer")
+        raise InputError("samples_per_step must be a positive integer")
     runs = _check_curves(arrays, agents.size, steps.size)
     extra = {k[len("extra_"):]: v for k, v in arrays.items() if k.startswith("extra_")}
     for key, a in extra.items():
         if a.dtype.kind not in "iuf" or a.ndim < 2 or a.shape[:2] != (agents.size, runs):
-            raise ValueError(f"extra_{key} must be numbers over (agents, runs) = "
+            raise InputError(f"extra_{key} must be numbers over (agents, runs) = "
                              f"{(agents.size, runs)}, got dtype {a.dtype} and shape {a.shape}")
     config = _json_table(arrays, "config")
     _check_config(config, problem, setting, agents.size, steps, runs)
@@ -360,10 +361,10 @@ def _check_curves(arrays: dict[str, np.ndarray], agents: int, checkpoints: int) 
     for key in ("regret", *READOUT_KEYS):
         a = arrays[key]
         if a.dtype != np.float64 or a.shape != (agents, runs, checkpoints):
-            raise ValueError(f"{key} must be float64 (agents, runs, checkpoints) = ({agents}, "
+            raise InputError(f"{key} must be float64 (agents, runs, checkpoints) = ({agents}, "
                              f"runs, {checkpoints}), got dtype {a.dtype} and shape {a.shape}")
         if not np.all(np.isfinite(a)):
-            raise ValueError(f"{key} holds NaN or infinite values")
+            raise InputError(f"{key} holds NaN or infinite values")
     return runs
 
 
@@ -371,14 +372,14 @@ def _check_config(config: dict[str, Any], problem: str, setting: str, agents: in
                   steps: np.ndarray, runs: int) -> None:
     """ValueError unless the saved configuration is that of these arrays."""
     if config.get("name") != problem or config.get("setting") != setting:
-        raise ValueError("its configuration names another problem or setting")
+        raise InputError("its configuration names another problem or setting")
     specs = config.get("agents")
     if not isinstance(specs, list) or len(specs) != agents \
             or config.get("checkpoints") != steps.tolist():
-        raise ValueError("its agents or checkpoints differ from its configuration's")
+        raise InputError("its agents or checkpoints differ from its configuration's")
     asked = config.get("runs")
     if isinstance(asked, bool) or not isinstance(asked, int) or not 0 <= runs <= asked:
-        raise ValueError(f"it holds {runs} runs, but its configuration asks for {asked!r}")
+        raise InputError(f"it holds {runs} runs, but its configuration asks for {asked!r}")
 
 
 def load_npz(path: str | Path) -> Result:

@@ -20,6 +20,7 @@ import numpy as np
 
 from .batching import batch_size
 from .results import LEGACY_READOUTS, ONE_READOUT, READOUT_KEYS, Result, one_readout_as_two
+from .validate import InputError
 
 Progress = Callable[[int], None]
 StopRequest = Callable[[], bool]
@@ -146,26 +147,26 @@ class Job:
                 and result.agents == self.agents and result.samples_per_step
                 == self.samples_per_step and np.array_equal(result.steps, self.steps))
         if not same:
-            raise ValueError("its problem, agents or checkpoints differ from the configuration's")
+            raise InputError("its problem, agents or checkpoints differ from the configuration's")
         if result.runs > self.runs:
-            raise ValueError(f"it holds {result.runs} runs, more than the {self.runs} asked")
+            raise InputError(f"it holds {result.runs} runs, more than the {self.runs} asked")
         arrays = _arrays_of(result)
         for key, (shape, dtype) in self.layout(result.runs).items():
             if key not in arrays:
-                raise ValueError(f"it lacks the array {key!r}")
+                raise InputError(f"it lacks the array {key!r}")
             if arrays[key].shape != shape or arrays[key].dtype != dtype:
-                raise ValueError(f"{key} has dtype {arrays[key].dtype} and shape "
+                raise InputError(f"{key} has dtype {arrays[key].dtype} and shape "
                                  f"{arrays[key].shape}, not {dtype} and {shape}")
         unknown = sorted(set(arrays) - set(self.layout(0)))
         if unknown:
-            raise ValueError(f"it holds an unknown array {unknown[0]!r}")
+            raise InputError(f"it holds an unknown array {unknown[0]!r}")
 
     def check_resume(self, result: Result) -> None:
         """ValueError unless runs can be added to ``result``: its readouts must be of the kind
         this job records (two, or one held twice: :attr:`two_readouts`)."""
         if (result.info.get("readouts") == LEGACY_READOUTS) == self.two_readouts:
             held = "one simple regret as both readouts" if self.two_readouts else "two readouts"
-            raise ValueError(f"saved runs of {self.problem!r} hold {held}, and runs of this "
+            raise InputError(f"saved runs of {self.problem!r} hold {held}, and runs of this "
                              f"version record {'two' if self.two_readouts else 'one'}: "
                              "they cannot be completed")
 
@@ -331,7 +332,7 @@ def execute(
     parts: dict[str, list[np.ndarray]] = {}
     if resume is not None:
         if resume.agents != job.agents or not np.array_equal(resume.steps, job.steps):
-            raise ValueError(f"saved runs of {job.problem!r} do not match its configuration")
+            raise InputError(f"saved runs of {job.problem!r} do not match its configuration")
         job.check_resume(resume)
         done = resume.runs
         parts = {k: [v] for k, v in _arrays_of(resume).items()}

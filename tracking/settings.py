@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .validate import as_float, as_int
+from .validate import InputError, as_float, as_int
 
 __all__ = ["Bounds", "Key", "Setting", "TableError", "get", "names", "register"]
 
 
-class TableError(ValueError):
+class TableError(InputError):
     """A bad key of a problem table; ``key`` names it (None: the table itself)."""
 
     def __init__(self, key: str | None, message: str) -> None:
@@ -142,11 +142,11 @@ class Key:
         if self.kind == "number":
             v = as_float(self.name, value)
             if self.below is not None and (v >= self.below or (self.positive and v <= 0)):
-                raise ValueError(_interval_rule(self.name, v, self.positive, self.below))
+                raise InputError(_interval_rule(self.name, v, self.positive, self.below))
             return as_float(self.name, v, minimum=0.0 if self.positive else None,
                             strict_min=self.positive)
         if self.choices is not None and value not in self.choices:
-            raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, "
+            raise InputError(f"{self.name} must be one of {', '.join(self.choices)}, "
                              f"got {value!r}")
         return value
 
@@ -317,7 +317,7 @@ def register(setting: Setting) -> Setting:
     is refused."""
     known = REGISTRY.get(setting.name)
     if known is not None and known.job != setting.job:
-        raise ValueError(f"setting {setting.name!r} is registered twice")
+        raise InputError(f"setting {setting.name!r} is registered twice")
     REGISTRY[setting.name] = setting
     return setting
 
@@ -332,4 +332,4 @@ def get(name: str) -> Setting:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown setting {name!r} (known: {', '.join(REGISTRY)})") from None
+        raise InputError(f"unknown setting {name!r} (known: {', '.join(REGISTRY)})") from None

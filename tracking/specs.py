@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .validate import InputError
+
 
 class Agent:
     """Base of every agent: hyperparameters stored unchanged under their own names.
@@ -79,10 +81,10 @@ def split_specs(text: str) -> list[str]:
     out: list[str] = []
     for token in (t.strip() for t in text.split(",")):
         if not token:
-            raise ValueError(f"empty agent name in {text!r}")
+            raise InputError(f"empty agent name in {text!r}")
         if "=" in token and ":" not in token:
             if not out:
-                raise ValueError(f"parameter {token!r} given before any agent name")
+                raise InputError(f"parameter {token!r} given before any agent name")
             out[-1] += "," + token
         else:
             out.append(token)
@@ -99,9 +101,9 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
         for item in rest.split(","):
             key, eq, value = item.partition("=")
             if not eq or not key.strip() or not value.strip():
-                raise ValueError(f"agent parameter {item.strip()!r} in {spec!r} is not key=value")
+                raise InputError(f"agent parameter {item.strip()!r} in {spec!r} is not key=value")
             if key.strip() in params:
-                raise ValueError(f"agent parameter {key.strip()!r} is given twice in {spec!r}")
+                raise InputError(f"agent parameter {key.strip()!r} is given twice in {spec!r}")
             params[key.strip()] = value.strip()
     return name, params
 
@@ -115,14 +117,14 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
             return True
         if isinstance(value, str) and value.lower() in ("false", "0", "no"):
             return False
-        raise ValueError(f"{where} must be true or false, got {value!r}")
+        raise InputError(f"{where} must be true or false, got {value!r}")
     if isinstance(default, int):
         try:
             f = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{where} must be an integer, got {value!r}") from None
+            raise InputError(f"{where} must be an integer, got {value!r}") from None
         if isinstance(value, bool) or not np.isfinite(f) or f != int(f):
-            raise ValueError(f"{where} must be an integer, got {value!r}")
+            raise InputError(f"{where} must be an integer, got {value!r}")
         return int(f)
     if isinstance(default, float):
         try:
@@ -130,7 +132,7 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
                 raise TypeError
             return float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{where} must be a number, got {value!r}") from None
+            raise InputError(f"{where} must be a number, got {value!r}") from None
     return value
 
 
@@ -138,21 +140,21 @@ def build(registry: dict[str, type[Agent]], spec: str | Agent, lab: str = "") ->
     """An agent from a registry name with optional parameters, or an agent object (returned)."""
     if isinstance(spec, Agent):
         if spec.name not in registry or not isinstance(spec, registry[spec.name]):
-            raise ValueError(f"agent {spec!r} does not belong to the {lab} lab")
+            raise InputError(f"agent {spec!r} does not belong to the {lab} lab")
         return spec
     if not isinstance(spec, str):
-        raise ValueError(f"agent must be a name or an agent object, got {spec!r}")
+        raise InputError(f"agent must be a name or an agent object, got {spec!r}")
     name, raw = parse_spec(spec)
     if name not in registry:
         known = ", ".join(sorted(registry))
-        raise ValueError(f"unknown {lab} agent {name!r} (known: {known})")
+        raise InputError(f"unknown {lab} agent {name!r} (known: {known})")
     cls = registry[name]
     defaults = cls.defaults()
     kwargs = {}
     for key, value in raw.items():
         if key not in defaults:
             allowed = ", ".join(defaults) or "none"
-            raise ValueError(f"agent {name!r} has no parameter {key!r} (parameters: {allowed})")
+            raise InputError(f"agent {name!r} has no parameter {key!r} (parameters: {allowed})")
         kwargs[key] = _coerce(value, defaults[key], f"{name} parameter {key}")
     return cls(**kwargs)
 
@@ -166,9 +168,9 @@ def build_all(registry: dict[str, type[Agent]], agents, lab: str = "") -> list[A
         agents = split_specs(agents) if isinstance(agents, str) else [agents]
     built = [build(registry, a, lab) for a in agents]
     if not built:
-        raise ValueError("at least one agent is needed")
+        raise InputError("at least one agent is needed")
     labels = [a.label for a in built]
     dup = sorted({x for x in labels if labels.count(x) > 1})
     if dup:
-        raise ValueError(f"agent {dup[0]!r} is given twice")
+        raise InputError(f"agent {dup[0]!r} is given twice")
     return built

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .validate import InputError
+
 BOOTSTRAP_RESAMPLES = 2000
 
 
@@ -186,7 +188,7 @@ def last_exit_times(samples, simple_regret, epsilon: float, budgets=None) -> Exi
         budgets = np.full(runs, samples[-1] if samples.size else 0.0)
     budgets = np.asarray(budgets, dtype=np.float64)
     if budgets.shape != (runs,) or not np.all(np.isin(budgets, samples)):
-        raise ValueError(f"budgets must be {runs} checkpoints (in samples), one per run")
+        raise InputError(f"budgets must be {runs} checkpoints (in samples), one per run")
     simulated = samples[None, :] <= budgets[:, None]  # a prefix of the checkpoints per run
     last = simulated.sum(axis=1) - 1
     above = (sr > epsilon) & simulated
@@ -201,7 +203,7 @@ def last_exit_times(samples, simple_regret, epsilon: float, budgets=None) -> Exi
 
 def _check_delta(delta: float) -> float:
     if not 0.0 < delta < 1.0:
-        raise ValueError(f"delta must be in (0, 1), got {delta}")
+        raise InputError(f"delta must be in (0, 1), got {delta}")
     return float(delta)
 
 
@@ -365,7 +367,7 @@ def ratio_draws(num: ExitTimes, den: ExitTimes, delta: float, seed: int = 0,
     """
     delta = _check_delta(delta)
     if num.runs != den.runs:
-        raise ValueError(f"a paired ratio needs the same runs, got {num.runs} and {den.runs}")
+        raise InputError(f"a paired ratio needs the same runs, got {num.runs} and {den.runs}")
     idx = _resamples(num.runs, seed, resamples)
     out = np.empty(resamples)
     step = max(1, CHUNK_NUMBERS // max(num.runs, 1))

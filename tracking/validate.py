@@ -1,4 +1,4 @@
-"""Validation at the boundary: one ValueError per bad field, naming the field and the rule."""
+"""Validation at the boundary: one InputError per bad field, naming the field and the rule."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import numbers
 from pathlib import Path
 
 
-def existing_file(path: str | Path, error: type[ValueError] = ValueError) -> Path:
+class InputError(ValueError):
+    """A value given to celab breaks one of its documented rules (the message names the value
+    and the rule). celab raises it, or a subclass, for every bad input it detects; the command
+    line turns it into one line and exit code 2, while any other exception is a bug (exit 1).
+    It is a ValueError, so library callers may catch either."""
+
+
+def existing_file(path: str | Path, error: type[ValueError] = InputError) -> Path:
     """``path`` as a Path, or ``error("<path>: no such file")`` when nothing is there."""
     path = Path(path)
     if not path.exists():
@@ -18,17 +25,17 @@ def existing_file(path: str | Path, error: type[ValueError] = ValueError) -> Pat
 def as_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as an int, or ValueError naming ``name``; booleans and fractions are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise InputError(f"{name} must be an integer, got {value!r}")
     if isinstance(value, numbers.Integral):
         v = int(value)
     elif math.isfinite(value) and float(value).is_integer():
         v = int(value)
     else:
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise InputError(f"{name} must be an integer, got {value!r}")
     if minimum is not None and v < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {v}")
+        raise InputError(f"{name} must be >= {minimum}, got {v}")
     if maximum is not None and v > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {v}")
+        raise InputError(f"{name} must be <= {maximum}, got {v}")
     return v
 
 
@@ -36,13 +43,13 @@ def as_float(name: str, value, minimum: float | None = None, maximum: float | No
              strict_min: bool = False) -> float:
     """``value`` as a finite float, or ValueError naming ``name`` and the rule."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise InputError(f"{name} must be a number, got {value!r}")
     v = float(value)
     if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise InputError(f"{name} must be finite, got {value!r}")
     if minimum is not None and (v <= minimum if strict_min else v < minimum):
         rule = ">" if strict_min else ">="
-        raise ValueError(f"{name} must be {rule} {minimum}, got {v:g}")
+        raise InputError(f"{name} must be {rule} {minimum}, got {v:g}")
     if maximum is not None and v > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {v:g}")
+        raise InputError(f"{name} must be <= {maximum}, got {v:g}")
     return v

@@ -24,6 +24,7 @@ from typing import Any
 
 from tracking import settings
 from tracking.paths import check_name, inside
+from tracking.validate import InputError
 
 from .. import files
 
@@ -66,7 +67,7 @@ class Context:
 
 def module(name: str) -> ModuleType:
     if name not in STUDIES:
-        raise ValueError(f"unknown study {name!r} (known: {', '.join(STUDIES)})")
+        raise InputError(f"unknown study {name!r} (known: {', '.join(STUDIES)})")
     return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
 
 
