@@ -100,9 +100,9 @@ def test_ucb_table_is_counted():
 
 
 #: The MDP loops allocate their state inside the agents' jitted ``init`` hooks, which
-#: tracemalloc sees only on the pure-Python path (NUMBA_DISABLE_JIT=1, the nojit pass).
-needs_python_kernels = pytest.mark.skipif(not numba.config.DISABLE_JIT,
-                                          reason="measured on the pure-Python path")
+#: tracemalloc sees only on the pure-Python path (NUMBA_DISABLE_JIT=1, the nojit pass); with
+#: the JIT on, tests/conftest.py deselects these tests.
+needs_python_kernels = pytest.mark.python_only
 
 
 @pytest.fixture(scope="module")
