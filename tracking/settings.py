@@ -323,8 +323,8 @@ def register(setting: Setting) -> Setting:
 
 
 def names() -> tuple[str, ...]:
-    """The registered settings' names."""
-    return tuple(REGISTRY)
+    """The registered settings' names, sorted (whichever lab was imported first)."""
+    return tuple(sorted(REGISTRY))
 
 
 def get(name: str) -> Setting:
@@ -332,4 +332,4 @@ def get(name: str) -> Setting:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise InputError(f"unknown setting {name!r} (known: {', '.join(REGISTRY)})") from None
+        raise InputError(f"unknown setting {name!r} (known: {', '.join(names())})") from None

@@ -96,7 +96,7 @@ def test_a_settings_keys_give_the_rules_and_messages(toy):
         files.parse(TEXT + "horizon = 3\n", "toy.toml")
     with pytest.raises(files.FileError, match="toy.toml:2: a toy problem needs 'level'"):
         files.parse(TEXT.replace("level = 0.5\n", ""), "toy.toml")
-    with pytest.raises(files.FileError, match=r"missing key 'setting' \(bandit, mdp, continuing "
+    with pytest.raises(files.FileError, match=r"missing key 'setting' \(bandit, continuing, mdp "
                                               r"or toy\)"):
         files.parse(TEXT.replace('setting = "toy"\n', ""), "toy.toml")
 
@@ -144,8 +144,8 @@ def test_registering_another_job_under_a_taken_name_is_refused():
 
     with pytest.raises(ValueError, match="registered twice"):
         settings.register(dataclasses.replace(settings.get("bandit"), job="x:Y"))
-    with pytest.raises(ValueError, match="unknown setting 'nope' \\(known: bandit, mdp, "
-                                         "continuing\\)"):
+    with pytest.raises(ValueError, match="unknown setting 'nope' \\(known: bandit, continuing, "
+                                         "mdp\\)"):
         settings.get("nope")
 
 
