@@ -198,7 +198,7 @@ DAMAGE = {
     "fewer checkpoints": lambda p, rng: _rewrite(p, lambda a: a.update(
         regret=a["regret"][:, :, 1:], simple_regret_greedy=a["simple_regret_greedy"][:, :, 1:])),
     "a checkpoint changed": lambda p, rng: _rewrite(p, lambda a: a.update(
-        steps=a["steps"] + 1)),
+        checkpoints=a["checkpoints"] + 1)),
     "float32 regret": lambda p, rng: _rewrite(p, lambda a: a.update(
         regret=a["regret"].astype(np.float32))),
     "1-d regret": lambda p, rng: _rewrite(p, lambda a: a.update(regret=a["regret"].ravel())),
@@ -451,5 +451,5 @@ def test_any_archive_is_a_result_or_damaged(tmp_path_factory, changes, cut):
         assert str(e).startswith(f"{path}: damaged")
         return
     assert got.regret.shape == got.simple_regret_greedy.shape \
-        == got.simple_regret_behaviour.shape == (len(got.agents), got.runs, got.steps.size)
+        == got.simple_regret_behaviour.shape == (len(got.agents), got.runs, got.checkpoints.size)
     assert np.all(np.isfinite(got.regret))

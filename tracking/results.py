@@ -76,8 +76,9 @@ class Result:
         ``"continuing"``.
     agents : tuple of str
         Agent labels, in the order of the first axis of the arrays.
-    steps : int64[C]
-        Checkpoints: rounds (bandits) or episodes (MDPs).
+    checkpoints : int64[C]
+        The checkpoint grid: the rounds (bandits), episodes (episodic MDPs) or steps
+        (continuing MDPs) after which the curves are recorded, increasing.
     regret : float64[A, R, C]
         Cumulative pseudo-regret of each agent in each run at each checkpoint.
     simple_regret_greedy, simple_regret_behaviour : float64[A, R, C]
@@ -98,7 +99,7 @@ class Result:
     problem: str
     setting: str
     agents: tuple[str, ...]
-    steps: np.ndarray
+    checkpoints: np.ndarray
     regret: np.ndarray
     simple_regret_greedy: np.ndarray
     simple_regret_behaviour: np.ndarray
@@ -132,7 +133,7 @@ class Result:
     @property
     def samples(self) -> np.ndarray:
         """Checkpoints in environment samples (pulls or steps)."""
-        return self.steps * self.samples_per_step
+        return self.checkpoints * self.samples_per_step
 
     def agent_index(self, label: str) -> int:
         return self.agents.index(label)
@@ -148,8 +149,8 @@ class Result:
         runs = f"{self.runs}" if self.complete else f"{self.runs} of {self.config.get('runs')}"
         extra = "".join(f", extra_{k}={_shape(v)}" for k, v in self.extra.items())
         settings = ", ".join(f"{k}={self.config[k]!r}" for k in REPR_CONFIG if k in self.config)
-        grid = (f"{self.steps.size} checkpoints ({self.steps[0]}..{self.steps[-1]})"
-                if self.steps.size else "0 checkpoints")
+        c = self.checkpoints
+        grid = f"{c.size} checkpoints ({c[0]}..{c[-1]})" if c.size else "0 checkpoints"
         return (f"Result(problem={self.problem!r}, setting={self.setting!r}, agents=[{agents}], "
                 f"runs={runs}, {grid}, regret={_shape(self.regret)}, "
                 f"simple_regret_greedy={_shape(self.simple_regret_greedy)}, "
@@ -227,12 +228,12 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 def save_npz(result: Result, path: str | Path) -> Path:
     """Write ``result`` as one .npz readable without celab and without pickle.
 
-    Arrays: steps, regret, simple_regret_greedy, simple_regret_behaviour, agents (strings),
+    Arrays: checkpoints, regret, simple_regret_greedy, simple_regret_behaviour, agents (strings),
     samples_per_step, extra_<key>; and two JSON strings: ``config`` (the problem's table) and
     ``info``.
     """
     arrays = {
-        "steps": result.steps,
+        "checkpoints": result.checkpoints,
         "regret": result.regret,
         "simple_regret_greedy": result.simple_regret_greedy,
         "simple_regret_behaviour": result.simple_regret_behaviour,
@@ -290,7 +291,7 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-_NPZ_KEYS = {"steps", "regret", *READOUT_KEYS, "agents", "samples_per_step", "problem",
+_NPZ_KEYS = {"checkpoints", "regret", *READOUT_KEYS, "agents", "samples_per_step", "problem",
              "setting", "config", "info"}
 SETTINGS = ("bandit", "mdp", "continuing")
 
@@ -320,6 +321,8 @@ def _result_of(arrays: dict[str, np.ndarray]) -> Result:
     from .paths import valid_name
 
     arrays, legacy = one_readout_as_two(arrays)
+    if "steps" in arrays and "checkpoints" not in arrays:  # the grid's name before 0.2
+        arrays = {("checkpoints" if k == "steps" else k): v for k, v in arrays.items()}
     missing = sorted(_NPZ_KEYS - set(arrays))
     unknown = sorted(k for k in set(arrays) - _NPZ_KEYS if not k.startswith("extra_"))
     if missing or unknown:
@@ -328,12 +331,12 @@ def _result_of(arrays: dict[str, np.ndarray]) -> Result:
     problem, setting = _text(arrays, "problem"), _text(arrays, "setting")
     if not valid_name(problem) or setting not in SETTINGS:
         raise InputError(f"problem {problem!r} or setting {setting!r} is not valid")
-    agents, steps, per = arrays["agents"], arrays["steps"], arrays["samples_per_step"]
+    agents, steps, per = arrays["agents"], arrays["checkpoints"], arrays["samples_per_step"]
     if agents.dtype.kind != "U" or agents.ndim != 1 or agents.size == 0:
         raise InputError("agents must be a 1-D array of strings")
     if steps.dtype.kind not in "iu" or steps.ndim != 1 or steps.size == 0 or steps[0] < 1 \
             or np.any(np.diff(steps) <= 0):
-        raise InputError("steps must be increasing positive integers")
+        raise InputError("checkpoints must be increasing positive integers")
     if per.dtype.kind not in "iu" or per.ndim != 0 or per < 1:
         raise InputError("samples_per_step must be a positive integer")
     runs = _check_curves(arrays, agents.size, steps.size)
@@ -348,7 +351,7 @@ def _result_of(arrays: dict[str, np.ndarray]) -> Result:
     if legacy:
         info["readouts"] = LEGACY_READOUTS
     return Result(problem=problem, setting=setting, agents=tuple(str(a) for a in agents),
-                  steps=steps.astype(np.int64), regret=arrays["regret"],
+                  checkpoints=steps.astype(np.int64), regret=arrays["regret"],
                   simple_regret_greedy=arrays[READOUT_KEYS[0]],
                   simple_regret_behaviour=arrays[READOUT_KEYS[1]], config=config,
                   samples_per_step=int(per), extra=extra, info=info)
@@ -408,7 +411,7 @@ def curves_rows(results: list[Result]) -> Iterator[str]:
     """Tidy long-format CSV lines (with the header first), one per agent, run and checkpoint."""
     yield CSV_HEADER
     for result in results:
-        steps = result.steps.tolist()
+        steps = result.checkpoints.tolist()
         samples = result.samples.tolist()
         for i, agent in enumerate(result.agents):
             prefix = f"{_csv(result.problem)},{_csv(agent)}"

@@ -27,6 +27,7 @@ def _as_earlier_version(path, res):
         res.simple_regret_behaviour[i] if f == "policy-gradient" else res.simple_regret_greedy[i]
         for i, f in enumerate(families)])
     del arrays["simple_regret_greedy"], arrays["simple_regret_behaviour"]
+    arrays["steps"] = arrays.pop("checkpoints")  # the grid's name in earlier versions
     np.savez(path, **arrays)
     return arrays["simple_regret"]
 
@@ -61,6 +62,7 @@ def test_a_file_of_an_earlier_version_loads_its_one_simple_regret_as_both_readou
     assert not np.shares_memory(old.simple_regret_greedy, old.simple_regret_behaviour)
     assert old.info == {**result.info, "readouts": "legacy"}
     assert np.array_equal(old.regret, result.regret)
+    assert np.array_equal(old.checkpoints, result.checkpoints)
     # saved again, it stays marked
     again = load_npz(save_npz(old, tmp_path / "again.npz"))
     assert again.info["readouts"] == "legacy"
@@ -72,10 +74,10 @@ def test_the_curves_csv_has_a_column_per_readout(result):
                         "simple_regret_behaviour")
     problem, agent, run, step, samples, regret, greedy, behaviour = lines[1 + 5].split(",")
     assert (agent, run) == ("ucb", "0")
-    c = int(np.flatnonzero(result.steps == int(step))[0])
+    c = int(np.flatnonzero(result.checkpoints == int(step))[0])
     assert float(greedy) == result.simple_regret_greedy[0, 0, c]
     assert float(behaviour) == result.simple_regret_behaviour[0, 0, c]
-    assert len(lines) == 1 + 2 * 3 * result.steps.size
+    assert len(lines) == 1 + 2 * 3 * result.checkpoints.size
 
 
 class OneReadoutJob(Job):
@@ -86,16 +88,16 @@ class OneReadoutJob(Job):
 
     def __init__(self, runs=4):
         self.problem, self.runs, self.agents = "one", runs, ("a", "b")
-        self.steps = np.array([1, 3, 9])
+        self.checkpoints = np.array([1, 3, 9])
         self.config = {"name": "one", "setting": "bandit", "runs": runs,
-                       "checkpoints": self.steps.tolist(), "agents": ["a", "b"]}
+                       "checkpoints": self.checkpoints.tolist(), "agents": ["a", "b"]}
         self.info, self.work_per_run = {"fact": 1}, 1.0
 
     def run_batch(self, start, stop, progress, should_stop=None):
-        shape = (len(self.agents), stop - start, self.steps.size)
+        shape = (len(self.agents), stop - start, self.checkpoints.size)
         runs = np.arange(start, stop, dtype=float)[None, :, None]
-        return {"regret": np.broadcast_to(runs + self.steps, shape).copy(),
-                "simple_regret": np.broadcast_to(runs / self.steps, shape).copy()}
+        return {"regret": np.broadcast_to(runs + self.checkpoints, shape).copy(),
+                "simple_regret": np.broadcast_to(runs / self.checkpoints, shape).copy()}
 
 
 class TwoReadoutJob(OneReadoutJob):
