@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from tracking.validate import InputError
+from tracking.validate import InputError, coerce
 
 BERNOULLI = 0
 GAUSSIAN = 1
@@ -265,24 +265,9 @@ def coerce_args(name: str, args: dict) -> dict:
             allowed = ", ".join(params) or "none"
             raise InputError(f"bandit environment {name!r} has no argument {key!r} "
                              f"(arguments: {allowed})")
-        kwargs[key] = _coerce_arg(name, key, value, params[key].default)
+        kwargs[key] = coerce(value, int if isinstance(params[key].default, int) else float,
+                             f"{name} argument {key}")
     return kwargs
-
-
-def _coerce_arg(env: str, key: str, value, default):
-    where = f"{env} argument {key}"
-    try:
-        if isinstance(default, bool) or isinstance(value, bool):
-            raise TypeError
-        if isinstance(default, int):
-            f = float(value)
-            if f != int(f):
-                raise ValueError
-            return int(f)
-        return float(value)
-    except (TypeError, ValueError, OverflowError):
-        kind = "an integer" if isinstance(default, int) else "a number"
-        raise InputError(f"{where} must be {kind}, got {value!r}") from None
 
 
 def from_config(cfg: dict) -> Bandit:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tracking import memory
-from tracking.validate import InputError, as_float, as_int
+from tracking.validate import InputError, as_float, as_int, coerce
 
 from .model import FiniteMDP
 
@@ -478,32 +478,11 @@ ENVS: dict[str, Callable[..., FiniteMDP]] = {
 
 
 def _coerce(env: str, key: str, value: Any, annotation: str) -> Any:
-    """A CLI string (or TOML value) converted after the builder's annotation."""
-    where = f"{env} argument {key}"
-    if not isinstance(value, str):
-        return value  # the builder validates it
-    text = value.strip()
-    if annotation == "bool":
-        if text.lower() in ("true", "1", "yes"):
-            return True
-        if text.lower() in ("false", "0", "no"):
-            return False
-        raise InputError(f"{where} must be true or false, got {value!r}")
-    if annotation.startswith("float"):
-        if "None" in annotation and text.lower() in ("none", "null", ""):
-            return None
-        try:
-            return float(text)
-        except ValueError:
-            raise InputError(f"{where} must be a number, got {value!r}") from None
-    if annotation.startswith("int"):
-        if "None" in annotation and text.lower() in ("none", "null", ""):
-            return None
-        try:
-            return int(text)
-        except ValueError:
-            raise InputError(f"{where} must be an integer, got {value!r}") from None
-    return text
+    """A CLI string (or TOML value) converted after the builder's annotation ("int",
+    "float | None", "bool", "str", ...)."""
+    kinds = {"bool": bool, "int": int, "float": float}
+    kind = kinds.get(annotation.split("|")[0].strip(), str)
+    return coerce(value, kind, f"{env} argument {key}", optional="None" in annotation)
 
 
 def coerce_args(name: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, ClassVar
 
-import numpy as np
-
-from .validate import InputError
+from .validate import InputError, coerce
 
 
 class Agent:
@@ -109,31 +107,10 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:
-    """Convert a parameter (a string from the CLI, or a TOML value) to its default's type."""
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "1", "yes"):
-            return True
-        if isinstance(value, str) and value.lower() in ("false", "0", "no"):
-            return False
-        raise InputError(f"{where} must be true or false, got {value!r}")
-    if isinstance(default, int):
-        try:
-            f = float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"{where} must be an integer, got {value!r}") from None
-        if isinstance(value, bool) or not np.isfinite(f) or f != int(f):
-            raise InputError(f"{where} must be an integer, got {value!r}")
-        return int(f)
-    if isinstance(default, float):
-        try:
-            if isinstance(value, bool):
-                raise TypeError
-            return float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"{where} must be a number, got {value!r}") from None
-    return value
+    """Convert a parameter (a string from the CLI, or a TOML value) to its default's type
+    (bool, int or float; other defaults take the value as it is)."""
+    kind = type(default)
+    return coerce(value, kind, where) if kind in (bool, int, float) else value
 
 
 def build(registry: dict[str, type[Agent]], spec: str | Agent, lab: str = "") -> Agent:

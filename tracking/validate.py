@@ -53,3 +53,51 @@ def as_float(name: str, value, minimum: float | None = None, maximum: float | No
     if maximum is not None and v > maximum:
         raise InputError(f"{name} must be <= {maximum}, got {v:g}")
     return v
+
+
+#: The words a boolean may be written as, on the command line or in a file.
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def coerce(value: object, kind: type, where: str, optional: bool = False) -> object:
+    """A parameter given as a string (the command line) or a TOML value, as ``kind``.
+
+    ``kind`` is bool, int, float or str; ``optional``: ``none``, ``null``, an empty string or
+    None give None. An integer may be written as a whole float (``2.0``); booleans are never
+    numbers. Anything else raises InputError naming ``where`` and the type expected. The
+    agents' parameters, the bandits' and the MDPs' environment arguments all read through
+    here, so the rules are the same everywhere.
+    """
+    text = value.strip() if isinstance(value, str) else value
+    if optional and (text is None or (isinstance(text, str) and text.lower() in
+                                      ("none", "null", ""))):
+        return None
+    if kind is bool:
+        if isinstance(text, bool):
+            return text
+        if isinstance(text, str) and text.lower() in TRUE_WORDS + FALSE_WORDS:
+            return text.lower() in TRUE_WORDS
+        raise InputError(f"{where} must be true or false, got {value!r}")
+    if kind is int:
+        if isinstance(text, str):
+            try:
+                return int(text)
+            except ValueError:
+                pass
+        try:
+            if isinstance(text, bool):
+                raise TypeError
+            f = float(text)  # type: ignore[arg-type]
+            if not math.isfinite(f) or f != int(f):
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"{where} must be an integer, got {value!r}") from None
+        return int(f)
+    if kind is float:
+        try:
+            if isinstance(text, bool):
+                raise TypeError
+            return float(text)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"{where} must be a number, got {value!r}") from None
+    return text
