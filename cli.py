@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -27,12 +27,27 @@ from mdp.setting import EPISODIC
 from tracking.validate import InputError
 from tracking.versions import celab_version
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from contextlib import AbstractContextManager
+    from types import FrameType
+
+    from rich.console import Console
+    from rich.progress import Progress as RichProgress
+    from rich.table import Table
+
+    from experiments.session import Outcome
+    from mdp.model import FiniteMDP
+    from mdp.solvers import SolverResult
+    from tracking.runner import Job, Progress
+
 
 class _PlainHelp:
     """Help without typer's type placeholders where they say nothing: none after on/off flags
     (``<bool>``), none after an argument named by its metavar (``FILE <path>``)."""
 
-    def get_params(self, ctx):
+    # ctx and the parameters are click's classes, which recent typer versions vendor privately
+    def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
         for param in params:
             if getattr(param, "is_flag", False) and param.metavar is None:
@@ -42,7 +57,7 @@ class _PlainHelp:
         return params
 
 
-def _no_type(ctx) -> None:
+def _no_type(ctx: Any) -> None:
     return None
 
 
@@ -78,7 +93,7 @@ class UserError(Exception):
     """A problem with the user's input: reported as one red line, exit code 2."""
 
 
-def _console(stderr: bool = False):
+def _console(stderr: bool = False) -> Console:
     """A rich console; when output is not a terminal, tables get 120 columns, not 80."""
     from rich.console import Console
 
@@ -88,7 +103,8 @@ def _console(stderr: bool = False):
     return console
 
 
-def _progress_bar(console, total: int, description: str):
+def _progress_bar(console: Console, total: int, description: str
+                  ) -> tuple[RichProgress, Progress]:
     """A rich progress bar on ``console`` (a terminal)."""
     from rich.progress import (
         BarColumn,
@@ -146,7 +162,8 @@ def _root(
         os.environ["CELAB_MEMORY_LIMIT"] = memory_limit
 
 
-def _experiment_progress(jobs):
+def _experiment_progress(jobs: Sequence[Job]
+                         ) -> tuple[AbstractContextManager[Any], Callable[[Job], Progress]]:
     """Progress over all jobs on stderr: a rich bar on a terminal, else plain lines
     (:class:`_ProgressLines`); returns (context manager, per-job callback factory)."""
     console = _console(stderr=True)
@@ -156,7 +173,7 @@ def _experiment_progress(jobs):
     progress, advance = _progress_bar(console, sum(j.total_samples for j in jobs), "celab")
     task = progress.task_ids[0]
 
-    def for_job(job):
+    def for_job(job: Job) -> Progress:
         progress.update(task, description=job.problem)
         return advance
 
@@ -170,7 +187,7 @@ class _ProgressLines:
     problem's share of its samples, then the time of the whole experiment and an estimate of
     what remains (from the mean rate so far)."""
 
-    def __init__(self, jobs) -> None:
+    def __init__(self, jobs: Sequence[Job]) -> None:
         text = os.environ.get("CELAB_PROGRESS_INTERVAL", "10")
         try:
             self.interval = float(text)
@@ -181,7 +198,7 @@ class _ProgressLines:
         self.count = len(jobs)
         self.index = 0
         self.done = 0
-        self.job = None
+        self.job: Job | None = None
         self.job_done = 0
         self.shown: tuple[int, int] | None = None  # (problem, samples) of the last line
         self.start = self.last = time.monotonic()
@@ -193,7 +210,7 @@ class _ProgressLines:
     def __exit__(self, *exc: object) -> None:
         self._end_job()
 
-    def for_job(self, job):
+    def for_job(self, job: Job) -> Progress:
         self._end_job()
         self.job, self.job_done = job, 0
         self.index += 1
@@ -297,7 +314,7 @@ YesFlag = Annotated[
 ]
 
 
-def _guard_work(jobs, yes: bool) -> None:
+def _guard_work(jobs: Sequence[Job], yes: bool) -> None:
     """Refuse jobs estimated at more than a day (tracking.workguard) unless --yes is given
     or, at a terminal, the user confirms."""
     from tracking import workguard
@@ -313,8 +330,10 @@ def _guard_work(jobs, yes: bool) -> None:
     raise UserError(f"{message}; pass --yes to run it anyway")
 
 
-def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: int = 0,
-         resume: bool = False, plots: bool = True, show=None, yes: bool = False):
+def _run(jobs: list[Job], out: Path | None, command: str, title: str | None = None,
+         seed: int = 0, resume: bool = False, plots: bool = True,
+         show: Callable[[Outcome], None] | None = None,
+         yes: bool = False) -> tuple[Outcome, Path]:
     """Run jobs into an output folder; on interruption, report what is kept and exit.
 
     When the experiment completes, ``show(outcome)`` (the tables) runs before the plots are
@@ -344,7 +363,7 @@ def _run(jobs, out: Path | None, command: str, title: str | None = None, seed: i
     return outcome, folder_path
 
 
-def _print_tables(outcome, console) -> None:
+def _print_tables(outcome: Outcome, console: Console) -> None:
     """The tables of a finished experiment: one per problem, then the headline."""
     from experiments import report
 
@@ -355,12 +374,13 @@ def _print_tables(outcome, console) -> None:
         console.print(report.headline_table(outcome.summary["headline"]))
 
 
-def _tables(as_json: bool, print_tables):
+def _tables(as_json: bool, print_tables: Callable[[Outcome, Console], None]
+            ) -> Callable[[Outcome], None] | None:
     """``_run``'s ``show``: the tables on stdout, unless ``--json`` keeps stdout for JSON."""
     return None if as_json else (lambda outcome: print_tables(outcome, _console()))
 
 
-def _print_saved(outcome, folder_path: Path, console) -> None:
+def _print_saved(outcome: Outcome, folder_path: Path, console: Console) -> None:
     """Where the results and the plots went (after the plots are drawn)."""
     from experiments import plots
 
@@ -459,7 +479,8 @@ def _env_args(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _load_model(env: str | None, env_arg: list[str] | None, file: Path | None):
+def _load_model(env: str | None, env_arg: list[str] | None, file: Path | None
+                ) -> tuple[FiniteMDP, str | None]:
     """An MDP from --env (with --env-arg) or a file; exactly one of the two."""
     import mdp
 
@@ -573,7 +594,8 @@ def solve(
         if method not in ("auto", "bi"):
             raise UserError(f"--horizon is solved by backward induction (bi), not {method!r}")
 
-        def run(m):  # the warm-up model needs one step (a bad horizon still fails there)
+        # the warm-up model needs one step (a bad horizon still fails there)
+        def run(m: FiniteMDP) -> SolverResult:
             return mdp.backward_induction(m, horizon if m is model else min(horizon, 1))
     elif average:
         if method not in ("auto", "rvi"):
@@ -599,7 +621,8 @@ def solve(
     _console().print(_solution_table(model, res, seconds, compile_seconds))
 
 
-def _timed_solve(solver, model) -> tuple[object, float, float]:
+def _timed_solve(solver: Callable[[FiniteMDP], SolverResult], model: FiniteMDP
+                 ) -> tuple[SolverResult, float, float]:
     """``solver(model)`` timed alone: the first call is made on a 1-state, 1-action model of the
     same array types, so numba's compilation (or loading from its cache) and first imports are
     timed apart. Returns the result, the solve's seconds and the warm-up's seconds."""
@@ -621,7 +644,8 @@ def _timed_solve(solver, model) -> tuple[object, float, float]:
     return res, time.perf_counter() - start, compile_seconds
 
 
-def _solution_table(model, res, seconds: float, compile_seconds: float, limit: int = 40):
+def _solution_table(model: FiniteMDP, res: SolverResult, seconds: float, compile_seconds: float,
+                    limit: int = 40) -> Table:
     from rich.table import Table
 
     from experiments.report import ZERO
@@ -681,7 +705,7 @@ def _suite_text(name: str) -> str:
     return resources.files("experiments").joinpath(f"suites/{name}.toml").read_text("utf-8")
 
 
-def _jobs(spec):
+def _jobs(spec: dict[str, Any]) -> list[Job]:
     """Jobs of a parsed experiment file; a lab's ValueError points at the file and line."""
     from experiments import files
 
@@ -847,7 +871,8 @@ def report(
         console.print(f"[yellow]no plots: {plotting.INSTALL_HINT}[/yellow]")
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
     """Warnings (a solver that stopped at its cap, versions that differ) as one yellow line."""
     _warn(str(message))
 
@@ -868,7 +893,8 @@ def main() -> None:
     warnings.showwarning = _show_warning
     _ERRORS_SHOWN.clear()
 
-    def terminated(signum, frame):  # SIGTERM outside an experiment: stop like Ctrl-C
+    # SIGTERM outside an experiment: stop like Ctrl-C
+    def terminated(signum: int, frame: FrameType | None) -> NoReturn:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminated)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tracking.validate import InputError, coerce
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 BERNOULLI = 0
 GAUSSIAN = 1
 
 
-def _check_means(means) -> np.ndarray:
+def _check_means(means: ArrayLike) -> np.ndarray:
     try:
         arr = np.array(means, dtype=np.float64)
     except (TypeError, ValueError):
@@ -68,7 +72,7 @@ class Bernoulli(_Bandit):
     family = "bernoulli"
     kind = BERNOULLI
 
-    def __init__(self, means, name: str = "bernoulli") -> None:
+    def __init__(self, means: ArrayLike, name: str = "bernoulli") -> None:
         arr = _check_means(means)
         if np.any((arr < 0.0) | (arr > 1.0)):
             bad = int(np.flatnonzero((arr < 0.0) | (arr > 1.0))[0])
@@ -91,7 +95,7 @@ class Gaussian(_Bandit):
     family = "gaussian"
     kind = GAUSSIAN
 
-    def __init__(self, means, sigma: float = 1.0, name: str = "gaussian") -> None:
+    def __init__(self, means: ArrayLike, sigma: float = 1.0, name: str = "gaussian") -> None:
         arr = _check_means(means)
         try:
             s = float(sigma)
@@ -235,7 +239,7 @@ NAMED = {
 }
 
 
-def make(name: str, seed: int = 0, **args) -> Bandit | RandomTestbed:
+def make(name: str, seed: int = 0, **args: Any) -> Bandit | RandomTestbed:
     """A named instance (see :data:`NAMED`) with its optional arguments.
 
     ``testbed10``'s means depend on ``seed``; ``sutton-barto`` draws new means in every run.

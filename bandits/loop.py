@@ -49,8 +49,10 @@ class BanditJob(Job):
     samples_per_step = 1
     two_readouts = True
 
-    def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
-                 epsilon: float = BANDIT.epsilon,
+    def __init__(self, env: str | envs.Bandit | envs.RandomTestbed,
+                 agents: str | Sequence[str | BanditAgent] | BanditAgent, horizon: int,
+                 runs: int, seed: int = 0, checkpoints: Sequence[int] | np.ndarray | None = None,
+                 name: str | None = None, epsilon: float = BANDIT.epsilon,
                  env_args: dict[str, Any] | None = None) -> None:
         self.seed = SEED.check(seed)
         self.horizon = BANDIT.key("horizon").check(horizon)

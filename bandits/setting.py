@@ -14,13 +14,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tracking import settings
 from tracking.settings import Bounds, Key, Setting, fail
 from tracking.validate import InputError
+
+if TYPE_CHECKING:
+    from tracking.results import Result
+
+    from .loop import BanditJob
 
 __all__ = ["BANDIT"]
 
@@ -54,7 +59,7 @@ def _source(data: Mapping[str, Any], base: Path) -> tuple[dict[str, Any], str]:
     return out, "custom"
 
 
-def _largest_gap(result) -> Any:
+def _largest_gap(result: Result) -> float | np.ndarray:
     """max_k mu* - mu_k: one number, or per (agent, run) when every run draws its instance."""
     if "means" in result.extra:
         per_run = result.extra["means"]
@@ -63,12 +68,12 @@ def _largest_gap(result) -> Any:
     return float(means.max() - means.min())
 
 
-def _bounds(job, result) -> Bounds:
+def _bounds(job: BanditJob, result: Result) -> Bounds:
     gap = _largest_gap(result)
     return Bounds(step=(0.0, gap), simple=(0.0, gap))
 
 
-def _stochastic(job) -> bool:
+def _stochastic(job: BanditJob) -> bool:
     """Gaussian arms always; Bernoulli arms when some mean lies strictly inside (0, 1)."""
     env = job.env
     if env.family == "gaussian":
@@ -76,7 +81,7 @@ def _stochastic(job) -> bool:
     return bool(np.any((env.means > 0.0) & (env.means < 1.0)))
 
 
-def _validate(job) -> None:
+def _validate(job: BanditJob) -> None:
     """The arms rebuilt from their configuration pass the families' checks (finite means, two
     arms or more, Bernoulli means in [0, 1]); per-run instances draw finite means."""
     from . import envs
@@ -93,7 +98,7 @@ def _validate(job) -> None:
         raise InputError(f"{env.name}: its configuration rebuilds other means")
 
 
-def _extras(result, i: int, entry: dict[str, Any]) -> dict[str, Any]:
+def _extras(result: Result, i: int, entry: dict[str, Any]) -> dict[str, Any]:
     """``regret_over_log_t`` (final regret / ln T) and ``best_arm_share`` (runs whose most
     pulled arm is optimal)."""
     horizon = int(result.checkpoints[-1])
@@ -111,7 +116,7 @@ def _extras(result, i: int, entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _lai_robbins_curve(result, x: np.ndarray) -> tuple[np.ndarray, str] | None:
+def _lai_robbins_curve(result: Result, x: np.ndarray) -> tuple[np.ndarray, str] | None:
     """C ln t, C the Lai-Robbins constant (an asymptotic reference, not a bound at finite t)."""
     lr = result.info.get("lai_robbins")
     if lr is None or not math.isfinite(lr) or lr <= 0:

@@ -26,11 +26,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracking import paths, settings, tomlio
 from tracking.settings import TableError
 from tracking.validate import InputError, existing_file
+
+if TYPE_CHECKING:
+    from tracking.runner import Job
 
 TOP_KEYS = {"seed", "title", "problem", "versions", "study"}
 #: The keys of every problem; each setting adds its own (tracking.settings.Setting).
@@ -303,7 +306,7 @@ def _key_of(message: str) -> str | None:
     return None
 
 
-def job_of(table: dict[str, Any]):
+def job_of(table: dict[str, Any]) -> Job:
     """The job of a normalised problem table, built by the lab (its setting names the job
     class); the table's ``delta`` is recorded in the job's configuration
     (:meth:`tracking.runner.Job.set_delta`)."""
@@ -313,7 +316,7 @@ def job_of(table: dict[str, Any]):
     return job
 
 
-def build_jobs(parsed: dict[str, Any]) -> list:
+def build_jobs(parsed: dict[str, Any]) -> list[Job]:
     """The jobs of a parsed experiment file (:func:`job_of`); a lab's ValueError becomes a
     FileError pointing at the problem's line."""
     jobs = []

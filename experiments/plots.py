@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +34,10 @@ from tracking.results import Result, write_atomic
 from tracking.stats import km_quantile, mean_ci
 
 from .report import exit_times, measure, runs_share, zero_level
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # Okabe and Ito's colour-blind-safe palette (yellow last: weak on white), with line styles.
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
@@ -60,7 +66,7 @@ def _style(i: int) -> dict:
             "linewidth": 1.8}
 
 
-def _x_axis(ax, x: np.ndarray, scale: str) -> None:
+def _x_axis(ax: Axes, x: np.ndarray, scale: str) -> None:
     """The x scale with limits from the checkpoints themselves, so that an axis whose curves are
     all undefined (NaN) is still drawn (matplotlib's default limits (0, 1) are not log-scalable)."""
     ax.set_xscale(scale)
@@ -68,7 +74,7 @@ def _x_axis(ax, x: np.ndarray, scale: str) -> None:
     ax.set_xlim(low, high)
 
 
-def _save(fig, folder: Path, stem: str) -> list[Path]:
+def _save(fig: Figure, folder: Path, stem: str) -> list[Path]:
     import io
 
     from matplotlib import rc_context
@@ -85,7 +91,7 @@ def _save(fig, folder: Path, stem: str) -> list[Path]:
     return out
 
 
-def regret_figure(result: Result):
+def regret_figure(result: Result) -> Figure:
     """Cumulative regret against samples: linear and log-x panels, 95% bands."""
     from matplotlib.figure import Figure
 
@@ -120,7 +126,8 @@ def regret_figure(result: Result):
 _BOUNDS = {"up": ("^", (0, 22)), "down": ("v", (0, -22)), "right": (">", (22, 0))}
 
 
-def draw_bounds(ax, x, y, direction: str, colour: str, label: str | None = None) -> None:
+def draw_bounds(ax: Axes, x: Sequence[float], y: Sequence[float], direction: str, colour: str,
+                label: str | None = None) -> None:
     """Values known only as bounds: open triangles at (x, y) with an arrow towards the open
     side (``"up"``: lower bounds, ``"down"``: upper bounds, ``"right"``: a censored sample
     count, at its budget)."""
@@ -133,7 +140,7 @@ def draw_bounds(ax, x, y, direction: str, colour: str, label: str | None = None)
                     arrowprops={"arrowstyle": "<-", "color": colour, "linewidth": 1.4})
 
 
-def _samples_marks(ax, result: Result) -> None:
+def _samples_marks(ax: Axes, result: Result) -> None:
     """epsilon as a dotted line, and each agent's n(epsilon, delta) on it: a filled dot when
     measured, an open triangle pointing right at the budget when censored."""
     eps, delta = measure(result)
@@ -167,7 +174,7 @@ def y_scale(means: np.ndarray, zero: float = 0.0) -> tuple[str, dict]:
     return "log", {}
 
 
-def simple_figure(result: Result):
+def simple_figure(result: Result) -> Figure:
     """Simple regret of the deployed policy against samples (log x, see :func:`y_scale`),
     95% bands."""
     from matplotlib.figure import Figure

@@ -6,12 +6,15 @@ A report never simulates: everything here is computed from saved :class:`Result`
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tracking import settings, stats
 from tracking.results import Result
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 CE = "certainty-equivalence"
 
@@ -312,7 +315,7 @@ def lai_robbins_note(lr: float | None, horizon: int) -> str:
             f"{lr:.3f} for every uniformly good agent{reference}).")
 
 
-def bandit_table(summary: dict[str, Any]):
+def bandit_table(summary: dict[str, Any]) -> Table:
     """`celab bandit`'s table: regret, regret / ln T, Lai-Robbins, simple regret, best arm,
     pulls to epsilon."""
     from rich.markup import escape
@@ -352,7 +355,7 @@ def bandit_table(summary: dict[str, Any]):
     return table
 
 
-def mdp_table(summary: dict[str, Any]):
+def mdp_table(summary: dict[str, Any]) -> Table:
     """`celab mdp`'s table: regret, simple regret, episodes until epsilon-optimal."""
     from rich.table import Table
 
@@ -380,7 +383,7 @@ def mdp_table(summary: dict[str, Any]):
     return table
 
 
-def problem_table(summary: dict[str, Any]):
+def problem_table(summary: dict[str, Any]) -> Table:
     """The compare/run table: regret, growth exponent, simple regret, samples to epsilon."""
     from rich.table import Table
 
@@ -446,7 +449,7 @@ def _headline_cells(r: dict[str, Any], column: bool) -> tuple[list[str], bool, b
     return cells, ce_first or rf_first, ce_first and r["ratio"]["kind"] == "measured"
 
 
-def headline_table(rows: list[dict[str, Any]]):
+def headline_table(rows: list[dict[str, Any]]) -> Table:
     """Samples to epsilon: REINFORCE against the best certainty-equivalence agent."""
     from rich.table import Table
 

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracking import paths, settings
 from tracking.results import (
@@ -46,6 +46,9 @@ from tracking.runner import Job, Progress, execute
 from tracking.validate import InputError
 
 from . import files, report
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 
 class FolderBusy(InputError):
@@ -336,7 +339,7 @@ def stop_on_signals() -> Iterator[StopFlag]:
         yield flag
         return
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> None:
         if flag.signal is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
         flag.signal = signal.Signals(signum).name

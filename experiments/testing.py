@@ -48,7 +48,7 @@ import numpy as np
 
 from tracking import settings
 from tracking.results import READOUTS, Result, readout_key
-from tracking.runner import execute
+from tracking.runner import Job, execute
 from tracking.specs import Agent, build
 from tracking.validate import InputError
 
@@ -103,11 +103,11 @@ def _table(setting: settings.Setting, source: dict[str, Any], agents: list[str],
             **source}
 
 
-def _job(setting: settings.Setting, table: dict[str, Any]):
+def _job(setting: settings.Setting, table: dict[str, Any]) -> Job:
     return files.job_of(dict(table))
 
 
-def _run(setting: settings.Setting, table: dict[str, Any], **changes: Any) -> tuple[Any, Result]:
+def _run(setting: settings.Setting, table: dict[str, Any], **changes: Any) -> tuple[Job, Result]:
     job = _job(setting, {**table, **changes})
     return job, execute(job)
 
@@ -164,7 +164,7 @@ def _scale(*bounds: Any) -> float:
     return max([1.0] + [float(np.max(np.abs(np.asarray(b, dtype=float)))) for b in bounds])
 
 
-def _check_bounds(fail: _Failure, setting: settings.Setting, job, result: Result) -> None:
+def _check_bounds(fail: _Failure, setting: settings.Setting, job: Job, result: Result) -> None:
     """Every curve finite and within the setting's bounds, to rounding (RTOL of their scale,
     times the checkpoint for the cumulative regret); both readouts of simple regret."""
     curves = {"regret": result.regret,
@@ -201,7 +201,7 @@ def _check_bounds(fail: _Failure, setting: settings.Setting, job, result: Result
                  f"{_at(bounds.simple[1], shape, a, r):.6g}]")
 
 
-def _check_determinism(fail: _Failure, setting: settings.Setting, table: dict[str, Any], job,
+def _check_determinism(fail: _Failure, setting: settings.Setting, table: dict[str, Any], job: Job,
                        first: Result) -> None:
     """The same seed gives the same arrays; another seed others, on a stochastic problem."""
     _, again = _run(setting, table)
@@ -350,7 +350,7 @@ def check_agent(agent: str | Agent, setting: str, env: Any = None, *,
 
 # --- environments -----------------------------------------------------------------------------
 
-def _rerun_from_config(fail: _Failure, setting: settings.Setting, job, result: Result) -> None:
+def _rerun_from_config(fail: _Failure, setting: settings.Setting, job: Job, result: Result) -> None:
     """The job's configuration, written as an experiment file and read back, reruns to the
     same configuration and the same arrays."""
     with tempfile.TemporaryDirectory() as folder:

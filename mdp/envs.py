@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from tracking import memory
 from tracking.validate import InputError, as_float, as_int, coerce
 
 from .model import FiniteMDP
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 LEFT, RIGHT = 0, 1
 
@@ -262,8 +265,8 @@ MAPS = {
 _GRID_MOVES = ((0, -1), (1, 0), (0, 1), (-1, 0))  # 0 left, 1 down, 2 right, 3 up
 
 
-def _from_transition_lists(table, n_states: int, n_actions: int, initial, name: str
-                           ) -> FiniteMDP:
+def _from_transition_lists(table: Any, n_states: int, n_actions: int,
+                           initial: ArrayLike | None, name: str) -> FiniteMDP:
     """A FiniteMDP from Gymnasium-style lists ``table[s][a] = [(p, s', r, terminated), ...]``.
 
     ``R[s, a] = sum p r``; terminated transitions go to one extra absorbing zero-reward state,

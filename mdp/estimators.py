@@ -18,12 +18,18 @@ plan with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tracking.validate import InputError
 
 from .model import FiniteMDP
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ._estimation_kernels import Counts
 
 
 @dataclass(frozen=True)
@@ -56,20 +62,20 @@ class TransitionCounts:
         out[rows, self.indices] = self.counts
         return out.reshape(self.n_states, self.n_actions, self.n_states)
 
-    def _kernel_counts(self):
+    def _kernel_counts(self) -> Counts:
         """The counts as the kernels' :class:`~mdp._estimation_kernels.Counts` record."""
         from ._estimation_kernels import Counts
 
         return Counts(self.indptr, self.indices, self.counts, self.visits.reshape(-1),
                       self.reward_sums.reshape(-1))
 
-    def _values(self, v) -> np.ndarray:
+    def _values(self, v: ArrayLike) -> np.ndarray:
         v = np.ascontiguousarray(v, dtype=np.float64)
         if v.shape != (self.n_states,):
             raise InputError(f"v must have shape (S,) = ({self.n_states},), got {v.shape}")
         return v
 
-    def plug_in_backup(self, v) -> np.ndarray:
+    def plug_in_backup(self, v: ArrayLike) -> np.ndarray:
         """Q(s, a) = R_hat(s, a) + sum_s' P_hat(s' | s, a) v(s'), (S, A).
 
         Computed as the agents do: (sum of rewards + sum_s' N(s, a, s') v(s')) / N(s, a), the
@@ -81,7 +87,8 @@ class TransitionCounts:
         backup_all(PlugIn(self._kernel_counts(), 0.0), self._values(v), q)
         return q
 
-    def posterior_mean_backup(self, v, r_lo: float = 0.0, r_scale: float = 1.0) -> np.ndarray:
+    def posterior_mean_backup(self, v: ArrayLike, r_lo: float = 0.0,
+                              r_scale: float = 1.0) -> np.ndarray:
         """Q(s, a) = R_bar(s, a) + sum_s' P_bar(s' | s, a) v(s') under PSRL's posterior, (S, A).
 
         P_bar = (N(s, a, .) + 1/S) / (N(s, a) + 1) (Dirichlet(1/S) prior), R_bar = r_lo +
@@ -112,7 +119,7 @@ class TransitionCounts:
         return FiniteMDP.from_successors(indptr, all_cols[order], all_p[order], r_hat, name=name)
 
 
-def _int_column(name: str, x, upper: int) -> np.ndarray:
+def _int_column(name: str, x: ArrayLike, upper: int) -> np.ndarray:
     arr = np.asarray(x)
     if arr.ndim != 1:
         raise InputError(f"{name} must be a 1-D array of integers")
@@ -124,8 +131,8 @@ def _int_column(name: str, x, upper: int) -> np.ndarray:
     return arr
 
 
-def count(n_states: int, n_actions: int, states, actions, next_states,
-          rewards=None) -> TransitionCounts:
+def count(n_states: int, n_actions: int, states: ArrayLike, actions: ArrayLike,
+          next_states: ArrayLike, rewards: ArrayLike | None = None) -> TransitionCounts:
     """Count the transitions (states[i], actions[i], rewards[i], next_states[i]).
 
     Parameters
@@ -159,7 +166,8 @@ def count(n_states: int, n_actions: int, states, actions, next_states,
                             counts.visits.reshape(S, A), counts.reward_sums.reshape(S, A))
 
 
-def plug_in(n_states: int, n_actions: int, states, actions, next_states, rewards=None,
+def plug_in(n_states: int, n_actions: int, states: ArrayLike, actions: ArrayLike,
+            next_states: ArrayLike, rewards: ArrayLike | None = None,
             name: str = "plug-in") -> FiniteMDP:
     """The plug-in model (P_hat, R_hat) of observed transitions; see :func:`count`."""
     return count(n_states, n_actions, states, actions, next_states, rewards).model(name)

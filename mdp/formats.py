@@ -204,7 +204,8 @@ def _load_json(path: Path) -> FiniteMDP:
     return FiniteMDP(P, R, initial=initial, name=name)
 
 
-def _from_triplets(rows, cols, data, S, A, R, initial, name) -> FiniteMDP:
+def _from_triplets(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, S: int, A: int,
+                   R: np.ndarray, initial: np.ndarray | None, name: str | None) -> FiniteMDP:
     """CSR from (row, column, probability) triplets; duplicate (row, column) pairs are summed."""
     if R.shape != (S, A):
         raise InputError(f"R must have shape (n_states, n_actions) = ({S}, {A}), got {R.shape}")

@@ -175,8 +175,9 @@ class FiniteMDP:
                   _check_initial(initial, n_states), _check_name(name), row_sums, p_rmax)
         return self
 
-    def _set(self, n_states, n_actions, indptr, indices, probs, R, initial, name, row_sums,
-             p_rmax) -> None:
+    def _set(self, n_states: int, n_actions: int, indptr: np.ndarray,
+             indices: np.ndarray | None, probs: np.ndarray, R: np.ndarray, initial: np.ndarray,
+             name: str, row_sums: np.ndarray, p_rmax: np.ndarray) -> None:
         self._n_states = n_states
         self._n_actions = n_actions
         self._indptr = _readonly(indptr)

@@ -20,12 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tracking import paths, settings
 from tracking.settings import Bounds, Key, Setting, fail
+
+if TYPE_CHECKING:
+    from tracking.results import Result
+
+    from .continuing import ContinuingJob
+    from .loop import MDPJob
 
 __all__ = ["CONTINUING", "EPISODIC", "REWARDS"]
 
@@ -56,7 +62,7 @@ def _model_source(problem: str) -> Callable[[Mapping[str, Any], Path],
     return source
 
 
-def _stochastic(job) -> bool:
+def _stochastic(job: MDPJob | ContinuingJob) -> bool:
     """Some pair has two successors, or Bernoulli rewards draw from some R strictly in (0, 1)."""
     m = job.model
     if m.nnz > m.n_states * m.n_actions:
@@ -64,7 +70,7 @@ def _stochastic(job) -> bool:
     return job.rewards == "bernoulli" and bool(np.any((m.R > 0.0) & (m.R < 1.0)))
 
 
-def _validate(job) -> None:
+def _validate(job: MDPJob | ContinuingJob) -> None:
     """The model rebuilt from its successor lists passes FiniteMDP's checks (rows are
     distributions over increasing successors, finite rewards, a start distribution)."""
     from .model import FiniteMDP
@@ -73,7 +79,7 @@ def _validate(job) -> None:
     FiniteMDP.from_successors(m.indptr, m.indices, m.probs, m.R, m.initial, name=m.name)
 
 
-def _episodic_bounds(job, result) -> Bounds:
+def _episodic_bounds(job: MDPJob, result: Result) -> Bounds:
     """Per episode and for the simple regret: [0, V* - V_min], V_min by backward induction on
     -R (the worst policy's value)."""
     from .loop import optimal_value
@@ -85,7 +91,7 @@ def _episodic_bounds(job, result) -> Bounds:
     return Bounds(step=(0.0, spread), simple=(0.0, spread))
 
 
-def _continuing_bounds(job, result) -> Bounds:
+def _continuing_bounds(job: ContinuingJob, result: Result) -> Bounds:
     """Per step [rho* - max R, rho* - min R]; simple regret [0, rho* - min R]."""
     r = job.model.R
     rho = job.rho_star
@@ -93,7 +99,7 @@ def _continuing_bounds(job, result) -> Bounds:
                   simple=(0.0, rho - float(r.min())))
 
 
-def _episodes_to_epsilon(result, i: int, entry: dict[str, Any]) -> dict[str, Any]:
+def _episodes_to_epsilon(result: Result, i: int, entry: dict[str, Any]) -> dict[str, Any]:
     """``episodes_to_epsilon``: samples to epsilon, n(epsilon, delta), in episodes (its
     estimate and interval divided by the samples of an episode)."""
     s2e = entry["samples_to_epsilon"]

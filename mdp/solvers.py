@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from . import _planning_kernels as plan
 from . import _solver_kernels as K
 from ._env_kernels import Tabular, VectorisedDense
 from .model import SUM_TOL, SUM_TOL_TEXT, FiniteMDP
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 #: Relative tolerance under which policy iteration keeps its current action.
 PI_TIE_RTOL = 1e-12
@@ -448,7 +452,7 @@ def _check_distributions(name: str, pi: np.ndarray) -> np.ndarray:
     return pi
 
 
-def evaluate(m: FiniteMDP, policy, gamma: float | None = None,
+def evaluate(m: FiniteMDP, policy: ArrayLike, gamma: float | None = None,
              horizon: int | None = None) -> np.ndarray:
     """Exact value of a policy, discounted (``gamma``) or over a finite ``horizon``.
 

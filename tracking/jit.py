@@ -23,7 +23,7 @@ from numba.core import config
 __all__ = ["njit"]
 
 
-def _compile(func: Callable, cache: bool, options: dict[str, Any]):
+def _compile(func: Callable, cache: bool, options: dict[str, Any]) -> Callable:
     if cache:
         try:
             return numba.njit(cache=True, **options)(func)
@@ -33,7 +33,7 @@ def _compile(func: Callable, cache: bool, options: dict[str, Any]):
     return numba.njit(**options)(func)
 
 
-def njit(func: Callable | None = None, *, cache: bool = True, **options: Any):
+def njit(func: Callable | None = None, *, cache: bool = True, **options: Any) -> Callable:
     """``numba.njit(cache=True, **options)``, falling back to in-memory compilation when no
     cache location is writable. Usable bare (``@njit``) or with options (``@njit(parallel=True)``).
     """

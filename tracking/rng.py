@@ -123,7 +123,8 @@ def randint(st, n):
     return k if k < n else n - 1
 
 
-def _ziggurat_tables(layers: int = 128, r: float = 3.442619855899, v: float = 9.91256303526217e-3):
+def _ziggurat_tables(layers: int = 128, r: float = 3.442619855899,
+                     v: float = 9.91256303526217e-3) -> tuple[np.ndarray, np.ndarray, float]:
     """Layer edges x[0..C] and ratios x[i+1] / x[i] of the normal ziggurat (Doornik 2005)."""
     x = np.empty(layers + 1)
     f = math.exp(-0.5 * r * r)

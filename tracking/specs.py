@@ -9,6 +9,7 @@ a comma-separated ``key=value`` without a name continues the previous agent's pa
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from .validate import InputError, coerce
@@ -136,7 +137,8 @@ def build(registry: dict[str, type[Agent]], spec: str | Agent, lab: str = "") ->
     return cls(**kwargs)
 
 
-def build_all(registry: dict[str, type[Agent]], agents, lab: str = "") -> list[Agent]:
+def build_all(registry: dict[str, type[Agent]], agents: str | Agent | Sequence[str | Agent],
+              lab: str = "") -> list[Agent]:
     """A list of agents from a comma-separated string, or a list of names and objects.
 
     Two agents with the same label are refused: their curves could not be told apart.

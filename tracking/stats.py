@@ -11,12 +11,16 @@ Crowley's construction with an exact binomial test; docs/results.md). Bootstrap 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .validate import InputError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 BOOTSTRAP_RESAMPLES = 2000
 
@@ -40,7 +44,7 @@ def t_quantile(p: float, df: int) -> float:
     return float(stdtrit(df, p))
 
 
-def mean_ci(x, level: float = 0.95, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+def mean_ci(x: ArrayLike, level: float = 0.95, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     """Mean over ``axis`` and the half-width of its Student-t confidence interval.
 
     half = t_{(1 + level) / 2, n - 1} * s / sqrt(n), with s the sample standard deviation;
@@ -77,8 +81,8 @@ def _percentile_interval(estimate: float, draws: np.ndarray, level: float) -> In
     return Interval(float(estimate), float(low), float(high))
 
 
-def bootstrap(statistic, samples: tuple[np.ndarray, ...], level: float = 0.95, seed: int = 0,
-              resamples: int = BOOTSTRAP_RESAMPLES) -> Interval:
+def bootstrap(statistic: Callable[..., float], samples: tuple[np.ndarray, ...],
+              level: float = 0.95, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> Interval:
     """Percentile bootstrap interval of ``statistic(*samples)``, resampling runs.
 
     All arrays in ``samples`` are indexed by run along their first axis and are resampled with
@@ -95,7 +99,7 @@ def bootstrap(statistic, samples: tuple[np.ndarray, ...], level: float = 0.95, s
     return _percentile_interval(estimate, draws, level)
 
 
-def growth_exponent(steps, curves, level: float = 0.95, seed: int = 0,
+def growth_exponent(steps: ArrayLike, curves: ArrayLike, level: float = 0.95, seed: int = 0,
                     decades: float = 1.0, resamples: int = BOOTSTRAP_RESAMPLES) -> Interval | None:
     """Slope of log(mean regret) against log(t) over the last ``decades`` of the checkpoints.
 
@@ -172,7 +176,8 @@ class ExitTimes:
         return float(self.time.max())
 
 
-def last_exit_times(samples, simple_regret, epsilon: float, budgets=None) -> ExitTimes:
+def last_exit_times(samples: ArrayLike, simple_regret: ArrayLike, epsilon: float,
+                    budgets: ArrayLike | None = None) -> ExitTimes:
     """Per run: the first checkpoint T from which simple regret stays <= epsilon to the end of
     what the run simulated; a run above epsilon at its last checkpoint is censored there.
 
@@ -277,7 +282,7 @@ def _in_set(km: dict[str, np.ndarray], delta: float, level: float) -> np.ndarray
     return out
 
 
-def quantile_rows(time, settled, delta: float, level: float = 0.95
+def quantile_rows(time: ArrayLike, settled: ArrayLike, delta: float, level: float = 0.95
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`km_quantile` of every row of (datasets, runs) arrays at once (``time`` and
     ``settled`` as in :class:`ExitTimes`): arrays of the estimates, lows, highs (inf:

@@ -22,7 +22,7 @@ def existing_file(path: str | Path, error: type[ValueError] = InputError) -> Pat
     return path
 
 
-def as_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
+def as_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as an int, or ValueError naming ``name``; booleans and fractions are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError(f"{name} must be an integer, got {value!r}")
@@ -39,7 +39,7 @@ def as_int(name: str, value, minimum: int | None = None, maximum: int | None = N
     return v
 
 
-def as_float(name: str, value, minimum: float | None = None, maximum: float | None = None,
+def as_float(name: str, value: object, minimum: float | None = None, maximum: float | None = None,
              strict_min: bool = False) -> float:
     """``value`` as a finite float, or ValueError naming ``name`` and the rule."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -16,17 +16,23 @@ from __future__ import annotations
 
 import importlib
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracking import settings
 from tracking.paths import check_name, inside
 from tracking.validate import InputError
 
 from .. import files
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from tracking.runner import Job, Progress
 
 #: Study name -> one-line description.
 STUDIES = {
@@ -131,7 +137,7 @@ def pm(mean: float, half: float, zero: float | None = None) -> str:
     return _pm(mean, half, ZERO if zero is None else zero)
 
 
-def figure(ctx: Context, fig, stem: str, caption: str) -> str:
+def figure(ctx: Context, fig: Figure, stem: str, caption: str) -> str:
     """Save a matplotlib figure as PNG and SVG in the figures folder; markdown for the PNG."""
     from ..plots import _save
 
@@ -175,7 +181,8 @@ def write_docs(ctx: Context, report_text: str, docs: Path) -> Path:
 
 
 def run(name: str, folder_path: Path, budget: str = "default", resume: bool = False,
-        progress_for=None, plots: bool = True) -> tuple[Any, Context | None]:
+        progress_for: Callable[[Job], Progress | None] | None = None,
+        plots: bool = True) -> tuple[Any, Context | None]:
     """Run study ``name`` into ``folder_path``; write ``report.md`` when it completes.
 
     Returns the session outcome and the report context (None when interrupted).

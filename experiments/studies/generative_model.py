@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import Context, budget_note, figure, md_table, num
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SOURCE = ("M. G. Azar, R. Munos and H. J. Kappen, \"Minimax PAC bounds on the sample complexity "
           "of reinforcement learning with a generative model\", Machine Learning 91 (2013); "
@@ -45,14 +49,14 @@ def extra(ctx: Context) -> dict:
     return out
 
 
-def _slope(x, y) -> float:
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
     ok = (y > 0) & np.isfinite(y)
     if ok.sum() < 2:
         return float("nan")
     return float(np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)[0])
 
 
-def _figures(ctx: Context, data: dict):
+def _figures(ctx: Context, data: dict) -> Figure:
     from matplotlib.figure import Figure
 
     from ..plots import COLOURS

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..report import runs_share, samples_text
 from . import Context, budget_note, figure, md_table, num
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SOURCE = ("J. Mei, C. Xiao, C. Szepesvari and D. Schuurmans, \"On the global convergence rates "
           "of softmax policy gradient methods\", ICML 2020 (the O(1/t) rate with exact "
@@ -58,7 +62,7 @@ def extra(ctx: Context) -> dict:
     return out
 
 
-def _bandit_figure(data: dict):
+def _bandit_figure(data: dict) -> Figure:
     from matplotlib.figure import Figure
 
     t = np.array(data["iterations"], float)
@@ -79,7 +83,7 @@ def _bandit_figure(data: dict):
     return fig
 
 
-def _chain_figure(chains: list[dict]):
+def _chain_figure(chains: list[dict]) -> Figure:
     from matplotlib.figure import Figure
 
     from ..plots import COLOURS
@@ -121,7 +125,7 @@ def report(ctx: Context) -> str:
     summary = ctx.summaries["linspace10"]
     by = {a["agent"]: a for a in summary["agents"]}
 
-    def s2e(agent):
+    def s2e(agent: str) -> str:
         return samples_text(by[agent]["samples_to_epsilon"])
 
     pg_to_eps = next((int(i) for i, v in zip(t, sub) if v <= 0.01 and

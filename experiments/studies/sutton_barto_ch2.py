@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import Context, budget_note, figure, md_table, num
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from tracking.results import Result
 
 SOURCE = ("R. S. Sutton and A. G. Barto, \"Reinforcement Learning: An Introduction\", 2nd "
           "edition, MIT Press 2018, section 2.3 (figure 2.2), section 2.7 (figure 2.4) and "
@@ -21,7 +29,7 @@ READ_OFF = {
 }
 
 
-def per_step(res):
+def per_step(res: Result) -> tuple[np.ndarray, np.ndarray]:
     """Per agent: mean reward E[mu_{A_t}] and share of optimal actions at every step t."""
     regret = res.regret  # cumulative, every step is a checkpoint
     step_regret = np.diff(regret, axis=2, prepend=0.0)
@@ -31,7 +39,7 @@ def per_step(res):
     return reward, optimal
 
 
-def _curves(res, title, which):
+def _curves(res: Result, title: str, which: str) -> Figure:
     from matplotlib.figure import Figure
 
     from ..plots import COLOURS
@@ -118,7 +126,8 @@ def report(ctx: Context) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _orderings(reward, optimal, agents, with_b: float, without_b: float) -> str:
+def _orderings(reward: np.ndarray, optimal: np.ndarray, agents: Sequence[str], with_b: float,
+               without_b: float) -> str:
     """The book's orderings at the last step, checked one by one on celab's numbers."""
     idx = {a: i for i, a in enumerate(agents)}
     g, e1, e01 = (idx["greedy(round_robin=false)"], idx["epsilon-greedy(round_robin=false)"],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,6 +12,11 @@ from tracking import stats
 
 from ..report import CE, best_agent, ratio_text, runs_share, samples_text
 from . import Context, budget_note, figure, md_table, num
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from tracking.results import Result
 
 FAMILIES = {
     "bandit": ("bandits: one arm at 0.5, K - 1 at 0.4 (epsilon 0.01)", "arms K", "pulls"),
@@ -36,7 +43,7 @@ def _size(problem: str) -> tuple[str, int]:
     return family, int(size)
 
 
-def _best(res, eps: float, delta: float, family_filter
+def _best(res: Result, eps: float, delta: float, family_filter: Callable[[str, str], bool]
           ) -> tuple[int | None, stats.ExitTimes | None, dict | None]:
     """The agent of a family chosen as the headline's (:func:`report.best_agent`: the largest
     share of runs reaching epsilon, then a measured n(epsilon, delta) before a censored one,
@@ -97,7 +104,7 @@ def growth(rows: list[dict]) -> stats.Interval | None:
     return stats.Interval(est, float(low), float(high))
 
 
-def _figure(rows: list[dict]):
+def _figure(rows: list[dict]) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import Context, budget_note, figure, md_table, num
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SOURCE = ("O. Chapelle and L. Li, \"An empirical evaluation of Thompson sampling\", NIPS 2011, "
           "section 3 (simulations): Bernoulli arms, the best at 0.5 and K - 1 at 0.5 - eps, "
@@ -15,7 +20,7 @@ SOURCE = ("O. Chapelle and L. Li, \"An empirical evaluation of Thompson sampling
 QUOTED = {"K10-eps0.1": 44.7, "K10-eps0.02": 225, "K100-eps0.1": 492, "K100-eps0.02": 2474}
 
 
-def _figure(ctx: Context):
+def _figure(ctx: Context) -> Figure:
     from matplotlib.figure import Figure
 
     from ..plots import COLOURS
