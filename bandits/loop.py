@@ -46,7 +46,6 @@ class BanditJob(Job):
 
     setting = BANDIT.name
     samples_per_step = 1
-    two_readouts = True
 
     def __init__(self, env, agents, horizon, runs, seed=0, checkpoints=None, name=None,
                  epsilon: float = BANDIT.epsilon,
