@@ -10,8 +10,8 @@ regret curve and both readouts of simple regret exactly. Everything else (the ag
 counts, planning, exact policy evaluation) is written again here from the definitions, on dense
 tables P[s][a][s'] and N[s][a][s'] (nested lists), with plain loops over h, s, a. Where a
 definition can be written in several floating-point orders, the comments say which one the
-kernel uses and this file follows it: a difference in the last bit of an agent's values changes its actions only where it decides
-an exact tie, but the curves must match wherever it does.
+kernel uses and this file follows it: a difference in the last bit of an agent's values changes
+its actions only where it decides an exact tie, but the curves must match wherever it does.
 """
 
 from __future__ import annotations
