@@ -17,7 +17,8 @@ Regret is pseudo-regret: sum over steps of rho* - R(s_t, a_t) with the true mean
 checkpoints the agent's two readouts are evaluated exactly on the true model, their gain from
 the start distribution (mdp/_linalg_kernels.py, :func:`gain_vector`): the greedy policy of its
 plug-in or posterior-mean model (``greedy_stationary``, no random draw) and the policy of an
-episode that would start now (``behaviour_stationary``), both with ties split evenly.
+episode that would start now (``behaviour_stationary``), both planned to tolerance
+``deploy_epsilon``, ties split evenly.
 
 Randomness is the episodic loop's: the n-th visit of (s, a) reads the n-th number of the
 counter-based streams keyed by (run seed, s, a); the start state is the episodic loop's first
@@ -133,9 +134,8 @@ def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max
                     return False
                 greedy[nxt] = rho_star - start_average(initial, g)
                 readout[0] = stream_key(seed, SALT_READOUT, t, 0)
-                t_next = float(t)
-                deployed = behaviour_stationary(params, state, t_next, 1.0 / math.sqrt(t_next),
-                                                readout, stop)
+                deployed = behaviour_stationary(params, state, float(t), deploy_epsilon, readout,
+                                                stop)
                 if stop[0] != 0:
                     return False
                 if not gain_vector(indptr, indices, probs, rewards, deployed, work, g, stop):
@@ -170,7 +170,7 @@ def simulate(params, model, initial, seeds, checkpoints, rho_star, bernoulli, ma
     max_sweeps : int
         Cap on the sweeps of every value iteration.
     deploy_epsilon : float
-        Span tolerance of the value iteration that finds the deployed policy.
+        Span tolerance of the value iterations of both readouts.
     regret, greedy, behaviour : float64[runs, C]
         Out: cumulative pseudo-regret sum_t (rho* - R(s_t, a_t)) and the simple regret
         rho* - gain from the start distribution of the greedy and the behaviour readout, at the

@@ -34,8 +34,8 @@ Continuing loop (mdp/_continuing_loop.py), whose policies are stationary:
 * the two readouts at a checkpoint after t steps, float64[S, A] each:
   ``greedy_stationary(params, state, epsilon, stop)``, planned to tolerance ``epsilon``, and
   ``behaviour_stationary(params, state, t, epsilon, readout, stop)``, the policy of an
-  episode that would start now, planned as ``stationary_policy`` plans it (t at least 1,
-  tolerance ``epsilon``) with ties split evenly; ``readout`` as above.
+  episode that would start now (t at least 1), planned as ``stationary_policy`` plans it but
+  to tolerance ``epsilon`` and with ties split evenly; ``readout`` as above.
 """
 
 from __future__ import annotations

@@ -156,3 +156,15 @@ def test_continuing_psrl_readouts_are_the_posterior_mean_and_one_sample():
     # every action wins some sample (each has posterior probability above 1/4 of being the
     # best, so 40 draws miss one with probability below 3 (3/4)^40 < 1e-4; fixed streams)
     assert set(draws) == {0, 1, 2}
+
+
+def test_ce_greedy_and_q_learning_readouts_coincide():
+    """Their behaviour readout is their greedy readout bit for bit; ce-optimistic's is not."""
+    m = mdp.envs.riverswim(5)
+    res = mdp.run(m, "ce-greedy,q-learning,ce-optimistic", 6, 60, 3, seed=2)
+    for i in range(2):
+        assert np.array_equal(res.readout("greedy")[i], res.readout("behaviour")[i])
+    assert not np.array_equal(res.readout("greedy")[2], res.readout("behaviour")[2])
+    cont = mdp.run_continuing(m, "ce-greedy,ce-optimistic", 3000, 2, seed=2)
+    assert np.array_equal(cont.readout("greedy")[0], cont.readout("behaviour")[0])
+    assert not np.array_equal(cont.readout("greedy")[1], cont.readout("behaviour")[1])
