@@ -34,7 +34,7 @@ from .setting import CONTINUING, REWARDS
 
 #: Cap on the sweeps of every value iteration the agents run (planning and deployment).
 MAX_SWEEPS = 10_000
-#: Span tolerance of the value iteration that finds the policy an agent would deploy.
+#: Span tolerance of the value iterations of both readouts of simple regret.
 DEPLOY_EPSILON = 1e-6
 #: Tolerance of the relative value iteration that gives the true model's optimal gain.
 RHO_EPSILON = 1e-10
