@@ -59,12 +59,12 @@ class BanditJob(Job):
         self.per_run = isinstance(self.env, envs.RandomTestbed)
         self.agent_objs = build_all(REGISTRY, agents, "bandit")
         self._params = [a.params(self.env) for a in self.agent_objs]
-        self.steps = cp.as_grid(checkpoints, self.horizon)
+        self.checkpoints = cp.as_grid(checkpoints, self.horizon)
         self.problem = check_name(name if name is not None else self.env.name)
         self.agents = tuple(a.label for a in self.agent_objs)
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
         self._means_in_config = not isinstance(env, str) and not self.per_run
-        self.check_memory(f"{self.env.n_arms} arms x {self.steps.size} checkpoints")
+        self.check_memory(f"{self.env.n_arms} arms x {self.checkpoints.size} checkpoints")
         agent_info = {"agent_names": [a.name for a in self.agent_objs],
                       "families": [a.family for a in self.agent_objs]}
         if isinstance(env, str):
@@ -86,7 +86,7 @@ class BanditJob(Job):
             "runs": self.runs,
             "seed": self.seed,
             "epsilon": BANDIT.key("epsilon").check(epsilon),
-            "checkpoints": [int(s) for s in self.steps],
+            "checkpoints": [int(s) for s in self.checkpoints],
             "agents": [a.spec for a in self.agent_objs],
         }
         if self.per_run:  # every run has its own instance: no single constant or means
@@ -157,7 +157,7 @@ class BanditJob(Job):
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._kernels import simulate
 
-        n, c, k_arms = stop - start, self.steps.size, self.env.n_arms
+        n, c, k_arms = stop - start, self.checkpoints.size, self.env.n_arms
         regret = np.zeros((len(self.agents), n, c))
         greedy = np.zeros((len(self.agents), n, c))
         behaviour = np.zeros((len(self.agents), n, c))
@@ -165,7 +165,7 @@ class BanditJob(Job):
         means = (self.env.run_means(self.seed, start, stop) if self.per_run else self._means)
         for i, params in enumerate(self._params):
             run_interruptible(simulate, params, self.env.kind, means, float(self.env.sigma),
-                              self.horizon, self._seeds[start:stop], self.steps, regret[i],
+                              self.horizon, self._seeds[start:stop], self.checkpoints, regret[i],
                               greedy[i], behaviour[i], pulls[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)

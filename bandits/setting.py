@@ -95,7 +95,7 @@ def _validate(job) -> None:
 def _extras(result, i: int, entry: dict[str, Any]) -> dict[str, Any]:
     """``regret_over_log_t`` (final regret / ln T) and ``best_arm_share`` (runs whose most
     pulled arm is optimal)."""
-    horizon = int(result.steps[-1])
+    horizon = int(result.checkpoints[-1])
     out: dict[str, Any] = {
         "regret_over_log_t": entry["regret_mean"] / math.log(horizon) if horizon > 1 else None}
     if "pulls" in result.extra:

@@ -357,7 +357,7 @@ result = bandits.run("linspace10", "ucb", horizon=horizon, runs=runs)
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"base_kb": base, "peak_kb": peak, "seconds": seconds,
-                  "checkpoints": int(result.steps.size)}))
+                  "checkpoints": int(result.checkpoints.size)}))
 """
 
 

@@ -174,7 +174,7 @@ def _check_bounds(fail: _Failure, setting: settings.Setting, job, result: Result
     fail.that(np.isfinite(_scale(*bounds.step, *bounds.simple)), "regret bounds",
               f"the {setting.name} bounds are not finite: {bounds}")
     shape = result.regret.shape[:2]
-    t = result.steps.astype(float)
+    t = result.checkpoints.astype(float)
     dt = np.diff(t, prepend=0.0)
     growth = np.diff(result.regret, axis=2, prepend=0.0)
     low, high = (np.asarray(b, dtype=float)[..., None] for b in bounds.step)

@@ -116,7 +116,7 @@ class ContinuingJob(ModelJob):
         self.rewards = REWARDS.check(rewards)
         env_keys = self._set_model(m, env_args, rewards, name)
         self.agent_objs = build_all(CONTINUING_REGISTRY, agents, "continuing MDP")
-        self.steps = cp.as_grid(checkpoints, self.horizon)
+        self.checkpoints = cp.as_grid(checkpoints, self.horizon)
         self.samples_per_step = 1
         self.agents = tuple(a.label for a in self.agent_objs)
         self.config = {
@@ -128,7 +128,7 @@ class ContinuingJob(ModelJob):
             "seed": self.seed,
             "rewards": rewards,
             "epsilon": CONTINUING.key("epsilon").check(epsilon),
-            "checkpoints": [int(s) for s in self.steps],
+            "checkpoints": [int(s) for s in self.checkpoints],
             "agents": [a.spec for a in self.agent_objs],
         }
         m_ = self.model
@@ -166,14 +166,14 @@ class ContinuingJob(ModelJob):
 
     def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         """``episodes`` (agents, runs, checkpoints) int64."""
-        return {"episodes": ((len(self.agents), runs, self.steps.size), np.dtype(np.int64))}
+        return {"episodes": ((len(self.agents), runs, self.checkpoints.size), np.dtype(np.int64))}
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
         from ._continuing_loop import simulate
 
         m = self.model
-        n, c = stop - start, self.steps.size
+        n, c = stop - start, self.checkpoints.size
         regret = np.zeros((len(self.agents), n, c))
         greedy = np.zeros((len(self.agents), n, c))
         behaviour = np.zeros((len(self.agents), n, c))
@@ -182,7 +182,7 @@ class ContinuingJob(ModelJob):
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
             run_interruptible(simulate, agent.params(), model, initial, self._seeds[start:stop],
-                              self.steps, self.rho_star, self.rewards == "bernoulli",
+                              self.checkpoints, self.rho_star, self.rewards == "bernoulli",
                               MAX_SWEEPS, DEPLOY_EPSILON, regret[i], greedy[i], behaviour[i],
                               episodes[i], should_stop=should_stop)
             if progress is not None:

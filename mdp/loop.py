@@ -142,7 +142,7 @@ class MDPJob(ModelJob):
         self.rewards = REWARDS.check(rewards)
         env_keys = self._set_model(m, env_args, rewards, name)
         self.agent_objs = build_all(REGISTRY, agents, "MDP")
-        self.steps = cp.as_grid(checkpoints, self.episodes)
+        self.checkpoints = cp.as_grid(checkpoints, self.episodes)
         self.samples_per_step = self.horizon
         self.agents = tuple(a.label for a in self.agent_objs)
         agent_info = {"agent_names": [a.name for a in self.agent_objs],
@@ -157,7 +157,7 @@ class MDPJob(ModelJob):
             "seed": self.seed,
             "rewards": rewards,
             "epsilon": EPISODIC.key("epsilon").check(epsilon),
-            "checkpoints": [int(s) for s in self.steps],
+            "checkpoints": [int(s) for s in self.checkpoints],
             "agents": [a.spec for a in self.agent_objs],
         }
         m_ = self.model
@@ -199,7 +199,7 @@ class MDPJob(ModelJob):
         from ._episodic_loop import simulate
 
         m = self.model
-        n, c = stop - start, self.steps.size
+        n, c = stop - start, self.checkpoints.size
         regret = np.zeros((len(self.agents), n, c))
         greedy = np.zeros((len(self.agents), n, c))
         behaviour = np.zeros((len(self.agents), n, c))
@@ -207,7 +207,7 @@ class MDPJob(ModelJob):
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
             run_interruptible(simulate, agent.params(), model, initial, self.horizon,
-                              self.episodes, self._seeds[start:stop], self.steps, self.v_star,
+                              self.episodes, self._seeds[start:stop], self.checkpoints, self.v_star,
                               self.rewards == "bernoulli", regret[i], greedy[i],
                               behaviour[i], should_stop=should_stop)
             if progress is not None:

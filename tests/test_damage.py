@@ -451,5 +451,5 @@ def test_any_archive_is_a_result_or_damaged(tmp_path_factory, changes, cut):
         assert str(e).startswith(f"{path}: damaged")
         return
     assert got.regret.shape == got.simple_regret_greedy.shape \
-        == got.simple_regret_behaviour.shape == (len(got.agents), got.runs, got.steps.size)
+        == got.simple_regret_behaviour.shape == (len(got.agents), got.runs, got.checkpoints.size)
     assert np.all(np.isfinite(got.regret))

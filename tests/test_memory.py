@@ -89,10 +89,10 @@ def test_ucb_table_is_counted():
     horizon = 5000
     job = BanditJob("close10", "ucb", horizon, 1)
     params = job.agent_objs[0].params(job.env)
-    curves = [np.zeros((1, job.steps.size)) for _ in range(3)]  # regret and both readouts
+    curves = [np.zeros((1, job.checkpoints.size)) for _ in range(3)]  # regret and both readouts
     pulls = np.zeros((1, 10), np.int64)
     measured = _peak(lambda: _python(bk.simulate)(params, 0, job._means, 0.5, horizon,
-                                                  job._seeds, job.steps, *curves, pulls, STOP))
+                                                  job._seeds, job.checkpoints, *curves, pulls, STOP))
     if hasattr(bk.simulate, "py_func"):
         _assert_counted(measured, job.call_bytes())
     else:  # without the JIT, the run is Python as well

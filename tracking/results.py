@@ -131,7 +131,7 @@ class Result:
     @property
     def samples(self) -> np.ndarray:
         """Checkpoints in environment samples (pulls or steps)."""
-        return self.steps * self.samples_per_step
+        return self.checkpoints * self.samples_per_step
 
     def agent_index(self, label: str) -> int:
         return self.agents.index(label)
@@ -147,8 +147,8 @@ class Result:
         runs = f"{self.runs}" if self.complete else f"{self.runs} of {self.config.get('runs')}"
         extra = "".join(f", extra_{k}={_shape(v)}" for k, v in self.extra.items())
         settings = ", ".join(f"{k}={self.config[k]!r}" for k in REPR_CONFIG if k in self.config)
-        grid = (f"{self.steps.size} checkpoints ({self.steps[0]}..{self.steps[-1]})"
-                if self.steps.size else "0 checkpoints")
+        grid = (f"{self.checkpoints.size} checkpoints ({self.checkpoints[0]}..{self.checkpoints[-1]})"
+                if self.checkpoints.size else "0 checkpoints")
         return (f"Result(problem={self.problem!r}, setting={self.setting!r}, agents=[{agents}], "
                 f"runs={runs}, {grid}, regret={_shape(self.regret)}, "
                 f"simple_regret_greedy={_shape(self.simple_regret_greedy)}, "
@@ -231,7 +231,7 @@ def save_npz(result: Result, path: str | Path) -> Path:
     ``info``.
     """
     arrays = {
-        "steps": result.steps,
+        "steps": result.checkpoints,
         "regret": result.regret,
         "simple_regret_greedy": result.simple_regret_greedy,
         "simple_regret_behaviour": result.simple_regret_behaviour,
@@ -407,7 +407,7 @@ def curves_rows(results: list[Result]) -> Iterator[str]:
     """Tidy long-format CSV lines (with the header first), one per agent, run and checkpoint."""
     yield CSV_HEADER
     for result in results:
-        steps = result.steps.tolist()
+        steps = result.checkpoints.tolist()
         samples = result.samples.tolist()
         for i, agent in enumerate(result.agents):
             prefix = f"{_csv(result.problem)},{_csv(agent)}"

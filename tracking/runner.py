@@ -117,14 +117,14 @@ class Job:
     @property
     def total_samples(self) -> int:
         """Environment samples of the whole job (all agents, all runs)."""
-        return len(self.agents) * self.runs * int(self.steps[-1]) * self.samples_per_step
+        return len(self.agents) * self.runs * int(self.checkpoints[-1]) * self.samples_per_step
 
     def layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         """Shape and dtype of every array of a Result over ``runs`` runs: ``regret`` and the
         two readouts ``simple_regret_greedy`` and ``simple_regret_behaviour`` (agents, runs,
         checkpoints) float64 (a job of one readout holds it twice), then
         :meth:`extra_layout`."""
-        shape = (len(self.agents), runs, self.steps.size)
+        shape = (len(self.agents), runs, self.checkpoints.size)
         f64 = np.dtype(np.float64)
         curves = {key: (shape, f64) for key in ("regret", *READOUT_KEYS)}
         return {**curves, **self.extra_layout(runs)}
@@ -139,7 +139,7 @@ class Job:
         exactly the arrays of :meth:`layout`."""
         same = (result.problem == self.problem and result.setting == self.setting
                 and result.agents == self.agents and result.samples_per_step
-                == self.samples_per_step and np.array_equal(result.steps, self.steps))
+                == self.samples_per_step and np.array_equal(result.checkpoints, self.checkpoints))
         if not same:
             raise ValueError("its problem, agents or checkpoints differ from the configuration's")
         if result.runs > self.runs:
@@ -220,7 +220,7 @@ class Job:
                 base + done + batch + kernel,
             "joining batches": base + done + batch + full,
             "saving": base + full + saving,
-            "summarizing": base + full + summary_bytes(self.runs, self.steps.size),
+            "summarizing": base + full + summary_bytes(self.runs, self.checkpoints.size),
         }
 
     def check_memory(self, size: str) -> None:
@@ -277,7 +277,7 @@ class Job:
             problem=self.problem,
             setting=self.setting,
             agents=self.agents,
-            steps=self.steps,
+            steps=self.checkpoints,
             regret=arrays.pop("regret"),
             simple_regret_greedy=arrays.pop(READOUT_KEYS[0]),
             simple_regret_behaviour=arrays.pop(READOUT_KEYS[1]),
@@ -317,13 +317,13 @@ def execute(
     done = 0
     parts: dict[str, list[np.ndarray]] = {}
     if resume is not None:
-        if resume.agents != job.agents or not np.array_equal(resume.steps, job.steps):
+        if resume.agents != job.agents or not np.array_equal(resume.checkpoints, job.checkpoints):
             raise ValueError(f"saved runs of {job.problem!r} do not match its configuration")
         job.check_resume(resume)
         done = resume.runs
         parts = {k: [v] for k, v in _arrays_of(resume).items()}
         if progress is not None and done:
-            progress(len(job.agents) * done * int(job.steps[-1]) * job.samples_per_step)
+            progress(len(job.agents) * done * int(job.checkpoints[-1]) * job.samples_per_step)
     size = batch_size(job.work_per_run, job.runs)
     while done < job.runs:
         if should_stop is not None and should_stop():
@@ -342,6 +342,6 @@ def execute(
             if on_batch is not None:
                 on_batch(current)
     if not parts:
-        empty = np.zeros((len(job.agents), 0, job.steps.size))
+        empty = np.zeros((len(job.agents), 0, job.checkpoints.size))
         return job.result({"regret": empty, **{k: empty.copy() for k in READOUT_KEYS}})
     return job.result({k: np.concatenate(v, axis=1) for k, v in parts.items()})

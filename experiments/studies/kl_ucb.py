@@ -20,7 +20,7 @@ def report(ctx: Context) -> str:
     rows = []
     for a in summary["agents"]:
         i = res.agents.index(a["agent"])
-        half_way = int(res.steps.searchsorted(horizon // 2))
+        half_way = int(res.checkpoints.searchsorted(horizon // 2))
         rows.append([a["agent"], pm(a["regret_mean"], a["regret_ci95"]),
                      num(a["regret_over_log_t"]), num(a["regret_mean"] / (lr * log_t)),
                      num(res.regret[i, :, half_way].mean())])

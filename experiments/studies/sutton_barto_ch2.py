@@ -37,7 +37,7 @@ def _curves(res, title, which):
     from ..plots import COLOURS
 
     reward, optimal = per_step(res)
-    t = res.steps
+    t = res.checkpoints
     fig = Figure(figsize=(11, 4.2))
     axes = fig.subplots(1, 2) if which == "both" else [fig.subplots()]
     panels = [(reward, "average reward"), (optimal, "% optimal action")]
@@ -58,7 +58,7 @@ def report(ctx: Context) -> str:
     base, grad = ctx.results["testbed"], ctx.results["testbed-mean4"]
     r_base, o_base = per_step(base)
     r_grad, o_grad = per_step(grad)
-    last = int(base.steps[-1])
+    last = int(base.checkpoints[-1])
     rows = []
     for i, agent in enumerate(base.agents):
         book = READ_OFF.get(agent, (None, None))
@@ -76,7 +76,7 @@ def report(ctx: Context) -> str:
         "",
         f"Source: {SOURCE}",
         "",
-        budget_note(ctx) + f" {base.runs} runs of {int(base.steps[-1])} steps; every run draws "
+        budget_note(ctx) + f" {base.runs} runs of {int(base.checkpoints[-1])} steps; every run draws "
         "its own problem.",
         "",
         "## Figures 2.2 and 2.4: greedy, epsilon-greedy and UCB",

@@ -23,7 +23,7 @@ def _figure(ctx: Context):
     fig = Figure(figsize=(11, 8))
     axes = fig.subplots(2, 2).ravel()
     for ax, (name, res) in zip(axes, ctx.results.items()):
-        t = res.steps.astype(float)
+        t = res.checkpoints.astype(float)
         lr = res.info["lai_robbins"]
         with np.errstate(divide="ignore", invalid="ignore"):
             for i, agent in enumerate(res.agents):

@@ -38,7 +38,7 @@ def test_kernel_matches_the_definitions_step_by_step(name, family):
     seeds = run_seeds(seed, runs)
     for r in range(runs):
         regret, greedy, behaviour, pulls = reference_run(agent, env, horizon, seeds[r],
-                                                         set(res.steps))
+                                                         set(res.checkpoints))
         assert np.array_equal(res.regret[0, r], regret), r
         assert np.array_equal(res.simple_regret_greedy[0, r], greedy), r
         assert np.array_equal(res.simple_regret_behaviour[0, r], behaviour), r
@@ -48,15 +48,15 @@ def test_kernel_matches_the_definitions_step_by_step(name, family):
 def test_result_layout():
     res = bandits.run("linspace10", "ucb,thompson", horizon=500, runs=4, seed=3)
     assert res.agents == ("ucb", "thompson")
-    assert res.regret.shape == res.simple_regret.shape == (2, 4, res.steps.size)
-    assert res.steps[-1] == 500 and res.steps[0] == 1
+    assert res.regret.shape == res.simple_regret.shape == (2, 4, res.checkpoints.size)
+    assert res.checkpoints[-1] == 500 and res.checkpoints[0] == 1
     assert res.extra["pulls"].shape == (2, 4, 10)
     assert np.all(res.extra["pulls"].sum(axis=2) == 500)
     # regret is cumulative: non-decreasing, between 0 and T * max gap
     assert np.all(np.diff(res.regret, axis=2) >= 0)
     assert np.all(res.regret[..., -1] <= 500 * 0.8)
     assert res.config["agents"] == ["ucb:c=2.0", "thompson"]
-    assert res.config["env"] == "linspace10" and res.config["checkpoints"] == res.steps.tolist()
+    assert res.config["env"] == "linspace10" and res.config["checkpoints"] == res.checkpoints.tolist()
 
 
 @pytest.mark.nojit

@@ -17,8 +17,8 @@ from tracking.stats import growth_exponent, mean_ci
 @pytest.mark.nojit
 def test_result_layout_and_bounds():
     res = mdp.run("riverswim", list(REGISTRY), horizon=10, episodes=60, runs=3, seed=2)
-    assert res.regret.shape == res.simple_regret.shape == (len(REGISTRY), 3, res.steps.size)
-    assert res.steps[-1] == 60 and res.samples_per_step == 10
+    assert res.regret.shape == res.simple_regret.shape == (len(REGISTRY), 3, res.checkpoints.size)
+    assert res.checkpoints[-1] == 60 and res.samples_per_step == 10
     assert res.config["agents"][0] == "ce-greedy"
     v_star = res.info["v_star"]
     assert np.all(np.diff(res.regret, axis=2) >= -1e-9)  # per-episode regret >= 0
@@ -149,9 +149,9 @@ def test_greedy_certainty_equivalence_is_linear_on_some_runs(river):
     stuck = river.simple_regret[i, :, -1] > 0.5 * v_star
     assert stuck.any()
     # a stuck run keeps losing at least half of V* per episode over the second half
-    half = np.searchsorted(river.steps, 1500)
+    half = np.searchsorted(river.checkpoints, 1500)
     per_episode = (river.regret[i, stuck, -1] - river.regret[i, stuck, half]) / (
-        river.steps[-1] - river.steps[half])
+        river.checkpoints[-1] - river.checkpoints[half])
     assert np.all(per_episode > 0.5 * v_star)
 
 

@@ -71,7 +71,7 @@ def test_pseudo_regret_on_one_state_is_steps_times_the_gap():
     assert set(np.unique(steps)) <= {0.0, 1.0}
     # ce-greedy plays its first (random) action once, then keeps it: regret t * gap or 0
     i = res.agents.index("ce-greedy")
-    per_step = res.regret[i] / res.steps
+    per_step = res.regret[i] / res.checkpoints
     assert np.all((per_step == 0.0) | (per_step == 0.5))
     assert np.all(per_step == per_step[:, :1])
 
@@ -79,11 +79,11 @@ def test_pseudo_regret_on_one_state_is_steps_times_the_gap():
 def test_result_layout_episodes_and_bounds():
     res = mdp.run_continuing("riverswim", AGENTS, 3000, 3, seed=1)
     assert res.setting == "continuing" and res.samples_per_step == 1
-    assert res.regret.shape == res.simple_regret.shape == (len(AGENTS), 3, res.steps.size)
-    assert res.steps[-1] == 3000 and np.array_equal(res.samples, res.steps)
+    assert res.regret.shape == res.simple_regret.shape == (len(AGENTS), 3, res.checkpoints.size)
+    assert res.checkpoints[-1] == 3000 and np.array_equal(res.samples, res.checkpoints)
     assert res.config["steps"] == 3000 and "horizon" not in res.config
     rho = res.info["rho_star"]
-    assert np.all(res.regret <= res.steps * rho + 1e-9)  # rewards are >= 0
+    assert np.all(res.regret <= res.checkpoints * rho + 1e-9)  # rewards are >= 0
     assert np.all(res.simple_regret >= -1e-12) and np.all(res.simple_regret <= rho + 1e-12)
     # JOA 2010, prop. 18: at most S A log2(8 T / (S A)) episodes in T >= S A steps
     ep = res.extra["episodes"]
@@ -229,11 +229,11 @@ def test_psrl_per_step_regret_falls_to_zero(river_long):
     pseudo-regret still carries the transitions' noise, of order sqrt(t) / 20 per run, so it
     can go down; the check is on the mean slope with its interval)."""
     rho = river_long.info["rho_star"]
-    i = np.searchsorted(river_long.steps, 10_000)
+    i = np.searchsorted(river_long.checkpoints, 10_000)
     slope = (river_long.regret[0, :, -1] - river_long.regret[0, :, i]) / (
-        river_long.steps[-1] - river_long.steps[i])
+        river_long.checkpoints[-1] - river_long.checkpoints[i])
     m, h = mean_ci(slope)
     assert m + h < 0.001 * rho
-    first = river_long.regret[0, :, i] / river_long.steps[i]
+    first = river_long.regret[0, :, i] / river_long.checkpoints[i]
     assert np.mean(first) > 10 * (m + h)
     assert np.all(river_long.simple_regret[0, :, -1] < 1e-9)

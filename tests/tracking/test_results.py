@@ -72,10 +72,10 @@ def test_the_curves_csv_has_a_column_per_readout(result):
                         "simple_regret_behaviour")
     problem, agent, run, step, samples, regret, greedy, behaviour = lines[1 + 5].split(",")
     assert (agent, run) == ("ucb", "0")
-    c = int(np.flatnonzero(result.steps == int(step))[0])
+    c = int(np.flatnonzero(result.checkpoints == int(step))[0])
     assert float(greedy) == result.simple_regret_greedy[0, 0, c]
     assert float(behaviour) == result.simple_regret_behaviour[0, 0, c]
-    assert len(lines) == 1 + 2 * 3 * result.steps.size
+    assert len(lines) == 1 + 2 * 3 * result.checkpoints.size
 
 
 class ReadoutJob(Job):
@@ -86,16 +86,16 @@ class ReadoutJob(Job):
 
     def __init__(self, runs=4):
         self.problem, self.runs, self.agents = "one", runs, ("a", "b")
-        self.steps = np.array([1, 3, 9])
+        self.checkpoints = np.array([1, 3, 9])
         self.config = {"name": "one", "setting": "bandit", "runs": runs,
-                       "checkpoints": self.steps.tolist(), "agents": ["a", "b"]}
+                       "checkpoints": self.checkpoints.tolist(), "agents": ["a", "b"]}
         self.info, self.work_per_run = {"fact": 1}, 1.0
 
     def run_batch(self, start, stop, progress, should_stop=None):
-        shape = (len(self.agents), stop - start, self.steps.size)
+        shape = (len(self.agents), stop - start, self.checkpoints.size)
         runs = np.arange(start, stop, dtype=float)[None, :, None]
-        one = np.broadcast_to(runs / self.steps, shape).copy()
-        return {"regret": np.broadcast_to(runs + self.steps, shape).copy(),
+        one = np.broadcast_to(runs / self.checkpoints, shape).copy()
+        return {"regret": np.broadcast_to(runs + self.checkpoints, shape).copy(),
                 "simple_regret_greedy": one, "simple_regret_behaviour": 2 * one}
 
 

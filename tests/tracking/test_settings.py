@@ -25,13 +25,13 @@ class ToyJob(Job):
         job = cls()
         job.problem, job.runs = table["name"], table["runs"]
         job.agents = tuple(table["agents"])
-        job.steps = np.arange(1, table["rounds"] + 1)
+        job.checkpoints = np.arange(1, table["rounds"] + 1)
         job.config, job.info, job.work_per_run = dict(table), {}, 1.0
         return job
 
     def run_batch(self, start, stop, progress, should_stop=None):
-        curve = np.broadcast_to(self.steps.astype(float), (len(self.agents), stop - start,
-                                                           self.steps.size))
+        curve = np.broadcast_to(self.checkpoints.astype(float), (len(self.agents), stop - start,
+                                                           self.checkpoints.size))
         return {"regret": curve.copy(), "simple_regret_greedy": np.zeros_like(curve),
                 "simple_regret_behaviour": np.zeros_like(curve)}
 
