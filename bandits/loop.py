@@ -47,7 +47,6 @@ class BanditJob(Job):
 
     setting = BANDIT.name
     samples_per_step = 1
-    two_readouts = True
 
     def __init__(self, env: str | envs.Bandit | envs.RandomTestbed,
                  agents: str | Sequence[str | BanditAgent] | BanditAgent, horizon: int,

@@ -14,13 +14,16 @@ by relative value iteration (mdp/_planning_kernels.py):
   optimistic reward bonus).
 
 Regret is pseudo-regret: sum over steps of rho* - R(s_t, a_t) with the true mean rewards. At
-checkpoints the policy the agent would deploy (``deploy_stationary``: greedy in its plug-in or
-posterior-mean model, ties split evenly, no random draw) is evaluated exactly on the true model:
-its gain from the start distribution (mdp/_linalg_kernels.py, :func:`gain_vector`).
+checkpoints the agent's two readouts are evaluated exactly on the true model, their gain from
+the start distribution (mdp/_linalg_kernels.py, :func:`gain_vector`): the greedy policy of its
+plug-in or posterior-mean model (``greedy_stationary``, no random draw) and the policy of an
+episode that would start now (``behaviour_stationary``), both planned to tolerance
+``deploy_epsilon``, ties split evenly.
 
 Randomness is the episodic loop's: the n-th visit of (s, a) reads the n-th number of the
 counter-based streams keyed by (run seed, s, a); the start state is the episodic loop's first
-start state; the agent's own draws come from its sequential stream.
+start state; the agent's own draws come from its sequential stream; the behaviour readout's
+(PSRL's posterior sample) from the readout stream of (run seed, t) (salt SALT_READOUT).
 
 Stopping: a run reads the flag ``stop[0]`` at every episode start, every STOP_EVERY steps
 (tracking.batching), at every sweep of its value iterations, every row of PSRL's posterior
@@ -40,11 +43,17 @@ from numba import prange
 
 from tracking.batching import STOP_MASK
 from tracking.jit import njit
-from tracking.rng import SALT_AGENT, new_state
+from tracking.rng import SALT_AGENT, SALT_READOUT, new_state, stream_key
 
 from . import _pieces_model_based  # noqa: F401  (registers the pieces)
 from ._env_kernels import env_step, new_trajectory, start_average, start_state
-from ._hooks import deploy_stationary, init_continuing, learn, stationary_policy
+from ._hooks import (
+    behaviour_stationary,
+    greedy_stationary,
+    init_continuing,
+    learn,
+    stationary_policy,
+)
 from ._linalg_kernels import gain_vector, gain_work
 
 #: Steps the loop records before handing them to the agent (it also hands them over before
@@ -54,13 +63,14 @@ PENDING = 1024
 
 @njit(cache=True, nogil=True)
 def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max_sweeps,
-             deploy_epsilon, regret, simple, episodes, stop):
+             deploy_epsilon, regret, greedy, behaviour, episodes, stop):
     """One run; True when it completed, False when ``stop[0]`` was set."""
     indptr, indices, probs, rewards = model
     n_states, n_actions = rewards.shape
     n_rows = n_states * n_actions
     steps = checkpoints[-1]
     st = new_state(seed, SALT_AGENT)
+    readout = np.empty(1, dtype=np.uint64)
     visits = np.zeros(n_rows, dtype=np.int64)  # the environment's N(s, a)
     before = np.zeros(n_rows, dtype=np.int64)  # N_k(s, a): visits before the episode
     during = np.zeros(n_rows, dtype=np.int64)  # v_k(s, a): visits during the episode
@@ -114,22 +124,30 @@ def _one_run(params, model, initial, seed, checkpoints, rho_star, bernoulli, max
             if t == checkpoints[nxt]:
                 regret[nxt] = cum
                 episodes[nxt] = k
-                # the policy it would deploy now (leaves the episode's policy alone)
+                # the two readouts (they leave the episode's policy alone)
                 learn(params, state, trajectory, pending)
                 pending = 0
-                deployed = deploy_stationary(params, state, deploy_epsilon, stop)
+                deployed = greedy_stationary(params, state, deploy_epsilon, stop)
                 if stop[0] != 0:
                     return False
                 if not gain_vector(indptr, indices, probs, rewards, deployed, work, g, stop):
                     return False
-                simple[nxt] = rho_star - start_average(initial, g)
+                greedy[nxt] = rho_star - start_average(initial, g)
+                readout[0] = stream_key(seed, SALT_READOUT, t, 0)
+                deployed = behaviour_stationary(params, state, float(t), deploy_epsilon, readout,
+                                                stop)
+                if stop[0] != 0:
+                    return False
+                if not gain_vector(indptr, indices, probs, rewards, deployed, work, g, stop):
+                    return False
+                behaviour[nxt] = rho_star - start_average(initial, g)
                 nxt += 1
     return True
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def simulate(params, model, initial, seeds, checkpoints, rho_star, bernoulli, max_sweeps,
-             deploy_epsilon, regret, simple, episodes, stop):
+             deploy_epsilon, regret, greedy, behaviour, episodes, stop):
     """Run the agent of ``params`` for T = checkpoints[-1] steps without resets on each run.
 
     Parameters
@@ -152,10 +170,11 @@ def simulate(params, model, initial, seeds, checkpoints, rho_star, bernoulli, ma
     max_sweeps : int
         Cap on the sweeps of every value iteration.
     deploy_epsilon : float
-        Span tolerance of the value iteration that finds the deployed policy.
-    regret, simple : float64[runs, C]
+        Span tolerance of the value iterations of both readouts.
+    regret, greedy, behaviour : float64[runs, C]
         Out: cumulative pseudo-regret sum_t (rho* - R(s_t, a_t)) and the simple regret
-        rho* - gain of the deployed policy from the start distribution, at the checkpoints.
+        rho* - gain from the start distribution of the greedy and the behaviour readout, at the
+        checkpoints.
     episodes : int64[runs, C]
         Out: the number of the episode in progress at each checkpoint (from 1).
     stop : uint8[1]
@@ -171,5 +190,6 @@ def simulate(params, model, initial, seeds, checkpoints, rho_star, bernoulli, ma
     done = np.zeros(seeds.shape[0], dtype=np.uint8)
     for r in prange(seeds.shape[0]):
         done[r] = _one_run(params, model, initial, seeds[r], checkpoints, rho_star, bernoulli,
-                           max_sweeps, deploy_epsilon, regret[r], simple[r], episodes[r], stop)
+                           max_sweeps, deploy_epsilon, regret[r], greedy[r], behaviour[r],
+                           episodes[r], stop)
     return done

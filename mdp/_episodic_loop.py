@@ -10,11 +10,14 @@ hook (mdp/_hooks.py) resolved to that agent's pieces (mdp/_pieces_*.py). Each ep
 3. the episode is simulated (mdp/_env_kernels.py) and the agent learns from its steps
    (``learn``; the episode's actions depend on its policy only, so handing the steps over at
    the end is learning from every step);
-4. at checkpoints, the simple regret of the policy it would deploy (``deploy``) is computed
-   exactly.
+4. at checkpoints, the simple regret of its two readouts is computed exactly: the greedy
+   policy of what it has learned (``greedy_policy``), then the policy it would act with in the
+   next episode (``behaviour_policy``).
 
 The agent's own draws (ties, posterior samples, softmax actions) come from the run's
-sequential agent stream, in this order; the environment's from the counter-based streams.
+sequential agent stream, in this order; the environment's from the counter-based streams; the
+behaviour readout's (PSRL's posterior sample) from the readout stream of (run seed, k), k the
+episodes done (salt SALT_READOUT), so recording never changes what the agent does next.
 
 Stopping: a run reads the flag ``stop[0]`` at the start of every episode, every STOP_EVERY
 steps of an episode (tracking.batching), every 16 steps of its plans and evaluations and every
@@ -32,21 +35,22 @@ from numba import prange
 
 from tracking.batching import STOP_MASK
 from tracking.jit import njit
-from tracking.rng import SALT_AGENT, new_state
+from tracking.rng import SALT_AGENT, SALT_READOUT, new_state, stream_key
 
 from . import _pieces_model_based, _pieces_model_free  # noqa: F401  (register the pieces)
 from ._env_kernels import env_step, new_trajectory, start_average, start_state
-from ._hooks import deploy, episode_policy, init_episodic, learn
+from ._hooks import behaviour_policy, episode_policy, greedy_policy, init_episodic, learn
 from ._planning_kernels import act, evaluate_policy
 
 
 @njit(cache=True, nogil=True)
 def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_star, bernoulli,
-             regret, simple, stop):
+             regret, greedy, behaviour, stop):
     """One run; True when it completed, False when ``stop[0]`` was set."""
     indptr, indices, probs, rewards = model
     n_states, n_actions = rewards.shape
     st = new_state(seed, SALT_AGENT)
+    readout = np.empty(1, dtype=np.uint64)
     cdf = np.cumsum(initial)
     visits = np.zeros(n_states * n_actions, dtype=np.int64)  # the environment's N(s, a)
     values = np.zeros((2, n_states))  # V_h of the evaluations, the last two (V_0 in row 0)
@@ -79,19 +83,24 @@ def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_sta
             next_states[h] = s_next
             s = s_next
         learn(params, state, trajectory, horizon)
-        # 4. checkpoint: the policy it would deploy now
+        # 4. checkpoint: the two readouts
         if k + 1 == checkpoints[nxt]:
             regret[nxt] = cum
-            if not evaluate_policy(deploy(params, state, stop), model, values, stop):
+            if not evaluate_policy(greedy_policy(params, state, stop), model, values, stop):
                 return False
-            simple[nxt] = v_star - start_average(initial, values[0])
+            greedy[nxt] = v_star - start_average(initial, values[0])
+            readout[0] = stream_key(seed, SALT_READOUT, k + 1, 0)
+            if not evaluate_policy(behaviour_policy(params, state, k + 1, readout, stop), model,
+                                   values, stop):
+                return False
+            behaviour[nxt] = v_star - start_average(initial, values[0])
             nxt += 1
     return True
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def simulate(params, model, initial, horizon, episodes, seeds, checkpoints, v_star, bernoulli,
-             regret, simple, stop):
+             regret, greedy, behaviour, stop):
     """Run the agent of ``params`` for ``episodes`` episodes of ``horizon`` steps on each run.
 
     Parameters
@@ -112,8 +121,9 @@ def simulate(params, model, initial, horizon, episodes, seeds, checkpoints, v_st
         V*_0(initial) of the true model for horizon H.
     bernoulli : bool
         Observed rewards Bernoulli(R[s, a]) instead of R[s, a].
-    regret, simple : float64[runs, C]
-        Out: cumulative regret sum_k (V* - V^{pi_k}) and simple regret at the checkpoints.
+    regret, greedy, behaviour : float64[runs, C]
+        Out: cumulative regret sum_k (V* - V^{pi_k}) and the simple regret V* - V^pi of the
+        greedy and the behaviour readout, at the checkpoints.
     stop : uint8[1]
         Set to 1 by another thread to stop every run within milliseconds.
 
@@ -127,5 +137,5 @@ def simulate(params, model, initial, horizon, episodes, seeds, checkpoints, v_st
     done = np.zeros(seeds.shape[0], dtype=np.uint8)
     for r in prange(seeds.shape[0]):
         done[r] = _one_run(params, model, initial, horizon, episodes, seeds[r], checkpoints,
-                           v_star, bernoulli, regret[r], simple[r], stop)
+                           v_star, bernoulli, regret[r], greedy[r], behaviour[r], stop)
     return done

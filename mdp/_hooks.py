@@ -16,8 +16,13 @@ Episodic loop (mdp/_episodic_loop.py), in the order of an episode:
   record (the loop evaluates it exactly and acts with it);
 * ``learn(params, state, trajectory, n)`` once the episode is over: its n = H steps (entry h is
   step h);
-* ``deploy(params, state, stop)`` -> the policy it would deploy now (Stochastic; no random
-  draw).
+* the two readouts of simple regret at a checkpoint, after k episodes, each a Stochastic
+  record (ties split evenly): ``greedy_policy(params, state, stop)``, the greedy policy of
+  what it has learned (no random draw), and ``behaviour_policy(params, state, k, readout,
+  stop)``, the policy it would act with in episode k (0-based), its own draws averaged out
+  but PSRL's posterior sample, drawn from ``readout``, a stream of the readouts' own (keyed by
+  the run seed and the checkpoint), so recording never changes what the agent does next. A
+  readout may overwrite the agent's planning arrays: the next episode plans afresh.
 
 Continuing loop (mdp/_continuing_loop.py), whose policies are stationary:
 
@@ -26,7 +31,11 @@ Continuing loop (mdp/_continuing_loop.py), whose policies are stationary:
   episode that starts after t steps (t at least 1), planned to tolerance ``epsilon``;
 * ``learn`` as above, the first n entries being the steps since the last call (handed over
   before every planning and deployment, and whenever the record is full);
-* ``deploy_stationary(params, state, epsilon, stop)`` -> float64[S, A], the deployed policy.
+* the two readouts at a checkpoint after t steps, float64[S, A] each:
+  ``greedy_stationary(params, state, epsilon, stop)``, planned to tolerance ``epsilon``, and
+  ``behaviour_stationary(params, state, t, epsilon, readout, stop)``, the policy of an
+  episode that would start now (t at least 1), planned as ``stationary_policy`` plans it but
+  to tolerance ``epsilon`` and with ties split evenly; ``readout`` as above.
 """
 
 from __future__ import annotations
@@ -36,8 +45,11 @@ from tracking.dispatch import hook
 init_episodic = hook("init_episodic", ("params", "model", "horizon", "episodes"))
 episode_policy = hook("episode_policy", ("params", "state", "k", "st", "stop"))
 learn = hook("learn", ("params", "state", "trajectory", "n"))
-deploy = hook("deploy", ("params", "state", "stop"))
+greedy_policy = hook("greedy_policy", ("params", "state", "stop"))
+behaviour_policy = hook("behaviour_policy", ("params", "state", "k", "readout", "stop"))
 
 init_continuing = hook("init_continuing", ("params", "model", "steps", "max_sweeps"))
 stationary_policy = hook("stationary_policy", ("params", "state", "t", "epsilon", "st", "stop"))
-deploy_stationary = hook("deploy_stationary", ("params", "state", "epsilon", "stop"))
+greedy_stationary = hook("greedy_stationary", ("params", "state", "epsilon", "stop"))
+behaviour_stationary = hook("behaviour_stationary",
+                            ("params", "state", "t", "epsilon", "readout", "stop"))

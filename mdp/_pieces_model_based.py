@@ -130,11 +130,11 @@ def _plan_stationary(model, tau, stall, epsilon, plan, st, stop):
 
 
 @njit(cache=True, inline="always")
-def _deploy_stationary(model, epsilon, plan, stop):
-    """Relative value iteration on ``model``, then greedy in its q with ties split evenly."""
+def _deploy_stationary(model, tau, stall, epsilon, plan, stop):
+    """Relative value iteration on ``model``, then greedy in its q with ties split evenly (in
+    ``plan.probs``; the episode's policy actions are left alone)."""
     w, u, v, d, q, _, _, probs, max_sweeps = plan
-    relative_value_iteration(model, TAU, epsilon, STALL * epsilon, 0.0, max_sweeps, w, u, v, d,
-                             q, stop)
+    relative_value_iteration(model, tau, epsilon, stall, 0.0, max_sweeps, w, u, v, d, q, stop)
     for s in range(q.shape[0]):
         even_ties(q[s], probs[s])
     return probs
@@ -157,7 +157,8 @@ def _deploy_plug_in(params, state, stop):
 
 @njit(cache=True, inline="always")
 def _deploy_plug_in_stationary(params, state, epsilon, stop):
-    return _deploy_stationary(PlugIn(state.counts, 0.0), epsilon, state.plan, stop)
+    return _deploy_stationary(PlugIn(state.counts, 0.0), TAU, STALL * epsilon, epsilon,
+                              state.plan, stop)
 
 
 # --- ce-greedy and ce-optimistic: the plug-in model, plus an optional bonus -------------------
@@ -215,17 +216,33 @@ def _ce_stationary_policy(params, state, t, epsilon, st, stop):
                             state.plan, st, stop)
 
 
+@njit(cache=True, inline="always")
+def _ce_behaviour(params, state, k, readout, stop):
+    """Backward induction on the plug-in model with the bonus, ties split evenly (ce-greedy's
+    bonus is 0: its greedy readout)."""
+    return _plan_deployed(PlugIn(state.counts, state.bonus), state.plan, stop)
+
+
+@njit(cache=True, inline="always")
+def _ce_behaviour_stationary(params, state, t, epsilon, readout, stop):
+    return _deploy_stationary(PlugIn(state.counts, state.bonus), TAU, STALL * epsilon, epsilon,
+                              state.plan, stop)
+
+
 # --- ucrl2: optimism over L1 confidence sets ------------------------------------------------
 
 
 class UCRL2State(NamedTuple):
-    """Counts, the reward scale and ceiling, the extended model's scratch and the plan."""
+    """Counts, the reward scale and ceiling, the extended model's scratch (a row, and the
+    order of states its sorts carry from episode to episode), a copy of that order for the
+    behaviour readout (which leaves the agent's own alone) and the plan."""
 
     counts: Counts
     r_scale: float
     r_hi: float
     row: np.ndarray
     order: np.ndarray
+    readout_order: np.ndarray
     plan: tuple
 
 
@@ -234,7 +251,7 @@ def _ucrl2_state(model, plan):
     n_states = model.rewards.shape[0]
     r_lo, r_hi = _reward_range(model.rewards)
     return UCRL2State(new_counts(model.indptr, model.indices), r_hi - r_lo, r_hi,
-                      np.zeros(n_states), np.arange(n_states), plan)
+                      np.zeros(n_states), np.arange(n_states), np.arange(n_states), plan)
 
 
 @njit(cache=True, inline="always")
@@ -250,24 +267,44 @@ def _ucrl2_init_continuing(params, model, steps, max_sweeps):
 
 
 @njit(cache=True, inline="always")
-def _ucrl2_model(params, state, t):
-    """The extended model at time t (t_k, the steps before the episode)."""
+def _ucrl2_model(params, state, t, order):
+    """The extended model at time t (t_k, the steps before the episode), sorting ``order``."""
     n_states, n_actions = state.plan.q.shape[-2], state.plan.q.shape[-1]
     c_p, c_r = ucrl2_constants(n_states, n_actions, t, params.delta)
-    return Optimistic(state.counts, c_p, c_r, state.r_scale, state.r_hi, state.row, state.order)
+    return Optimistic(state.counts, c_p, c_r, state.r_scale, state.r_hi, state.row, order)
+
+
+@njit(cache=True, inline="always")
+def _ucrl2_readout_model(params, state, t):
+    """The extended model at time t on a copy of the agent's order of states."""
+    state.readout_order[:] = state.order
+    return _ucrl2_model(params, state, t, state.readout_order)
 
 
 @njit(cache=True, inline="always")
 def _ucrl2_episode_policy(params, state, k, st, stop):
     t = float(k * state.plan.actions.shape[0])
-    return _plan_episode(_ucrl2_model(params, state, t), state.plan, st, stop)
+    return _plan_episode(_ucrl2_model(params, state, t, state.order), state.plan, st, stop)
 
 
 @njit(cache=True, inline="always")
 def _ucrl2_stationary_policy(params, state, t, epsilon, st, stop):
     """Extended value iteration: relative value iteration with tau = 0, no stall test."""
-    return _plan_stationary(_ucrl2_model(params, state, t), 0.0, 0.0, epsilon, state.plan, st,
-                            stop)
+    return _plan_stationary(_ucrl2_model(params, state, t, state.order), 0.0, 0.0, epsilon,
+                            state.plan, st, stop)
+
+
+@njit(cache=True, inline="always")
+def _ucrl2_behaviour(params, state, k, readout, stop):
+    """Episode k's extended model (t = k H), ties split evenly."""
+    t = float(k * state.plan.actions.shape[0])
+    return _plan_deployed(_ucrl2_readout_model(params, state, t), state.plan, stop)
+
+
+@njit(cache=True, inline="always")
+def _ucrl2_behaviour_stationary(params, state, t, epsilon, readout, stop):
+    return _deploy_stationary(_ucrl2_readout_model(params, state, t), 0.0, 0.0, epsilon,
+                              state.plan, stop)
 
 
 # --- psrl: posterior sampling --------------------------------------------------------------
@@ -350,36 +387,57 @@ def _psrl_deploy(params, state, stop):
 
 @njit(cache=True, inline="always")
 def _psrl_deploy_stationary(params, state, epsilon, stop):
-    return _deploy_stationary(_psrl_posterior_mean(state), epsilon, state.plan, stop)
+    return _deploy_stationary(_psrl_posterior_mean(state), TAU, STALL * epsilon, epsilon,
+                              state.plan, stop)
+
+
+@njit(cache=True, inline="always")
+def _psrl_behaviour(params, state, k, readout, stop):
+    """One posterior sample drawn from the readout stream (into the sample the next episode
+    redraws), ties split evenly."""
+    return _plan_deployed(_psrl_draw(state, readout, stop), state.plan, stop)
+
+
+@njit(cache=True, inline="always")
+def _psrl_behaviour_stationary(params, state, t, epsilon, readout, stop):
+    return _deploy_stationary(_psrl_draw(state, readout, stop), TAU, STALL * epsilon, epsilon,
+                              state.plan, stop)
 
 
 # --- registration ----------------------------------------------------------------------------
 
 
-def _register(cls, *, init, episode_policy, learn, deploy, init_continuing, stationary_policy,
-              deploy_stationary) -> None:
+def _register(cls, *, init, episode_policy, learn, greedy, behaviour, init_continuing,
+              stationary_policy, greedy_stationary, behaviour_stationary) -> None:
     """Register a model-based agent's pieces for both loops."""
     register(hooks.init_episodic, cls, init)
     register(hooks.episode_policy, cls, episode_policy)
     register(hooks.learn, cls, learn)
-    register(hooks.deploy, cls, deploy)
+    register(hooks.greedy_policy, cls, greedy)
+    register(hooks.behaviour_policy, cls, behaviour)
     register(hooks.init_continuing, cls, init_continuing)
     register(hooks.stationary_policy, cls, stationary_policy)
-    register(hooks.deploy_stationary, cls, deploy_stationary)
+    register(hooks.greedy_stationary, cls, greedy_stationary)
+    register(hooks.behaviour_stationary, cls, behaviour_stationary)
 
 
 _register(CEGreedyParams, init=_ce_greedy_init, episode_policy=_ce_episode_policy,
-          learn=_learn_counts, deploy=_deploy_plug_in,
+          learn=_learn_counts, greedy=_deploy_plug_in, behaviour=_ce_behaviour,
           init_continuing=_ce_greedy_init_continuing, stationary_policy=_ce_stationary_policy,
-          deploy_stationary=_deploy_plug_in_stationary)
+          greedy_stationary=_deploy_plug_in_stationary,
+          behaviour_stationary=_ce_behaviour_stationary)
 _register(CEOptimisticParams, init=_ce_optimistic_init, episode_policy=_ce_episode_policy,
-          learn=_learn_counts, deploy=_deploy_plug_in,
+          learn=_learn_counts, greedy=_deploy_plug_in, behaviour=_ce_behaviour,
           init_continuing=_ce_optimistic_init_continuing,
-          stationary_policy=_ce_stationary_policy, deploy_stationary=_deploy_plug_in_stationary)
+          stationary_policy=_ce_stationary_policy, greedy_stationary=_deploy_plug_in_stationary,
+          behaviour_stationary=_ce_behaviour_stationary)
 _register(UCRL2Params, init=_ucrl2_init, episode_policy=_ucrl2_episode_policy,
-          learn=_learn_counts, deploy=_deploy_plug_in, init_continuing=_ucrl2_init_continuing,
-          stationary_policy=_ucrl2_stationary_policy,
-          deploy_stationary=_deploy_plug_in_stationary)
+          learn=_learn_counts, greedy=_deploy_plug_in, behaviour=_ucrl2_behaviour,
+          init_continuing=_ucrl2_init_continuing, stationary_policy=_ucrl2_stationary_policy,
+          greedy_stationary=_deploy_plug_in_stationary,
+          behaviour_stationary=_ucrl2_behaviour_stationary)
 _register(PSRLParams, init=_psrl_init, episode_policy=_psrl_episode_policy,
-          learn=_psrl_learn, deploy=_psrl_deploy, init_continuing=_psrl_init_continuing,
-          stationary_policy=_psrl_stationary_policy, deploy_stationary=_psrl_deploy_stationary)
+          learn=_psrl_learn, greedy=_psrl_deploy, behaviour=_psrl_behaviour,
+          init_continuing=_psrl_init_continuing, stationary_policy=_psrl_stationary_policy,
+          greedy_stationary=_psrl_deploy_stationary,
+          behaviour_stationary=_psrl_behaviour_stationary)

@@ -72,19 +72,33 @@ def _q_learn(params, state, trajectory, n):
 
 
 @njit(cache=True, inline="always")
-def _q_deploy(params, state, stop):
-    """Greedy in Q, ties split evenly."""
-    horizon, n_states, _ = state.q.shape
+def _greedy_rows(values, probs):
+    """probs[h, s] = the even mix over argmax_a values[h, s, a], for every (h, s)."""
+    horizon, n_states, _ = values.shape
     for h in range(horizon):
         for s in range(n_states):
-            even_ties(state.q[h, s], state.probs[h, s])
-    return Stochastic(state.probs)
+            even_ties(values[h, s], probs[h, s])
+    return Stochastic(probs)
+
+
+@njit(cache=True, inline="always")
+def _q_deploy(params, state, stop):
+    """Greedy in Q, ties split evenly."""
+    return _greedy_rows(state.q, state.probs)
+
+
+@njit(cache=True, inline="always")
+def _q_behaviour(params, state, k, readout, stop):
+    """The next episode's policy, greedy in Q (its bonus is in Q), its random ties split
+    evenly: the greedy readout."""
+    return _q_deploy(params, state, stop)
 
 
 register(hooks.init_episodic, QLearningParams, _q_init)
 register(hooks.episode_policy, QLearningParams, _q_episode_policy)
 register(hooks.learn, QLearningParams, _q_learn)
-register(hooks.deploy, QLearningParams, _q_deploy)
+register(hooks.greedy_policy, QLearningParams, _q_deploy)
+register(hooks.behaviour_policy, QLearningParams, _q_behaviour)
 
 
 # --- reinforce -------------------------------------------------------------------------------
@@ -131,7 +145,15 @@ def _reinforce_policy(params, state, k, st, stop):
 
 
 @njit(cache=True, inline="always")
-def _reinforce_deploy(params, state, stop):
+def _reinforce_greedy(params, state, stop):
+    """Argmax of theta per (h, s), ties split evenly (into the policy probs, which the next
+    episode recomputes before it acts and learns)."""
+    return _greedy_rows(state.theta, state.probs)
+
+
+@njit(cache=True, inline="always")
+def _reinforce_behaviour(params, state, k, readout, stop):
+    """The softmax policy of theta, which the next episode acts with."""
     _softmax_rows(state.theta, state.probs)
     return Stochastic(state.probs)
 
@@ -164,4 +186,5 @@ def _reinforce_learn(params, state, trajectory, n):
 register(hooks.init_episodic, ReinforceParams, _reinforce_init)
 register(hooks.episode_policy, ReinforceParams, _reinforce_policy)
 register(hooks.learn, ReinforceParams, _reinforce_learn)
-register(hooks.deploy, ReinforceParams, _reinforce_deploy)
+register(hooks.greedy_policy, ReinforceParams, _reinforce_greedy)
+register(hooks.behaviour_policy, ReinforceParams, _reinforce_behaviour)

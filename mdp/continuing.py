@@ -35,7 +35,7 @@ from .setting import CONTINUING, REWARDS
 
 #: Cap on the sweeps of every value iteration the agents run (planning and deployment).
 MAX_SWEEPS = 10_000
-#: Span tolerance of the value iteration that finds the policy an agent would deploy.
+#: Span tolerance of the value iterations of both readouts of simple regret.
 DEPLOY_EPSILON = 1e-6
 #: Tolerance of the relative value iteration that gives the true model's optimal gain.
 RHO_EPSILON = 1e-10
@@ -176,35 +176,38 @@ class ContinuingJob(ModelJob):
         m = self.model
         n, c = stop - start, self.checkpoints.size
         regret = np.zeros((len(self.agents), n, c))
-        simple = np.zeros((len(self.agents), n, c))
+        greedy = np.zeros((len(self.agents), n, c))
+        behaviour = np.zeros((len(self.agents), n, c))
         episodes = np.zeros((len(self.agents), n, c), dtype=np.int64)
         model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
             run_interruptible(simulate, agent.params(), model, initial, self._seeds[start:stop],
                               self.checkpoints, self.rho_star, self.rewards == "bernoulli",
-                              MAX_SWEEPS, DEPLOY_EPSILON, regret[i], simple[i], episodes[i],
-                              should_stop=should_stop)
+                              MAX_SWEEPS, DEPLOY_EPSILON, regret[i], greedy[i], behaviour[i],
+                              episodes[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
-        return {"regret": regret, "simple_regret": simple, "episodes": episodes}
+        return {"regret": regret, "simple_regret_greedy": greedy,
+                "simple_regret_behaviour": behaviour, "episodes": episodes}
 
 
 def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int) -> float:
     """Bytes one run of ``mdp._continuing_loop._one_run`` allocates for ``agent``, which every
-    thread holds: the start cdf and g (S each), the visit counts before, during and in all
-    (S A each), the pending steps (five arrays of PENDING), the exact gain's work (two dense
-    (S, S), 11 of S); the agent's state (mdp/_pieces_model_based.py): the counts (nnz, and S A
-    twice) and the plan (w, u, v, d and the actions, S each; q and the deployed policy, S A
-    each; a row, A), UCRL2's scratch row and order (S each), PSRL's sampled model (S A, S and
-    S A) and logs (S)."""
+    thread holds: the start cdf and g (S each), the readout stream (one word), the visit counts
+    before, during and in all (S A each), the pending steps (five arrays of PENDING), the exact
+    gain's work (two dense (S, S), 11 of S); the agent's state (mdp/_pieces_model_based.py):
+    the counts (nnz, and S A twice) and the plan (w, u, v, d and the actions, S each; q and the
+    deployed policy, S A each; a row, A), UCRL2's scratch row, order and the readout's copy of
+    it (S each), PSRL's sampled model (S A, S and S A) and logs (S). The readouts plan and
+    evaluate in these arrays."""
     from ._continuing_loop import PENDING
 
     S, sa = float(n_states), float(n_states) * n_actions
-    n = 2 * S + 3 * sa + 5 * PENDING + 2 * S * S + 11 * S
+    n = 2 * S + 1 + 3 * sa + 5 * PENDING + 2 * S * S + 11 * S
     n += nnz + 2 * sa + 5 * S + 2 * sa + n_actions
     if isinstance(agent, UCRL2):
-        n += 2 * S
+        n += 3 * S
     elif isinstance(agent, PSRL):
         n += sa * S + sa + S
     return 8.0 * n + memory.SCRATCH
@@ -251,8 +254,9 @@ def run_continuing(
     -------
     Result
         ``regret[i, r, c]``: agent i's pseudo-regret t rho* - sum_{u < t} R(s_u, a_u) after
-        t = steps[c] steps of run r (R the true mean rewards); ``simple_regret`` rho* minus the
-        exact gain, from the start distribution, of the policy the agent would deploy;
+        t = steps[c] steps of run r (R the true mean rewards); ``simple_regret_greedy`` and
+        ``simple_regret_behaviour`` rho* minus the exact gain, from the start distribution, of
+        the agent's two readouts (docs/algorithms.md);
         ``extra["episodes"]`` the episode in progress at each checkpoint; ``steps`` in steps,
         ``samples_per_step`` = 1; ``info["rho_star"]`` = rho*.
     """

@@ -201,32 +201,35 @@ class MDPJob(ModelJob):
         m = self.model
         n, c = stop - start, self.checkpoints.size
         regret = np.zeros((len(self.agents), n, c))
-        simple = np.zeros((len(self.agents), n, c))
+        greedy = np.zeros((len(self.agents), n, c))
+        behaviour = np.zeros((len(self.agents), n, c))
         model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
         for i, agent in enumerate(self.agent_objs):
             run_interruptible(simulate, agent.params(), model, initial, self.horizon,
                               self.episodes, self._seeds[start:stop], self.checkpoints, self.v_star,
-                              self.rewards == "bernoulli", regret[i], simple[i],
-                              should_stop=should_stop)
+                              self.rewards == "bernoulli", regret[i], greedy[i],
+                              behaviour[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
-        return {"regret": regret, "simple_regret": simple}
+        return {"regret": regret, "simple_regret_greedy": greedy,
+                "simple_regret_behaviour": behaviour}
 
 
 def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int,
                     horizon: int) -> float:
     """Bytes one run of ``mdp._episodic_loop._one_run`` allocates for ``agent``, which every
-    thread holds: the loop's cdf (S), the environment's visits (S A), two rows of values (S
-    each) and the trajectory (five arrays of H); the agent's state (mdp/_pieces_*.py): for the
-    model-based agents the counts (nnz, and S A twice) and the plan (two rows of values, Q_h
-    (H, S, A), a row (A), the actions (H, S)), UCRL2's scratch row and order (S each), PSRL's
-    sampled model (S A, S and S A) and logs (S); Q-learning's Q, visits and deployed policy
-    (H, S, A each) and actions (H, S); REINFORCE's theta and policy (H, S, A each) and baseline
-    (two of H, S)."""
+    thread holds: the loop's cdf (S), the readout stream (one word), the environment's visits
+    (S A), two rows of values (S each) and the trajectory (five arrays of H); the agent's state
+    (mdp/_pieces_*.py): for the model-based agents the counts (nnz, and S A twice) and the plan
+    (two rows of values, Q_h (H, S, A), a row (A), the actions (H, S)), UCRL2's scratch row,
+    order and the readout's copy of it (S each), PSRL's sampled model (S A, S and S A) and logs
+    (S); Q-learning's Q, visits and deployed policy (H, S, A each) and actions (H, S);
+    REINFORCE's theta and policy (H, S, A each) and baseline (two of H, S). The readouts plan
+    and evaluate in these arrays."""
     S, A, H = n_states, n_actions, horizon
     hsa, sa = float(H) * S * A, float(S) * A
-    n = S + sa + 2 * S + 5 * H
+    n = S + 1 + sa + 2 * S + 5 * H
     if isinstance(agent, QLearning):
         n += 3 * hsa + H * S
     elif isinstance(agent, Reinforce):
@@ -234,7 +237,7 @@ def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int,
     else:
         n += nnz + 2 * sa + 2 * S + hsa + A + H * S
         if isinstance(agent, UCRL2):
-            n += 2 * S
+            n += 3 * S
         elif isinstance(agent, PSRL):
             n += sa * S + sa + S
     return 8.0 * n + memory.SCRATCH
@@ -282,8 +285,9 @@ def run(
     -------
     Result
         ``regret[i, r, c]``: agent i's cumulative regret sum_{k <= K_c} (V*_0(initial) -
-        V^{pi_k}_0(initial)) in run r, computed exactly on the true model; ``simple_regret`` the
-        same gap for the policy the agent would deploy; ``steps`` in episodes and
+        V^{pi_k}_0(initial)) in run r, computed exactly on the true model;
+        ``simple_regret_greedy`` and ``simple_regret_behaviour`` the same gap for the agent's
+        two readouts (docs/algorithms.md); ``steps`` in episodes and
         ``samples_per_step`` = H; ``info["v_star"]`` = V*_0(initial).
     """
     job = MDPJob(m, agents, horizon, episodes, runs, seed, checkpoints, rewards, name)

@@ -129,8 +129,12 @@ def _shift_readout(monkeypatch, readout, change):
     monkeypatch.setattr(testing, "execute", run)
 
 
+READOUT_CASES = [("bandit", "ucb"), ("mdp", "psrl"), ("mdp", "reinforce"),
+                 ("continuing", "ucrl2")]
+
+
 @pytest.mark.parametrize("readout", ["greedy", "behaviour"])
-@pytest.mark.parametrize("setting,agent", [("bandit", "ucb"), ("mdp", "psrl")])
+@pytest.mark.parametrize("setting,agent", READOUT_CASES)
 def test_check_agent_finds_a_simple_regret_out_of_bounds(monkeypatch, readout, setting, agent):
     _shift_readout(monkeypatch, readout, lambda: 1.0)
     with pytest.raises(AssertionError, match=f"regret bounds: .*{readout} simple regret"):
@@ -138,11 +142,12 @@ def test_check_agent_finds_a_simple_regret_out_of_bounds(monkeypatch, readout, s
 
 
 @pytest.mark.parametrize("readout", ["greedy", "behaviour"])
-def test_check_agent_compares_both_readouts(monkeypatch, readout):
+@pytest.mark.parametrize("setting,agent", READOUT_CASES)
+def test_check_agent_compares_both_readouts(monkeypatch, readout, setting, agent):
     _shift_readout(monkeypatch, readout, lambda: next(_CALLS))  # new numbers every time
     with pytest.raises(AssertionError, match=f"determinism: the same seed gave other "
                                              f"simple_regret_{readout}"):
-        check_agent("ucb", "bandit")
+        check_agent(agent, setting)
 
 
 def test_check_env_finds_an_invalid_model_and_a_configuration_that_does_not_rerun(monkeypatch):

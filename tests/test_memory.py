@@ -120,7 +120,7 @@ def test_episodic_run_state_is_what_the_kernel_allocates(agent, garnet):
     m, horizon = garnet, 6
     model, initial = kernel_model(m), np.ascontiguousarray(m.initial)
     v_star = optimal_value(m, horizon)
-    out = (np.zeros(1), np.zeros(1))
+    out = (np.zeros(1), np.zeros(1), np.zeros(1))  # regret and the two readouts
     measured = _peak(lambda: _python(ek._one_run)(
         agent.params(), model, initial, horizon, 1, SEED, np.array([1]), v_star, False, *out,
         STOP))
@@ -136,7 +136,7 @@ def test_continuing_run_state_is_what_the_kernel_allocates(agent, garnet):
     m = garnet
     model, initial = kernel_model(m), np.ascontiguousarray(m.initial)
     rho = optimal_gain(m)
-    out = (np.zeros(1), np.zeros(1), np.zeros(1, np.int64))
+    out = (np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1, np.int64))
     measured = _peak(lambda: _python(ck._one_run)(
         agent.params(), model, initial, SEED, np.array([8]), rho, False, 20, 1e-6, *out, STOP))
     _assert_counted(measured, continuing_state(agent, m.n_states, m.n_actions, m.nnz))

@@ -9,8 +9,8 @@ deterministic policy of what the agent has learned, and ``behaviour``, the polic
 with next (docs/algorithms.md defines both for every agent). Earlier celab versions recorded
 one ``simple_regret`` (certainty-equivalence agents read greedily, policy-gradient agents by
 their softmax); such files load with that array as both readouts, marked
-``info["readouts"] == "legacy"`` (:func:`one_readout_as_two`), and so do the results of a job
-that records one readout (``tracking.runner.Job.two_readouts``).
+``info["readouts"] == "legacy"`` (:func:`one_readout_as_two`); runs are not added to them
+(``tracking.runner.Job.check_resume``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .validate import InputError
 READOUTS = ("greedy", "behaviour")
 #: ``info["readouts"]`` of a result whose two readouts are one earlier ``simple_regret``.
 LEGACY_READOUTS = "legacy"
-#: The name of the one simple-regret array of earlier files and of one-readout jobs.
+#: The name of the one simple-regret array of earlier files.
 ONE_READOUT = "simple_regret"
 
 

@@ -11,10 +11,11 @@ Two kinds of randomness live in a simulation and they are kept apart:
   SplitMix64 stream per (run, stream id), held in a one-element ``uint64`` array that the kernel
   owns. It depends on the run seed only, so an agent's draws do not depend on which other agents
   run beside it.
-* **Readout randomness** (the posterior sample a Thompson agent's behaviour readout is read
-  from) is a sequential stream of its own per (run, checkpoint round), salt ``SALT_READOUT``:
-  recording a readout never draws from the agent's stream, so it never changes what the agent
-  does next, and a readout at round t does not depend on the other checkpoints.
+* **Readout randomness** (the posterior sample a Thompson or PSRL agent's behaviour readout is
+  read from) is a sequential stream of its own per (run, checkpoint: the round, episode or
+  step), salt ``SALT_READOUT``: recording a readout never draws from the agent's stream, so it
+  never changes what the agent does next, and a readout at a checkpoint does not depend on the
+  other checkpoints.
 
 Run seeds come from :func:`run_seeds`, which spawns ``numpy.random.SeedSequence(seed)``
 children (spawn key ``(r,)`` for run r): run r's seed does not depend on how many runs there

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .batching import batch_size
-from .results import LEGACY_READOUTS, ONE_READOUT, READOUT_KEYS, Result, one_readout_as_two
+from .results import LEGACY_READOUTS, READOUT_KEYS, Result
 from .validate import InputError
 
 Progress = Callable[[int], None]
@@ -105,11 +105,6 @@ def run_interruptible(kernel: Callable[..., np.ndarray], *args: Any,
 class Job:
     """One problem to run. Subclasses fill the attributes and implement :meth:`run_batch`."""
 
-    #: Whether :meth:`run_batch` returns both readouts of simple regret
-    #: (``simple_regret_greedy``, ``simple_regret_behaviour``). A job that leaves it False
-    #: returns one ``simple_regret``, which its Result holds as both readouts, marked
-    #: ``info["readouts"] = "legacy"`` (tracking/results.py).
-    two_readouts: bool = False
     problem: str
     setting: str
     agents: tuple[str, ...]
@@ -162,13 +157,12 @@ class Job:
             raise InputError(f"it holds an unknown array {unknown[0]!r}")
 
     def check_resume(self, result: Result) -> None:
-        """ValueError unless runs can be added to ``result``: its readouts must be of the kind
-        this job records (two, or one held twice: :attr:`two_readouts`)."""
-        if (result.info.get("readouts") == LEGACY_READOUTS) == self.two_readouts:
-            held = "one simple regret as both readouts" if self.two_readouts else "two readouts"
-            raise InputError(f"saved runs of {self.problem!r} hold {held}, and runs of this "
-                             f"version record {'two' if self.two_readouts else 'one'}: "
-                             "they cannot be completed")
+        """ValueError unless runs can be added to ``result``: it must hold two readouts, not
+        the one simple regret of an earlier version's file held twice (tracking/results.py)."""
+        if result.info.get("readouts") == LEGACY_READOUTS:
+            raise InputError(f"saved runs of {self.problem!r} hold one simple regret as both "
+                             "readouts, and runs of this version record two: they cannot be "
+                             "completed")
 
     # --- the memory guard: what each phase of the job holds at once ------------------------
     def model_bytes(self) -> float:
@@ -261,32 +255,25 @@ class Job:
         """Arrays for runs ``start:stop``, each with agents on axis 0 and runs on axis 1.
 
         Must hold ``regret`` and the readouts ``simple_regret_greedy`` and
-        ``simple_regret_behaviour`` (agents, runs, checkpoints), or, when :attr:`two_readouts`
-        is False, one ``simple_regret`` instead; may hold other per-run arrays (agents, runs,
-        ...). Kernels run through :func:`run_interruptible` with ``should_stop``, which raises
-        BatchInterrupted when a stop request cut the batch short.
+        ``simple_regret_behaviour`` (agents, runs, checkpoints); may hold other per-run arrays
+        (agents, runs, ...). Kernels run through :func:`run_interruptible` with
+        ``should_stop``, which raises BatchInterrupted when a stop request cut the batch short.
         """
         raise NotImplementedError
 
     def batch(self, start: int, stop: int, progress: Progress | None,
               should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
-        """:meth:`run_batch`'s arrays with both readouts (one ``simple_regret`` held twice);
-        RuntimeError when they are not the readouts :attr:`two_readouts` declares."""
-        arrays, one = one_readout_as_two(self.run_batch(start, stop, progress, should_stop))
-        if one == self.two_readouts or not all(k in arrays for k in READOUT_KEYS):
-            want = " and ".join(READOUT_KEYS) if self.two_readouts else ONE_READOUT
+        """:meth:`run_batch`'s arrays; RuntimeError when they do not hold both readouts."""
+        arrays = self.run_batch(start, stop, progress, should_stop)
+        if not all(k in arrays for k in READOUT_KEYS):
             raise RuntimeError(f"{type(self).__name__}.run_batch returned "
-                               f"{', '.join(sorted(arrays))}, not {want}")
+                               f"{', '.join(sorted(arrays))}, not {' and '.join(READOUT_KEYS)}")
         return arrays
 
     def result(self, arrays: dict[str, np.ndarray]) -> Result:
-        """A Result from arrays over the completed runs (both readouts, or one
-        ``simple_regret`` held as both)."""
-        arrays, _ = one_readout_as_two(arrays)
+        """A Result from arrays over the completed runs."""
         arrays = dict(arrays)
         info = dict(self.info)
-        if not self.two_readouts:
-            info["readouts"] = LEGACY_READOUTS
         return Result(
             problem=self.problem,
             setting=self.setting,

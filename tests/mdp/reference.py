@@ -4,13 +4,14 @@ It draws from the same random streams as the kernel (tracking/rng.py): the n-th 
 (s, a) reads the n-th uniform of the counter-based streams keyed by (run seed, s, a) for the
 next state and the Bernoulli reward, episode k's start state the k-th uniform of the run's start
 stream, and the agent's own draws (ties, posterior samples, softmax actions) come from the run's
-agent stream in the same order. So for a given run it must reproduce the kernel's regret and
-simple-regret curves exactly. Everything else (the agents' rules, counts, planning, exact policy
-evaluation) is written again here from the definitions, on dense tables P[s][a][s'] and
-N[s][a][s'] (nested lists), with plain loops over h, s, a. Where a definition can be written in
-several floating-point orders, the comments say which one the kernel uses and this file follows
-it: a difference in the last bit of an agent's values changes its actions only where it decides
-an exact tie, but the curves must match wherever it does.
+agent stream in the same order; the behaviour readout's (PSRL's posterior sample) from the
+readout stream of (run seed, episodes done). So for a given run it must reproduce the kernel's
+regret curve and both readouts of simple regret exactly. Everything else (the agents' rules,
+counts, planning, exact policy evaluation) is written again here from the definitions, on dense
+tables P[s][a][s'] and N[s][a][s'] (nested lists), with plain loops over h, s, a. Where a
+definition can be written in several floating-point orders, the comments say which one the
+kernel uses and this file follows it: a difference in the last bit of an agent's values changes
+its actions only where it decides an exact tie, but the curves must match wherever it does.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from ..bandits.reference import _argmax, _softmax
 
 def reference_run(agent: MDPAgent, model: FiniteMDP, horizon: int, episodes: int, seed: int,
                   checkpoints: Collection[int], bernoulli: bool,
-                  v_star: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Regret and simple regret of ``agent`` at the ``checkpoints`` (episodes), for one run.
+                  v_star: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Regret and the two readouts of simple regret of ``agent`` at the ``checkpoints``
+    (episodes), for one run.
 
     Parameters
     ----------
@@ -52,8 +54,9 @@ def reference_run(agent: MDPAgent, model: FiniteMDP, horizon: int, episodes: int
 
     Returns
     -------
-    regret, simple : numpy.ndarray
-        Cumulative regret and simple regret at the checkpoints, in increasing order.
+    regret, greedy, behaviour : numpy.ndarray
+        Cumulative regret and the simple regret of the greedy and the behaviour readout at the
+        checkpoints, in increasing order.
     """
     # nested lists: plain Python floats and ints, the same IEEE arithmetic as the kernel's
     P = model.P.tolist()
@@ -72,7 +75,7 @@ def reference_run(agent: MDPAgent, model: FiniteMDP, horizon: int, episodes: int
         raise KeyError(f"no reference for the MDP agent {name!r}")
     learner = _LEARNERS[name](params, P, R, H, K, st)
     cum = 0.0
-    regret, simple = [], []
+    regret, greedy, behaviour = [], [], []
     for k in range(K):
         pi = learner.policy(data)  # pi[h][s]: a distribution over actions (one-hot if greedy)
         cum += v_star - _policy_value(P, R, initial, pi)
@@ -81,8 +84,11 @@ def reference_run(agent: MDPAgent, model: FiniteMDP, horizon: int, episodes: int
         learner.after_episode(trajectory)
         if k + 1 in checkpoints:
             regret.append(cum)
-            simple.append(v_star - _policy_value(P, R, initial, learner.deploy(data)))
-    return np.array(regret), np.array(simple)
+            greedy.append(v_star - _policy_value(P, R, initial, learner.greedy(data)))
+            readout = np.array([_key(seed, rng.SALT_READOUT, k + 1, 0)], dtype=np.uint64)
+            pi = learner.behaviour(data, k + 1, readout)  # episode k + 1's, draws averaged out
+            behaviour.append(v_star - _policy_value(P, R, initial, pi))
+    return np.array(regret), np.array(greedy), np.array(behaviour)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,7 +262,7 @@ def _greedy(st):
 
 
 class _Learner:
-    """An agent: the policy of an episode, its actions, its learning, its deployed policy."""
+    """An agent: the policy of an episode, its actions, its learning, its two readouts."""
 
     def __init__(self, params, P, R, H, K, st):
         self.params = params
@@ -271,7 +277,13 @@ class _Learner:
     def policy(self, data):
         raise NotImplementedError
 
-    def deploy(self, data):
+    def greedy(self, data):
+        """The greedy readout: what it has learned, ties split evenly."""
+        raise NotImplementedError
+
+    def behaviour(self, data, k, readout):
+        """The behaviour readout: the policy of episode k (0-based), its own draws averaged
+        out (ties split evenly) but PSRL's sample, drawn from the stream ``readout``."""
         raise NotImplementedError
 
     def act(self, pi, h, s, st):
@@ -320,18 +332,29 @@ class _CEGreedy(_Learner):
     def policy(self, data):
         return _backward_induction(self.S, self.H, self.plug_in_row(data), _greedy(self.st))
 
-    deploy = _Learner.deploy_plug_in
+    greedy = _Learner.deploy_plug_in
+
+    def behaviour(self, data, k, readout):
+        """The episode's plan with its ties split evenly: the greedy readout."""
+        return self.deploy_plug_in(data)
 
 
 class _CEOptimistic(_Learner):
-    def policy(self, data):
+    def bonus(self):
         p = self.params
         log_term = math.log(self.S * self.A * self.H * self.K / p["delta"])
-        bonus = p["c"] * self.H * math.sqrt(log_term)
-        return _backward_induction(self.S, self.H, self.plug_in_row(data, bonus),
+        return p["c"] * self.H * math.sqrt(log_term)
+
+    def policy(self, data):
+        return _backward_induction(self.S, self.H, self.plug_in_row(data, self.bonus()),
                                    _greedy(self.st))
 
-    deploy = _Learner.deploy_plug_in
+    greedy = _Learner.deploy_plug_in
+
+    def behaviour(self, data, k, readout):
+        """The optimistic plan, ties split evenly."""
+        return _backward_induction(self.S, self.H, self.plug_in_row(data, self.bonus()),
+                                   _even_split)
 
 
 class _UCRL2(_Learner):
@@ -343,14 +366,26 @@ class _UCRL2(_Learner):
         self.order = list(range(self.S))
 
     def policy(self, data):
-        S, A, delta = self.S, self.A, self.params["delta"]
-        t = max(1.0, float(self.k * self.H))  # t_k: the steps before this episode
+        order = [self.order]
+        pi = self.plan(data, self.k, order, _greedy(self.st))
         self.k += 1
+        self.order = order[0]
+        return pi
+
+    def behaviour(self, data, k, readout):
+        """Episode k's optimistic plan, ties split evenly, on a copy of the order of states
+        (the agent's own is left as it is)."""
+        return self.plan(data, k, [list(self.order)], _even_split)
+
+    def plan(self, data, k, order, choose):
+        """Backward induction on episode k's extended model, sorting ``order[0]``."""
+        S, A, delta = self.S, self.A, self.params["delta"]
+        t = max(1.0, float(k * self.H))  # t_k: the steps before episode k
         log_p = math.log(2.0 * A * t / delta)
         log_r = math.log(2.0 * S * A * t / delta)
 
         def sort(v):
-            self.order = sorted(self.order, key=lambda x: v[x], reverse=True)  # stable
+            order[0] = sorted(order[0], key=lambda x: v[x], reverse=True)  # stable
 
         def q_row(h, s, v):
             q = []
@@ -367,12 +402,12 @@ class _UCRL2(_Learner):
                 # by factors of two, which round exactly
                 d_r = math.sqrt(7.0 * log_r / (2.0 * m))
                 r_opt = min(r_hat + self.r_scale * d_r, self.r_hi)
-                q.append(r_opt + _l1_optimistic(p_hat, d_p, v, self.order))
+                q.append(r_opt + _l1_optimistic(p_hat, d_p, v, order[0]))
             return q
 
-        return _backward_induction(S, self.H, q_row, _greedy(self.st), before_step=sort)
+        return _backward_induction(S, self.H, q_row, choose, before_step=sort)
 
-    deploy = _Learner.deploy_plug_in
+    greedy = _Learner.deploy_plug_in
 
 
 def _l1_optimistic(p, d, v, order):
@@ -412,7 +447,15 @@ class _PSRL(_Learner):
         return (r - self.r_lo) * (1.0 / self.r_scale)  # the kernel multiplies by 1 / r_scale
 
     def policy(self, data):
-        S, A, st = self.S, self.A, self.st
+        return self.sample_plan(data, self.st, _greedy(self.st))
+
+    def behaviour(self, data, k, readout):
+        """The plan of one posterior sample drawn from the readout stream, ties split evenly."""
+        return self.sample_plan(data, readout, _even_split)
+
+    def sample_plan(self, data, st, choose):
+        """Backward induction on one posterior sample drawn from ``st``."""
+        S, A = self.S, self.A
         p_s = [[None] * A for _ in range(S)]
         r_s = [[0.0] * A for _ in range(S)]
         for s in range(S):  # one (s, a) after the other: S Gamma variates, then the Beta
@@ -440,7 +483,7 @@ class _PSRL(_Learner):
                 q.append(x)
             return q
 
-        return _backward_induction(S, self.H, q_row, _greedy(st))
+        return _backward_induction(S, self.H, q_row, choose)
 
     def log_gamma(self, st, shape, in_support):
         """log X, X ~ Gamma(shape); for shape < 1, X = Gamma(shape + 1) * U^(1 / shape).
@@ -455,7 +498,7 @@ class _PSRL(_Learner):
         log_u = math.log(rng.uniform(st))
         return math.log(g) + (log_u / shape if in_support else log_u * self.S)
 
-    def deploy(self, data):
+    def greedy(self, data):
         """Greedy (even ties) in the posterior mean: P_bar = (N + 1/S) / (N + 1),
         R_bar = r_lo + r_scale (1 + Rsum) / (2 + N)."""
         S = self.S
@@ -506,8 +549,13 @@ class _QLearning(_Learner):
         target = r + v_next + self.bonus / math.sqrt(n)
         self.q[h][s][a] = (1.0 - alpha) * self.q[h][s][a] + alpha * target
 
-    def deploy(self, data):
+    def greedy(self, data):
         return [[_even_split(self.q[h][s]) for s in range(self.S)] for h in range(self.H)]
+
+    def behaviour(self, data, k, readout):
+        """The next episode's greedy policy in Q (its bonus is in Q), ties split evenly: the
+        greedy readout."""
+        return self.greedy(data)
 
 
 class _Reinforce(_Learner):
@@ -556,8 +604,14 @@ class _Reinforce(_Learner):
             self.base_sum[h][s] += ret
             self.base_n[h][s] += 1
 
-    def deploy(self, data):
-        return self.policy(data)
+    def greedy(self, data):
+        """Argmax of theta per (h, s), ties split evenly."""
+        return [[_even_split(self.theta[h][s]) for s in range(self.S)] for h in range(self.H)]
+
+    def behaviour(self, data, k, readout):
+        """The softmax policy the next episode acts with."""
+        return [[[float(x) for x in _softmax(self.theta[h][s])] for s in range(self.S)]
+                for h in range(self.H)]
 
 
 _LEARNERS = {

@@ -45,8 +45,9 @@ def test_an_optimal_deployed_policy_has_simple_regret_exactly_zero():
 
 
 def _one_agent_arrays(name, runs, checkpoints):
+    """The agent's record, regret and the two readouts (runs, checkpoints), all -1."""
     regret = np.full((runs, len(checkpoints)), -1.0)
-    return REGISTRY[name]().params(), regret, regret.copy()
+    return REGISTRY[name]().params(), regret, (regret.copy(), regret.copy())
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -60,7 +61,7 @@ def test_a_set_stop_flag_ends_every_run_before_its_first_episode(name):
     for flag, expected in ((1, 0), (0, 1)):
         params, regret, simple = _one_agent_arrays(name, 3, cps)
         done = simulate(params, kernel_model(m), m.initial, 4, 5, run_seeds(0, 3), cps, 1.0,
-                        False, regret, simple, np.full(1, flag, dtype=np.uint8))
+                        False, regret, *simple, np.full(1, flag, dtype=np.uint8))
         assert done.tolist() == [expected] * 3
         assert np.all((regret == -1.0) == (flag == 1))  # nothing written when stopped
 
@@ -79,7 +80,7 @@ def test_the_stop_flag_stops_runs_from_another_thread():
     out = {}
     worker = threading.Thread(target=lambda: out.update(done=simulate(
         params, kernel_model(m), m.initial, 4, 10**12, run_seeds(0, 2), cps, 1.0, False, regret,
-        simple, stop)))
+        *simple, stop)))
     worker.start()
     while np.any(regret[:, 0] == -1.0) and worker.is_alive():
         worker.join(0.01)

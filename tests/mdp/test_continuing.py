@@ -101,7 +101,7 @@ def _run_kernel(name, cps, stop, runs=2):
     regret, simple = np.full(shape, -1.0), np.full(shape, -1.0)
     done = simulate(CONTINUING_REGISTRY[name]().params(), kernel_model(m), m.initial,
                     run_seeds(0, runs), np.asarray(cps, dtype=np.int64), 0.5, False, 100, 1e-6,
-                    regret, simple, np.zeros(shape, dtype=np.int64), stop)
+                    regret, simple, simple.copy(), np.zeros(shape, dtype=np.int64), stop)
     return done, regret
 
 
@@ -131,8 +131,8 @@ def test_the_stop_flag_stops_runs_from_another_thread():
         m = mdp.envs.riverswim(4)
         out["done"] = simulate(CONTINUING_REGISTRY["ucrl2"]().params(), kernel_model(m),
                                m.initial, run_seeds(0, 2), np.array([100, 10**15]), 0.5, False,
-                               100, 1e-6, regret, np.zeros(shape), np.zeros(shape, np.int64),
-                               stop)
+                               100, 1e-6, regret, np.zeros(shape), np.zeros(shape),
+                               np.zeros(shape, np.int64), stop)
 
     worker = threading.Thread(target=work)
     worker.start()

@@ -38,7 +38,8 @@ HORIZON = 4
 
 
 def _check(name, model_name, rewards, runs, seed, episodes):
-    """mdp.run's curves equal the reference's, run by run, for every variant of ``name``."""
+    """mdp.run's curves and both readouts equal the reference's, run by run, for every variant
+    of ``name``."""
     model = MODELS[model_name]
     agents = [REGISTRY[name](**p) for p in VARIANTS.get(name, [{}])]
     checkpoints = list(range(1, episodes + 1))  # every episode: the deployed policy each time
@@ -49,10 +50,12 @@ def _check(name, model_name, rewards, runs, seed, episodes):
     seeds = run_seeds(seed, runs)
     for i, agent in enumerate(agents):
         for r in range(runs):
-            regret, simple = reference_run(agent, model, HORIZON, episodes, seeds[r],
-                                           set(checkpoints), rewards == "bernoulli", v_star)
+            regret, greedy, behaviour = reference_run(agent, model, HORIZON, episodes,
+                                                      seeds[r], set(checkpoints),
+                                                      rewards == "bernoulli", v_star)
             assert np.array_equal(res.regret[i, r], regret), (agent.label, r)
-            assert np.array_equal(res.simple_regret[i, r], simple), (agent.label, r)
+            assert np.array_equal(res.readout("greedy")[i, r], greedy), (agent.label, r)
+            assert np.array_equal(res.readout("behaviour")[i, r], behaviour), (agent.label, r)
 
 
 @pytest.mark.parametrize(("model_name", "rewards"), CASES)

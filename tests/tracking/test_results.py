@@ -1,5 +1,5 @@
 """The results format: two readouts of simple regret, files of earlier versions (one
-``simple_regret``), jobs that record one readout, the CSV columns."""
+``simple_regret``), jobs that must record both readouts, the CSV columns."""
 
 import json
 
@@ -22,10 +22,10 @@ def _as_earlier_version(path, res):
     """The file an earlier celab wrote for ``res``: one ``simple_regret`` (the softmax of the
     policy-gradient agents, the greedy readout of the others), no readouts."""
     arrays = read_npz(path)
-    families = res.info["families"]
+    families = res.info.get("families", ())
     arrays["simple_regret"] = np.stack([
-        res.simple_regret_behaviour[i] if f == "policy-gradient" else res.simple_regret_greedy[i]
-        for i, f in enumerate(families)])
+        res.simple_regret_behaviour[i] if i < len(families) and families[i] == "policy-gradient"
+        else res.simple_regret_greedy[i] for i in range(len(res.agents))])
     del arrays["simple_regret_greedy"], arrays["simple_regret_behaviour"]
     arrays["steps"] = arrays.pop("checkpoints")  # the grid's name in earlier versions
     np.savez(path, **arrays)
@@ -80,8 +80,8 @@ def test_the_curves_csv_has_a_column_per_readout(result):
     assert len(lines) == 1 + 2 * 3 * result.checkpoints.size
 
 
-class OneReadoutJob(Job):
-    """A job whose run_batch returns one ``simple_regret`` (as the MDP settings do)."""
+class ReadoutJob(Job):
+    """A job whose run_batch returns both readouts (behaviour twice greedy)."""
 
     setting = "bandit"
     samples_per_step = 1
@@ -96,56 +96,51 @@ class OneReadoutJob(Job):
     def run_batch(self, start, stop, progress, should_stop=None):
         shape = (len(self.agents), stop - start, self.checkpoints.size)
         runs = np.arange(start, stop, dtype=float)[None, :, None]
+        one = np.broadcast_to(runs / self.checkpoints, shape).copy()
         return {"regret": np.broadcast_to(runs + self.checkpoints, shape).copy(),
-                "simple_regret": np.broadcast_to(runs / self.checkpoints, shape).copy()}
+                "simple_regret_greedy": one, "simple_regret_behaviour": 2 * one}
 
 
-class TwoReadoutJob(OneReadoutJob):
-    two_readouts = True
+class OneReadoutJob(ReadoutJob):
+    """A job whose run_batch returns one ``simple_regret``, as jobs did before the readouts."""
 
     def run_batch(self, start, stop, progress, should_stop=None):
         arrays = super().run_batch(start, stop, progress, should_stop)
-        one = arrays.pop("simple_regret")
-        return {**arrays, "simple_regret_greedy": one, "simple_regret_behaviour": 2 * one}
+        arrays["simple_regret"] = arrays.pop("simple_regret_greedy")
+        del arrays["simple_regret_behaviour"]
+        return arrays
 
 
-def test_a_job_of_one_readout_holds_it_as_both(tmp_path):
-    job = OneReadoutJob()
+def test_a_job_of_two_readouts_keeps_them_apart(tmp_path):
+    job = ReadoutJob()
     res = execute(job)
-    assert np.array_equal(res.simple_regret_greedy, res.simple_regret_behaviour)
-    assert not np.shares_memory(res.simple_regret_greedy, res.simple_regret_behaviour)
+    assert np.array_equal(res.simple_regret_behaviour, 2 * res.simple_regret_greedy)
     assert res.simple_regret_greedy[0, 3, 1] == 3 / 3
-    assert res.info == {"fact": 1, "readouts": "legacy"}
+    assert "readouts" not in res.info
     # the memory guard counts the two arrays the result holds
     assert set(job.layout(2)) == {"regret", "simple_regret_greedy", "simple_regret_behaviour"}
-    job.check_saved(load_npz(save_npz(res, tmp_path / "one.npz")))
+    job.check_saved(load_npz(save_npz(res, tmp_path / "two.npz")))
 
 
-def test_a_job_of_two_readouts_keeps_them_apart():
-    res = execute(TwoReadoutJob())
-    assert np.array_equal(res.simple_regret_behaviour, 2 * res.simple_regret_greedy)
-    assert "readouts" not in res.info
+def test_a_job_must_return_both_readouts():
+    """Every job records two readouts: one ``simple_regret`` is an internal error."""
+    with pytest.raises(RuntimeError, match="OneReadoutJob.run_batch returned regret, "
+                                           "simple_regret, not simple_regret_greedy and "
+                                           "simple_regret_behaviour"):
+        execute(OneReadoutJob())
 
 
-def test_a_job_must_return_the_readouts_it_declares():
-    class Liar(OneReadoutJob):
-        two_readouts = True
-
-    with pytest.raises(RuntimeError, match="Liar.run_batch returned regret, "
-                                           "simple_regret_behaviour, simple_regret_greedy, not "
-                                           "simple_regret_greedy and simple_regret_behaviour"):
-        execute(Liar())
-
-
-def test_runs_of_one_readout_are_not_completed_with_runs_of_two(tmp_path):
-    part = execute(OneReadoutJob(runs=2))
+def test_runs_of_an_earlier_version_are_not_completed(tmp_path):
+    path = save_npz(execute(ReadoutJob(runs=2)), tmp_path / "part.npz")
+    _as_earlier_version(path, load_npz(path))  # families unknown: the greedy readout
+    part = load_npz(path)
+    assert part.info["readouts"] == "legacy"
     with pytest.raises(ValueError, match="saved runs of 'one' hold one simple regret as both "
                                          "readouts, and runs of this version record two"):
-        execute(TwoReadoutJob(), resume=part)
-    with pytest.raises(ValueError, match="saved runs of 'one' hold two readouts"):
-        execute(OneReadoutJob(), resume=execute(TwoReadoutJob(runs=2)))
-    done = execute(OneReadoutJob(), resume=part)
-    assert np.array_equal(done.regret, execute(OneReadoutJob()).regret)
+        execute(ReadoutJob(), resume=part)
+    done = execute(ReadoutJob(), resume=execute(ReadoutJob(runs=2)))
+    assert np.array_equal(done.simple_regret_behaviour,
+                          execute(ReadoutJob()).simple_regret_behaviour)
 
 
 EXPERIMENT = """\

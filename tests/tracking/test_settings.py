@@ -32,7 +32,8 @@ class ToyJob(Job):
     def run_batch(self, start, stop, progress, should_stop=None):
         curve = np.broadcast_to(self.checkpoints.astype(float), (len(self.agents), stop - start,
                                                            self.checkpoints.size))
-        return {"regret": curve.copy(), "simple_regret": np.zeros_like(curve)}
+        return {"regret": curve.copy(), "simple_regret_greedy": np.zeros_like(curve),
+                "simple_regret_behaviour": np.zeros_like(curve)}
 
 
 def _toy_source(data, base):
