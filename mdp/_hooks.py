@@ -36,11 +36,23 @@ Continuing loop (mdp/_continuing_loop.py), whose policies are stationary:
   ``behaviour_stationary(params, state, t, epsilon, readout, stop)``, the policy of an
   episode that would start now (t at least 1), planned as ``stationary_policy`` plans it but
   to tolerance ``epsilon`` and with ties split evenly; ``readout`` as above.
+
+Beside its pieces, an agent declares its footprint in each loop (:func:`register_footprint`):
+the number of 8-byte words its state holds (what its ``init`` allocates, the model's support
+arrays, which the state only refers to, excluded), as a function of (n_states, n_actions, nnz,
+horizon); the continuing loop passes horizon 0. The memory guard adds it to the loop's own
+arrays (``run_state_bytes`` in mdp/loop.py and mdp/continuing.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tracking.dispatch import hook
+
+#: ``FOOTPRINTS[loop][Record](n_states, n_actions, nnz, horizon)``: words of an agent's state.
+FOOTPRINTS: dict[str, dict[type, Callable[[int, int, int, int], float]]] = {
+    "episodic": {}, "continuing": {}}
 
 init_episodic = hook("init_episodic", ("params", "model", "horizon", "episodes"))
 episode_policy = hook("episode_policy", ("params", "state", "k", "st", "stop"))
@@ -53,3 +65,20 @@ stationary_policy = hook("stationary_policy", ("params", "state", "t", "epsilon"
 greedy_stationary = hook("greedy_stationary", ("params", "state", "epsilon", "stop"))
 behaviour_stationary = hook("behaviour_stationary",
                             ("params", "state", "t", "epsilon", "readout", "stop"))
+
+
+def register_footprint(cls: type, loop: str, words: Callable[[int, int, int, int], float]
+                       ) -> None:
+    """Declare the words of the state of agents of record ``cls`` in ``loop`` ("episodic" or
+    "continuing"): ``words(n_states, n_actions, nnz, horizon)``."""
+    FOOTPRINTS[loop][cls] = words
+
+
+def footprint(loop: str, params: tuple, n_states: int, n_actions: int, nnz: int,
+              horizon: int = 0) -> float:
+    """Words of the state of the agent of record ``params`` in ``loop``."""
+    try:
+        words = FOOTPRINTS[loop][type(params)]
+    except KeyError:
+        raise TypeError(f"no {loop} footprint registered for {type(params).__name__}") from None
+    return float(words(n_states, n_actions, nnz, horizon))

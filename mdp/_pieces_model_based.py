@@ -407,9 +407,32 @@ def _psrl_behaviour_stationary(params, state, t, epsilon, readout, stop):
 # --- registration ----------------------------------------------------------------------------
 
 
+def _counts_words(n_states, n_actions, nnz):
+    """Counts: transitions (nnz), visits and reward sums (S A each)."""
+    return nnz + 2.0 * n_states * n_actions
+
+
+def _horizon_words(n_states, n_actions, horizon):
+    """:class:`Horizon`: two rows of values (S each), Q_h (H, S, A), a row (A), the actions
+    (H, S)."""
+    return 2.0 * n_states + float(horizon) * n_states * n_actions + n_actions \
+        + float(horizon) * n_states
+
+
+def _stationary_words(n_states, n_actions):
+    """:class:`Stationary`: w, u, v, d and the actions (S each), q and the probs (S A each), a
+    row (A)."""
+    return 5.0 * n_states + 2.0 * n_states * n_actions + n_actions
+
+
 def _register(cls, *, init, episode_policy, learn, greedy, behaviour, init_continuing,
-              stationary_policy, greedy_stationary, behaviour_stationary) -> None:
-    """Register a model-based agent's pieces for both loops."""
+              stationary_policy, greedy_stationary, behaviour_stationary, extra_words) -> None:
+    """Register a model-based agent's pieces for both loops, and its footprints: the counts,
+    the plan and ``extra_words(n_states, n_actions)`` of its own."""
+    hooks.register_footprint(cls, "episodic", lambda s, a, nnz, h: _counts_words(s, a, nnz)
+                             + _horizon_words(s, a, h) + extra_words(s, a))
+    hooks.register_footprint(cls, "continuing", lambda s, a, nnz, h: _counts_words(s, a, nnz)
+                             + _stationary_words(s, a) + extra_words(s, a))
     register(hooks.init_episodic, cls, init)
     register(hooks.episode_policy, cls, episode_policy)
     register(hooks.learn, cls, learn)
@@ -425,19 +448,23 @@ _register(CEGreedyParams, init=_ce_greedy_init, episode_policy=_ce_episode_polic
           learn=_learn_counts, greedy=_deploy_plug_in, behaviour=_ce_behaviour,
           init_continuing=_ce_greedy_init_continuing, stationary_policy=_ce_stationary_policy,
           greedy_stationary=_deploy_plug_in_stationary,
-          behaviour_stationary=_ce_behaviour_stationary)
+          behaviour_stationary=_ce_behaviour_stationary,
+          extra_words=lambda s, a: 0.0)
 _register(CEOptimisticParams, init=_ce_optimistic_init, episode_policy=_ce_episode_policy,
           learn=_learn_counts, greedy=_deploy_plug_in, behaviour=_ce_behaviour,
           init_continuing=_ce_optimistic_init_continuing,
           stationary_policy=_ce_stationary_policy, greedy_stationary=_deploy_plug_in_stationary,
-          behaviour_stationary=_ce_behaviour_stationary)
+          behaviour_stationary=_ce_behaviour_stationary,
+          extra_words=lambda s, a: 0.0)
 _register(UCRL2Params, init=_ucrl2_init, episode_policy=_ucrl2_episode_policy,
           learn=_learn_counts, greedy=_deploy_plug_in, behaviour=_ucrl2_behaviour,
           init_continuing=_ucrl2_init_continuing, stationary_policy=_ucrl2_stationary_policy,
           greedy_stationary=_deploy_plug_in_stationary,
-          behaviour_stationary=_ucrl2_behaviour_stationary)
+          behaviour_stationary=_ucrl2_behaviour_stationary,
+          extra_words=lambda s, a: 3.0 * s)
 _register(PSRLParams, init=_psrl_init, episode_policy=_psrl_episode_policy,
           learn=_psrl_learn, greedy=_psrl_deploy, behaviour=_psrl_behaviour,
           init_continuing=_psrl_init_continuing, stationary_policy=_psrl_stationary_policy,
           greedy_stationary=_psrl_deploy_stationary,
-          behaviour_stationary=_psrl_behaviour_stationary)
+          behaviour_stationary=_psrl_behaviour_stationary,
+          extra_words=lambda s, a: float(s) * a * s + float(s) * a + s)

@@ -99,6 +99,9 @@ register(hooks.episode_policy, QLearningParams, _q_episode_policy)
 register(hooks.learn, QLearningParams, _q_learn)
 register(hooks.greedy_policy, QLearningParams, _q_deploy)
 register(hooks.behaviour_policy, QLearningParams, _q_behaviour)
+# Q, visits and probs (H, S, A each), actions (H, S)
+hooks.register_footprint(QLearningParams, "episodic",
+                         lambda s, a, nnz, h: 3.0 * h * s * a + float(h) * s)
 
 
 # --- reinforce -------------------------------------------------------------------------------
@@ -188,3 +191,6 @@ register(hooks.episode_policy, ReinforceParams, _reinforce_policy)
 register(hooks.learn, ReinforceParams, _reinforce_learn)
 register(hooks.greedy_policy, ReinforceParams, _reinforce_greedy)
 register(hooks.behaviour_policy, ReinforceParams, _reinforce_behaviour)
+# theta and probs (H, S, A each), the baseline's sums and counts (H, S each)
+hooks.register_footprint(ReinforceParams, "episodic",
+                         lambda s, a, nnz, h: 2.0 * h * s * a + 2.0 * h * s)

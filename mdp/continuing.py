@@ -28,7 +28,7 @@ from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
 from tracking.validate import InputError
 
-from .agents import CONTINUING_REGISTRY, PSRL, UCRL2, MDPAgent
+from .agents import CONTINUING_REGISTRY, MDPAgent
 from .loop import ModelJob, kernel_model
 from .model import FiniteMDP
 from .setting import CONTINUING, REWARDS
@@ -196,20 +196,16 @@ def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int) ->
     """Bytes one run of ``mdp._continuing_loop._one_run`` allocates for ``agent``, which every
     thread holds: the start cdf and g (S each), the readout stream (one word), the visit counts
     before, during and in all (S A each), the pending steps (five arrays of PENDING), the exact
-    gain's work (two dense (S, S), 11 of S); the agent's state (mdp/_pieces_model_based.py):
-    the counts (nnz, and S A twice) and the plan (w, u, v, d and the actions, S each; q and the
-    deployed policy, S A each; a row, A), UCRL2's scratch row, order and the readout's copy of
-    it (S each), PSRL's sampled model (S A, S and S A) and logs (S). The readouts plan and
-    evaluate in these arrays."""
+    gain's work (two dense (S, S), 11 of S), plus the agent's state, the footprint its pieces
+    declare (mdp/_hooks.py ``register_footprint``). The readouts plan and evaluate in these
+    arrays."""
+    from . import _pieces_model_based  # noqa: F401 (the footprints)
     from ._continuing_loop import PENDING
+    from ._hooks import footprint
 
     S, sa = float(n_states), float(n_states) * n_actions
     n = 2 * S + 1 + 3 * sa + 5 * PENDING + 2 * S * S + 11 * S
-    n += nnz + 2 * sa + 5 * S + 2 * sa + n_actions
-    if isinstance(agent, UCRL2):
-        n += 3 * S
-    elif isinstance(agent, PSRL):
-        n += sa * S + sa + S
+    n += footprint("continuing", agent.params(), n_states, n_actions, nnz)
     return 8.0 * n + memory.SCRATCH
 
 

@@ -25,7 +25,7 @@ from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
 from tracking.validate import InputError, as_int
 
-from .agents import PSRL, REGISTRY, UCRL2, MDPAgent, QLearning, Reinforce
+from .agents import PSRL, REGISTRY, MDPAgent
 from .model import FiniteMDP
 from .setting import EPISODIC, REWARDS
 
@@ -220,26 +220,15 @@ def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int,
                     horizon: int) -> float:
     """Bytes one run of ``mdp._episodic_loop._one_run`` allocates for ``agent``, which every
     thread holds: the loop's cdf (S), the readout stream (one word), the environment's visits
-    (S A), two rows of values (S each) and the trajectory (five arrays of H); the agent's state
-    (mdp/_pieces_*.py): for the model-based agents the counts (nnz, and S A twice) and the plan
-    (two rows of values, Q_h (H, S, A), a row (A), the actions (H, S)), UCRL2's scratch row,
-    order and the readout's copy of it (S each), PSRL's sampled model (S A, S and S A) and logs
-    (S); Q-learning's Q, visits and deployed policy (H, S, A each) and actions (H, S);
-    REINFORCE's theta and policy (H, S, A each) and baseline (two of H, S). The readouts plan
-    and evaluate in these arrays."""
-    S, A, H = n_states, n_actions, horizon
-    hsa, sa = float(H) * S * A, float(S) * A
-    n = S + 1 + sa + 2 * S + 5 * H
-    if isinstance(agent, QLearning):
-        n += 3 * hsa + H * S
-    elif isinstance(agent, Reinforce):
-        n += 2 * hsa + 2 * H * S
-    else:
-        n += nnz + 2 * sa + 2 * S + hsa + A + H * S
-        if isinstance(agent, UCRL2):
-            n += 3 * S
-        elif isinstance(agent, PSRL):
-            n += sa * S + sa + S
+    (S A), two rows of values (S each) and the trajectory (five arrays of H), plus the agent's
+    state, the footprint its pieces declare (mdp/_hooks.py ``register_footprint``). The
+    readouts plan and evaluate in these arrays."""
+    from . import _pieces_model_based, _pieces_model_free  # noqa: F401 (the footprints)
+    from ._hooks import footprint
+
+    S, H = n_states, horizon
+    n = S + 1 + float(S) * n_actions + 2 * S + 5 * H
+    n += footprint("episodic", agent.params(), n_states, n_actions, nnz, horizon)
     return 8.0 * n + memory.SCRATCH
 
 

@@ -69,6 +69,7 @@ AGENTS = "greedy,epsilon-greedy,etc,ucb,kl-ucb,thompson,reinforce,pg-exact"
 STOP = np.zeros(1, np.uint8)
 
 @pytest.mark.nojit
+@pytest.mark.python_only  # with the JIT on, boxing between Python and jitted hooks allocates
 @pytest.mark.parametrize("agent", build_all(BANDIT_AGENTS, AGENTS, "bandit"),
                          ids=lambda a: a.name)
 def test_bandit_run_state_is_what_the_kernel_allocates(agent):

@@ -112,7 +112,11 @@ def round_robin_gap(t, mu, best):
 @njit(cache=True, inline="always")
 def softmax(h, pi):
     """pi = softmax(h), computed stably (shifted by max h)."""
-    m = h.max()
+    # max h by a loop, not h.max(): numba fails to compile ndarray.max inside this inlined
+    # function when it is first compiled from a pure-Python caller
+    m = h[0]
+    for k in range(1, h.shape[0]):
+        m = h[k] if h[k] > m else m
     total = 0.0
     for k in range(h.shape[0]):
         pi[k] = math.exp(h[k] - m)
