@@ -1,4 +1,4 @@
-"""Kernel pieces of the model-based agents: ce-greedy, ce-optimistic, ucrl2 and psrl.
+"""Kernel pieces of the model-based agents: ce-greedy, ce-optimistic, ce-dither, ucrl2, psrl.
 
 Each agent counts its observations (:class:`~mdp._estimation_kernels.Counts`) and plans on a
 model of them (mdp/_planning_kernels.py): backward induction in the episodic loop, relative
@@ -38,7 +38,7 @@ from ._planning_kernels import (
     relative_value_iteration,
     ucrl2_constants,
 )
-from .agents import CEGreedyParams, CEOptimisticParams, PSRLParams, UCRL2Params
+from .agents import CEDitherParams, CEGreedyParams, CEOptimisticParams, PSRLParams, UCRL2Params
 
 #: Weight of the aperiodicity transform P' = tau I + (1 - tau) P in the agents' relative value
 #: iteration (mdp.solvers.RVI_TAU).
@@ -227,6 +227,48 @@ def _ce_behaviour(params, state, k, readout, stop):
 def _ce_behaviour_stationary(params, state, t, epsilon, readout, stop):
     return _deploy_stationary(PlugIn(state.counts, state.bonus), TAU, STALL * epsilon, epsilon,
                               state.plan, stop)
+
+
+# --- ce-dither: the plug-in plan, mixed with the uniform policy -------------------------------
+
+
+@njit(cache=True, inline="always")
+def _dither_rate(params, k):
+    """eps_k of episode k (0-based): epsilon, or epsilon / sqrt(k + 1) with the sqrt decay."""
+    return params.epsilon / math.sqrt(k + 1.0) if params.sqrt_decay else params.epsilon
+
+
+@njit(cache=True, inline="always")
+def _mix_uniform(probs, eps):
+    """probs <- (1 - eps) probs + eps / A, in place, row by row."""
+    n_actions = probs.shape[-1]
+    share = eps / n_actions
+    for h in range(probs.shape[0]):
+        for s in range(probs.shape[1]):
+            for a in range(n_actions):
+                probs[h, s, a] = (1.0 - eps) * probs[h, s, a] + share
+
+
+@njit(cache=True, inline="always")
+def _dither_episode_policy(params, state, k, st, stop):
+    """ce-greedy's plan (random ties), then the mixture, written over Q_h (plan.q)."""
+    plan = state.plan
+    actions = _plan_episode(PlugIn(state.counts, 0.0), plan, st, stop).actions
+    probs = plan.q
+    for h in range(probs.shape[0]):
+        for s in range(probs.shape[1]):
+            for a in range(probs.shape[2]):
+                probs[h, s, a] = 1.0 if a == actions[h, s] else 0.0
+    _mix_uniform(probs, _dither_rate(params, k))
+    return Stochastic(probs)
+
+
+@njit(cache=True, inline="always")
+def _dither_behaviour(params, state, k, readout, stop):
+    """The policy of episode k: the plug-in plan with ties split evenly, mixed."""
+    policy = _plan_deployed(PlugIn(state.counts, 0.0), state.plan, stop)
+    _mix_uniform(policy.probs, _dither_rate(params, k))
+    return policy
 
 
 # --- ucrl2: optimism over L1 confidence sets ------------------------------------------------
@@ -456,6 +498,13 @@ _register(CEOptimisticParams, init=_ce_optimistic_init, episode_policy=_ce_episo
           stationary_policy=_ce_stationary_policy, greedy_stationary=_deploy_plug_in_stationary,
           behaviour_stationary=_ce_behaviour_stationary,
           extra_words=lambda s, a: 0.0)
+register(hooks.init_episodic, CEDitherParams, _ce_greedy_init)
+register(hooks.episode_policy, CEDitherParams, _dither_episode_policy)
+register(hooks.learn, CEDitherParams, _learn_counts)
+register(hooks.greedy_policy, CEDitherParams, _deploy_plug_in)
+register(hooks.behaviour_policy, CEDitherParams, _dither_behaviour)
+hooks.register_footprint(CEDitherParams, "episodic", lambda s, a, nnz, h: _counts_words(s, a, nnz)
+                         + _horizon_words(s, a, h))
 _register(UCRL2Params, init=_ucrl2_init, episode_policy=_ucrl2_episode_policy,
           learn=_learn_counts, greedy=_deploy_plug_in, behaviour=_ucrl2_behaviour,
           init_continuing=_ucrl2_init_continuing, stationary_policy=_ucrl2_stationary_policy,

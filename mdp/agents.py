@@ -30,6 +30,11 @@ class CEOptimisticParams(NamedTuple):
     delta: float
 
 
+class CEDitherParams(NamedTuple):
+    epsilon: float
+    sqrt_decay: bool
+
+
 class PSRLParams(NamedTuple):
     """psrl has no hyperparameters."""
 
@@ -81,6 +86,28 @@ class CEOptimistic(MDPAgent):
 
     def params(self) -> CEOptimisticParams:
         return CEOptimisticParams(float(self.c), float(self.delta))
+
+
+class CEDither(MDPAgent):
+    """Certainty equivalence with undirected exploration: ce-greedy's plan, acted epsilon-greedily.
+
+    In episode k (from 1) the policy is (1 - eps_k) times the plug-in plan plus eps_k times the
+    uniform policy, eps_k = epsilon (``decay="none"``) or epsilon / sqrt(k) (``decay="sqrt"``).
+    ``epsilon=1`` explores uniformly for ever and reads out the plug-in plan.
+    """
+
+    name = "ce-dither"
+    DECAYS = ("none", "sqrt")
+
+    def __init__(self, epsilon: float = 0.1, decay: str = "none") -> None:
+        self.epsilon = epsilon
+        self.decay = decay
+        as_float("epsilon", epsilon, minimum=0.0, maximum=1.0)
+        if decay not in self.DECAYS:
+            raise InputError(f"decay must be one of {', '.join(self.DECAYS)}, got {decay!r}")
+
+    def params(self) -> CEDitherParams:
+        return CEDitherParams(float(self.epsilon), self.decay == "sqrt")
 
 
 class PSRL(MDPAgent):
@@ -150,7 +177,8 @@ class Reinforce(MDPAgent):
 
 #: Registry name -> agent class (the episodic loop, mdp.run).
 REGISTRY: dict[str, type[MDPAgent]] = {
-    cls.name: cls for cls in (CEGreedy, CEOptimistic, PSRL, UCRL2, QLearning, Reinforce)
+    cls.name: cls for cls in (CEGreedy, CEOptimistic, CEDither, PSRL, UCRL2, QLearning,
+                               Reinforce)
 }
 
 #: The agents of the continuing, average-reward loop (mdp.run_continuing).

@@ -77,6 +77,7 @@ def reference_run(agent: MDPAgent, model: FiniteMDP, horizon: int, episodes: int
     cum = 0.0
     regret, greedy, behaviour = [], [], []
     for k in range(K):
+        learner.episode = k  # 0-based, for the agents whose policy depends on it
         pi = learner.policy(data)  # pi[h][s]: a distribution over actions (one-hot if greedy)
         cum += v_star - _policy_value(P, R, initial, pi)
         start = _draw(initial, rng.counter_uniform(_key(seed, SALT_START, 0, 0), k))
@@ -357,6 +358,30 @@ class _CEOptimistic(_Learner):
                                    _even_split)
 
 
+def _dithered(pi, eps):
+    """(1 - eps) pi + eps / A, entry by entry (the kernel's arithmetic)."""
+    return [[[(1.0 - eps) * x + eps / len(row) for x in row] for row in pi_h] for pi_h in pi]
+
+
+class _CEDither(_Learner):
+    """ce-greedy's plan mixed with the uniform policy: eps_k = epsilon, or epsilon / sqrt(k)
+    in episode k from 1 with the sqrt decay; actions by inversion of one uniform."""
+
+    def rate(self, k):
+        eps = self.params["epsilon"]
+        return eps / math.sqrt(k + 1.0) if self.params["decay"] == "sqrt" else eps
+
+    def policy(self, data):
+        plan = _backward_induction(self.S, self.H, self.plug_in_row(data), _greedy(self.st))
+        return _dithered(plan, self.rate(self.episode))
+
+    greedy = _Learner.deploy_plug_in
+
+    def behaviour(self, data, k, readout):
+        """The plug-in plan with ties split evenly, mixed with eps of episode k."""
+        return _dithered(self.deploy_plug_in(data), self.rate(k))
+
+
 class _UCRL2(_Learner):
     def __init__(self, params, P, R, H, K, st):
         super().__init__(params, P, R, H, K, st)
@@ -614,8 +639,11 @@ class _Reinforce(_Learner):
                 for h in range(self.H)]
 
 
+_CEDither.act = _Reinforce.act  # inversion of one uniform, as every stochastic policy acts
+
 _LEARNERS = {
     "ce-greedy": _CEGreedy,
+    "ce-dither": _CEDither,
     "ce-optimistic": _CEOptimistic,
     "psrl": _PSRL,
     "ucrl2": _UCRL2,

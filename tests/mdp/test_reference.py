@@ -25,11 +25,12 @@ CASES = [("riverswim4", "mean"), ("riverswim4", "bernoulli"), ("garnet", "mean")
          ("garnet", "bernoulli"), ("wide", "mean"), ("dense", "bernoulli")]
 
 # Parameters that take each branch: ce-optimistic's bonus clipped at H - h or not and c = 0 (no
-# bonus, no clipping), q-learning with and without its bonus, reinforce with and without its
-# baseline. An agent missing here runs with its defaults (and fails if the reference does not
-# know it).
+# bonus, no clipping), ce-dither's constant, uniform and decaying rates, q-learning with and
+# without its bonus, reinforce with and without its baseline. An agent missing here runs with its
+# defaults (and fails if the reference does not know it).
 VARIANTS = {
     "ce-optimistic": [{}, {"c": 0.02, "delta": 0.5}, {"c": 0.0}],
+    "ce-dither": [{}, {"epsilon": 1.0}, {"epsilon": 0.5, "decay": "sqrt"}],
     "ucrl2": [{}, {"delta": 0.5}],
     "q-learning": [{}, {"c": 0.05}],
     "reinforce": [{"alpha": 0.5}, {"alpha": 0.5, "baseline": False}],
