@@ -302,6 +302,30 @@ def _check_delta(delta: float | None) -> None:
             raise UserError(f"--{e}") from None
 
 
+ReadoutOption = Annotated[str, typer.Option(
+    "--readout", metavar="greedy|behaviour",
+    help="The readout of simple regret the tables, the headline and --json show, the same for "
+         "every agent: greedy (the argmax of what it has learned) or behaviour (the policy it "
+         "acts with next); summary.json holds both.")]
+
+
+def _check_readout(readout: str) -> None:
+    """--readout: one of the results' readouts, as one line naming the option."""
+    from tracking.results import readout_key
+
+    try:
+        readout_key(readout)
+    except ValueError as e:
+        raise UserError(f"--{e}") from None
+
+
+def _shown(outcome: Outcome, readout: str) -> dict[str, Any]:
+    """The outcome's summary with ``readout`` at the top level (summary.json's is greedy)."""
+    from experiments import report
+
+    return report.choose_readout(outcome.results, outcome.summary, readout)
+
+
 def _print_json(summary: dict, folder: Path) -> None:
     """--json of every command that simulates or reports: one document (docs/results.md)."""
     doc = {"problems": summary["problems"], "headline": summary["headline"],
@@ -374,10 +398,14 @@ def _print_tables(outcome: Outcome, console: Console) -> None:
         console.print(report.headline_table(outcome.summary["headline"]))
 
 
-def _tables(as_json: bool, print_tables: Callable[[Outcome, Console], None]
-            ) -> Callable[[Outcome], None] | None:
-    """``_run``'s ``show``: the tables on stdout, unless ``--json`` keeps stdout for JSON."""
-    return None if as_json else (lambda outcome: print_tables(outcome, _console()))
+def _tables(as_json: bool, print_tables: Callable[[Outcome, Console], None],
+            readout: str = "greedy") -> Callable[[Outcome], None] | None:
+    """``_run``'s ``show``: the tables of ``readout`` on stdout, unless ``--json`` keeps
+    stdout for JSON."""
+    if as_json:
+        return None
+    return lambda outcome: print_tables(replace(outcome, summary=_shown(outcome, readout)),
+                                        _console())
 
 
 def _print_saved(outcome: Outcome, folder_path: Path, console: Console) -> None:
@@ -422,6 +450,7 @@ def bandit(
                                               "column (the default of experiment files).")
     ] = BANDIT.epsilon,
     delta: Delta = BANDIT.delta,
+    readout: ReadoutOption = "greedy",
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
@@ -441,6 +470,7 @@ def bandit(
     if seed < 0:
         raise UserError(f"--seed must be >= 0, got {seed}")
     _check_delta(delta)
+    _check_readout(readout)
 
     import bandits
     from bandits.loop import BanditJob
@@ -459,10 +489,10 @@ def bandit(
                     env_args=_env_args(env_arg) or None)
     job.set_delta(delta)
     show = _tables(as_json, lambda o, console: console.print(
-        report.bandit_table(o.summary["problems"][0])))
+        report.bandit_table(o.summary["problems"][0])), readout)
     outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show, yes=yes)
     if as_json:
-        _print_json(outcome.summary, folder)
+        _print_json(_shown(outcome, readout), folder)
         return
     _console().print(f"results saved in {folder}")
 
@@ -520,6 +550,7 @@ def mdp_command(
                                               "(the default of experiment files).")
     ] = EPISODIC.epsilon,
     delta: Delta = EPISODIC.delta,
+    readout: ReadoutOption = "greedy",
     seed: Seed = 0,
     as_json: JsonFlag = False,
     out: OutDir = None,
@@ -533,6 +564,7 @@ def mdp_command(
     if seed < 0:
         raise UserError(f"--seed must be >= 0, got {seed}")
     _check_delta(delta)
+    _check_readout(readout)
     from experiments import report
     from mdp.loop import MDPJob
     from tracking import paths
@@ -546,10 +578,10 @@ def mdp_command(
                  env_args=_env_args(env_arg) if env_name else None)
     job.set_delta(delta)
     show = _tables(as_json, lambda o, console: console.print(
-        report.mdp_table(o.summary["problems"][0])))
+        report.mdp_table(o.summary["problems"][0])), readout)
     outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show, yes=yes)
     if as_json:
-        _print_json(outcome.summary, folder)
+        _print_json(_shown(outcome, readout), folder)
         return
     _console().print(f"results saved in {folder}")
 
@@ -678,12 +710,14 @@ def _solution_table(model: FiniteMDP, res: SolverResult, seconds: float, compile
 def compare(
     out: OutDir = None,
     delta: DeltaOverride = None,
+    readout: ReadoutOption = "greedy",
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
     yes: YesFlag = False,
 ) -> None:
     """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
     _check_delta(delta)
+    _check_readout(readout)
     from experiments import files
 
     spec = files.parse(_suite_text("compare"), "compare.toml")
@@ -691,9 +725,9 @@ def compare(
     for job in jobs if delta is not None else ():
         job.set_delta(delta)
     outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots,
-                           show=_tables(as_json, _print_tables), yes=yes)
+                           show=_tables(as_json, _print_tables, readout), yes=yes)
     if as_json:
-        _print_json(outcome.summary, folder)
+        _print_json(_shown(outcome, readout), folder)
         return
     _print_saved(outcome, folder, _console())
 
@@ -722,11 +756,13 @@ def run_file(
                                             "FILE (its folder).")
     ] = False,
     out: OutDir = None,
+    readout: ReadoutOption = "greedy",
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
     yes: YesFlag = False,
 ) -> None:
     """Run an experiment file; with --resume, finish an interrupted one."""
+    _check_readout(readout)
     from experiments import files, session
     from tracking import versions
 
@@ -738,9 +774,9 @@ def run_file(
     _warn_versions(file, versions.versions())
     jobs = _jobs(spec)
     outcome, folder = _run(jobs, out, file.stem, spec["title"], spec["seed"], resume,
-                           plots, show=_tables(as_json, _print_tables), yes=yes)
+                           plots, show=_tables(as_json, _print_tables, readout), yes=yes)
     if as_json:
-        _print_json(outcome.summary, folder)
+        _print_json(_shown(outcome, readout), folder)
         return
     _print_saved(outcome, folder, _console())
 
@@ -826,11 +862,13 @@ def report(
     folder: Annotated[Path, typer.Argument(metavar="DIR",
                                            help="A results folder written by celab.")],
     delta: DeltaOverride = None,
+    readout: ReadoutOption = "greedy",
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
 ) -> None:
     """Re-render the tables and plots of saved results, without simulating."""
     _check_delta(delta)
+    _check_readout(readout)
     if not folder.exists():
         raise UserError(f"{folder}: no such folder")
     from experiments import plots as plotting
@@ -844,7 +882,7 @@ def report(
         raise UserError(f"{folder}: no saved results (results/*.npz)")
     if delta is not None:  # the saved runs read with another delta (tables and plots)
         results = [replace(r, config={**r.config, "delta": delta}) for r in results]
-    summaries = [rep.summarize(r) for r in results]
+    summaries = [rep.summarize(r, readout=readout) for r in results]
     head = [row for r, s in zip(results, summaries) for row in rep.headline(r, s)]
     drawn: list[str] = []
     console = _console()
@@ -860,7 +898,8 @@ def report(
     if plots and plotting.available():
         try:
             for r in results:
-                drawn += [str(p) for p in plotting.plot_result(r, paths.inside(folder, "plots"))]
+                drawn += [str(p) for p in plotting.plot_result(r, paths.inside(folder, "plots"),
+                                                               readout)]
         except OSError as e:  # a read-only folder still has tables to show
             _warn(f"cannot write the plots in {folder / 'plots'} ({e.strerror or e}); "
                   "tables only")

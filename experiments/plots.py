@@ -5,13 +5,14 @@ Per problem, two figures, each saved as PNG and SVG:
 - ``<problem>-regret``: cumulative regret against samples, mean over runs with its 95% band
   (Student t), on a linear and on a log x axis, with the setting's reference curve if it has
   one (bandits: the Lai-Robbins curve C ln t, an asymptotic reference, not a bound at finite t);
-- ``<problem>-simple``: simple regret of the policy each agent would deploy, against samples,
-  on a log x axis; the y axis is logarithmic when every mean is positive, symmetric-log (linear
-  near 0) when some means are 0, linear when none is positive. Means below the problem's
-  rounding level (:func:`report.zero_level`) count as 0. A dotted line marks epsilon, and a
-  marker on it each agent's samples to epsilon, n(epsilon, delta): a filled dot where it is
-  measured, an open triangle with an arrow to the right at the budget where it is censored
-  (:func:`draw_bounds`: a censored value is never drawn as a point).
+- ``<problem>-simple``: simple regret of one readout (greedy unless asked: the same for every
+  agent) of the policy each agent would deploy, against samples, on a log x axis; the y axis
+  is logarithmic when every mean is positive, symmetric-log (linear near 0) when some means
+  are 0, linear when none is positive. Means below the problem's rounding level
+  (:func:`report.zero_level`) count as 0. A dotted line marks epsilon, and a marker on it each
+  agent's samples to epsilon, n(epsilon, delta): a filled dot where it is measured, an open
+  triangle with an arrow to the right at the budget where it is censored (:func:`draw_bounds`:
+  a censored value is never drawn as a point).
 
 A figure that cannot be drawn or written is skipped with a warning (:func:`plot_result`); the
 others are still written. Only matplotlib's object-oriented API is used (no pyplot, no global
@@ -30,7 +31,7 @@ import numpy as np
 
 from tracking import settings
 from tracking.paths import inside
-from tracking.results import Result, write_atomic
+from tracking.results import Result, readout_key, write_atomic
 from tracking.stats import km_quantile, mean_ci
 
 from .report import exit_times, measure, runs_share, zero_level
@@ -140,15 +141,15 @@ def draw_bounds(ax: Axes, x: Sequence[float], y: Sequence[float], direction: str
                     arrowprops={"arrowstyle": "<-", "color": colour, "linewidth": 1.4})
 
 
-def _samples_marks(ax: Axes, result: Result) -> None:
-    """epsilon as a dotted line, and each agent's n(epsilon, delta) on it: a filled dot when
-    measured, an open triangle pointing right at the budget when censored."""
+def _samples_marks(ax: Axes, result: Result, readout: str) -> None:
+    """epsilon as a dotted line, and each agent's n(epsilon, delta) of ``readout`` on it: a
+    filled dot when measured, an open triangle pointing right at the budget when censored."""
     eps, delta = measure(result)
     ax.axhline(eps, color="#555555", linestyle=":", linewidth=1.0,
                label=f"epsilon = {eps:g}; dots: samples to epsilon ({runs_share(delta)}), "
                      "open >: censored")
     for i in range(len(result.agents)):
-        q = km_quantile(exit_times(result, i, eps), delta)
+        q = km_quantile(exit_times(result, i, eps, readout), delta)
         colour = COLOURS[i % len(COLOURS)]
         if q is None:
             continue
@@ -174,9 +175,9 @@ def y_scale(means: np.ndarray, zero: float = 0.0) -> tuple[str, dict]:
     return "log", {}
 
 
-def simple_figure(result: Result) -> Figure:
-    """Simple regret of the deployed policy against samples (log x, see :func:`y_scale`),
-    95% bands."""
+def simple_figure(result: Result, readout: str = "greedy") -> Figure:
+    """Simple regret of the deployed policy, read out by ``readout`` (``"greedy"`` or
+    ``"behaviour"``) for every agent, against samples (log x, see :func:`y_scale`), 95% bands."""
     from matplotlib.figure import Figure
 
     x = result.samples.astype(float)
@@ -185,7 +186,7 @@ def simple_figure(result: Result) -> Figure:
     ax = fig.subplots()
     curves = []
     for i in range(len(result.agents)):
-        mean, half = mean_ci(result.simple_regret[i], axis=0)
+        mean, half = mean_ci(result.readout(readout)[i], axis=0)
         curves.append((np.where(np.abs(mean) <= zero, 0.0, mean), half))
     scale, kwargs = y_scale(np.array([m for m, _ in curves]), zero)
     for i, (agent, (mean, half)) in enumerate(zip(result.agents, curves)):
@@ -194,32 +195,35 @@ def simple_figure(result: Result) -> Figure:
             low = np.where(low > 0, low, np.nan)
         ax.plot(x, mean, label=agent, **_style(i))
         ax.fill_between(x, low, high, color=COLOURS[i % len(COLOURS)], alpha=0.18, linewidth=0)
-    _samples_marks(ax, result)
+    _samples_marks(ax, result, readout)
     _x_axis(ax, x, "log")
     ax.set_yscale(scale, **kwargs)
     if scale == "linear":
         ax.text(0.5, 0.95, "no mean simple regret above 0: every curve is flat at 0 or undefined",
                 transform=ax.transAxes, ha="center", va="top", fontsize=8)
     ax.set_xlabel(f"samples ({_unit(result)})")
-    ax.set_ylabel("simple regret of the deployed policy"
+    ax.set_ylabel(f"simple regret of the deployed policy ({readout} readout)"
                   + (" (symlog: linear near 0)" if scale == "symlog" else ""))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(f"{result.problem}: simple regret, mean and 95% CI over {result.runs} runs",
-                 fontsize=10)
+    ax.set_title(f"{result.problem}: simple regret ({readout} readout), mean and 95% CI over "
+                 f"{result.runs} runs", fontsize=10)
     return fig
 
 
-#: The figures of a result: file-name suffix and drawing function.
-FIGURES = (("regret", regret_figure), ("simple", simple_figure))
+#: The figures of a result: file-name suffix and drawing function ``draw(result, readout)``.
+FIGURES = (("regret", lambda result, readout: regret_figure(result)),
+           ("simple", simple_figure))
 
 
-def plot_result(result: Result, folder: str | Path) -> list[Path]:
+def plot_result(result: Result, folder: str | Path, readout: str = "greedy") -> list[Path]:
     """Write the figures of ``result`` into ``folder`` (PNG and SVG); the paths written.
+    Simple regret is that of ``readout`` (``"greedy"`` or ``"behaviour"``) for every agent.
 
     A figure that cannot be drawn or written is not a failure: a RuntimeWarning names it and
     the reason, and the other figures are still written.
     """
+    readout_key(readout)
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -231,7 +235,7 @@ def plot_result(result: Result, folder: str | Path) -> list[Path]:
     for suffix, draw in FIGURES:
         stem = f"{result.problem}-{suffix}"
         try:
-            paths += _save(draw(result), folder, stem)
+            paths += _save(draw(result, readout), folder, stem)
         except Exception as e:  # noqa: BLE001 - any failure of one figure becomes a warning
             reason = (e.strerror if isinstance(e, OSError) and e.strerror else str(e)) or ""
             warnings.warn(f"plot {stem} not drawn: {type(e).__name__}: {reason}",

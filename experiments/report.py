@@ -6,12 +6,13 @@ A report never simulates: everything here is computed from saved :class:`Result`
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tracking import settings, stats
-from tracking.results import Result
+from tracking.results import LEGACY_READOUTS, READOUTS, Result, readout_key
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -57,9 +58,33 @@ def best_agent(reached: list[float], samples: list[dict[str, Any] | None]) -> in
                                      samples[i]["estimate"]))              # first on ties
 
 
-def exit_times(result: Result, i: int, epsilon: float) -> stats.ExitTimes:
-    """Agent ``i``'s last-exit times at ``epsilon`` (every run's budget the last checkpoint)."""
-    return stats.last_exit_times(result.samples, result.simple_regret[i], epsilon)
+def exit_times(result: Result, i: int, epsilon: float, readout: str = "greedy"
+               ) -> stats.ExitTimes:
+    """Agent ``i``'s last-exit times at ``epsilon`` of its ``readout`` (``"greedy"`` or
+    ``"behaviour"``; every run's budget the last checkpoint)."""
+    return stats.last_exit_times(result.samples, result.readout(readout)[i], epsilon)
+
+
+def readout_numbers(result: Result, i: int, epsilon: float, delta: float, readout: str
+                    ) -> dict[str, Any]:
+    """Agent ``i``'s numbers of one readout of simple regret: ``simple_regret_mean`` and
+    ``simple_regret_ci95`` at the last checkpoint, ``samples_to_epsilon`` (n(epsilon, delta),
+    :meth:`tracking.stats.Quantile.as_dict`, None without runs) and ``reached``."""
+    sm, shalf = stats.mean_ci(result.readout(readout)[i, :, -1])
+    exits = exit_times(result, i, epsilon, readout)
+    quantile = stats.km_quantile(exits, delta)
+    return {"simple_regret_mean": float(sm), "simple_regret_ci95": float(shalf),
+            "samples_to_epsilon": None if quantile is None else quantile.as_dict(),
+            "reached": exits.reached}
+
+
+def _top_level(result: Result, i: int, entry: dict[str, Any], numbers: dict[str, Any]
+               ) -> dict[str, Any]:
+    """Agent ``i``'s ``entry`` with one readout's ``numbers`` (:func:`readout_numbers`) at its
+    top level, and the setting's extras computed from them (``episodes_to_epsilon``)."""
+    out = {**entry, **numbers}
+    out.update(settings.get(result.setting).agent_extras(result, i, out))
+    return out
 
 
 def measure(result: Result, epsilon: float | None = None, delta: float | None = None
@@ -73,8 +98,8 @@ def measure(result: Result, epsilon: float | None = None, delta: float | None = 
     return eps, setting.key("delta").check(dlt)
 
 
-def summarize(result: Result, epsilon: float | None = None, delta: float | None = None
-              ) -> dict[str, Any]:
+def summarize(result: Result, epsilon: float | None = None, delta: float | None = None,
+              readout: str = "greedy") -> dict[str, Any]:
     """Numbers of one problem: per agent, regret, growth exponent, simple regret, samples.
 
     For each agent:
@@ -89,13 +114,19 @@ def summarize(result: Result, epsilon: float | None = None, delta: float | None 
       stays <= epsilon, with its 95% interval (:func:`tracking.stats.km_quantile`; None without
       runs), and ``reached``, the share of runs that got there;
     - the setting's extras (its ``agent_extras``): bandits ``regret_over_log_t`` and
-      ``best_arm_share``, episodic MDPs ``episodes_to_epsilon``.
+      ``best_arm_share``, episodic MDPs ``episodes_to_epsilon``;
+    - ``readouts``: ``{"greedy": {...}, "behaviour": {...}}``, the simple-regret numbers of
+      each readout (:func:`readout_numbers`), and ``readouts_coincide``, whether the agent's
+      two readouts are the same arrays.
 
-    epsilon and delta are the arguments, else the result's configuration's, else the
-    setting's defaults. The problem's entry adds the setting's ``summary_keys`` (episodic MDPs:
-    ``episodes``); ``checkpoints`` describes the grid samples-to-epsilon is read on
-    (:func:`checkpoint_grid`).
+    The simple-regret numbers at the top level, and the extras computed from them, are those
+    of ``readout`` (``"greedy"`` or ``"behaviour"``, InputError otherwise), which the
+    problem's entry names (``readout``). epsilon and delta are the arguments, else the
+    result's configuration's, else the setting's defaults. The problem's entry adds the
+    setting's ``summary_keys`` (episodic MDPs: ``episodes``); ``checkpoints`` describes the
+    grid samples-to-epsilon is read on (:func:`checkpoint_grid`).
     """
+    readout_key(readout)
     cfg = result.config
     setting = settings.get(result.setting)
     eps, dlt = measure(result, epsilon, delta)
@@ -107,9 +138,7 @@ def summarize(result: Result, epsilon: float | None = None, delta: float | None 
     for i, label in enumerate(result.agents):
         final = result.regret[i, :, -1]
         m, half = stats.mean_ci(final)
-        sm, shalf = stats.mean_ci(result.simple_regret[i, :, -1])
-        exits = exit_times(result, i, eps)
-        quantile = stats.km_quantile(exits, dlt)
+        numbers = {name: readout_numbers(result, i, eps, dlt, name) for name in READOUTS}
         entry: dict[str, Any] = {
             "agent": label,
             "name": names[i],
@@ -117,12 +146,11 @@ def summarize(result: Result, epsilon: float | None = None, delta: float | None 
             "regret_mean": float(m),
             "regret_ci95": float(half),
             "growth": _interval(stats.growth_exponent(samples, result.regret[i], seed=i)),
-            "simple_regret_mean": float(sm),
-            "simple_regret_ci95": float(shalf),
-            "samples_to_epsilon": None if quantile is None else quantile.as_dict(),
-            "reached": exits.reached,
         }
-        entry.update(setting.agent_extras(result, i, entry))
+        entry = _top_level(result, i, entry, numbers[readout])
+        entry["readouts"] = numbers
+        entry["readouts_coincide"] = bool(np.array_equal(result.simple_regret_greedy[i],
+                                                         result.simple_regret_behaviour[i]))
         agents.append(entry)
     out = {
         "problem": result.problem,
@@ -133,6 +161,7 @@ def summarize(result: Result, epsilon: float | None = None, delta: float | None 
         "horizon": cfg.get("horizon"),
         "epsilon": eps,
         "delta": dlt,
+        "readout": readout,
         "budget_samples": budget,
         "sample_unit": setting.sample_unit,
         "checkpoints": checkpoint_grid(samples),
@@ -143,6 +172,30 @@ def summarize(result: Result, epsilon: float | None = None, delta: float | None 
     return out
 
 
+def with_readout(result: Result, summary: dict[str, Any], readout: str) -> dict[str, Any]:
+    """The summary of ``result`` (:func:`summarize`) with the numbers of ``readout`` at the
+    top level of every agent, taken from its ``readouts`` (nothing is computed again but the
+    setting's extras); ``summary`` itself is not changed."""
+    readout_key(readout)
+    agents = [_top_level(result, i, a, a["readouts"][readout])
+              for i, a in enumerate(summary["agents"])]
+    return {**summary, "readout": readout, "agents": agents}
+
+
+def choose_readout(results: list[Result], summary: dict[str, Any], readout: str
+                   ) -> dict[str, Any]:
+    """An experiment's summary (``{"problems": [...], "headline": [...], ...}``, the problems
+    those of ``results`` in order) with ``readout`` at the top level: every problem by
+    :func:`with_readout`, the headline computed again from them; other keys kept. Returned as
+    it is when every problem shows ``readout`` already."""
+    readout_key(readout)
+    if all(p["readout"] == readout for p in summary["problems"]):
+        return summary
+    problems = [with_readout(r, p, readout) for r, p in zip(results, summary["problems"])]
+    head = [row for r, p in zip(results, problems) for row in headline(r, p)]
+    return {**summary, "problems": problems, "headline": head}
+
+
 def headline(result: Result, summary: dict[str, Any]) -> list[dict[str, Any]]:
     """REINFORCE against the best certainty-equivalence agent on one problem.
 
@@ -151,9 +204,10 @@ def headline(result: Result, summary: dict[str, Any]) -> list[dict[str, Any]]:
     smallest, then the first listed). The ratio n(REINFORCE) / n(best CE) is
     :func:`tracking.stats.quantile_ratio` over the paired runs (bootstrap seed: REINFORCE's
     index among the agents): measured, a lower bound (REINFORCE's quantile censored), an upper
-    bound (best CE's censored) or none (both). Each row carries the problem's ``checkpoints``.
+    bound (best CE's censored) or none (both). Every agent is read with the summary's
+    ``readout``, which each row names. Each row carries the problem's ``checkpoints``.
     """
-    eps, dlt = summary["epsilon"], summary["delta"]
+    eps, dlt, readout = summary["epsilon"], summary["delta"], summary["readout"]
     agents = summary["agents"]
     ce = [i for i, a in enumerate(agents) if a["family"] == CE]
     pick = best_agent([agents[i]["reached"] for i in ce],
@@ -163,7 +217,7 @@ def headline(result: Result, summary: dict[str, Any]) -> list[dict[str, Any]]:
         if a["name"] != "reinforce":
             continue
         row: dict[str, Any] = {"problem": summary["problem"], "reinforce": a["agent"],
-                               "epsilon": eps, "delta": dlt,
+                               "epsilon": eps, "delta": dlt, "readout": readout,
                                "budget_samples": summary["budget_samples"],
                                "reinforce_samples": a["samples_to_epsilon"],
                                "reinforce_reached": a["reached"],
@@ -177,8 +231,8 @@ def headline(result: Result, summary: dict[str, Any]) -> list[dict[str, Any]]:
         row.update(best_ce=agents[best]["agent"],
                    best_ce_samples=agents[best]["samples_to_epsilon"],
                    best_ce_reached=agents[best]["reached"])
-        ratio = stats.quantile_ratio(exit_times(result, j, eps), exit_times(result, best, eps),
-                                     dlt, seed=j)
+        ratio = stats.quantile_ratio(exit_times(result, j, eps, readout),
+                                     exit_times(result, best, eps, readout), dlt, seed=j)
         row["ratio"] = ratio.as_dict()
         rows.append(row)
     return rows
@@ -292,6 +346,37 @@ def _grid_note(grids: list[dict[str, Any]], marked: bool) -> str:
     return note
 
 
+#: What each readout of simple regret reads, for captions and reports.
+READOUT_WORDS = {"greedy": "the argmax of what the agent has learned",
+                 "behaviour": "the policy the agent would act with next"}
+
+
+def readout_phrase(readouts: Iterable[str]) -> str:
+    """The readout(s) of a table or a report, each named once: ``the greedy readout of every
+    agent (the argmax of what the agent has learned)``."""
+    names = sorted(set(readouts), key=READOUTS.index)
+    return ("the " + " and the ".join(f"{name} readout" for name in names) + " of every agent ("
+            + "; ".join(READOUT_WORDS[name] for name in names) + ")")
+
+
+def readout_note(readouts: Iterable[str], legacy: bool = False) -> str:
+    """Caption text naming the readout(s) shown: ``Simple regret and samples to epsilon: the
+    greedy readout of every agent (...).``; ``legacy``: the result holds one simple regret of
+    an earlier celab version as both readouts (``info["readouts"] == "legacy"``)."""
+    text = f"Simple regret and samples to epsilon: {readout_phrase(readouts)}."
+    if legacy:
+        text += (" This result, of an earlier celab version, holds one simple regret as both "
+                 "readouts (greedy for certainty-equivalence agents, the softmax for "
+                 "policy-gradient ones).")
+    return text
+
+
+def _readout_note(summary: dict[str, Any]) -> str:
+    """:func:`readout_note` of one problem's summary, with a leading space."""
+    legacy = summary["info"].get("readouts") == LEGACY_READOUTS
+    return " " + readout_note([summary["readout"]], legacy)
+
+
 def _title(summary: dict[str, Any]) -> str:
     runs = summary["runs"]
     partial = "" if runs >= summary["runs_requested"] else f" of {summary['runs_requested']}"
@@ -333,7 +418,7 @@ def bandit_table(summary: dict[str, Any]) -> Table:
         "Best arm: share of runs whose most-pulled arm is optimal. "
         + samples_note("pulls", eps, dlt, f"the deployed arm within {eps:g} of mu*")
         + _grid_note([grid], marked) +
-        " ± is the half-width of the 95% confidence interval over runs.",
+        " ± is the half-width of the 95% confidence interval over runs." + _readout_note(summary),
     )
     table.add_column("agent", style="bold", no_wrap=True)
     table.add_column("regret ± 95% CI", justify="right", no_wrap=True)
@@ -370,7 +455,7 @@ def mdp_table(summary: dict[str, Any]) -> Table:
         f"{_num(summary['info']['v_star'], 4)}), exact on the true model. Simple regret: the "
         "same gap for the policy the agent would deploy now. "
         + samples_note("episodes", eps, dlt, f"the deployed policy within {eps:g} of optimal")
-        + _grid_note([grid], marked),
+        + _grid_note([grid], marked) + _readout_note(summary),
     )
     table.add_column("agent", style="bold", no_wrap=True)
     table.add_column("regret ± 95% CI", justify="right", no_wrap=True)
@@ -398,7 +483,7 @@ def problem_table(summary: dict[str, Any]) -> Table:
         "Growth: exponent b of regret ~ samples^b on the last decade (1 linear, 0.5 "
         "square root, ~0 logarithmic), [95% CI]. "
         + samples_note(unit, eps, dlt, f"the deployed policy within {eps:g} of optimal")
-        + _grid_note([grid], marked),
+        + _grid_note([grid], marked) + _readout_note(summary),
     )
     table.add_column("agent", style="bold", no_wrap=True)
     table.add_column("regret ± 95% CI", justify="right", no_wrap=True)
@@ -471,7 +556,8 @@ def headline_table(rows: list[dict[str, Any]]) -> Table:
         "REINFORCE's value is censored, so the ratio is at least r ([> 95% lower limit]); "
         "'< r': best CE's is, so the ratio is at most r."
         + (" '>=': best CE's value is only an upper bound, so the ratio is a lower bound."
-           if lower else "") + _grid_note([r["checkpoints"] for r in rows], marked),
+           if lower else "") + _grid_note([r["checkpoints"] for r in rows], marked)
+        + (" " + readout_note([r["readout"] for r in rows]) if rows else ""),
     )
     table.add_column("problem", style="bold", no_wrap=True)
     table.add_column("epsilon / delta" if column else "epsilon", justify="right")

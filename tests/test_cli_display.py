@@ -49,11 +49,12 @@ def broken_simple(monkeypatch, capsys):
     """The simple-regret figure fails; what stdout held when it was attempted is recorded."""
     printed_before = []
 
-    def broken(result):
+    def broken(result, readout):
         printed_before.append(capsys.readouterr().out)
         raise ValueError("cannot draw this")
 
-    monkeypatch.setattr(plots, "FIGURES", (("regret", plots.regret_figure), ("simple", broken)))
+    regret = dict(plots.FIGURES)["regret"]
+    monkeypatch.setattr(plots, "FIGURES", (("regret", regret), ("simple", broken)))
     return printed_before
 
 

@@ -173,6 +173,81 @@ def test_delta_must_be_in_the_open_unit_interval(tmp_path, monkeypatch, capsys, 
     assert not (tmp_path / "o").exists()
 
 
+# --- --readout ----------------------------------------------------------------------------
+
+READOUT_RUN = ["bandit", "--env", "close10", "--horizon", "300", "--runs", "4", "--algos",
+               "ucb,reinforce", "--no-plots"]
+
+
+def _cells(out: str, agent: str) -> list[str]:
+    """The cells of ``agent``'s row in a printed table."""
+    (row,) = [line for line in out.splitlines() if line.startswith(f"│ {agent} ")]
+    return [cell.strip() for cell in row.strip("│").split("│")]
+
+
+def test_readout_behaviour_changes_the_table_not_the_files(tmp_path, monkeypatch, capsys):
+    code, greedy_out, err = _main(monkeypatch, capsys, *READOUT_RUN, "--out", "g")
+    assert code == 0, err
+    code, behaviour_out, err = _main(monkeypatch, capsys, *READOUT_RUN, "--out", "b",
+                                     "--readout", "behaviour")
+    assert code == 0, err
+    # the files are the same whatever the option: both readouts, greedy at the top level
+    assert (tmp_path / "b" / "summary.json").read_text() == \
+        (tmp_path / "g" / "summary.json").read_text()
+    (problem,) = json.loads((tmp_path / "g" / "summary.json").read_text())["problems"]
+    assert problem["readout"] == "greedy"
+    zero = report.zero_level(problem["info"])
+    rf = {a["agent"]: a for a in problem["agents"]}["reinforce"]
+    assert not rf["readouts_coincide"]
+    shown = {name: report._num(rf["readouts"][name]["simple_regret_mean"], 3, zero)
+             for name in ("greedy", "behaviour")}
+    assert shown["greedy"] != shown["behaviour"]  # REINFORCE's softmax is not its argmax
+    for out, name in ((greedy_out, "greedy"), (behaviour_out, "behaviour")):
+        assert _cells(out, "reinforce")[4] == shown[name]  # the simple-regret column
+        assert f"the {name} readout of every agent" in " ".join(out.split())
+
+
+def test_readout_chooses_the_json_top_level_and_report_recomputes_it(tmp_path, monkeypatch,
+                                                                     capsys):
+    code, out, err = _main(monkeypatch, capsys, *READOUT_RUN, "--out", "b", "--readout",
+                           "behaviour", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    (problem,) = doc["problems"]
+    assert problem["readout"] == "behaviour" and doc["headline"][0]["readout"] == "behaviour"
+    for agent in problem["agents"]:
+        assert {k: agent[k] for k in agent["readouts"]["behaviour"]} == \
+            agent["readouts"]["behaviour"]
+    saved = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert saved["problems"][0]["readout"] == "greedy"
+    assert saved["problems"][0]["agents"] != problem["agents"]
+    # celab report reads the saved arrays again with the behaviour readout: the same numbers
+    code, again, err = _main(monkeypatch, capsys, "report", "b", "--readout", "behaviour",
+                             "--json", "--no-plots")
+    assert code == 0, err
+    again = json.loads(again)
+    assert again["problems"] == doc["problems"] and again["headline"] == doc["headline"]
+    code, table, err = _main(monkeypatch, capsys, "report", "b", "--readout", "behaviour",
+                             "--no-plots")
+    assert code == 0, err
+    assert "the behaviour readout of every agent" in " ".join(table.split())
+
+
+@pytest.mark.parametrize("command", [
+    ["bandit", "--horizon", "10", "--runs", "1", "--algos", "ucb", "--out", "o"],
+    ["mdp", "--env", "chain", "--horizon", "3", "--episodes", "2", "--runs", "1", "--out", "o"],
+    ["compare", "--out", "o"],
+    ["run", "exp.toml", "--out", "o"],
+    ["report", "o"],
+])
+def test_an_unknown_readout_is_one_line(tmp_path, monkeypatch, capsys, command):
+    (tmp_path / "exp.toml").write_text('[[problem]]\nsetting = "bandit"\nenv = "close10"\n'
+                                       'horizon = 10\nruns = 1\nagents = ["ucb"]\n')
+    line = _one_error(*_main(monkeypatch, capsys, *command, "--readout", "softmax"))
+    assert line == "error: --readout must be one of greedy, behaviour, got 'softmax'"
+    assert not (tmp_path / "o").exists()
+
+
 # --- one JSON document --------------------------------------------------------------------
 
 def _assert_document(doc: dict, folder: Path, problems: list[str]) -> None:
@@ -308,7 +383,7 @@ def test_report_on_a_read_only_folder_prints_tables_and_warns(tmp_path, monkeypa
     os.chmod(folder, 0o555)
     try:
         if os.access(folder, os.W_OK):  # root writes anyway: make the plot writer refuse
-            def refuse(result, where):
+            def refuse(result, where, readout):
                 raise PermissionError(13, "Permission denied", str(where))
 
             monkeypatch.setattr(plotting, "plot_result", refuse)

@@ -29,6 +29,13 @@ def test_study_runs_end_to_end_at_a_tiny_budget(tmp_path, name):
                 else ("Beside", "differ"))
     for section in sections:
         assert section.lower() in text.lower(), section
+    # every report says which readout and which delta its numbers use
+    assert studies.measure_note(ctx) in text
+    if ctx.summaries:
+        deltas = {s["delta"] for s in ctx.summaries.values()}
+        assert {s["readout"] for s in ctx.summaries.values()} == {"greedy"}
+        assert "the greedy readout of every agent" in text
+        assert all(f"delta = {d:g}" in studies.measure_note(ctx) for d in deltas)
     figures = sorted((tmp_path / "out" / "figures").glob("*.png"))
     assert figures, "a report without figures"
     for fig in figures:

@@ -114,7 +114,8 @@ class Result:
 
     @property
     def simple_regret(self) -> np.ndarray:
-        """The greedy readout (``readout("greedy")``), which the summaries and plots read."""
+        """The greedy readout (``readout("greedy")``), the one the summaries' top level and
+        the plots read unless another is chosen (experiments.report.summarize)."""
         return self.simple_regret_greedy
 
     @property

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -146,11 +146,12 @@ def figure(ctx: Context, fig: Figure, stem: str, caption: str) -> str:
 
 
 def result_figures(ctx: Context, problem: str) -> list[str]:
-    """The standard regret and simple-regret figures of one problem, as markdown."""
+    """The standard regret and simple-regret figures of one problem (simple regret of the
+    readout of its summary), as markdown."""
     from .. import plots
 
     res = ctx.results[problem]
-    paths = plots.plot_result(res, ctx.figures)
+    paths = plots.plot_result(res, ctx.figures, ctx.summaries[problem]["readout"])
     return [f"![{p.stem}](figures/{p.name})" for p in paths if p.suffix == ".png"]
 
 
@@ -162,6 +163,26 @@ def budget_note(ctx: Context) -> str:
         return "Budget: the full budget (`celab reproduce " + ctx.name + " --full`)."
     return ("Budget: celab's default for this study (a few minutes on 2 cores); "
             f"`celab reproduce {ctx.name} --full` runs the full budget.")
+
+
+def deltas_text(deltas: Iterable[float]) -> str:
+    """Deltas for a report's text: ``delta = 0.1 (90% of runs)``, each value once."""
+    from ..report import runs_share
+
+    return ", ".join(f"delta = {d:g} ({runs_share(d)})" for d in sorted(set(deltas)))
+
+
+def measure_note(ctx: Context) -> str:
+    """The sentence of a report naming the readout of simple regret and the delta of samples
+    to epsilon its numbers and figures use (those of the study's summaries)."""
+    from ..report import readout_phrase
+
+    if not ctx.summaries:
+        return "This study records no regret runs: no readout of simple regret or delta applies."
+    summaries = ctx.summaries.values()
+    return ("Simple regret and samples to epsilon use "
+            f"{readout_phrase([s['readout'] for s in summaries])} and "
+            f"{deltas_text(s['delta'] for s in summaries)}.")
 
 
 def write_docs(ctx: Context, report_text: str, docs: Path) -> Path:

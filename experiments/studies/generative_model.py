@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import Context, budget_note, figure, md_table, num
+from . import Context, budget_note, figure, md_table, measure_note, num
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -118,6 +118,8 @@ def report(ctx: Context) -> str:
         f"Source: {SOURCE}",
         "",
         budget_note(ctx),
+        "",
+        measure_note(ctx),
         "",
         f"The MDP: garnet({m.n_states}, {m.n_actions}, branching {ctx.spec['study']['branching']}"
         f"). For each N, every (s, a) gets N next-state samples; the plug-in model (rewards "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from . import Context, budget_note, md_table, num, pm, result_figures
+from . import Context, budget_note, md_table, measure_note, num, pm, result_figures
 
 SOURCE = ("A. Garivier and O. Cappe, \"The KL-UCB algorithm for bounded stochastic bandits and "
           "beyond\", COLT 2011 (JMLR W&CP 19), section 6, the scenario with ten Bernoulli arms "
@@ -33,6 +33,8 @@ def report(ctx: Context) -> str:
         "",
         budget_note(ctx) + f" {summary['runs']} runs, horizon {horizon:,}, "
         f"seed {summary['seed']}.",
+        "",
+        measure_note(ctx),
         "",
         "## celab's numbers",
         "",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..report import runs_share, samples_text
-from . import Context, budget_note, figure, md_table, num
+from . import Context, budget_note, figure, md_table, measure_note, num
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -147,6 +147,8 @@ def report(ctx: Context) -> str:
         f"Source: {SOURCE}",
         "",
         budget_note(ctx),
+        "",
+        measure_note(ctx),
         "",
         "## A bandit: the 1/t rate",
         "",

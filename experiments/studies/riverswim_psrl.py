@@ -6,7 +6,7 @@ import numpy as np
 
 from tracking import stats
 
-from . import Context, budget_note, md_table, num, pm, result_figures
+from . import Context, budget_note, md_table, measure_note, num, pm, result_figures
 
 SOURCE = ("I. Osband, D. Russo and B. Van Roy, \"(More) efficient reinforcement learning via "
           "posterior sampling\", NIPS 2013, section 6 and Table 1 (total regret after T = 10^4 "
@@ -60,6 +60,8 @@ def report(ctx: Context) -> str:
         "",
         budget_note(ctx) + " The default budget is the paper's: T = 10^4 steps (500 episodes "
         f"of tau = 20, or one run without resets), {runs} runs.",
+        "",
+        measure_note(ctx),
         "",
         "## celab beside Table 1",
         "",

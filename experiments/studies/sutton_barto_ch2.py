@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import Context, budget_note, figure, md_table, num
+from . import Context, budget_note, figure, md_table, measure_note, num
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -86,6 +86,8 @@ def report(ctx: Context) -> str:
         "",
         budget_note(ctx) + f" {base.runs} runs of {int(base.checkpoints[-1])} steps; every run "
         "draws its own problem.",
+        "",
+        measure_note(ctx),
         "",
         "## Figures 2.2 and 2.4: greedy, epsilon-greedy and UCB",
         "",

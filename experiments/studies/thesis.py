@@ -10,8 +10,8 @@ import numpy as np
 
 from tracking import stats
 
-from ..report import CE, best_agent, ratio_text, runs_share, samples_text
-from . import Context, budget_note, figure, md_table, num
+from ..report import CE, best_agent, exit_times, ratio_text, samples_text
+from . import Context, budget_note, deltas_text, figure, md_table, measure_note, num
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -27,12 +27,6 @@ FAMILIES = {
 RESAMPLES = 500
 
 
-def _deltas(rows: list[dict]) -> str:
-    """The delta of the rows, for the text: ``delta = 0.1 (90% of runs)``."""
-    deltas = sorted({r["delta"] for r in rows})
-    return ", ".join(f"delta = {d:g} ({runs_share(d)})" for d in deltas)
-
-
 def _bounds(rows: list[dict]) -> list[float]:
     """The ratio lower bounds of the rows (REINFORCE's value censored)."""
     return [r["ratio"].estimate for r in rows if r["ratio"].kind == "lower_bound"]
@@ -43,18 +37,19 @@ def _size(problem: str) -> tuple[str, int]:
     return family, int(size)
 
 
-def _best(res: Result, eps: float, delta: float, family_filter: Callable[[str, str], bool]
+def _best(res: Result, eps: float, delta: float, readout: str,
+          family_filter: Callable[[str, str], bool]
           ) -> tuple[int | None, stats.ExitTimes | None, dict | None]:
     """The agent of a family chosen as the headline's (:func:`report.best_agent`: the largest
     share of runs reaching epsilon, then a measured n(epsilon, delta) before a censored one,
-    then the smallest, first on ties), its exit times and its n(epsilon, delta); when no run
-    of the family reached epsilon, the first member."""
+    then the smallest, first on ties), its exit times and its n(epsilon, delta), every agent
+    read with ``readout``; when no run of the family reached epsilon, the first member."""
     names = res.info["agent_names"]
     fams = res.info["families"]
     members = [i for i in range(len(res.agents)) if family_filter(names[i], fams[i])]
     if not members:
         return None, None, None
-    exits = [stats.last_exit_times(res.samples, res.simple_regret[i], eps) for i in members]
+    exits = [exit_times(res, i, eps, readout) for i in members]
     quantiles = [stats.km_quantile(x, delta).as_dict() for x in exits]
     pick = best_agent([x.reached for x in exits], quantiles)
     pick = 0 if pick is None else pick
@@ -67,9 +62,10 @@ def rows_of(ctx: Context) -> list[dict]:
     rows = []
     for name, res in ctx.results.items():
         family, size = _size(name)
-        eps, delta = ctx.summaries[name]["epsilon"], ctx.summaries[name]["delta"]
-        ce_i, ce_x, ce_q = _best(res, eps, delta, lambda n, f: f == CE)
-        pg_i, pg_x, pg_q = _best(res, eps, delta, lambda n, f: n == "reinforce")
+        summary = ctx.summaries[name]
+        eps, delta, readout = summary["epsilon"], summary["delta"], summary["readout"]
+        ce_i, ce_x, ce_q = _best(res, eps, delta, readout, lambda n, f: f == CE)
+        pg_i, pg_x, pg_q = _best(res, eps, delta, readout, lambda n, f: n == "reinforce")
         rows.append({"problem": name, "family": family, "size": size, "delta": delta,
                      "budget": int(res.samples[-1]), "ce": res.agents[ce_i], "ce_samples": ce_q,
                      "ce_reached": ce_x.reached, "pg": res.agents[pg_i], "pg_samples": pg_q,
@@ -173,14 +169,17 @@ def report(ctx: Context) -> str:
         "",
         budget_note(ctx),
         "",
+        measure_note(ctx),
+        "",
         "For every problem, celab runs certainty-equivalence agents (bandits: greedy, UCB, "
         "KL-UCB, Thompson sampling; MDPs: optimistic CE and PSRL) and REINFORCE (step sizes 0.1 "
         "and 0.4) on the same random numbers, and measures the samples (pulls, or environment "
         "steps) by which 1 - delta of the runs have their deployed policy within epsilon of "
         "optimal for good: n(epsilon, delta), the Kaplan-Meier quantile over runs, "
-        f"{_deltas(rows)}. The ratio compares the best REINFORCE variant with the best CE "
-        "agent (each: the variant that gets there in the largest share of runs, then the one "
-        "with the smallest n(epsilon, delta)), with a 95% paired bootstrap interval over runs. "
+        f"{deltas_text(r['delta'] for r in rows)}. The ratio compares the best REINFORCE "
+        "variant with the best CE agent (each: the variant that gets there in the largest "
+        "share of runs, then the one with the smallest n(epsilon, delta)), with a 95% paired "
+        "bootstrap interval over runs. "
         "Where REINFORCE's value is censored (fewer than 1 - delta of its runs got there "
         "within the budget), only a lower bound is known: budget / n(best CE); where best "
         "CE's is, only an upper bound.",

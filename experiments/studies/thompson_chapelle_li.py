@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import Context, budget_note, figure, md_table, num
+from . import Context, budget_note, figure, md_table, measure_note, num
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -74,6 +74,8 @@ def report(ctx: Context) -> str:
         f"Source: {SOURCE}",
         "",
         budget_note(ctx) + f" Horizon T = {horizon:,}, {runs} runs per problem.",
+        "",
+        measure_note(ctx),
         "",
         "## celab's numbers",
         "",

@@ -175,6 +175,15 @@ def test_a_folder_of_an_earlier_version_is_reported_and_resumed(tmp_path, monkey
     problem, = json.loads(text)["problems"]
     assert problem["runs"] == 2 and problem["info"]["readouts"] == "legacy"
     assert np.array_equal(load_npz(saved).simple_regret_behaviour, one[:, :2])
+    # either readout shows the one array: both readouts of every agent coincide
+    code, text, err = run_main(monkeypatch, capsys, "report", str(out), "--no-plots", "--json",
+                               "--readout", "behaviour")
+    assert code == 0, err
+    behaviour, = json.loads(text)["problems"]
+    assert behaviour["readout"] == "behaviour" and behaviour["agents"] == [
+        {**a, "readouts_coincide": True} for a in problem["agents"]]
+    assert all(a["readouts"]["greedy"] == a["readouts"]["behaviour"]
+               for a in behaviour["agents"])
 
     code, _, err = run_main(monkeypatch, capsys, "run", str(out / "config.toml"), "--resume",
                             "--no-plots")
