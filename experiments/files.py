@@ -354,7 +354,7 @@ def fixed_job(table: dict[str, Any]) -> Job:
 
 def build_jobs(parsed: dict[str, Any]) -> list[Job | until.UntilJob]:
     """The jobs of a parsed experiment file (:func:`job_of`); a lab's ValueError becomes a
-    FileError pointing at the problem's line."""
+    FileError pointing at the problem's line (a TableError's key's line)."""
     jobs = []
     for i, table in enumerate(parsed["problems"]):
         try:
@@ -362,5 +362,6 @@ def build_jobs(parsed: dict[str, Any]) -> list[Job | until.UntilJob]:
         except FileError:
             raise
         except ValueError as e:
-            raise problem_error(parsed, i, _key_of(str(e)), e) from None
+            key = e.key if isinstance(e, TableError) else _key_of(str(e))
+            raise problem_error(parsed, i, key, e) from None
     return jobs

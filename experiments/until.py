@@ -90,12 +90,20 @@ class UntilJob:
         self.agents = self.start.agents
         self.runs = self.start.runs
         low = self.start.work_per_run
-        high = build(self._table_at(self.cap)).work_per_run if len(self.budgets) > 1 else low
+        high = self._at_cap().work_per_run if len(self.budgets) > 1 else low
         span = max(self.cap - self.start_budget, 1)
         self.work_per_run = sum(low + (high - low) * (b - self.start_budget) / span
                                 for b in self.budgets)
         self._folder: Path | None = None
         self.config = self._config()
+
+    def _at_cap(self) -> Job:
+        """The job of the try at the cap; its refusal (the memory guard's) is about ``cap``."""
+        try:
+            return self._build(self._table_at(self.cap))
+        except ValueError as e:
+            raise settings.TableError("cap", f"the try at the cap ({self.length} = "
+                                             f"{self.cap:,}): {e}") from None
 
     def _table_at(self, budget: int) -> dict[str, Any]:
         """The table of the fixed-budget problem of ``budget``."""

@@ -328,20 +328,44 @@ def test_the_work_guard_refuses_a_cap_beyond_a_day(monkeypatch, capsys, tmp_path
     assert workguard.refusal([fixed]) is None
 
 
+def test_the_memory_guard_checks_the_try_at_the_cap(monkeypatch, capsys, tmp_path):
+    # summarizing 2000 runs needs about 101 MiB on 2 checkpoints (horizon 2) and 120 MiB on the
+    # 92 of horizon 10^6: a limit between them refuses the cap only
+    text = EASY.replace("cap = 4096", "cap = 1000000").replace("runs = 20", "runs = 2000")
+    monkeypatch.setenv("CELAB_MEMORY_LIMIT", "110M")
+    job, = files.build_jobs(files.parse(_fixed_text(text, "horizon", 2)))  # the start fits
+    (tmp_path / "exp.toml").write_text(text)
+    code, _, err = run_main(monkeypatch, capsys, "run", str(tmp_path / "exp.toml"), "--out",
+                            str(tmp_path / "out"), "--no-plots")
+    line, = messages(err)
+    assert code == 2 and line.startswith("error: ")
+    assert "exp.toml:9: the try at the cap (horizon = 1,000,000): easy:" in line
+    assert "memory limit" in line and not (tmp_path / "out").exists()
+
+
+def test_delta_decides_for_every_try():
+    job, = files.build_jobs(files.parse(HOPELESS))
+    job.set_delta(0.5)
+    assert job.config["delta"] == 0.5 and job.config["budget"] == "until"
+    assert all(job.at(b).config["delta"] == 0.5 for b in job.budgets)
+
+
 def test_cli_shows_each_try_and_the_rule(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("CELAB_PROGRESS_INTERVAL", "1000")  # one line at the end of each try
-    (tmp_path / "exp.toml").write_text(HOPELESS)
+    (tmp_path / "exp.toml").write_text(HOPELESS + EASY.split("\n", 2)[2])  # then a bandit
     code, out, err = run_main(monkeypatch, capsys, "run", str(tmp_path / "exp.toml"), "--out",
                               str(tmp_path / "out"), "--no-plots", "--json")
     assert code == 0
     doc = json.loads(out)
-    rule = doc["problems"][0]["info"]["budget_rule"]
-    assert rule["tried"] == [5, 10, 20]
+    rules = [p["info"]["budget_rule"] for p in doc["problems"]]
+    assert rules[0]["tried"] == [5, 10, 20]
     lines = [x for x in err.splitlines() if x.startswith("celab: ")]
-    assert [x.split(") ")[0] for x in lines] == [f"celab: riverswim (episodes = {b}"
-                                                 for b in rule["tried"]]
+    assert [x.split(") ")[0] for x in lines] == \
+        [f"celab: riverswim (1 of 2, episodes = {b}" for b in rules[0]["tried"]] + \
+        [f"celab: easy (2 of 2, horizon = {b}" for b in rules[1]["tried"]]
     code, out, _ = run_main(monkeypatch, capsys, "report", str(tmp_path / "out"), "--no-plots")
-    assert code == 0 and "Budget chosen by doubling (episodes 5, 10, 20, each try" in " ".join(out.split())
+    assert code == 0
+    assert "Budget chosen by doubling (episodes 5, 10, 20, each try" in " ".join(out.split())
 
 
 def test_smoke_budget_caps_the_cap_too():
