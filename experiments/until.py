@@ -6,9 +6,9 @@ setting's ``length``: ``horizon`` for bandits, ``episodes`` for episodic MDPs, `
 continuing ones). When some agent's n(epsilon, delta) of the greedy readout is censored, the
 problem is run again from the start at min(2 B, C), and so on, until every agent's is
 measured or the cap was run. Each try is a fixed-budget job built from the same table with
-its own budget, run from the start (the checkpoint grid depends on the budget, as a
-budget-aware agent's constants would), so the final try holds exactly the arrays of a
-fixed-budget run of the final length.
+its own budget, run from the start (the checkpoint grid depends on the budget, and so may an
+agent's constants), so the final try holds exactly the arrays of a fixed-budget run of the
+final length.
 
 :class:`UntilJob` stands for such a problem among an experiment's jobs (its configuration is
 the table of config.toml, with ``budget`` and ``cap``); experiments/session.py runs its tries.
