@@ -165,24 +165,60 @@ def _root(
 def _experiment_progress(jobs: Sequence[Job]
                          ) -> tuple[AbstractContextManager[Any], Callable[[Job], Progress]]:
     """Progress over all jobs on stderr: a rich bar on a terminal, else plain lines
-    (:class:`_ProgressLines`); returns (context manager, per-job callback factory)."""
+    (:class:`_ProgressLines`); returns (context manager, per-job callback factory). The
+    callback is called with each job as it starts, and with each try of a ``budget =
+    "until"`` problem (:class:`_Tries`)."""
     console = _console(stderr=True)
     if not console.is_terminal:
         lines = _ProgressLines(jobs)
         return lines, lines.for_job
     progress, advance = _progress_bar(console, sum(j.total_samples for j in jobs), "celab")
     task = progress.task_ids[0]
+    tries = _Tries(jobs)
 
     def for_job(job: Job) -> Progress:
-        progress.update(task, description=job.problem)
+        total = progress.tasks[0].total + tries.start(job)
+        budget = tries.budget(job)
+        progress.update(task, description=f"{job.problem} ({budget})" if budget else job.problem,
+                        total=total)
         return advance
 
     return progress, for_job
 
 
+class _Tries:
+    """What progress shows of the tries of ``budget = "until"`` problems: each later try adds
+    its samples to the total planned (which counts a problem's first try), and a try is named
+    by its budget."""
+
+    def __init__(self, jobs: Sequence[Job]) -> None:
+        from experiments.until import UntilJob
+
+        self.planned = {j.problem: j.total_samples for j in jobs}
+        self.adaptive = {j.problem for j in jobs if isinstance(j, UntilJob)}
+        self.started: set[str] = set()
+
+    def start(self, job: Job) -> int:
+        """The samples ``job`` adds to the total as it starts: none for a fixed-budget job, a
+        later try's all; the first try run (a later one on resume) replaces the plan."""
+        if job.problem in self.started:
+            return job.total_samples
+        self.started.add(job.problem)
+        return job.total_samples - self.planned.get(job.problem, job.total_samples)
+
+    def budget(self, job: Job) -> str:
+        """``horizon = 2,000`` for a try, empty for a fixed-budget job."""
+        if job.problem not in self.adaptive:
+            return ""
+        from experiments.until import try_budget
+
+        return try_budget(job)
+
+
 class _ProgressLines:
     """Progress as plain lines on stderr, for logs (CI, nohup): one every
-    ``CELAB_PROGRESS_INTERVAL`` seconds (default 10) and one at the end of each problem, e.g.
+    ``CELAB_PROGRESS_INTERVAL`` seconds (default 10) and one at the end of each problem (of
+    each try of a ``budget = "until"`` problem, whose budget joins the parentheses), e.g.
     ``celab: close10 42% (4.2e8 of 1.0e9 samples), 1m02s elapsed, about 1m25s left``: the
     problem's share of its samples, then the time of the whole experiment and an estimate of
     what remains (from the mean rate so far)."""
@@ -196,11 +232,12 @@ class _ProgressLines:
                             f"got {text!r}") from None
         self.total = sum(j.total_samples for j in jobs)
         self.count = len(jobs)
+        self.tries = _Tries(jobs)
         self.index = 0
         self.done = 0
         self.job: Job | None = None
         self.job_done = 0
-        self.shown: tuple[int, int] | None = None  # (problem, samples) of the last line
+        self.shown: int | None = None  # the samples of the job's last line
         self.start = self.last = time.monotonic()
 
     def __enter__(self) -> _ProgressLines:
@@ -212,8 +249,9 @@ class _ProgressLines:
 
     def for_job(self, job: Job) -> Progress:
         self._end_job()
-        self.job, self.job_done = job, 0
-        self.index += 1
+        self.job, self.job_done, self.shown = job, 0, None
+        self.index += job.problem not in self.tries.started
+        self.total += self.tries.start(job)
         return self.advance
 
     def advance(self, n: int) -> None:
@@ -223,17 +261,18 @@ class _ProgressLines:
             self._line()
 
     def _end_job(self) -> None:
-        if self.job is not None and self.shown != (self.index, self.job_done):
+        if self.job is not None and self.shown != self.job_done:
             self._line()
         self.job = None
 
     def _line(self) -> None:
         self.last = time.monotonic()
-        self.shown = (self.index, self.job_done)
+        self.shown = self.job_done
         elapsed = self.last - self.start
         total = self.job.total_samples
-        where = (f"{self.job.problem} ({self.index} of {self.count})" if self.count > 1
-                 else self.job.problem)
+        notes = [f"{self.index} of {self.count}"] if self.count > 1 else []
+        notes += [self.tries.budget(self.job)] if self.tries.budget(self.job) else []
+        where = self.job.problem + (f" ({', '.join(notes)})" if notes else "")
         text = (f"celab: {where} {100 * self.job_done / total:.0f}% ({_count(self.job_done)} "
                 f"of {_count(total)} samples), {_duration(elapsed)} elapsed")
         if 0 < self.done < self.total:
@@ -378,13 +417,20 @@ def _run(jobs: list[Job], out: Path | None, command: str, title: str | None = No
             if plots:
                 outcome.summary["plots"] = folder.plot(outcome.results)
     if outcome.stopped_by is not None:
-        missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
-                            for k, v in outcome.status["missing"].items())
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
-               f"({missing}); finish with: celab run {folder_path / 'config.toml'} --resume"
+               f"({_missing(outcome.status)}); finish with: "
+               f"celab run {folder_path / 'config.toml'} --resume"
                + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     return outcome, folder_path
+
+
+def _missing(status: dict[str, Any]) -> str:
+    """What an interrupted experiment lacks: ``close10: 40 of 100 runs done`` per problem
+    (``, in the try at budget 2,000`` for a ``budget = "until"`` problem)."""
+    return "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
+                     + (f", in the try at budget {v['budget_try']:,}" if "budget_try" in v else "")
+                     for k, v in status["missing"].items())
 
 
 def _print_tables(outcome: Outcome, console: Console) -> None:
@@ -844,10 +890,9 @@ def reproduce(
     with progress:
         outcome, ctx = studies.run(name, folder_path, budget, resume, for_job)
     if ctx is None:
-        missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
-                            for k, v in outcome.status["missing"].items())
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
-               f"({missing}); finish with: celab reproduce {name} --out {folder_path} --resume"
+               f"({_missing(outcome.status)}); finish with: "
+               f"celab reproduce {name} --out {folder_path} --resume"
                + (" --full" if full else "") + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     console = _console()

@@ -32,12 +32,15 @@ from tracking import paths, settings, tomlio
 from tracking.settings import TableError
 from tracking.validate import InputError, existing_file
 
+from . import until
+
 if TYPE_CHECKING:
     from tracking.runner import Job
 
 TOP_KEYS = {"seed", "title", "problem", "versions", "study"}
 #: The keys of every problem; each setting adds its own (tracking.settings.Setting).
-COMMON_KEYS = {"name", "setting", "runs", "checkpoints", "agents", "epsilon", "seed"}
+COMMON_KEYS = {"name", "setting", "runs", "checkpoints", "agents", "epsilon", "seed",
+               *until.RULE_KEYS}
 
 
 class FileError(InputError):
@@ -138,6 +141,7 @@ def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
         data, "seed", settings.SEED.minimum, default=seed)}
     for key in setting.budget_keys:
         out[key.name] = key.read(data)
+    out.update(_budget_rule(data, setting.length, out[setting.length]))
     out["runs"] = settings.RUNS.read(data)
     for key in (*setting.option_keys, *setting.measure_keys):
         out[key.name] = key.read(data)
@@ -162,6 +166,29 @@ def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
         settings.fail("name", f"name must be {paths.NAME_RULE} (it names files), "
                               f"got {out['name']!r}")
     return out
+
+
+def _budget_rule(data: dict[str, Any], length: str, start: int) -> dict[str, Any]:
+    """``budget`` and ``cap`` of a problem table (``{}`` for a fixed budget): ``budget`` is
+    ``"until"`` or absent; ``"until"`` needs ``cap``, an integer >= the starting budget
+    ``start`` (the value of the budget key ``length``); ``cap`` needs ``"until"``."""
+    rule = data.get("budget")
+    if rule is None:
+        if "cap" in data:
+            settings.fail("cap", f'cap applies to budget = "{until.UNTIL}" only (the largest '
+                                 f"{length} it may try)")
+        return {}
+    if rule != until.UNTIL:
+        settings.fail("budget", f'budget must be "{until.UNTIL}" (double {length} until every '
+                                f"agent's samples to epsilon are measured) or absent, got {rule!r}")
+    if "cap" not in data:
+        settings.fail("budget", f'budget = "{until.UNTIL}" needs a cap: the largest {length} '
+                                "it may try")
+    cap = data["cap"]
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < start:
+        settings.fail("cap", f"cap must be an integer >= the starting {length} ({start}), "
+                             f"got {cap!r}")
+    return {"budget": until.UNTIL, "cap": cap}
 
 
 def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> dict[str, Any]:
@@ -306,8 +333,17 @@ def _key_of(message: str) -> str | None:
     return None
 
 
-def job_of(table: dict[str, Any]) -> Job:
-    """The job of a normalised problem table, built by the lab (its setting names the job
+def job_of(table: dict[str, Any]) -> Job | until.UntilJob:
+    """The job of a normalised problem table: with ``budget = "until"`` an
+    :class:`experiments.until.UntilJob`, whose tries are fixed-budget jobs
+    (:func:`fixed_job`), else the fixed-budget job itself."""
+    if table.get("budget") == until.UNTIL:
+        return until.UntilJob(table, fixed_job)
+    return fixed_job(table)
+
+
+def fixed_job(table: dict[str, Any]) -> Job:
+    """The job of a fixed-budget problem table, built by the lab (its setting names the job
     class); the table's ``delta`` is recorded in the job's configuration
     (:meth:`tracking.runner.Job.set_delta`)."""
     job = settings.get(table["setting"]).job_class().from_table(table)
@@ -316,9 +352,9 @@ def job_of(table: dict[str, Any]) -> Job:
     return job
 
 
-def build_jobs(parsed: dict[str, Any]) -> list[Job]:
+def build_jobs(parsed: dict[str, Any]) -> list[Job | until.UntilJob]:
     """The jobs of a parsed experiment file (:func:`job_of`); a lab's ValueError becomes a
-    FileError pointing at the problem's line."""
+    FileError pointing at the problem's line (a TableError's key's line)."""
     jobs = []
     for i, table in enumerate(parsed["problems"]):
         try:
@@ -326,5 +362,6 @@ def build_jobs(parsed: dict[str, Any]) -> list[Job]:
         except FileError:
             raise
         except ValueError as e:
-            raise problem_error(parsed, i, _key_of(str(e)), e) from None
+            key = e.key if isinstance(e, TableError) else _key_of(str(e))
+            raise problem_error(parsed, i, key, e) from None
     return jobs

@@ -377,6 +377,21 @@ def _readout_note(summary: dict[str, Any]) -> str:
     return " " + readout_note([summary["readout"]], legacy)
 
 
+def budget_rule_note(summary: dict[str, Any]) -> str:
+    """Caption text of a problem whose budget was chosen by doubling (``budget = "until"``,
+    its ``info["budget_rule"]``); empty for a fixed budget."""
+    rule = summary["info"].get("budget_rule")
+    if not rule:
+        return ""
+    length = settings.get(summary["setting"]).length
+    tried = ", ".join(f"{b:,}" for b in rule["tried"])
+    note = (f" Budget chosen by doubling ({length} {tried}, each try run from the start) "
+            "until every agent's n(epsilon, delta) of the greedy readout was measured")
+    if rule["all_measured"]:
+        return note + "."
+    return note + f"; the cap {rule['cap']:,} was reached with some still censored ('> x')."
+
+
 def _title(summary: dict[str, Any]) -> str:
     runs = summary["runs"]
     partial = "" if runs >= summary["runs_requested"] else f" of {summary['runs_requested']}"
@@ -483,7 +498,7 @@ def problem_table(summary: dict[str, Any]) -> Table:
         "Growth: exponent b of regret ~ samples^b on the last decade (1 linear, 0.5 "
         "square root, ~0 logarithmic), [95% CI]. "
         + samples_note(unit, eps, dlt, f"the deployed policy within {eps:g} of optimal")
-        + _grid_note([grid], marked) + _readout_note(summary),
+        + _grid_note([grid], marked) + _readout_note(summary) + budget_rule_note(summary),
     )
     table.add_column("agent", style="bold", no_wrap=True)
     table.add_column("regret ± 95% CI", justify="right", no_wrap=True)

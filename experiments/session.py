@@ -4,6 +4,7 @@ Layout of a folder (docs/results.md)::
 
     config.toml         complete, rerunnable configuration (+ the versions that made it)
     results/<name>.npz  each problem's arrays (runs completed so far), no pickle
+    tries/<name>-<B>.npz  the tries of a budget = "until" problem, at budget B
     status.json         complete or not, and which runs are missing
     summary.json        the numbers of the tables (when complete)
     curves.csv          tidy long format: problem, agent, run, step, samples, regret, ...
@@ -15,7 +16,9 @@ a file. Results are saved after every batch of runs; on SIGINT or SIGTERM the ke
 progress stops within milliseconds, its unfinished batch is discarded, and the experiment
 stops with a note of what is missing; ``celab run DIR/config.toml --resume`` completes it
 with the numbers of an uninterrupted run: results files it cannot read back are computed
-again. Every path written is checked to lie inside the folder (tracking/paths.py).
+again. A ``budget = "until"`` problem (experiments/until.py) saves each try the same way in
+``tries/``, and its final try as its result; a resume completes the try it was in and redoes no
+finished one. Every path written is checked to lie inside the folder (tracking/paths.py).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from tracking.runner import Job, Progress, execute
 from tracking.validate import InputError
 
 from . import files, report
+from .until import UntilJob, censored_agents
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -100,8 +104,8 @@ class Folder:
     def _remove_stale_temporaries(self) -> None:
         """Delete the temporary files (``.<name>.<random>.tmp``) a killed writer left: this
         process holds the lock, so none of them is being written."""
-        for folder in [self.path] + [self.inside(sub) for sub in ("results", "plots", "models",
-                                                                   "figures")]:
+        for folder in [self.path] + [self.inside(sub) for sub in ("results", "tries", "plots",
+                                                                   "models", "figures")]:
             if folder.is_dir():
                 for tmp in folder.glob(".*.tmp"):
                     tmp.unlink(missing_ok=True)
@@ -160,14 +164,29 @@ class Folder:
     def save_result(self, result: Result) -> None:
         save_npz(result, self.result_path(result.problem))
 
-    def write_status(self, results: dict[str, Result], jobs: list[Job], stopped: str | None
+    def try_path(self, problem: str, budget: int) -> Path:
+        """``tries/<problem>-<budget>.npz``, the try of a ``budget = "until"`` problem at
+        ``budget`` (the folder created)."""
+        self.inside("tries").mkdir(exist_ok=True)
+        return self.inside(Path("tries") / f"{paths.check_name(problem, 'problem name')}-"
+                                           f"{int(budget)}.npz")
+
+    def write_status(self, results: dict[str, Result], jobs: list[Job | UntilJob],
+                     stopped: str | None, trying: dict[str, tuple[int, int]] | None = None
                      ) -> dict[str, Any]:
+        """status.json; ``trying`` maps a ``budget = "until"`` problem without its final
+        result to (budget, runs done) of its try in progress."""
         missing = {}
+        trying = trying or {}
         for job in jobs:
-            done = results[job.problem].runs if job.problem in results else 0
-            if done < job.runs:
+            budget, done = trying.get(job.problem, (None, 0))
+            if job.problem in results:
+                budget, done = None, results[job.problem].runs
+            if done < job.runs or budget is not None:
                 missing[job.problem] = {"runs_done": done, "runs": job.runs,
                                         "missing_runs": f"{done}..{job.runs - 1}"}
+                if budget is not None:
+                    missing[job.problem]["budget_try"] = budget
         status = {"complete": not missing, "missing": missing,
                   "stopped_by": stopped, "updated": datetime.now().isoformat(timespec="seconds")}
         write_atomic(self.inside("status.json"), json.dumps(status, indent=2) + "\n")
@@ -185,22 +204,28 @@ class Folder:
         """
         out = {}
         for job in jobs:
-            try:
-                res = read_saved(self.path, job)
-            except DamagedFile as e:
-                warnings.warn(f"{e}; its runs are computed again", UserWarning, stacklevel=2)
-                continue
-            if res is None:
-                continue
-            if res.runs < job.runs:
-                try:
-                    job.check_resume(res)
-                except ValueError as e:
-                    warnings.warn(f"{result_file(self.path, job.problem)}: {e}; its runs are "
-                                  "computed again", UserWarning, stacklevel=2)
-                    continue
-            out[job.problem] = res
+            res = self.load(job)
+            if res is not None:
+                out[job.problem] = res
         return out
+
+    def load(self, job: Job | UntilJob, path: Path | None = None) -> Result | None:
+        """The saved runs of ``job`` in ``path`` (default its results file) that can be
+        completed, None when there are none (see :meth:`load_results`)."""
+        path = result_file(self.path, job.problem) if path is None else path
+        try:
+            res = read_saved(self.path, job, path)
+        except DamagedFile as e:
+            warnings.warn(f"{e}; its runs are computed again", UserWarning, stacklevel=3)
+            return None
+        if res is not None and res.runs < job.runs:
+            try:
+                job.check_resume(res)
+            except ValueError as e:
+                warnings.warn(f"{path}: {e}; its runs are computed again", UserWarning,
+                              stacklevel=3)
+                return None
+        return res
 
     def finish(self, results: list[Result], plots: bool = True) -> dict[str, Any]:
         """summary.json, curves.csv, then the plots of complete results; returns the summary.
@@ -256,19 +281,24 @@ def result_file(folder: str | Path, problem: str) -> Path:
                                                   ".npz")
 
 
-def read_saved(folder: str | Path, job: Job) -> Result | None:
-    """The runs of ``job`` saved in ``folder`` (``results/<problem>.npz``), None if absent.
+def read_saved(folder: str | Path, job: Job | UntilJob, path: Path | None = None
+               ) -> Result | None:
+    """The runs of ``job`` saved in ``folder`` (``path``, default ``results/<problem>.npz``),
+    None if absent. The result of a ``budget = "until"`` problem is checked against the job of
+    its final try (:meth:`experiments.until.UntilJob.saved_job`).
 
     Raises DamagedFile when the file cannot be read or its arrays are not those of the job
     (keys, shapes, dtypes, agents, checkpoints: Job.check_saved), and ValueError when it is a
     sound result made with another configuration than the job's (config.toml).
     """
     folder = Path(folder)
-    path = result_file(folder, job.problem)
+    path = result_file(folder, job.problem) if path is None else path
     if not path.exists():
         return None
     res = load_npz(path)
-    if not _same_config(res.config, job.config, folder):
+    if isinstance(job, UntilJob):
+        job = job.saved_job(res)
+    if job is None or not _same_config(res.config, job.config, folder):
         raise InputError(f"{path}: was made with another configuration than "
                          f"{folder / 'config.toml'}; restore the config.toml it was made with, "
                          f"or move {path.name} away to compute it again")
@@ -395,28 +425,71 @@ def _run_experiment(jobs: list[Job], folder: Folder, title: str | None, seed: in
     done = folder.load_results(jobs) if resume else {}
     folder.write_config(config_text([job.config for job in jobs], title, seed, study))
     results: dict[str, Result] = dict(done)
+    trying: dict[str, tuple[int, int]] = {}
     stopped = None
     with stop_on_signals() as flag:
         for job in jobs:
             previous = done.get(job.problem)
             if previous is not None and previous.runs >= job.runs:
                 continue
+            if isinstance(job, UntilJob):
+                results.pop(job.problem, None)  # an until problem's result is its final try
+                final = _run_tries(job, folder, jobs, results, trying, resume, flag,
+                                   progress_for)
+                if final is not None:
+                    results[job.problem] = final
+            else:
+                def save(res: Result) -> None:
+                    results[res.problem] = res
+                    folder.save_result(res)
+                    folder.write_status(results, jobs, None, trying)
 
-            def save(res: Result) -> None:
-                results[res.problem] = res
-                folder.save_result(res)
-                folder.write_status(results, jobs, None)
-
-            progress = progress_for(job) if progress_for else None
-            res = execute(job, progress, flag, previous, save)
-            results[job.problem] = res
+                progress = progress_for(job) if progress_for else None
+                results[job.problem] = execute(job, progress, flag, previous, save)
             if flag():
                 stopped = flag.signal
                 break
-    status = folder.write_status(results, jobs, stopped)
+    status = folder.write_status(results, jobs, stopped, trying)
     ordered = [results[j.problem] for j in jobs if j.problem in results]
     summary = folder.finish(ordered, plots) if status["complete"] else None
     return Outcome(ordered, stopped, status, summary)
+
+
+def _run_tries(job: UntilJob, folder: Folder, jobs: list[Job | UntilJob],
+               results: dict[str, Result], trying: dict[str, tuple[int, int]], resume: bool,
+               flag: StopFlag, progress_for: Callable[[Job], Progress | None] | None
+               ) -> Result | None:
+    """The tries of a ``budget = "until"`` problem, each saved in ``tries/`` after every batch;
+    its final result (saved in ``results/``), None when a stop request came first.
+
+    With ``resume`` the saved tries are read first: a complete one is not run again, an
+    incomplete one is completed. ``trying`` records the try in progress for status.json.
+    """
+    tried: list[int] = []
+    budget: int | None = job.start_budget
+    while budget is not None:
+        tried.append(budget)
+        fixed = job.at(budget)
+        path = folder.try_path(job.problem, budget)
+        res = folder.load(fixed, path) if resume else None
+        if res is None or res.runs < fixed.runs:
+            trying[job.problem] = (budget, 0 if res is None else res.runs)
+
+            def save(part: Result, at: int = budget, to: Path = path) -> None:
+                trying[part.problem] = (at, part.runs)
+                save_npz(part, to)
+                folder.write_status(results, jobs, None, trying)
+
+            progress = progress_for(fixed) if progress_for else None
+            res = execute(fixed, progress, flag, res, save)
+            if flag():
+                return None
+        censored = censored_agents(res)
+        budget = job.next_budget(budget) if censored else None
+    final = job.final(res, tried, not censored)
+    folder.save_result(final)
+    trying.pop(job.problem, None)
+    return final
 
 
 def config_text(problems: list[dict[str, Any]], title: str | None, seed: int,

@@ -93,8 +93,9 @@ def spec(name: str, full: bool = False, smoke: bool = False) -> dict[str, Any]:
 
 
 def shrink(parsed: dict[str, Any]) -> dict[str, Any]:
-    """A tiny budget that exercises every step of a study: 2 runs, and each budget key capped
-    at its setting's smoke budget (checkpoints beyond the new length dropped)."""
+    """A tiny budget that exercises every step of a study: 2 runs, and each budget key (and the
+    cap of ``budget = "until"``) capped at its setting's smoke budget (checkpoints beyond the
+    new length dropped)."""
     out = dict(parsed)
     problems = []
     for table in parsed["problems"]:
@@ -104,6 +105,8 @@ def shrink(parsed: dict[str, Any]) -> dict[str, Any]:
         for key, cap in setting.smoke.items():
             t[key] = min(t[key], cap)
         limit = t[setting.length]
+        if "cap" in t:  # budget = "until": its cap too
+            t["cap"] = min(t["cap"], setting.smoke.get(setting.length, t["cap"]))
         if "checkpoints" in t:
             t["checkpoints"] = [c for c in t["checkpoints"] if c <= limit] or None
             if t["checkpoints"] is None:

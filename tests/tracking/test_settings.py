@@ -91,7 +91,8 @@ def test_a_settings_keys_give_the_rules_and_messages(toy):
     with pytest.raises(files.FileError, match=r"toy.toml:5: rounds must be >= 1, got 0"):
         files.parse(TEXT.replace("rounds = 8", "rounds = 0"), "toy.toml")
     with pytest.raises(files.FileError, match=r"unknown key 'horizon' in a toy problem \(allowed"
-                                              r": agents, checkpoints, delta, epsilon, level, "
+                                              r": agents, budget, cap, checkpoints, delta, "
+                                              r"epsilon, level, "
                                               r"name, "
                                               r"rounds, runs, seed, setting\)"):
         files.parse(TEXT + "horizon = 3\n", "toy.toml")
