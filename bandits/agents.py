@@ -359,6 +359,7 @@ class GRPO(BanditAgent):
     name = "grpo"
     long_name = "group relative policy optimisation"
     family = "policy-gradient"
+    unbounded = ("clip",)
 
     def __init__(self, group: int = 8, clip: float = 0.2, epochs: int = 4, kl: float = 0.0,
                  alpha: float = 0.1, bonus: float = 0.0) -> None:
@@ -388,6 +389,7 @@ class PPO(BanditAgent):
     name = "ppo"
     long_name = "proximal policy optimisation"
     family = "policy-gradient"
+    unbounded = ("clip",)
 
     def __init__(self, group: int = 8, clip: float = 0.2, epochs: int = 4, alpha: float = 0.1,
                  alpha_v: float = 0.1, bonus: float = 0.0) -> None:
