@@ -292,12 +292,12 @@ def _clip(clip: float) -> float:
     return float(clip)
 
 
-def _group(agent: str, group: int) -> int:
+def _group(group: int) -> int:
     """A group of G >= 2 samples: with G = 1 every group-relative advantage is 0."""
     g = as_int("group", group)
     if g < 2:
-        raise InputError(f"group must be an integer >= 2 ({agent} with one sample per group "
-                         f"has advantage 0 and never learns), got {group!r}")
+        raise InputError(f"group must be an integer >= 2 (a sample alone in its group has no "
+                         f"other to compare with: its advantage would be 0), got {group!r}")
     return g
 
 
@@ -343,7 +343,7 @@ class RLOO(BanditAgent):
         self.group = group
         self.alpha = alpha
         self.bonus = bonus
-        _group(self.name, group)
+        _group(group)
         _positive("alpha", alpha)
         _bonus(bonus)
 
@@ -369,7 +369,7 @@ class GRPO(BanditAgent):
         self.kl = kl
         self.alpha = alpha
         self.bonus = bonus
-        _group(self.name, group)
+        _group(group)
         _clip(clip)
         as_int("epochs", epochs, minimum=1)
         _positive("kl", kl, allow_zero=True)
@@ -399,7 +399,7 @@ class PPO(BanditAgent):
         self.alpha = alpha
         self.alpha_v = alpha_v
         self.bonus = bonus
-        _group(self.name, group)
+        _group(group)
         _clip(clip)
         as_int("epochs", epochs, minimum=1)
         _positive("alpha", alpha)
