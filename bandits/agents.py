@@ -307,7 +307,8 @@ class Reinforce(BanditAgent):
     ``baseline``: ``mean`` (b = the mean of the earlier rewards) or ``none`` (b = 0); true and
     false, which earlier versions took, are stored as ``mean`` and ``none``. ``normalise``
     divides A by the running standard deviation of the rewards, ``entropy`` = beta adds
-    alpha beta grad H(pi), ``bonus`` = c adds c / sqrt(N_k) to the reward the update sees.
+    alpha beta times the gradient of the entropy of pi, ``bonus`` = c adds c / sqrt(N_k) to the
+    reward the update sees.
     """
 
     name = "reinforce"
