@@ -14,12 +14,13 @@ numba: the CLI reads the registry for its help.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from tracking.specs import Agent
-from tracking.validate import InputError
+from tracking.validate import InputError, as_choice, as_int
 
 
 def _positive(name: str, value: float, allow_zero: bool = False) -> float:
@@ -107,10 +108,60 @@ class ThompsonGaussianParams(NamedTuple):
 
 
 class ReinforceParams(NamedTuple):
-    """REINFORCE: step size ``alpha``; ``baseline``: subtract the mean of earlier rewards."""
+    """REINFORCE: step size ``alpha``; ``baseline``: subtract the mean of earlier rewards;
+    ``normalise``: divide by the running standard deviation; the entropy weight and the count
+    bonus (0: off)."""
 
     alpha: float
     baseline: bool
+    normalise: bool
+    entropy: float
+    bonus: float
+
+
+class RLOOParams(NamedTuple):
+    """REINFORCE leave-one-out: step size, group size G, count bonus."""
+
+    alpha: float
+    group: int
+    bonus: float
+
+
+class GRPOParams(NamedTuple):
+    """GRPO: step size, group size G, clip range epsilon, epochs E, KL weight, count bonus."""
+
+    alpha: float
+    group: int
+    clip: float
+    epochs: int
+    kl: float
+    bonus: float
+
+
+class PPOParams(NamedTuple):
+    """PPO: actor and critic step sizes, batch size G, clip range, epochs E, count bonus."""
+
+    alpha: float
+    alpha_v: float
+    group: int
+    clip: float
+    epochs: int
+    bonus: float
+
+
+class ActorCriticParams(NamedTuple):
+    """One-step actor-critic: actor and critic step sizes, count bonus."""
+
+    alpha: float
+    alpha_v: float
+    bonus: float
+
+
+class NPGParams(NamedTuple):
+    """Sample-based natural policy gradient (Exp3 without mixing): step size, count bonus."""
+
+    alpha: float
+    bonus: float
 
 
 class PGExactParams(NamedTuple):
@@ -217,21 +268,186 @@ class Thompson(BanditAgent):
         return ThompsonBernoulliParams(1.0, 1.0)
 
 
+#: The baselines of the bandit REINFORCE, and the booleans earlier versions wrote for them.
+BASELINES = ("none", "mean")
+BASELINE_ALIASES = {True: "mean", False: "none"}
+
+
+def _bonus(bonus: float) -> float:
+    return _positive("bonus", bonus, allow_zero=True)
+
+
+def _step(name: str, value: float) -> float:
+    """A critic's step size, in (0, 1]: a fraction of the way to the target."""
+    v = _positive(name, value)
+    if v > 1.0:
+        raise InputError(f"{name} must lie in (0, 1], got {value!r}")
+    return v
+
+
+def _clip(clip: float) -> float:
+    """The clip range epsilon of PPO and GRPO: > 0, inf allowed (no clipping)."""
+    if isinstance(clip, bool) or not isinstance(clip, numbers.Real) or not clip > 0.0:
+        raise InputError(f"clip must be a number > 0 (inf: no clipping), got {clip!r}")
+    return float(clip)
+
+
+def _group(group: int) -> int:
+    """A group of G >= 2 samples: with G = 1 every group-relative advantage is 0."""
+    g = as_int("group", group)
+    if g < 2:
+        raise InputError(f"group must be an integer >= 2 (a sample alone in its group has no "
+                         f"other to compare with: its advantage would be 0), got {group!r}")
+    return g
+
+
 class Reinforce(BanditAgent):
-    """Softmax gradient bandit (REINFORCE): H += alpha (R - b)(onehot(A) - pi)."""
+    """Softmax gradient bandit (REINFORCE): H += alpha A (onehot(A_t) - pi), A = R - b.
+
+    ``baseline``: ``mean`` (b = the mean of the earlier rewards) or ``none`` (b = 0); true and
+    false, which earlier versions took, are stored as ``mean`` and ``none``. ``normalise``
+    divides A by the running standard deviation of the rewards, ``entropy`` = beta adds
+    alpha beta times the gradient of the entropy of pi, ``bonus`` = c adds c / sqrt(N_k) to the
+    reward the update sees.
+    """
 
     name = "reinforce"
     family = "policy-gradient"
 
-    def __init__(self, alpha: float = 0.1, baseline: bool = True) -> None:
+    def __init__(self, alpha: float = 0.1, baseline: str | bool = "mean", normalise: bool = False,
+                 entropy: float = 0.0, bonus: float = 0.0) -> None:
         self.alpha = alpha
-        self.baseline = baseline
+        self.baseline = as_choice("baseline", baseline, BASELINES, BASELINE_ALIASES)
+        self.normalise = normalise
+        self.entropy = entropy
+        self.bonus = bonus
         _positive("alpha", alpha)
-        if not isinstance(baseline, (bool, np.bool_)):
-            raise InputError(f"baseline must be true or false, got {baseline!r}")
+        if not isinstance(normalise, (bool, np.bool_)):
+            raise InputError(f"normalise must be true or false, got {normalise!r}")
+        _positive("entropy", entropy, allow_zero=True)
+        _bonus(bonus)
 
     def params(self, env: Any) -> ReinforceParams:
-        return ReinforceParams(float(self.alpha), bool(self.baseline))
+        return ReinforceParams(float(self.alpha), self.baseline == "mean", bool(self.normalise),
+                               float(self.entropy), float(self.bonus))
+
+
+class RLOO(BanditAgent):
+    """REINFORCE leave-one-out (Kool et al. 2019): G pulls from one policy, then
+    H += (alpha / G) sum_i (R_i - mean_{j != i} R_j)(onehot(A_i) - pi)."""
+
+    name = "rloo"
+    long_name = "REINFORCE leave-one-out"
+    family = "policy-gradient"
+
+    def __init__(self, group: int = 8, alpha: float = 0.1, bonus: float = 0.0) -> None:
+        self.group = group
+        self.alpha = alpha
+        self.bonus = bonus
+        _group(group)
+        _positive("alpha", alpha)
+        _bonus(bonus)
+
+    def params(self, env: Any) -> RLOOParams:
+        return RLOOParams(float(self.alpha), int(self.group), float(self.bonus))
+
+
+class GRPO(BanditAgent):
+    """Group relative policy optimisation (Shao et al. 2024): G pulls from one policy,
+    advantages normalised within the group, E ascent steps on the clipped surrogate minus
+    kl KL(pi || uniform)."""
+
+    name = "grpo"
+    long_name = "group relative policy optimisation"
+    family = "policy-gradient"
+    unbounded = ("clip",)
+
+    def __init__(self, group: int = 8, clip: float = 0.2, epochs: int = 4, kl: float = 0.0,
+                 alpha: float = 0.1, bonus: float = 0.0) -> None:
+        self.group = group
+        self.clip = clip
+        self.epochs = epochs
+        self.kl = kl
+        self.alpha = alpha
+        self.bonus = bonus
+        _group(group)
+        _clip(clip)
+        as_int("epochs", epochs, minimum=1)
+        _positive("kl", kl, allow_zero=True)
+        _positive("alpha", alpha)
+        _bonus(bonus)
+
+    def params(self, env: Any) -> GRPOParams:
+        return GRPOParams(float(self.alpha), int(self.group), float(self.clip),
+                          int(self.epochs), float(self.kl), float(self.bonus))
+
+
+class PPO(BanditAgent):
+    """Proximal policy optimisation (Schulman et al. 2017) with a scalar critic V: G pulls
+    from one policy, advantages R_i - V normalised in the batch, E ascent steps on the clipped
+    surrogate, then V += alpha_v (mean R - V)."""
+
+    name = "ppo"
+    long_name = "proximal policy optimisation"
+    family = "policy-gradient"
+    unbounded = ("clip",)
+
+    def __init__(self, group: int = 8, clip: float = 0.2, epochs: int = 4, alpha: float = 0.1,
+                 alpha_v: float = 0.1, bonus: float = 0.0) -> None:
+        self.group = group
+        self.clip = clip
+        self.epochs = epochs
+        self.alpha = alpha
+        self.alpha_v = alpha_v
+        self.bonus = bonus
+        _group(group)
+        _clip(clip)
+        as_int("epochs", epochs, minimum=1)
+        _positive("alpha", alpha)
+        _step("alpha_v", alpha_v)
+        _bonus(bonus)
+
+    def params(self, env: Any) -> PPOParams:
+        return PPOParams(float(self.alpha), float(self.alpha_v), int(self.group),
+                         float(self.clip), int(self.epochs), float(self.bonus))
+
+
+class ActorCritic(BanditAgent):
+    """One-step actor-critic (Sutton and Barto 2018, section 13.5) with a scalar critic:
+    delta = R - V, V += alpha_v delta, H += alpha delta (onehot(A_t) - pi)."""
+
+    name = "actor-critic"
+    family = "policy-gradient"
+
+    def __init__(self, alpha: float = 0.1, alpha_v: float = 0.1, bonus: float = 0.0) -> None:
+        self.alpha = alpha
+        self.alpha_v = alpha_v
+        self.bonus = bonus
+        _positive("alpha", alpha)
+        _step("alpha_v", alpha_v)
+        _bonus(bonus)
+
+    def params(self, env: Any) -> ActorCriticParams:
+        return ActorCriticParams(float(self.alpha), float(self.alpha_v), float(self.bonus))
+
+
+class NPG(BanditAgent):
+    """Sample-based softmax natural policy gradient (Kakade 2001; Agarwal et al. 2021):
+    H_A += alpha R / pi_A, which is Exp3 (Auer et al. 2002) with learning rate alpha and no
+    uniform mixing."""
+
+    name = "npg"
+    long_name = "natural policy gradient"
+    family = "policy-gradient"
+
+    def __init__(self, alpha: float = 0.1, bonus: float = 0.0) -> None:
+        self.alpha = alpha
+        self.bonus = bonus
+        _positive("alpha", alpha)
+        _bonus(bonus)
+
+    def params(self, env: Any) -> NPGParams:
+        return NPGParams(float(self.alpha), float(self.bonus))
 
 
 class PGExact(BanditAgent):
@@ -256,5 +472,6 @@ class PGExact(BanditAgent):
 #: Registry name -> agent class.
 REGISTRY: dict[str, type[BanditAgent]] = {
     cls.name: cls
-    for cls in (Greedy, EpsilonGreedy, ExploreThenCommit, UCB, KLUCB, Thompson, Reinforce, PGExact)
+    for cls in (Greedy, EpsilonGreedy, ExploreThenCommit, UCB, KLUCB, Thompson, Reinforce, RLOO,
+                GRPO, PPO, ActorCritic, NPG, PGExact)
 }

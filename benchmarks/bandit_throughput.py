@@ -9,7 +9,8 @@ The problem is always ``linspace10``: ten Bernoulli arms with means linspace(0.1
 
 Measured, in arm pulls per second:
 
-1. celab ``bandits.run`` for ucb, thompson and reinforce (after a warm-up call, so numba's
+1. celab ``bandits.run`` for ucb, thompson and the policy-gradient agents reinforce, rloo,
+   grpo, ppo, actor-critic and npg (after a warm-up call, so numba's
    compilation is excluded; cold compilation and warm start are timed in fresh subprocesses);
 2. SMPyBandits 0.9.7's UCB and Thompson policy objects driven in a Python loop;
 3. a plain NumPy UCB1 loop vectorised over runs (Python time loop, arrays of runs x arms);
@@ -52,7 +53,7 @@ import bandits
 ENV = "linspace10"
 MEANS = np.linspace(0.1, 0.9, 10)
 GAPS = MEANS.max() - MEANS
-CELAB_AGENTS = ("ucb", "thompson", "reinforce")
+CELAB_AGENTS = ("ucb", "thompson", "reinforce", "rloo", "grpo", "ppo", "actor-critic", "npg")
 CELAB_BIN = Path(sys.executable).parent / "celab"
 
 

@@ -36,6 +36,7 @@ is checked without a new test.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -56,8 +57,10 @@ from . import files
 
 __all__ = ["check_agent", "check_env"]
 
-#: Bad values tried for each parameter type (the agent must refuse each one by name).
-BAD_VALUES = {bool: ("maybe",), int: ("1.5", "x"), float: ("nan", "inf", "x")}
+#: Bad values tried for each parameter type (the agent must refuse each one by name); "inf"
+#: is not tried on the parameters an agent declares ``unbounded``.
+BAD_VALUES = {bool: ("maybe",), int: ("1.5", "x"), float: ("nan", "inf", "x"),
+              str: ("maybe",)}
 
 #: Rounding allowed on a bound, relative to the bound's scale and the checkpoint.
 RTOL = 1e-9
@@ -281,7 +284,8 @@ def _check_parameters(fail: _Failure, agent: Agent, registry: dict[str, type]) -
     fail.that(from_label == agent, "parameters",
               f"label {agent.label!r} reads back as {from_label!r}")
     try:
-        from_repr = eval(repr(agent), {name: type(agent)})  # noqa: S307 - the agent's own repr
+        # the agent's own repr; a float parameter may be inf, which repr writes as such
+        from_repr = eval(repr(agent), {name: type(agent), "inf": math.inf})  # noqa: S307
     except Exception as e:  # noqa: BLE001 - any failure to read the repr back is the finding
         fail("parameters", f"repr {agent!r} does not evaluate: {type(e).__name__}: {e}")
     fail.that(from_repr == agent, "parameters", f"repr {agent!r} gives {from_repr!r}")
@@ -290,7 +294,8 @@ def _check_parameters(fail: _Failure, agent: Agent, registry: dict[str, type]) -
 def _check_errors(fail: _Failure, agent: Agent, registry: dict[str, type]) -> None:
     """A bad value of every parameter, and an unknown parameter, raise ValueError naming it."""
     trials = [(p, bad) for p, default in agent.defaults().items()
-              for bad in BAD_VALUES.get(type(default), ())]
+              for bad in BAD_VALUES.get(type(default), ())
+              if not (bad == "inf" and p in agent.unbounded)]
     trials.append(("no_such_parameter", "1"))
     for param, bad in trials:
         spec = f"{agent.name}:{param}={bad}"

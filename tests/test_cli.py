@@ -64,6 +64,8 @@ def test_gaussian_means(monkeypatch, capsys):
         (["--means", "0.5,x"], "--means must be comma-separated numbers"),
         (["--algos", "ucb,nope"], "unknown bandit agent 'nope'"),
         (["--algos", "reinforce:alpha=-1"], "alpha must be"),
+        (["--algos", "grpo:group=1"], "group must be an integer >= 2 (a sample alone"),
+        (["--algos", "reinforce:baseline=value"], "baseline must be none or mean"),
         (["--horizon", "0"], "--horizon must be >= 1"),
         (["--horizon", "-5"], "--horizon must be >= 1"),
         (["--runs", "0"], "--runs must be >= 1"),

@@ -50,6 +50,10 @@ def test_every_environment_keeps_the_contracts(setting, env):
 
 def test_bandit_agents_keep_the_contracts_with_their_parameters_and_own_arms():
     check_agent("reinforce:alpha=0.4,baseline=false", "bandit", env={"means": [0.2, 0.5, 0.45]})
+    check_agent("reinforce:normalise=true,entropy=0.1,bonus=0.2", "bandit",
+                env={"means": [0.0, 1.0, 0.5], "family": "gaussian", "sigma": 2.0})
+    check_agent("grpo:group=3,clip=inf,epochs=2,kl=0.1,bonus=0.2", "bandit",
+                env={"means": [0.2, 0.5, 0.45]})
     check_agent("etc:m=3", "bandit",
                 env={"means": [0.0, 1.0, 0.5], "family": "gaussian", "sigma": 2.0})
     check_agent(bandits.agents.Greedy(round_robin=False, q0=0.3), "bandit", env="sutton-barto")

@@ -12,7 +12,8 @@ import mdp
 #: Agents whose first pull is drawn from a uniform distribution (docs/algorithms.md: Thompson's
 #: Beta(1, 1) samples, the softmax agents' pi = softmax(0)); every other agent starts with its
 #: round robin (or, started from q0, with a uniform tie among equal estimates).
-SAMPLING_FIRST = {"thompson", "reinforce", "pg-exact"}
+SAMPLING_FIRST = {"thompson", "reinforce", "rloo", "grpo", "ppo", "actor-critic", "npg",
+                  "pg-exact"}
 
 
 def test_bandit_horizon_one_on_two_arms():

@@ -62,7 +62,7 @@ def _assert_counted(measured: int, estimate: float, calls: int = 1) -> None:
     assert measured <= estimate <= measured + calls * memory.SCRATCH, (measured, estimate)
 
 
-AGENTS = "greedy,epsilon-greedy,etc,ucb,kl-ucb,thompson,reinforce,pg-exact"
+AGENTS = ",".join(BANDIT_AGENTS)
 
 
 #: The kernels' stop flag, never set here.

@@ -28,6 +28,8 @@ class Agent:
     long_name: ClassVar[str] = ""
     #: "certainty-equivalence" (fits a model, acts on it), "policy-gradient" or "model-free"
     family: ClassVar[str] = "certainty-equivalence"
+    #: The parameters that accept an infinite value (a clip range of inf: no clipping).
+    unbounded: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def param_names(cls) -> list[str]:

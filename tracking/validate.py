@@ -101,3 +101,28 @@ def coerce(value: object, kind: type, where: str, optional: bool = False) -> obj
         except (TypeError, ValueError, OverflowError):
             raise InputError(f"{where} must be a number, got {value!r}") from None
     return text
+
+
+def as_choice(name: str, value: object, choices: tuple[str, ...],
+              aliases: dict[bool, str] | None = None) -> str:
+    """``value`` as one of the words ``choices`` (case-insensitive), or InputError naming
+    ``name`` and the words.
+
+    ``aliases`` maps the booleans (given as booleans or as the words of :data:`TRUE_WORDS` and
+    :data:`FALSE_WORDS`) to the choice they stand for, for a parameter that was once a boolean.
+    """
+    text = value.strip().lower() if isinstance(value, str) else value
+    if isinstance(text, str) and text in choices:
+        return text
+    if aliases:
+        if isinstance(text, str) and text in TRUE_WORDS + FALSE_WORDS:
+            text = text in TRUE_WORDS
+        numpy_bool = getattr(text, "shape", None) == () and text.dtype.kind == "b"
+        if isinstance(text, bool) or numpy_bool:
+            return aliases[bool(text)]
+    words = " or ".join(choices) if len(choices) == 2 else ", ".join(choices)
+    extra = ""
+    if aliases:
+        extra = " (or " + ", ".join(f"{'true' if k else 'false'} = {v}"
+                                    for k, v in sorted(aliases.items(), reverse=True)) + ")"
+    raise InputError(f"{name} must be {words}{extra}, got {value!r}")

@@ -1,7 +1,8 @@
 """Kernel pieces shared by several bandit agents.
 
 Round robin, sample means, the greedy policy's simple regret with ties split evenly, the
-softmax policy and sampling from it by inversion, and KL-UCB's Bernoulli index. They take
+softmax policy and sampling from it by inversion, the count bonus of the policy-gradient
+agents, and KL-UCB's Bernoulli index. They take
 arrays, or any state with the fields they name (``update_means`` and ``deploy_pulled`` read
 ``state.sums`` and ``state.est``), so one definition serves every agent that uses it.
 """
@@ -136,6 +137,15 @@ def sample(pi, st):
         if u <= acc:
             return k
     return last
+
+
+@njit(cache=True, inline="always")
+def seen_reward(params, counts, a, x):
+    """The reward a policy-gradient update sees: x + c / sqrt(N_a) with c = ``params.bonus``
+    (``counts`` including this pull), or x itself when c = 0."""
+    if params.bonus > 0.0:
+        return x + params.bonus / math.sqrt(counts[a])
+    return x
 
 
 @njit(cache=True)

@@ -77,8 +77,8 @@ def report(ctx: Context) -> str:
                  for i, agent in enumerate(grad.agents)]
     gi = {a: i for i, a in enumerate(grad.agents)}
     with_b = min(o_grad[gi["reinforce"], -1], o_grad[gi["reinforce(alpha=0.4)"], -1])
-    without_b = max(o_grad[gi["reinforce(baseline=false)"], -1],
-                    o_grad[gi["reinforce(alpha=0.4, baseline=false)"], -1])
+    without_b = max(o_grad[gi["reinforce(baseline=none)"], -1],
+                    o_grad[gi["reinforce(alpha=0.4, baseline=none)"], -1])
     lines = [
         "# sutton-barto-ch2: the 10-armed testbed (Sutton and Barto, chapter 2)",
         "",

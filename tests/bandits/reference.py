@@ -18,6 +18,9 @@ import numpy as np
 from bandits._agents.common import klucb_index
 from tracking import rng
 
+#: The agents that act by A_t ~ softmax(H) from round 1, without a round robin.
+SOFTMAX = ("reinforce", "pg-exact", "rloo", "grpo", "ppo", "actor-critic", "npg")
+
 
 def _argmax(values, st):
     """The maximum's index; ties: uniform draw over the tied indices, in index order."""
@@ -75,7 +78,7 @@ def _round_robin_rounds(name, p, gaussian, k_arms, from_q0):
     each", 0 for the others."""
     if name == "etc":
         return p["m"] * k_arms
-    if from_q0 or name in ("reinforce", "pg-exact") or (name == "thompson" and not gaussian):
+    if from_q0 or name in SOFTMAX or (name == "thompson" and not gaussian):
         return 0
     return k_arms
 
@@ -109,7 +112,9 @@ def reference_run(agent, env, horizon, seed, checkpoints):
     h = np.zeros(k_arms)
     name = agent.name
     p = agent.get_params()
-    total = 0.0  # the sum of the rewards so far
+    # the policy-gradient agents' bookkeeping: the sum of the rewards seen so far, their
+    # running mean and sum of squared deviations (Welford), a critic, the current group
+    pg = {"total": 0.0, "mean": 0.0, "m2": 0.0, "value": 0.0, "arms": [], "rewards": []}
     commit = None
     cum = 0.0
     regret, greedy, behaviour = [], [], []
@@ -122,7 +127,7 @@ def reference_run(agent, env, horizon, seed, checkpoints):
         pi = None
         if t <= rounds_rr:
             a = (t - 1) % k_arms
-        elif name in ("reinforce", "pg-exact"):
+        elif name in SOFTMAX:
             pi = _softmax(h)
             u, acc, a = rng.uniform(st), 0.0, k_arms - 1
             for k in range(k_arms - 1):  # inversion: the first k with u <= pi_0 + ... + pi_k
@@ -156,18 +161,13 @@ def reference_run(agent, env, horizon, seed, checkpoints):
             x = 1.0 if rng.counter_uniform(keys[a], n[a]) <= mu[a] else 0.0
         n[a] += 1
         s[a] += x
-        if name == "reinforce":
-            # H <- H + alpha (R - b)(onehot(A) - pi), b the mean of the earlier rewards
-            b = total / (t - 1) if (p["baseline"] and t > 1) else 0.0
-            g = p["alpha"] * (x - b)
-            h = h - g * pi
-            h[a] += g
-        elif name == "pg-exact":
+        if name == "pg-exact":
             value = 0.0
             for k in range(k_arms):
                 value += pi[k] * mu[k]
             h = h + p["alpha"] * pi * (mu - value)
-        total += x
+        elif name in SOFTMAX:
+            h = _policy_gradient_step(name, p, pg, h, pi, a, x, t, n[a])
         cum += best_mean - mu[a]
         if t in checkpoints:
             regret.append(cum)
@@ -196,7 +196,7 @@ def _greedy_gap(name, gaussian, mu, n, s, h, q0=None):
     """The greedy readout: argmax of H (softmax agents), of the posterior means (Bernoulli
     Thompson), or of the sample means over the arms pulled (over all arms from q0)."""
     every = range(len(mu))
-    if name in ("reinforce", "pg-exact"):
+    if name in SOFTMAX:
         return _gap_of_argmax(h, mu, every)
     if name == "thompson" and not gaussian:
         return _gap_of_argmax((1 + s) / (2 + n), mu, every)
@@ -214,7 +214,7 @@ def _behaviour_gap(name, p, env, t, n, s, h, commit, readout, q0=None):
     gaussian = env.family == "gaussian"
     every = range(len(mu))
     est = np.where(n > 0, s / np.maximum(n, 1), 0.0)
-    if name in ("reinforce", "pg-exact"):
+    if name in SOFTMAX:
         pi, gap = _softmax(h), 0.0
         for k in every:
             gap += pi[k] * (mu.max() - mu[k])
@@ -238,3 +238,130 @@ def _behaviour_gap(name, p, env, t, n, s, h, commit, readout, q0=None):
                  else _beta_sample(s, n, readout))
         return _gap_of_argmax(theta, mu, every)
     raise AssertionError(name)
+
+
+# --- the policy-gradient agents' updates (docs/algorithms.md) ---------------------------------
+
+def _policy_gradient_step(name, p, pg, h, pi, a, x, t, n_a):
+    """H after round t's update; x the reward, n_a the pulls of arm a including this one."""
+    if p["bonus"] > 0:  # the reward the update sees
+        x = x + p["bonus"] / math.sqrt(n_a)
+    if name == "reinforce":
+        return _reinforce_step(p, pg, h, pi, a, x, t)
+    if name == "actor-critic":
+        delta = x - pg["value"]  # delta = r - V; V <- V + alpha_v delta
+        pg["value"] += p["alpha_v"] * delta
+        g = p["alpha"] * delta
+        h = h - g * pi
+        h[a] += g
+        return h
+    if name == "npg":
+        h = h.copy()
+        if pi[a] > 0:  # H_a <- H_a + alpha r / pi_a
+            h[a] += p["alpha"] * x / pi[a]
+        return h
+    # a group of G pulls from one policy, the update at its last pull
+    pg["arms"].append(a)
+    pg["rewards"].append(x)
+    if len(pg["arms"]) < p["group"]:
+        return h
+    arms, rewards = pg["arms"], pg["rewards"]
+    pg["arms"], pg["rewards"] = [], []
+    if name == "rloo":
+        return _rloo_step(p, h, pi, arms, rewards)
+    if name == "grpo":
+        m = _mean(rewards)
+        sd = math.sqrt(_mean([(r - m) * (r - m) for r in rewards]))
+        adv = [(r - m) / (sd + 1e-8) for r in rewards]
+        return _clipped_steps(p, h, pi, arms, adv, p["kl"])
+    if name == "ppo":
+        v = pg["value"]
+        adv = [r - v for r in rewards]  # GAE on one-step episodes: A = r - V
+        m = _mean(adv)
+        # normalised in the batch: mean 0, and std 1 unless every advantage is the same
+        adv = [0.0] * len(adv) if all(d == adv[0] for d in adv) else [d - m for d in adv]
+        sd = math.sqrt(_mean([d * d for d in adv]))
+        if sd > 0:
+            adv = [d / sd for d in adv]
+        h = _clipped_steps(p, h, pi, arms, adv, 0.0)
+        pg["value"] = v + p["alpha_v"] * (_mean(rewards) - v)  # after the policy epochs
+        return h
+    raise AssertionError(name)
+
+
+def _mean(values):
+    total = 0.0
+    for v in values:
+        total += v
+    return total / len(values)
+
+
+def _reinforce_step(p, pg, h, pi, a, x, t):
+    # H <- H + alpha A (onehot(A) - pi), A = R - b, b the mean of the earlier rewards
+    b = pg["total"] / (t - 1) if (p["baseline"] == "mean" and t > 1) else 0.0
+    adv = x - b
+    if p["normalise"]:  # divided by the std (ddof 0) of the rewards of rounds 1..t (Welford)
+        d = x - pg["mean"]
+        pg["mean"] += d / t
+        pg["m2"] += d * (x - pg["mean"])
+        sd = math.sqrt(pg["m2"] / t)
+        if sd > 0:
+            adv = adv / sd
+    g = p["alpha"] * adv
+    h = h - g * pi
+    h[a] += g
+    if p["entropy"] > 0:  # + alpha beta grad H(pi), grad_k H = -pi_k (ln pi_k + H)
+        ent = 0.0
+        for q in pi:
+            if q > 0:
+                ent -= q * math.log(q)
+        step = p["alpha"] * p["entropy"]
+        h = np.array([h[k] - step * pi[k] * (math.log(pi[k]) + ent) if pi[k] > 0 else h[k]
+                      for k in range(len(h))])
+    pg["total"] += x
+    return h
+
+
+def _rloo_step(p, h, pi, arms, rewards):
+    """H + (alpha / G) sum_i (R_i - mean_{j != i} R_j)(onehot(a_i) - pi)."""
+    g = len(arms)
+    s = 0.0
+    for r in rewards:
+        s += r
+    adv = [r - (s - r) / (g - 1) for r in rewards]
+    return _ascent(h, pi, arms, adv, p["alpha"] / g)
+
+
+def _ascent(h, pi, arms, weights, step):
+    """H + step sum_i w_i (onehot(a_i) - pi), summed per arm first (the kernel's order)."""
+    acc = np.zeros(len(h))
+    total = 0.0
+    for a, w in zip(arms, weights, strict=True):
+        acc[a] += w
+        total += w
+    return h + step * (acc - pi * total)
+
+
+def _clipped_steps(p, h, pi_old, arms, adv, kl):
+    """E ascent steps on (1/G) sum_i min(rho_i A_i, clip(rho_i, 1 - eps, 1 + eps) A_i)
+    - kl KL(pi || uniform), rho_i = pi(a_i) / pi_old(a_i)."""
+    eps, k_arms = p["clip"], len(h)
+    for _ in range(p["epochs"]):
+        pi = _softmax(h)
+        used_arms, weights = [], []
+        for a, A in zip(arms, adv, strict=True):
+            if pi_old[a] > 0:
+                rho = pi[a] / pi_old[a]
+                if rho * A <= min(max(rho, 1 - eps), 1 + eps) * A:  # the unclipped branch
+                    used_arms.append(a)
+                    weights.append(rho * A)
+        h = _ascent(h, pi, used_arms, weights, p["alpha"] / len(arms))
+        if kl > 0:  # grad_k KL = pi_k (ln(pi_k / (1/K)) - KL)
+            div = 0.0
+            for q in pi:
+                if q > 0:
+                    div += q * math.log(k_arms * q)
+            step = p["alpha"] * kl
+            h = np.array([h[k] - step * pi[k] * (math.log(k_arms * pi[k]) - div)
+                          if pi[k] > 0 else h[k] for k in range(k_arms)])
+    return h

@@ -25,8 +25,13 @@ TESTBED = bandits.envs.RandomTestbed(n_arms=3)
 # hyperparameters written as integers (as an experiment file may): the record must not change
 # type, or numba would compile (and cache) another loop for the same agent
 AS_INTEGERS = {"greedy": {"q0": 1}, "epsilon-greedy": {"epsilon": 1, "q0": -1},
-               "etc": {"m": 5.0}, "ucb": {"c": 1}, "kl-ucb": {"c": 3}, "reinforce": {"alpha": 1},
-               "pg-exact": {"alpha": 1}}
+               "etc": {"m": 5.0}, "ucb": {"c": 1}, "kl-ucb": {"c": 3},
+               "reinforce": {"alpha": 1, "entropy": 1, "bonus": 2},
+               "rloo": {"group": 4.0, "alpha": 1, "bonus": 1},
+               "grpo": {"group": 4.0, "clip": 1, "epochs": 2.0, "kl": 1, "alpha": 1},
+               "ppo": {"group": 4.0, "clip": 1, "epochs": 2.0, "alpha": 1, "alpha_v": 1},
+               "actor-critic": {"alpha": 1, "alpha_v": 1, "bonus": 1},
+               "npg": {"alpha": 1, "bonus": 1}, "pg-exact": {"alpha": 1}}
 
 
 def _field_types(record):

@@ -22,10 +22,11 @@ def test_parse_spec():
 
 
 def test_build_coerces_types_from_defaults():
-    agent = build(REGISTRY, "reinforce:alpha=0.4,baseline=false")
-    assert agent == Reinforce(alpha=0.4, baseline=False)
-    assert agent.alpha == 0.4 and agent.baseline is False
+    agent = build(REGISTRY, "reinforce:alpha=0.4,baseline=none")
+    assert agent == Reinforce(alpha=0.4, baseline="none")
+    assert agent.alpha == 0.4 and agent.baseline == "none"
     assert build(REGISTRY, "etc:m=3").m == 3
+    assert build(REGISTRY, "grpo:clip=inf,epochs=2").clip == float("inf")
 
 
 def test_spec_round_trip_for_every_agent():
@@ -37,7 +38,7 @@ def test_spec_round_trip_for_every_agent():
 
 def test_label_names_changed_parameters():
     assert UCB(c=1.0).label == "ucb(c=1.0)"
-    assert Reinforce(baseline=False).label == "reinforce(baseline=false)"
+    assert Reinforce(baseline="none").label == "reinforce(baseline=none)"
 
 
 @pytest.mark.parametrize(
@@ -47,7 +48,18 @@ def test_label_names_changed_parameters():
         ("ucb:d=1", "has no parameter 'd'"),
         ("ucb:c=abc", "must be a number"),
         ("etc:m=2.5", "must be an integer"),
-        ("reinforce:baseline=maybe", "must be true or false"),
+        ("reinforce:baseline=maybe", "baseline must be none or mean"),
+        ("reinforce:normalise=maybe", "normalise must be true or false"),
+        ("reinforce:entropy=-0.1", "entropy must be a finite number >= 0"),
+        ("npg:bonus=-1", "bonus must be a finite number >= 0"),
+        ("grpo:group=1", "group must be an integer >= 2"),
+        ("rloo:group=0", "group must be an integer >= 2"),
+        ("ppo:group=2.5", "must be an integer"),
+        ("grpo:epochs=0", "epochs must be >= 1"),
+        ("grpo:clip=0", "clip must be a number > 0"),
+        ("ppo:clip=nan", "clip must be a number > 0"),
+        ("grpo:kl=-0.04", "kl must be a finite number >= 0"),
+        ("actor-critic:alpha_v=1.5", "alpha_v must lie in"),
         ("ucb:c=-1", "c must be a finite number >= 0"),
         ("reinforce:alpha=0", "alpha must be a finite number > 0"),
         ("epsilon-greedy:epsilon=1.5", "epsilon must lie in"),
