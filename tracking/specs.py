@@ -28,6 +28,9 @@ class Agent:
     long_name: ClassVar[str] = ""
     #: "certainty-equivalence" (fits a model, acts on it), "policy-gradient" or "model-free"
     family: ClassVar[str] = "certainty-equivalence"
+    #: Float parameters for which inf is a valid value (a clip range: no clipping); every
+    #: other float parameter must be finite.
+    unbounded: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def param_names(cls) -> list[str]:
