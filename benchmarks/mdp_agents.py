@@ -14,7 +14,8 @@ from the agent's visit counts). Measured:
 
 1. celab ``mdp.run`` on ``garnet(100, 5, 10)`` (seed 0), H = 20, for ce-greedy and psrl, with
    numba's default threads (prange over runs) and with one thread, and for ce-optimistic,
-   q-learning and reinforce for context; after a warm-up call, so compilation is excluded. Each
+   q-learning and the policy-gradient agents (reinforce, rloo, grpo, ppo, actor-critic, npg)
+   for context; after a warm-up call, so compilation is excluded. Each
    call includes everything ``mdp.run`` does: the exact per-episode regret (policy evaluation
    on the true model) and the checkpoint plans;
 2. rlberry-scool's ``UCBVIAgent`` on the same P and R (``rlberry.envs.finite_mdp.FiniteMDP``,
@@ -26,7 +27,7 @@ from the agent's visit counts). Measured:
    the one compared;
 3. the floor: celab ce-greedy and psrl at least 50x rlberry's full-DP UCBVI (the like-for-like
    comparison); the ratios to real-time DP are reported beside it;
-4. celab on ``riverswim(6)`` (all five agents) and ``garnet(500, 4, 10)`` (ce-greedy, psrl),
+4. celab on ``riverswim(6)`` (all the agents of 1.) and ``garnet(500, 4, 10)`` (ce-greedy, psrl),
    H = 20, with psrl's per-episode cost split into posterior sampling and planning;
 5. compilation: ``import mdp``, building the garnet and the first ``mdp.run`` calls in fresh
    processes, with an empty and with a filled NUMBA_CACHE_DIR.
@@ -60,7 +61,8 @@ H = 20
 SEED = 0
 BONUS_SCALE = 1.0  # UCBVI's bonus_scale_factor (its default); the cost does not depend on it
 FLOOR = 50.0
-ALL_AGENTS = ("ce-greedy", "psrl", "ce-optimistic", "q-learning", "reinforce")
+PG_AGENTS = ("reinforce", "rloo", "grpo", "ppo", "actor-critic", "npg")
+ALL_AGENTS = ("ce-greedy", "psrl", "ce-optimistic", "q-learning") + PG_AGENTS
 PROBLEMS: dict[str, Callable[[], mdp.FiniteMDP]] = {
     "garnet(100, 5, 10)": lambda: mdp.envs.garnet(100, 5, 10, seed=SEED),
     "riverswim(6)": lambda: mdp.envs.riverswim(6),
@@ -113,7 +115,7 @@ def _scaling_cases(k_river: int, river_runs: int, k_big: dict[str, int],
 
 FULL = Budget(
     main=_main_cases(1000, {"ce-greedy": 24, "psrl": 2, "ce-optimistic": 12, "q-learning": 24,
-                            "reinforce": 12}, {"ce-greedy": 12, "psrl": 1}),
+                            **dict.fromkeys(PG_AGENTS, 12)}, {"ce-greedy": 12, "psrl": 1}),
     full_dp_episodes=20,
     rtdp_episodes=1000,
     scaling=_scaling_cases(10_000, 20, {"ce-greedy": 200, "psrl": 50},
@@ -123,7 +125,7 @@ FULL = Budget(
 )
 QUICK = Budget(
     main=_main_cases(50, {"ce-greedy": 2, "psrl": 2, "ce-optimistic": 2, "q-learning": 2,
-                          "reinforce": 2}, {"ce-greedy": 2, "psrl": 1}),
+                          **dict.fromkeys(PG_AGENTS, 2)}, {"ce-greedy": 2, "psrl": 1}),
     full_dp_episodes=1,
     rtdp_episodes=20,
     scaling=_scaling_cases(500, 2, {"ce-greedy": 10, "psrl": 4}, {"ce-greedy": 2, "psrl": 2}),

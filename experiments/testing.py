@@ -292,7 +292,8 @@ def _check_parameters(fail: _Failure, agent: Agent, registry: dict[str, type]) -
 
 
 def _check_errors(fail: _Failure, agent: Agent, registry: dict[str, type]) -> None:
-    """A bad value of every parameter, and an unknown parameter, raise ValueError naming it."""
+    """A bad value of every parameter, and an unknown parameter, raise ValueError naming it
+    (inf is not bad for the parameters the agent declares ``unbounded``)."""
     trials = [(p, bad) for p, default in agent.defaults().items()
               for bad in BAD_VALUES.get(type(default), ())
               if not (bad == "inf" and p in agent.unbounded)]

@@ -37,7 +37,11 @@ from tracking.batching import STOP_MASK
 from tracking.jit import njit
 from tracking.rng import SALT_AGENT, SALT_READOUT, new_state, stream_key
 
-from . import _pieces_model_based, _pieces_model_free  # noqa: F401  (register the pieces)
+from . import (  # noqa: F401  (register the pieces)
+    _pieces_model_based,
+    _pieces_model_free,
+    _pieces_policy_gradient,
+)
 from ._env_kernels import env_step, new_trajectory, start_average, start_state
 from ._hooks import behaviour_policy, episode_policy, greedy_policy, init_episodic, learn
 from ._planning_kernels import act, evaluate_policy

@@ -39,9 +39,9 @@ Continuing loop (mdp/_continuing_loop.py), whose policies are stationary:
 
 Beside its pieces, an agent declares its footprint in each loop (:func:`register_footprint`):
 the number of 8-byte words its state holds (what its ``init`` allocates, the model's support
-arrays, which the state only refers to, excluded), as a function of (n_states, n_actions, nnz,
-horizon); the continuing loop passes horizon 0. The memory guard adds it to the loop's own
-arrays (``run_state_bytes`` in mdp/loop.py and mdp/continuing.py).
+arrays, which the state only refers to, excluded), as a function of (params, n_states,
+n_actions, nnz, horizon); the continuing loop passes horizon 0. The memory guard adds it to the
+loop's own arrays (``run_state_bytes`` in mdp/loop.py and mdp/continuing.py).
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ from collections.abc import Callable
 
 from tracking.dispatch import hook
 
-#: ``FOOTPRINTS[loop][Record](n_states, n_actions, nnz, horizon)``: words of an agent's state.
-FOOTPRINTS: dict[str, dict[type, Callable[[int, int, int, int], float]]] = {
+#: ``FOOTPRINTS[loop][Record](params, n_states, n_actions, nnz, horizon)``: words of the state
+#: of an agent of record ``params``.
+FOOTPRINTS: dict[str, dict[type, Callable[[tuple, int, int, int, int], float]]] = {
     "episodic": {}, "continuing": {}}
 
 init_episodic = hook("init_episodic", ("params", "model", "horizon", "episodes"))
@@ -67,10 +68,11 @@ behaviour_stationary = hook("behaviour_stationary",
                             ("params", "state", "t", "epsilon", "readout", "stop"))
 
 
-def register_footprint(cls: type, loop: str, words: Callable[[int, int, int, int], float]
-                       ) -> None:
+def register_footprint(cls: type, loop: str,
+                       words: Callable[[tuple, int, int, int, int], float]) -> None:
     """Declare the words of the state of agents of record ``cls`` in ``loop`` ("episodic" or
-    "continuing"): ``words(n_states, n_actions, nnz, horizon)``."""
+    "continuing"): ``words(params, n_states, n_actions, nnz, horizon)``, ``params`` the
+    agent's record (an instance of ``cls``)."""
     FOOTPRINTS[loop][cls] = words
 
 
@@ -81,4 +83,4 @@ def footprint(loop: str, params: tuple, n_states: int, n_actions: int, nnz: int,
         words = FOOTPRINTS[loop][type(params)]
     except KeyError:
         raise TypeError(f"no {loop} footprint registered for {type(params).__name__}") from None
-    return float(words(n_states, n_actions, nnz, horizon))
+    return float(words(params, n_states, n_actions, nnz, horizon))

@@ -471,9 +471,9 @@ def _register(cls, *, init, episode_policy, learn, greedy, behaviour, init_conti
               stationary_policy, greedy_stationary, behaviour_stationary, extra_words) -> None:
     """Register a model-based agent's pieces for both loops, and its footprints: the counts,
     the plan and ``extra_words(n_states, n_actions)`` of its own."""
-    hooks.register_footprint(cls, "episodic", lambda s, a, nnz, h: _counts_words(s, a, nnz)
+    hooks.register_footprint(cls, "episodic", lambda p, s, a, nnz, h: _counts_words(s, a, nnz)
                              + _horizon_words(s, a, h) + extra_words(s, a))
-    hooks.register_footprint(cls, "continuing", lambda s, a, nnz, h: _counts_words(s, a, nnz)
+    hooks.register_footprint(cls, "continuing", lambda p, s, a, nnz, h: _counts_words(s, a, nnz)
                              + _stationary_words(s, a) + extra_words(s, a))
     register(hooks.init_episodic, cls, init)
     register(hooks.episode_policy, cls, episode_policy)

@@ -1,4 +1,5 @@
-"""Kernel pieces of the episodic agents without a model: q-learning and reinforce."""
+"""Kernel pieces of the episodic agents without a model: q-learning (the policy-gradient agents,
+which have no model either, are in mdp/_pieces_policy_gradient.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tracking.rng import argmax_random
 
 from . import _hooks as hooks
 from ._planning_kernels import Deterministic, Stochastic, even_ties
-from .agents import QLearningParams, ReinforceParams
+from .agents import QLearningParams
 
 # --- q-learning ------------------------------------------------------------------------------
 
@@ -101,96 +102,4 @@ register(hooks.greedy_policy, QLearningParams, _q_deploy)
 register(hooks.behaviour_policy, QLearningParams, _q_behaviour)
 # Q, visits and probs (H, S, A each), actions (H, S)
 hooks.register_footprint(QLearningParams, "episodic",
-                         lambda s, a, nnz, h: 3.0 * h * s * a + float(h) * s)
-
-
-# --- reinforce -------------------------------------------------------------------------------
-
-
-class ReinforceState(NamedTuple):
-    """theta[h, s, a], the baseline's sums and counts per (h, s) and the softmax policy probs
-    (H, S, A)."""
-
-    theta: np.ndarray
-    base_sum: np.ndarray
-    base_n: np.ndarray
-    probs: np.ndarray
-
-
-@njit(cache=True, inline="always")
-def _reinforce_init(params, model, horizon, episodes):
-    n_states, n_actions = model.rewards.shape
-    shape = (horizon, n_states, n_actions)
-    return ReinforceState(np.zeros(shape), np.zeros((horizon, n_states)),
-                          np.zeros((horizon, n_states)), np.zeros(shape))
-
-
-@njit(cache=True, inline="always")
-def _softmax_rows(theta, pi):
-    """pi[h, s, :] = softmax(theta[h, s, :]): exp(theta - max), divided by their sum."""
-    horizon, n_states, n_actions = theta.shape
-    for h in range(horizon):
-        for s in range(n_states):
-            m = theta[h, s].max()
-            total = 0.0
-            for a in range(n_actions):
-                pi[h, s, a] = math.exp(theta[h, s, a] - m)
-                total += pi[h, s, a]
-            for a in range(n_actions):
-                pi[h, s, a] /= total
-
-
-@njit(cache=True, inline="always")
-def _reinforce_policy(params, state, k, st, stop):
-    """The softmax policy of theta (its actions drawn by the loop, one uniform per step)."""
-    _softmax_rows(state.theta, state.probs)
-    return Stochastic(state.probs)
-
-
-@njit(cache=True, inline="always")
-def _reinforce_greedy(params, state, stop):
-    """Argmax of theta per (h, s), ties split evenly (into the policy probs, which the next
-    episode recomputes before it acts and learns)."""
-    return _greedy_rows(state.theta, state.probs)
-
-
-@njit(cache=True, inline="always")
-def _reinforce_behaviour(params, state, k, readout, stop):
-    """The softmax policy of theta, which the next episode acts with."""
-    _softmax_rows(state.theta, state.probs)
-    return Stochastic(state.probs)
-
-
-@njit(cache=True, inline="always")
-def _reinforce_learn(params, state, trajectory, n):
-    """theta[h, s_h] += alpha (G_h - b(h, s_h)) (onehot(a_h) - pi_h(. | s_h)), h = H-1..0, with
-    the return-to-go G_h and b the running mean of earlier returns from (h, s_h) (0 without
-    baseline or before the first); theta -= g pi for every action first, then theta[a_h] += g.
-    """
-    states, actions, _, rewards, _ = trajectory
-    theta, base_sum, base_n, pi = state
-    alpha, baseline = params
-    n_actions = theta.shape[2]
-    ret = 0.0
-    for h in range(n - 1, -1, -1):
-        ret += rewards[h]
-        s = states[h]
-        b = 0.0
-        if baseline and base_n[h, s] > 0.0:
-            b = base_sum[h, s] / base_n[h, s]
-        g = alpha * (ret - b)
-        for a in range(n_actions):
-            theta[h, s, a] -= g * pi[h, s, a]
-        theta[h, s, actions[h]] += g
-        base_sum[h, s] += ret
-        base_n[h, s] += 1.0
-
-
-register(hooks.init_episodic, ReinforceParams, _reinforce_init)
-register(hooks.episode_policy, ReinforceParams, _reinforce_policy)
-register(hooks.learn, ReinforceParams, _reinforce_learn)
-register(hooks.greedy_policy, ReinforceParams, _reinforce_greedy)
-register(hooks.behaviour_policy, ReinforceParams, _reinforce_behaviour)
-# theta and probs (H, S, A each), the baseline's sums and counts (H, S each)
-hooks.register_footprint(ReinforceParams, "episodic",
-                         lambda s, a, nnz, h: 2.0 * h * s * a + 2.0 * h * s)
+                         lambda p, s, a, nnz, h: 3.0 * h * s * a + float(h) * s)

@@ -13,12 +13,14 @@ nor the kernels, so that the command line can list the agents without compiling 
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from tracking.specs import Agent
-from tracking.validate import InputError, as_float
+from tracking.validate import FALSE_WORDS, TRUE_WORDS, InputError, as_float, as_int
 
 
 class CEGreedyParams(NamedTuple):
@@ -50,7 +52,53 @@ class QLearningParams(NamedTuple):
 
 class ReinforceParams(NamedTuple):
     alpha: float
-    baseline: bool
+    baseline: int  # BASELINE_NONE, BASELINE_MEAN or BASELINE_VALUE
+    alpha_v: float
+    normalise: bool
+    entropy: float
+    bonus: float
+    stationary: bool
+
+
+class RLOOParams(NamedTuple):
+    group: int
+    alpha: float
+    bonus: float
+    stationary: bool
+
+
+class GRPOParams(NamedTuple):
+    group: int
+    clip: float
+    epochs: int
+    kl: float
+    alpha: float
+    bonus: float
+    stationary: bool
+
+
+class PPOParams(NamedTuple):
+    clip: float
+    epochs: int
+    group: int
+    lam: float
+    alpha: float
+    alpha_v: float
+    bonus: float
+    stationary: bool
+
+
+class ActorCriticParams(NamedTuple):
+    alpha: float
+    alpha_v: float
+    bonus: float
+    stationary: bool
+
+
+class NPGParams(NamedTuple):
+    alpha: float
+    bonus: float
+    stationary: bool
 
 
 class MDPAgent(Agent):
@@ -158,27 +206,222 @@ class QLearning(MDPAgent):
         return QLearningParams(float(self.c), float(self.delta))
 
 
-class Reinforce(MDPAgent):
-    """Tabular softmax REINFORCE: theta[h, s, a], return-to-go, running baseline per (h, s)."""
+# --- the policy-gradient family ----------------------------------------------------------------
+
+#: reinforce's baselines, in the order of their codes in :class:`ReinforceParams`.
+BASELINES = ("none", "mean", "value")
+BASELINE_NONE, BASELINE_MEAN, BASELINE_VALUE = range(3)
+
+
+def _baseline(value: object) -> str:
+    """reinforce's baseline by its canonical name; true and false (the switch of earlier
+    versions, which saved configurations hold) are aliases of mean and none."""
+    if isinstance(value, (bool, np.bool_)):
+        return "mean" if value else "none"
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in BASELINES:
+            return word
+        if word in TRUE_WORDS + FALSE_WORDS:
+            return "mean" if word in TRUE_WORDS else "none"
+    raise InputError(f"baseline must be none, mean or value (true and false: aliases of mean "
+                     f"and none), got {value!r}")
+
+
+def _switch(name: str, value: object) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name} must be true or false, got {value!r}")
+
+
+def _clip(value: object) -> None:
+    """The clip range epsilon of grpo and ppo: > 0, inf (no clipping) allowed."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) \
+            or value <= 0.0:
+        raise InputError(f"clip must be a number > 0 (inf: no clipping), got {value!r}")
+
+
+def _group(value: object, minimum: int, why: str) -> None:
+    g = as_int("group", value)
+    if g < minimum:
+        raise InputError(f"group must be >= {minimum}{why}, got {g}")
+
+
+def _step_v(value: object) -> None:
+    as_float("alpha_v", value, minimum=0.0, maximum=1.0, strict_min=True)
+
+
+class PolicyGradientAgent(MDPAgent):
+    """Base of the tabular softmax policy-gradient agents: pi_h(. | s) = softmax(theta[h, s])
+    (theta[s] shared by every step h with ``stationary = true``), trained by gradient ascent
+    with the constant step ``alpha``; ``bonus = c`` adds c / sqrt(N(s, a)) to every reward the
+    update sees, N(s, a) counting the visits of (s, a) up to the current one."""
+
+    family = "policy-gradient"
+    alpha: float
+    bonus: float
+    stationary: bool
+
+    def _check_shared(self) -> None:
+        as_float("alpha", self.alpha, minimum=0.0, strict_min=True)
+        as_float("bonus", self.bonus, minimum=0.0)
+        _switch("stationary", self.stationary)
+
+
+class Reinforce(PolicyGradientAgent):
+    """REINFORCE: theta[h, s_h] += alpha A_h (onehot(a_h) - pi_h(. | s_h)) after each episode,
+    A_h the return-to-go minus the baseline (none, the running mean of earlier returns at
+    (h, s_h), or a Monte-Carlo critic V_h(s_h)), optionally divided by the running standard
+    deviation of the returns at (h, s_h), plus alpha entropy times the entropy's gradient."""
 
     name = "reinforce"
-    family = "policy-gradient"
 
-    def __init__(self, alpha: float = 0.1, baseline: bool = True) -> None:
+    def __init__(self, alpha: float = 0.1, baseline: str | bool = "mean", alpha_v: float = 0.1,
+                 normalise: bool = False, entropy: float = 0.0, bonus: float = 0.0,
+                 stationary: bool = False) -> None:
         self.alpha = alpha
-        self.baseline = baseline
-        as_float("alpha", alpha, minimum=0.0, strict_min=True)
-        if not isinstance(baseline, (bool, np.bool_)):
-            raise InputError(f"baseline must be true or false, got {baseline!r}")
+        self.baseline = _baseline(baseline)
+        self.alpha_v = alpha_v
+        self.normalise = normalise
+        self.entropy = entropy
+        self.bonus = bonus
+        self.stationary = stationary
+        self._check_shared()
+        _step_v(alpha_v)
+        _switch("normalise", normalise)
+        as_float("entropy", entropy, minimum=0.0)
 
     def params(self) -> ReinforceParams:
-        return ReinforceParams(float(self.alpha), bool(self.baseline))
+        return ReinforceParams(float(self.alpha), BASELINES.index(self.baseline),
+                               float(self.alpha_v), bool(self.normalise), float(self.entropy),
+                               float(self.bonus), bool(self.stationary))
 
+
+class RLOO(PolicyGradientAgent):
+    """REINFORCE leave-one-out (Kool, van Hoof and Welling 2019): G episodes of one policy,
+    then theta += (alpha / G) sum_i (R_i - mean_{j != i} R_j) grad log pi(episode i)."""
+
+    name = "rloo"
+    long_name = "REINFORCE leave-one-out"
+
+    def __init__(self, group: int = 8, alpha: float = 0.1, bonus: float = 0.0,
+                 stationary: bool = False) -> None:
+        self.group = group
+        self.alpha = alpha
+        self.bonus = bonus
+        self.stationary = stationary
+        _group(group, 2, " (the leave-one-out baseline needs another episode)")
+        self._check_shared()
+
+    def params(self) -> RLOOParams:
+        return RLOOParams(int(self.group), float(self.alpha), float(self.bonus),
+                          bool(self.stationary))
+
+
+class GRPO(PolicyGradientAgent):
+    """Group relative policy optimisation (Shao et al. 2024): G episodes of one policy, their
+    returns normalised within the group, then ``epochs`` ascent steps on the clipped surrogate
+    minus kl times the exact KL divergence to the initial, uniform policy."""
+
+    name = "grpo"
+    unbounded = ("clip",)
+    long_name = "group relative policy optimisation"
+
+    def __init__(self, group: int = 8, clip: float = 0.2, epochs: int = 4, kl: float = 0.0,
+                 alpha: float = 0.1, bonus: float = 0.0, stationary: bool = False) -> None:
+        self.group = group
+        self.clip = clip
+        self.epochs = epochs
+        self.kl = kl
+        self.alpha = alpha
+        self.bonus = bonus
+        self.stationary = stationary
+        _group(group, 2, " (with one episode per group every advantage is 0)")
+        _clip(clip)
+        as_int("epochs", epochs, minimum=1)
+        as_float("kl", kl, minimum=0.0)
+        self._check_shared()
+
+    def params(self) -> GRPOParams:
+        return GRPOParams(int(self.group), float(self.clip), int(self.epochs), float(self.kl),
+                          float(self.alpha), float(self.bonus), bool(self.stationary))
+
+
+class PPO(PolicyGradientAgent):
+    """Proximal policy optimisation (Schulman et al. 2017): G episodes of one policy,
+    GAE(lam) advantages from a tabular critic V_h(s), normalised per batch, ``epochs`` ascent
+    steps on the clipped surrogate, then the critic a step alpha_v towards the returns."""
+
+    name = "ppo"
+    unbounded = ("clip",)
+    long_name = "proximal policy optimisation"
+
+    def __init__(self, clip: float = 0.2, epochs: int = 4, group: int = 8, lam: float = 0.95,
+                 alpha: float = 0.1, alpha_v: float = 0.1, bonus: float = 0.0,
+                 stationary: bool = False) -> None:
+        self.clip = clip
+        self.epochs = epochs
+        self.group = group
+        self.lam = lam
+        self.alpha = alpha
+        self.alpha_v = alpha_v
+        self.bonus = bonus
+        self.stationary = stationary
+        _clip(clip)
+        as_int("epochs", epochs, minimum=1)
+        _group(group, 1, "")
+        as_float("lam", lam, minimum=0.0, maximum=1.0)
+        _step_v(alpha_v)
+        self._check_shared()
+
+    def params(self) -> PPOParams:
+        return PPOParams(float(self.clip), int(self.epochs), int(self.group), float(self.lam),
+                         float(self.alpha), float(self.alpha_v), float(self.bonus),
+                         bool(self.stationary))
+
+
+class ActorCritic(PolicyGradientAgent):
+    """One-step actor-critic (Sutton and Barto 2018, section 13.5) with a tabular critic:
+    delta = r + V_{h+1}(s') - V_h(s), V_h(s) += alpha_v delta, theta += alpha delta grad log
+    pi_h(a | s), at every step in order."""
+
+    name = "actor-critic"
+
+    def __init__(self, alpha: float = 0.1, alpha_v: float = 0.1, bonus: float = 0.0,
+                 stationary: bool = False) -> None:
+        self.alpha = alpha
+        self.alpha_v = alpha_v
+        self.bonus = bonus
+        self.stationary = stationary
+        self._check_shared()
+        _step_v(alpha_v)
+
+    def params(self) -> ActorCriticParams:
+        return ActorCriticParams(float(self.alpha), float(self.alpha_v), float(self.bonus),
+                                 bool(self.stationary))
+
+
+class NPG(PolicyGradientAgent):
+    """Sample-based softmax natural policy gradient (Kakade 2001; Agarwal et al. 2021):
+    theta_h(s, .) += alpha Q_hat_h(s, .) at the states of the episode, Q_hat the running
+    Monte-Carlo mean of the returns-to-go per (h, s, a)."""
+
+    name = "npg"
+    long_name = "natural policy gradient"
+
+    def __init__(self, alpha: float = 0.1, bonus: float = 0.0, stationary: bool = False
+                 ) -> None:
+        self.alpha = alpha
+        self.bonus = bonus
+        self.stationary = stationary
+        self._check_shared()
+
+    def params(self) -> NPGParams:
+        return NPGParams(float(self.alpha), float(self.bonus), bool(self.stationary))
 
 #: Registry name -> agent class (the episodic loop, mdp.run).
 REGISTRY: dict[str, type[MDPAgent]] = {
     cls.name: cls for cls in (CEGreedy, CEOptimistic, CEDither, PSRL, UCRL2, QLearning,
-                               Reinforce)
+                              Reinforce, RLOO, GRPO, PPO, ActorCritic, NPG)
 }
 
 #: The agents of the continuing, average-reward loop (mdp.run_continuing).

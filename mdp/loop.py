@@ -223,7 +223,11 @@ def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int,
     (S A), two rows of values (S each) and the trajectory (five arrays of H), plus the agent's
     state, the footprint its pieces declare (mdp/_hooks.py ``register_footprint``). The
     readouts plan and evaluate in these arrays."""
-    from . import _pieces_model_based, _pieces_model_free  # noqa: F401 (the footprints)
+    from . import (  # noqa: F401 (the footprints)
+        _pieces_model_based,
+        _pieces_model_free,
+        _pieces_policy_gradient,
+    )
     from ._hooks import footprint
 
     S, H = n_states, horizon

@@ -115,8 +115,11 @@ def garnet():
 @pytest.mark.nojit
 @needs_python_kernels
 @pytest.mark.parametrize("agent", build_all(REGISTRY, "ce-greedy,ce-optimistic,psrl,ucrl2,"
-                                                      "q-learning,reinforce", "MDP"),
-                         ids=lambda a: a.name)
+                                                      "q-learning,reinforce,rloo,grpo,ppo,"
+                                                      "actor-critic,npg,"
+                                                      "reinforce:baseline=value,normalise=true,"
+                                                      "bonus=1.0,stationary=true", "MDP"),
+                         ids=lambda a: a.label)
 def test_episodic_run_state_is_what_the_kernel_allocates(agent, garnet):
     m, horizon = garnet, 6
     model, initial = kernel_model(m), np.ascontiguousarray(m.initial)

@@ -28,7 +28,8 @@ class Agent:
     long_name: ClassVar[str] = ""
     #: "certainty-equivalence" (fits a model, acts on it), "policy-gradient" or "model-free"
     family: ClassVar[str] = "certainty-equivalence"
-    #: The parameters that accept an infinite value (a clip range of inf: no clipping).
+    #: Float parameters for which inf is a valid value (a clip range: no clipping); every
+    #: other float parameter must be finite.
     unbounded: ClassVar[tuple[str, ...]] = ()
 
     @classmethod

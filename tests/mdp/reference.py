@@ -583,19 +583,29 @@ class _QLearning(_Learner):
         return self.greedy(data)
 
 
-class _Reinforce(_Learner):
+class _Softmax(_Learner):
+    """The policy-gradient agents: a softmax policy of theta[h][s] (one row theta[0][s] for
+    every h with ``stationary``), theta = 0 at the start; the bonus's visits N(s, a)."""
+
     def __init__(self, params, P, R, H, K, st):
         super().__init__(params, P, R, H, K, st)
         S, A = self.S, self.A
-        self.theta = [[[0.0] * A for _ in range(S)] for _ in range(H)]
-        self.base_sum = [[0.0] * S for _ in range(H)]
-        self.base_n = [[0] * S for _ in range(H)]
+        self.rows = 1 if params["stationary"] else H
+        self.theta = [[[0.0] * A for _ in range(S)] for _ in range(self.rows)]
+        self.visits = [[0] * A for _ in range(S)]
         self.pi = None
 
-    def policy(self, data):
+    def row(self, h):
+        """theta's row of step h."""
+        return 0 if self.rows == 1 else h
+
+    def softmax_policy(self):
         # _softmax: exp(theta - max), summed left to right, divided by the sum (the kernel's)
-        self.pi = [[[float(x) for x in _softmax(self.theta[h][s])] for s in range(self.S)]
-                   for h in range(self.H)]
+        return [[[float(x) for x in _softmax(self.theta[self.row(h)][s])] for s in range(self.S)]
+                for h in range(self.H)]
+
+    def policy(self, data):
+        self.pi = self.softmax_policy()
         return self.pi
 
     def act(self, pi, h, s, st):
@@ -608,35 +618,247 @@ class _Reinforce(_Learner):
                 return a
         return self.A - 1
 
-    def after_episode(self, trajectory):
-        """theta[h, s_h] += alpha (G_h - b(h, s_h)) (onehot(a_h) - pi_h(. | s_h)), h = H-1..0.
-
-        In the kernel's order: first theta -= g pi for every action, then theta[a_h] += g.
-        """
-        alpha, baseline = self.params["alpha"], self.params["baseline"]
-        ret = 0.0
-        for h in range(self.H - 1, -1, -1):
-            s, a_h, r = trajectory[h]
-            ret += r
-            b = 0.0
-            if baseline and self.base_n[h][s] > 0:
-                b = self.base_sum[h][s] / self.base_n[h][s]
-            g = alpha * (ret - b)
-            theta = self.theta[h][s]
-            for a in range(self.A):
-                theta[a] -= g * self.pi[h][s][a]
-            theta[a_h] += g
-            self.base_sum[h][s] += ret
-            self.base_n[h][s] += 1
-
     def greedy(self, data):
         """Argmax of theta per (h, s), ties split evenly."""
-        return [[_even_split(self.theta[h][s]) for s in range(self.S)] for h in range(self.H)]
+        return [[_even_split(self.theta[self.row(h)][s]) for s in range(self.S)]
+                for h in range(self.H)]
 
     def behaviour(self, data, k, readout):
-        """The softmax policy the next episode acts with."""
-        return [[[float(x) for x in _softmax(self.theta[h][s])] for s in range(self.S)]
-                for h in range(self.H)]
+        """The softmax policy the next episode acts with (the group's, within a group)."""
+        return self.softmax_policy()
+
+    def rewards(self, trajectory):
+        """The rewards the update sees, in step order: r + c / sqrt(N(s, a)), N counting this
+        visit (r itself when c = 0)."""
+        c = self.params["bonus"]
+        out = []
+        for s, a, r in trajectory:
+            if c > 0.0:
+                self.visits[s][a] += 1
+                r = r + c / math.sqrt(self.visits[s][a])
+            out.append(r)
+        return out
+
+    def score(self, target, a_h, g, pi):
+        """target += g (onehot(a_h) - pi): first -= g pi for every action, then [a_h] += g."""
+        for a in range(self.A):
+            target[a] -= g * pi[a]
+        target[a_h] += g
+
+
+def _zeros(H, S):
+    return [[0.0] * S for _ in range(H)]
+
+
+class _Reinforce(_Softmax):
+    def __init__(self, params, P, R, H, K, st):
+        super().__init__(params, P, R, H, K, st)
+        S = self.S
+        self.base_sum, self.base_n = _zeros(H, S), [[0] * S for _ in range(H)]
+        self.ret_mean, self.ret_m2, self.value = _zeros(H, S), _zeros(H, S), _zeros(H, S)
+
+    def after_episode(self, trajectory):
+        """theta[h, s_h] += alpha A (onehot(a_h) - pi_h(. | s_h)), h = H-1..0, A = G_h - b,
+        b = 0, the mean of the earlier returns at (h, s_h) or V_h(s_h); divided by the std of
+        the returns at (h, s_h) so far (normalise); then alpha beta grad H(pi_h(. | s_h))."""
+        p = self.params
+        alpha, baseline = p["alpha"], p["baseline"]
+        rewards = self.rewards(trajectory)
+        ret = 0.0
+        for h in range(self.H - 1, -1, -1):
+            s, a_h, _ = trajectory[h]
+            ret += rewards[h]
+            b = 0.0
+            if baseline == "mean" and self.base_n[h][s] > 0:
+                b = self.base_sum[h][s] / self.base_n[h][s]
+            elif baseline == "value":
+                b = self.value[h][s]
+            adv = ret - b
+            if p["normalise"]:
+                # Welford: mean and sum of squared deviations, this return included
+                n = self.base_n[h][s] + 1
+                d = ret - self.ret_mean[h][s]
+                self.ret_mean[h][s] += d / n
+                self.ret_m2[h][s] += d * (ret - self.ret_mean[h][s])
+                std = math.sqrt(self.ret_m2[h][s] / n)
+                if std > 0.0:
+                    adv = adv / std
+            theta, pi = self.theta[self.row(h)][s], self.pi[h][s]
+            self.score(theta, a_h, alpha * adv, pi)
+            if p["entropy"] > 0.0:
+                # grad_k H = -pi_k (log pi_k + H), H = -sum_k pi_k log pi_k (0 where pi_k = 0)
+                ent = 0.0
+                for x in pi:
+                    if x > 0.0:
+                        ent -= x * math.log(x)
+                coef = alpha * p["entropy"]
+                for a in range(self.A):
+                    if pi[a] > 0.0:
+                        theta[a] -= coef * (pi[a] * (math.log(pi[a]) + ent))
+            self.base_sum[h][s] += ret
+            self.base_n[h][s] += 1
+            if baseline == "value":
+                self.value[h][s] += p["alpha_v"] * (ret - self.value[h][s])
+
+
+def _episode_return(rewards):
+    """R = r_0 + ... + r_{H-1}, summed from the last step (as a return-to-go)."""
+    ret = 0.0
+    for r in reversed(rewards):
+        ret += r
+    return ret
+
+
+def _total(values):
+    total = 0.0
+    for x in values:
+        total += x
+    return total
+
+
+class _Group(_Softmax):
+    """G episodes of one policy (states, actions, rewards with the bonus), then ``update``."""
+
+    def __init__(self, params, P, R, H, K, st):
+        super().__init__(params, P, R, H, K, st)
+        self.episodes = []
+
+    def after_episode(self, trajectory):
+        rewards = self.rewards(trajectory)
+        self.episodes.append(([s for s, _, _ in trajectory], [a for _, a, _ in trajectory],
+                              rewards))
+        if len(self.episodes) == self.params["group"]:
+            self.update(self.episodes)
+            self.episodes = []
+
+    def clipped_steps(self, episodes, adv, kl):
+        """``epochs`` full-batch ascent steps on the clipped surrogate minus kl times the KL to
+        the uniform policy, (1/G) sum over the G H steps; pi_old = the group's policy."""
+        p = self.params
+        G, A = len(episodes), self.A
+        lo, hi = 1.0 - p["clip"], 1.0 + p["clip"]
+        for _ in range(p["epochs"]):
+            grad = {}
+            for i, (states, actions, _) in enumerate(episodes):
+                for h in range(self.H):
+                    s, a, r = states[h], actions[h], self.row(h)
+                    cur = [float(x) for x in _softmax(self.theta[r][s])]
+                    g = grad.setdefault((r, s), [0.0] * A)
+                    p_old = self.pi[h][s][a]
+                    if p_old > 0.0:
+                        rho, x = cur[a] / p_old, adv[i][h]
+                        if rho * x <= min(max(rho, lo), hi) * x:  # the unclipped term
+                            self.score(g, a, rho * x / G, cur)
+                    if kl > 0.0:
+                        # grad_k KL(pi || uniform) = pi_k (log(A pi_k) - KL)
+                        div = _total([c * math.log(A * c) for c in cur if c > 0.0])
+                        for b in range(A):
+                            if cur[b] > 0.0:
+                                g[b] -= kl / G * (cur[b] * (math.log(A * cur[b]) - div))
+            for states, _, _ in episodes:  # theta += alpha grad, each row once
+                for h in range(self.H):
+                    r, s = self.row(h), states[h]
+                    g = grad[(r, s)]
+                    for b in range(A):
+                        self.theta[r][s][b] += p["alpha"] * g[b]
+                        g[b] = 0.0
+
+
+class _RLOO(_Group):
+    def update(self, episodes):
+        """theta += (alpha / G) sum_i (R_i - mean_{j != i} R_j) sum_h grad log pi_h(a_ih)."""
+        G = len(episodes)
+        returns = [_episode_return(e[2]) for e in episodes]
+        total = _total(returns)
+        c = self.params["alpha"] / G
+        for (states, actions, _), r_i in zip(episodes, returns):
+            g = c * (r_i - (total - r_i) / (G - 1))
+            for h in range(self.H):
+                s = states[h]
+                self.score(self.theta[self.row(h)][s], actions[h], g, self.pi[h][s])
+
+
+class _GRPO(_Group):
+    def update(self, episodes):
+        """A_i = (R_i - mean R) / (std R + 1e-8) at every step of episode i, then the clipped
+        steps with the KL penalty."""
+        G = len(episodes)
+        returns = [_episode_return(e[2]) for e in episodes]
+        mean = _total(returns) / G
+        scale = math.sqrt(_total([(r - mean) * (r - mean) for r in returns]) / G) + 1e-8
+        adv = [[(r - mean) / scale] * self.H for r in returns]
+        self.clipped_steps(episodes, adv, self.params["kl"])
+
+
+class _PPO(_Group):
+    def __init__(self, params, P, R, H, K, st):
+        super().__init__(params, P, R, H, K, st)
+        self.value = _zeros(H, self.S)
+
+    def update(self, episodes):
+        """GAE(lam) from V (V_H = 0), normalised over the batch, the clipped steps, then V_h(s)
+        += alpha_v (G_h - V_h(s)) along every episode (h = H-1..0)."""
+        p, H, V = self.params, self.H, self.value
+        adv = []
+        for states, _, rewards in episodes:
+            row, a_next = [0.0] * H, 0.0
+            for h in range(H - 1, -1, -1):
+                v_next = V[h + 1][states[h + 1]] if h + 1 < H else 0.0
+                delta = rewards[h] + v_next - V[h][states[h]]
+                a_next = delta + p["lam"] * a_next
+                row[h] = a_next
+            adv.append(row)
+        flat = [x for row in adv for x in row]
+        mean = _total(flat) / len(flat)
+        scale = math.sqrt(_total([(x - mean) * (x - mean) for x in flat]) / len(flat)) + 1e-8
+        adv = [[(x - mean) / scale for x in row] for row in adv]
+        self.clipped_steps(episodes, adv, 0.0)
+        for states, _, rewards in episodes:
+            ret = 0.0
+            for h in range(H - 1, -1, -1):
+                ret += rewards[h]
+                V[h][states[h]] += p["alpha_v"] * (ret - V[h][states[h]])
+
+
+class _ActorCritic(_Softmax):
+    def __init__(self, params, P, R, H, K, st):
+        super().__init__(params, P, R, H, K, st)
+        self.value = _zeros(H, self.S)
+
+    def after_episode(self, trajectory):
+        """For h = 0..H-1: delta = r_h + V_{h+1}(s_{h+1}) - V_h(s_h) (V_H = 0), V_h(s_h) +=
+        alpha_v delta, theta[h, s_h] += alpha delta (onehot(a_h) - pi_h(. | s_h))."""
+        p, V = self.params, self.value
+        rewards = self.rewards(trajectory)
+        for h, (s, a, _) in enumerate(trajectory):
+            v_next = V[h + 1][trajectory[h + 1][0]] if h + 1 < self.H else 0.0
+            delta = rewards[h] + v_next - V[h][s]
+            V[h][s] += p["alpha_v"] * delta
+            self.score(self.theta[self.row(h)][s], a, p["alpha"] * delta, self.pi[h][s])
+
+
+class _NPG(_Softmax):
+    def __init__(self, params, P, R, H, K, st):
+        super().__init__(params, P, R, H, K, st)
+        S, A = self.S, self.A
+        self.q_sum = [[[0.0] * A for _ in range(S)] for _ in range(H)]
+        self.q_n = [[[0] * A for _ in range(S)] for _ in range(H)]
+
+    def after_episode(self, trajectory):
+        """For h = H-1..0: G_h joins the mean Q_hat_h(s_h, a_h), then theta[h, s_h] += alpha
+        Q_hat_h(s_h, .) over the actions seen at (h, s_h)."""
+        rewards = self.rewards(trajectory)
+        ret = 0.0
+        for h in range(self.H - 1, -1, -1):
+            s, a, _ = trajectory[h]
+            ret += rewards[h]
+            q_sum, q_n = self.q_sum[h][s], self.q_n[h][s]
+            q_sum[a] += ret
+            q_n[a] += 1
+            theta = self.theta[self.row(h)][s]
+            for b in range(self.A):
+                if q_n[b] > 0:
+                    theta[b] += self.params["alpha"] * (q_sum[b] / q_n[b])
 
 
 _CEDither.act = _Reinforce.act  # inversion of one uniform, as every stochastic policy acts
@@ -649,4 +871,9 @@ _LEARNERS = {
     "ucrl2": _UCRL2,
     "q-learning": _QLearning,
     "reinforce": _Reinforce,
+    "rloo": _RLOO,
+    "grpo": _GRPO,
+    "ppo": _PPO,
+    "actor-critic": _ActorCritic,
+    "npg": _NPG,
 }

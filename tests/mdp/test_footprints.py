@@ -15,6 +15,7 @@ from mdp import (
 from mdp._hooks import FOOTPRINTS, footprint, init_continuing, init_episodic
 from mdp.agents import CONTINUING_REGISTRY, REGISTRY
 from mdp.loop import kernel_model
+from tracking.specs import build
 
 
 def _arrays(value):
@@ -41,6 +42,25 @@ MODELS = [mdp.envs.garnet(6, 3, 2, seed=1), mdp.envs.riverswim(4)]
 @pytest.mark.parametrize("horizon", [1, 7])
 def test_episodic_footprint_is_what_init_allocates(name, m, horizon):
     params = REGISTRY[name]().params()
+    model = kernel_model(m)
+    state = init_episodic(params, model, horizon, 10)
+    words = footprint("episodic", params, m.n_states, m.n_actions, m.nnz, horizon)
+    assert 8 * words == _own_bytes(state, model)
+
+
+#: Parameters that change what the policy-gradient agents allocate: one row of theta
+#: (stationary), the bonus's counts, reinforce's returns statistics and critic, groups.
+SIZED = ["reinforce:stationary=true,bonus=0.5", "reinforce:normalise=true,baseline=value",
+         "rloo:group=3,bonus=1.0,stationary=true", "grpo:group=5,stationary=true",
+         "ppo:group=2,bonus=0.5", "ppo:group=1,stationary=true",
+         "actor-critic:bonus=0.5,stationary=true", "npg:bonus=0.5,stationary=true"]
+
+
+@pytest.mark.parametrize("spec", SIZED)
+@pytest.mark.parametrize("horizon", [1, 7])
+def test_policy_gradient_footprints_follow_their_parameters(spec, horizon):
+    m = MODELS[0]
+    params = build(REGISTRY, spec).params()
     model = kernel_model(m)
     state = init_episodic(params, model, horizon, 10)
     words = footprint("episodic", params, m.n_states, m.n_actions, m.nnz, horizon)

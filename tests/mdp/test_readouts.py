@@ -9,7 +9,11 @@ import pytest
 
 import mdp
 from mdp import _hooks as hooks
-from mdp import _pieces_model_based, _pieces_model_free  # noqa: F401  (register the pieces)
+from mdp import (  # noqa: F401  (register the pieces)
+    _pieces_model_based,
+    _pieces_model_free,
+    _pieces_policy_gradient,
+)
 from mdp._env_kernels import new_trajectory
 from mdp._planning_kernels import evaluate_policy
 from mdp.agents import CONTINUING_REGISTRY, REGISTRY

@@ -1,5 +1,7 @@
 """The episodic MDP loop against a plain-Python reading of docs/algorithms.md, bit for bit."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -26,14 +28,32 @@ CASES = [("riverswim4", "mean"), ("riverswim4", "bernoulli"), ("garnet", "mean")
 
 # Parameters that take each branch: ce-optimistic's bonus clipped at H - h or not and c = 0 (no
 # bonus, no clipping), ce-dither's constant, uniform and decaying rates, q-learning with and
-# without its bonus, reinforce with and without its baseline. An agent missing here runs with its
-# defaults (and fails if the reference does not know it).
+# without its bonus; for the policy-gradient agents
+# every option: reinforce's three baselines (and the alias false), normalise, entropy, and
+# for every one the count bonus and a stationary theta; grpo and ppo with a clip range small
+# enough for the clipped branch and several epochs, with clip = inf, grpo with and without its
+# KL penalty, ppo with lam = 0, 1 and between, groups of 1 (ppo) to 4. An agent missing here
+# runs with its defaults (and fails if the reference does not know it).
 VARIANTS = {
     "ce-optimistic": [{}, {"c": 0.02, "delta": 0.5}, {"c": 0.0}],
     "ce-dither": [{}, {"epsilon": 1.0}, {"epsilon": 0.5, "decay": "sqrt"}],
     "ucrl2": [{}, {"delta": 0.5}],
     "q-learning": [{}, {"c": 0.05}],
-    "reinforce": [{"alpha": 0.5}, {"alpha": 0.5, "baseline": False}],
+    "reinforce": [{"alpha": 0.5}, {"alpha": 0.5, "baseline": False},
+                  {"alpha": 0.5, "baseline": "value", "alpha_v": 0.3, "normalise": True},
+                  {"alpha": 0.3, "entropy": 0.2, "bonus": 0.5, "stationary": True},
+                  {"alpha": 0.5, "baseline": "none", "normalise": True, "stationary": True}],
+    "rloo": [{"group": 2, "alpha": 0.5}, {"group": 3, "alpha": 0.4, "bonus": 0.3,
+                                          "stationary": True}],
+    "grpo": [{"group": 3, "clip": 0.05, "epochs": 3, "alpha": 0.3},
+             {"group": 2, "clip": math.inf, "epochs": 1},
+             {"group": 4, "kl": 0.3, "epochs": 2, "alpha": 0.3, "bonus": 0.2,
+              "stationary": True}],
+    "ppo": [{"group": 2, "clip": 0.05, "epochs": 3, "alpha": 0.3},
+            {"group": 1, "lam": 0.0, "alpha_v": 0.5},
+            {"group": 3, "lam": 1.0, "clip": math.inf, "bonus": 0.3, "stationary": True}],
+    "actor-critic": [{"alpha": 0.5, "alpha_v": 0.5}, {"bonus": 0.3, "stationary": True}],
+    "npg": [{}, {"alpha": 0.5, "bonus": 0.3, "stationary": True}],
 }
 HORIZON = 4
 
