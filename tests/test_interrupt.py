@@ -203,6 +203,7 @@ def test_optimal_value_equals_backward_induction(name):
 NOTEBOOK = """\
 import threading
 import bandits
+bandits.run("linspace10", "ucb", 10, 2)  # load the kernel first: the signal must find it running
 print("started", flush=True)
 try:
     bandits.run("linspace10", "ucb", 10**10, 2)
