@@ -318,12 +318,11 @@ def test_every_policy_gradient_agent_learns_on_a_small_garnet():
 
 
 def test_a_count_bonus_lets_reinforce_escape_riverswims_left_bank():
-    """RiverSwim(6), H = 20, 2000 episodes, 20 runs, fixed seed: with bonus = 0.5 most runs'
-    greedy policies are within 10% of V* (they swim to the right end), without it most are
-    not. The shares measured are far apart (about 0.8 against 0.1 on 10 runs); with 20 runs
-    the standard error of a share is at most 0.11, so the two thresholds at 0.5 leave more than
-    2.5 standard errors on each side."""
+    """RiverSwim(6), H = 20, 2000 episodes, 20 runs, fixed seed: the share of runs whose greedy
+    policy is within 10% of V* (it swims to the right end) is 0.65 with bonus = 0.5 and 0.10
+    without. With 20 runs a share's standard error is at most 0.11, so the difference (0.55)
+    is about 4 standard errors of a difference; the test asks for half of it."""
     res = mdp.run(mdp.envs.riverswim(6), "reinforce,reinforce:bonus=0.5", 20, 2000, 20, seed=0)
     near = res.readout("greedy")[:, :, -1] < 0.1 * res.info["v_star"]
     plain, bonus = near.mean(axis=1)
-    assert plain < 0.5 < bonus, (plain, bonus)
+    assert plain < 0.3 and bonus - plain > 0.25, (plain, bonus)
