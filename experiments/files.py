@@ -39,7 +39,10 @@ if TYPE_CHECKING:
 #: tuned file: the other commands accept and ignore both.
 TOP_KEYS = {"seed", "title", "problem", "versions", "study", "tune", "tuning"}
 #: The keys of every problem; each setting adds its own (tracking.settings.Setting).
-COMMON_KEYS = {"name", "setting", "runs", "checkpoints", "agents", "epsilon", "seed", "branch"}
+COMMON_KEYS = {"name", "setting", "runs", "checkpoints", "agents", "epsilon", "seed"}
+#: Keys that celab writes in the problems it records and reads back, which experiment files
+#: leave out (not listed in messages): ``branch``, celab tune's tuning runs.
+WRITTEN_KEYS = {"branch"}
 
 
 class FileError(InputError):
@@ -133,7 +136,7 @@ def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
     setting = _setting(data)
     allowed = COMMON_KEYS | {k.name for k in setting.keys} | set(setting.source_keys)
     for key in data:
-        if key not in allowed:
+        if key not in allowed | WRITTEN_KEYS:
             settings.fail(key, f"unknown key '{key}' in a {setting.name} problem "
                                f"(allowed: {', '.join(sorted(allowed))})")
     out: dict[str, Any] = {"setting": setting.name, "seed": settings.integer(

@@ -312,11 +312,12 @@ def test_tune_json_and_a_second_tuning_into_the_same_folder(monkeypatch, capsys,
 
 
 def test_interrupted_tuning_resumes_to_the_uninterrupted_numbers(tmp_path):
-    """Two runs per batch (CELAB_BATCH_WORK=1): SIGINT once the first batch is saved keeps the
-    completed runs; --resume finishes them, with the numbers of a tuning in one go."""
+    """Two runs per batch (CELAB_BATCH_WORK=1), each batch a second or so: SIGINT once the
+    first batch is saved keeps the completed runs; --resume finishes them, with the numbers of
+    a tuning in one go."""
     exp = tmp_path / "exp.toml"
-    exp.write_text(PROBLEM.replace("horizon = 300", "horizon = 200000") + TUNE.replace(
-        "runs = 5", "runs = 16"))
+    exp.write_text(PROBLEM.replace("horizon = 300", "horizon = 5000000") + TUNE.replace(
+        "runs = 5", "runs = 8"))
     env = dict(os.environ, CELAB_BATCH_WORK="1", NUMBA_NUM_THREADS="2")
     celab = [sys.executable, "-m", "cli", "tune", str(exp), "--out", str(tmp_path / "out")]
     proc = subprocess.Popen(celab, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
@@ -331,7 +332,7 @@ def test_interrupted_tuning_resumes_to_the_uninterrupted_numbers(tmp_path):
     assert proc.returncode == 130, err
     (line,) = messages(err)
     assert line.startswith("error: interrupted by SIGINT") and "--resume" in line
-    assert 0 < load_npz(saved).runs < 16
+    assert 0 < load_npz(saved).runs < 8
     assert not (tmp_path / "out" / "tuned.toml").exists()
     done = subprocess.run([*celab, "--resume", "--json"], cwd=ROOT, env=env, text=True,
                           capture_output=True, stdin=subprocess.DEVNULL)
