@@ -827,6 +827,53 @@ def run_file(
     _print_saved(outcome, folder, _console())
 
 
+@app.command(cls=_Command)
+def tune(
+    file: Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="Experiment file (TOML) whose tune table gives the "
+                                              "grids.")],
+    out: OutDir = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish the interrupted tuning in --out.")
+    ] = False,
+    delta: DeltaOverride = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the tuning record as JSON on stdout (docs/results.md).")] = False,
+    yes: YesFlag = False,
+) -> None:
+    """Tune agents' parameters on held-out seeds; write DIR/tuned.toml for celab run."""
+    _check_delta(delta)
+    from experiments import files, session
+    from experiments import tune as tuning
+
+    if resume and out is None:
+        raise UserError("--resume needs --out DIR, the folder of the interrupted tuning")
+    plan = tuning.plan(files.read(file), delta)
+    _guard_work(plan.jobs, yes)
+    folder = out if out is not None else session.default_folder("tune")
+    progress, for_job = _experiment_progress(plan.jobs)
+    with progress:
+        done = tuning.run(plan, folder, resume, for_job)
+    if done.record is None:
+        missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
+                            for k, v in done.outcome.status["missing"].items())
+        _error(f"interrupted by {done.outcome.stopped_by}: kept the completed runs in "
+               f"{folder / tuning.TUNING_FOLDER} ({missing}); finish with: celab tune {file} "
+               f"--out {folder} --resume" + (f" --delta {delta:g}" if delta is not None else "")
+               + (" --yes" if yes else ""))
+        raise typer.Exit(130 if done.outcome.stopped_by == "SIGINT" else 143)
+    for line in done.warnings:
+        _warn(line)
+    if as_json:
+        typer.echo(json.dumps({**done.record, "tuned": str(done.tuned), "folder": str(folder)},
+                              indent=2))
+        return
+    console = _console()
+    console.print(tuning.table(done.record))
+    console.print(f"tuned experiment: {done.tuned}; evaluate it with: celab run {done.tuned}",
+                  highlight=False)
+
+
 def _warn_versions(file: Path, current: dict) -> None:
     from tracking import tomlio
 

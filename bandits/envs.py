@@ -152,7 +152,8 @@ class RandomTestbed:
     means from N(loc, 1) (Gaussian arms, sigma 1), as in Sutton and Barto's figures 2.2-2.5.
 
     Run r's means are ``default_rng(SeedSequence(seed, spawn_key=(r, 2**31))).normal(loc, 1,
-    n_arms)``: they depend on the experiment's seed and the run index only.
+    n_arms)``: they depend on the experiment's seed and the run index only; a tuning run's
+    (spawn branch ``branch``, tracking.rng.TUNING_BRANCH) on ``spawn_key=(branch, r, 2**31)``.
     """
 
     family = "gaussian"
@@ -166,11 +167,16 @@ class RandomTestbed:
         self.loc = as_float("loc", loc)
         self.name = name
 
-    def run_means(self, seed: int, start: int, stop: int) -> np.ndarray:
-        """Means of runs ``start .. stop - 1``, shape (stop - start, n_arms)."""
+    def run_means(self, seed: int, start: int, stop: int, branch: int | None = None
+                  ) -> np.ndarray:
+        """Means of runs ``start .. stop - 1`` (of spawn branch ``branch``: None for
+        evaluation runs), shape (stop - start, n_arms)."""
+        from tracking.rng import spawn_key
+
         out = np.empty((stop - start, self.n_arms))
         for i, r in enumerate(range(start, stop)):
-            gen = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r, 2**31)))
+            key = (*spawn_key(r, branch), 2**31)
+            gen = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
             out[i] = gen.normal(self.loc, 1.0, size=self.n_arms)
         return out
 

@@ -11,7 +11,6 @@ from tracking import checkpoints as cp
 from tracking import memory
 from tracking.paths import check_name
 from tracking.results import Result
-from tracking.rng import run_seeds
 from tracking.runner import Job, Progress, StopRequest, execute, run_interruptible
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
@@ -100,7 +99,6 @@ class BanditJob(Job):
         self.work_per_run = float(self.horizon) * max(self.env.n_arms, 4) * len(self.agents)
         if self.per_run:  # each run's instance is drawn in Python (run_means), in the batch
             self.work_per_run += RUN_MEANS_WORK
-        self._seeds = run_seeds(self.seed, self.runs)
         if not self.per_run:
             self._means = np.ascontiguousarray(self.env.means[None, :], dtype=np.float64)
 
@@ -165,10 +163,12 @@ class BanditJob(Job):
         greedy = np.zeros((len(self.agents), n, c))
         behaviour = np.zeros((len(self.agents), n, c))
         pulls = np.zeros((len(self.agents), n, k_arms), dtype=np.int64)
-        means = (self.env.run_means(self.seed, start, stop) if self.per_run else self._means)
+        means = (self.env.run_means(self.seed, start, stop, self.branch) if self.per_run
+                 else self._means)
+        seeds = self.run_seeds(start, stop)
         for i, params in enumerate(self._params):
             run_interruptible(simulate, params, self.env.kind, means, float(self.env.sigma),
-                              self.horizon, self._seeds[start:stop], self.checkpoints, regret[i],
+                              self.horizon, seeds, self.checkpoints, regret[i],
                               greedy[i], behaviour[i], pulls[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)

@@ -37,10 +37,15 @@ from . import until
 if TYPE_CHECKING:
     from tracking.runner import Job
 
-TOP_KEYS = {"seed", "title", "problem", "versions", "study"}
+#: ``tune`` is read by ``celab tune`` (experiments/tune.py), ``tuning`` is its record in a
+#: tuned file: the other commands accept and ignore both.
+TOP_KEYS = {"seed", "title", "problem", "versions", "study", "tune", "tuning"}
 #: The keys of every problem; each setting adds its own (tracking.settings.Setting).
 COMMON_KEYS = {"name", "setting", "runs", "checkpoints", "agents", "epsilon", "seed",
                *until.RULE_KEYS}
+#: Keys that celab writes in the problems it records and reads back, which experiment files
+#: leave out (not listed in messages): ``branch``, celab tune's tuning runs.
+WRITTEN_KEYS = {"branch"}
 
 
 class FileError(InputError):
@@ -134,11 +139,19 @@ def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
     setting = _setting(data)
     allowed = COMMON_KEYS | {k.name for k in setting.keys} | set(setting.source_keys)
     for key in data:
-        if key not in allowed:
+        if key not in allowed | WRITTEN_KEYS:
             settings.fail(key, f"unknown key '{key}' in a {setting.name} problem "
                                f"(allowed: {', '.join(sorted(allowed))})")
     out: dict[str, Any] = {"setting": setting.name, "seed": settings.integer(
         data, "seed", settings.SEED.minimum, default=seed)}
+    if "branch" in data:  # tuning runs (celab tune writes it in its tuning/config.toml)
+        from tracking.rng import check_branch
+
+        out["branch"] = settings.integer(data, "branch")
+        try:
+            check_branch(out["branch"])
+        except ValueError as e:
+            settings.fail("branch", str(e))
     for key in setting.budget_keys:
         out[key.name] = key.read(data)
     out.update(_budget_rule(data, setting.length, out[setting.length]))
@@ -229,7 +242,8 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
             check.fail(("problem", i), "name", f"two problems are named {this!r}{case}; "
                                                "give each a distinct 'name'")
     return {"seed": seed, "title": title, "problems": tables, "study": study or {},
-            "versions": data.get("versions"), "lines": check.lines, "path": path}
+            "versions": data.get("versions"), "tune": data.get("tune"), "lines": check.lines,
+            "path": path}
 
 
 def read(path: str | Path) -> dict[str, Any]:
@@ -345,23 +359,30 @@ def job_of(table: dict[str, Any]) -> Job | until.UntilJob:
 def fixed_job(table: dict[str, Any]) -> Job:
     """The job of a fixed-budget problem table, built by the lab (its setting names the job
     class); the table's ``delta`` is recorded in the job's configuration
-    (:meth:`tracking.runner.Job.set_delta`)."""
+    (:meth:`tracking.runner.Job.set_delta`), its ``branch`` sets the seeds' spawn branch
+    (:meth:`tracking.runner.Job.set_branch`)."""
     job = settings.get(table["setting"]).job_class().from_table(table)
     if "delta" in table:
         job.set_delta(table["delta"])
+    if "branch" in table:
+        job.set_branch(table["branch"])
     return job
 
 
+def job_at(parsed: dict[str, Any], i: int, table: dict[str, Any] | None = None
+           ) -> Job | until.UntilJob:
+    """The job (:func:`job_of`) of problem i of a parsed experiment file, or of ``table`` made
+    from it; a lab's ValueError becomes a FileError pointing at the problem's line (a
+    TableError's key's line)."""
+    try:
+        return job_of(parsed["problems"][i] if table is None else table)
+    except FileError:
+        raise
+    except ValueError as e:
+        key = e.key if isinstance(e, TableError) else _key_of(str(e))
+        raise problem_error(parsed, i, key, e) from None
+
+
 def build_jobs(parsed: dict[str, Any]) -> list[Job | until.UntilJob]:
-    """The jobs of a parsed experiment file (:func:`job_of`); a lab's ValueError becomes a
-    FileError pointing at the problem's line (a TableError's key's line)."""
-    jobs = []
-    for i, table in enumerate(parsed["problems"]):
-        try:
-            jobs.append(job_of(table))
-        except FileError:
-            raise
-        except ValueError as e:
-            key = e.key if isinstance(e, TableError) else _key_of(str(e))
-            raise problem_error(parsed, i, key, e) from None
-    return jobs
+    """The jobs of a parsed experiment file (:func:`job_at`)."""
+    return [job_at(parsed, i) for i in range(len(parsed["problems"]))]

@@ -22,7 +22,6 @@ import numpy as np
 from tracking import checkpoints as cp
 from tracking import memory
 from tracking.results import Result
-from tracking.rng import run_seeds
 from tracking.runner import Progress, StopRequest, execute, run_interruptible
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
@@ -143,7 +142,6 @@ class ContinuingJob(ModelJob):
                      "n_actions": m_.n_actions,
                      "agent_names": [a.name for a in self.agent_objs],
                      "families": [a.family for a in self.agent_objs]}
-        self._seeds = run_seeds(self.seed, self.runs)
 
     # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
     def solve_bytes(self) -> float:
@@ -181,8 +179,9 @@ class ContinuingJob(ModelJob):
         episodes = np.zeros((len(self.agents), n, c), dtype=np.int64)
         model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
+        seeds = self.run_seeds(start, stop)
         for i, agent in enumerate(self.agent_objs):
-            run_interruptible(simulate, agent.params(), model, initial, self._seeds[start:stop],
+            run_interruptible(simulate, agent.params(), model, initial, seeds,
                               self.checkpoints, self.rho_star, self.rewards == "bernoulli",
                               MAX_SWEEPS, DEPLOY_EPSILON, regret[i], greedy[i], behaviour[i],
                               episodes[i], should_stop=should_stop)

@@ -12,7 +12,6 @@ from tracking import checkpoints as cp
 from tracking import memory
 from tracking.paths import check_name, inside
 from tracking.results import Result
-from tracking.rng import run_seeds
 from tracking.runner import (
     Job,
     Progress,
@@ -171,7 +170,6 @@ class MDPJob(ModelJob):
         self.v_star = optimal_value(self.model, self.horizon)
         self.info = {"v_star": self.v_star, "n_states": self.model.n_states,
                      "n_actions": self.model.n_actions, **agent_info}
-        self._seeds = run_seeds(self.seed, self.runs)
 
     # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
     def solve_bytes(self) -> float:
@@ -205,9 +203,10 @@ class MDPJob(ModelJob):
         behaviour = np.zeros((len(self.agents), n, c))
         model = kernel_model(m)
         initial = np.ascontiguousarray(m.initial)
+        seeds = self.run_seeds(start, stop)
         for i, agent in enumerate(self.agent_objs):
             run_interruptible(simulate, agent.params(), model, initial, self.horizon,
-                              self.episodes, self._seeds[start:stop], self.checkpoints, self.v_star,
+                              self.episodes, seeds, self.checkpoints, self.v_star,
                               self.rewards == "bernoulli", regret[i], greedy[i],
                               behaviour[i], should_stop=should_stop)
             if progress is not None:

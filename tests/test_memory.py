@@ -92,8 +92,9 @@ def test_ucb_table_is_counted():
     params = job.agent_objs[0].params(job.env)
     curves = [np.zeros((1, job.checkpoints.size)) for _ in range(3)]  # regret and both readouts
     pulls = np.zeros((1, 10), np.int64)
+    seeds = job.run_seeds(0, job.runs)
     measured = _peak(lambda: _python(bk.simulate)(params, 0, job._means, 0.5, horizon,
-                                                  job._seeds, job.checkpoints, *curves, pulls,
+                                                  seeds, job.checkpoints, *curves, pulls,
                                                   STOP))
     if hasattr(bk.simulate, "py_func"):
         _assert_counted(measured, job.call_bytes())

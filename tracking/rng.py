@@ -20,6 +20,8 @@ Two kinds of randomness live in a simulation and they are kept apart:
 Run seeds come from :func:`run_seeds`, which spawns ``numpy.random.SeedSequence(seed)``
 children (spawn key ``(r,)`` for run r): run r's seed does not depend on how many runs there
 are, so a run can be resumed or extended, and seed 1's run 0 is unrelated to seed 0's run 1.
+Tuning runs (``celab tune``) take another branch of the same tree, spawn key
+``(TUNING_BRANCH, r)``, so that they are never evaluation runs.
 
 All functions here are ``@njit`` and are inlined into the kernels that call them.
 """
@@ -31,6 +33,7 @@ import math
 import numpy as np
 
 from .jit import njit
+from .validate import InputError
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -49,15 +52,38 @@ SALT_TRANSITION = np.uint64(0x5EED0002)
 SALT_READOUT = np.uint64(0x5EED0010)  # distinct from every salt, the MDP lab's too
 
 
-def run_seeds(seed: int, runs: int, start: int = 0) -> np.ndarray:
+#: The spawn branch of tuning runs: tuning run r's seed comes from
+#: ``SeedSequence(seed, spawn_key=(TUNING_BRANCH, r))``, evaluation run r's from ``(r,)``.
+#: SeedSequence reads a spawn key as 32-bit words, so a tuning key (two words) could only
+#: equal an evaluation key (one word below 2**32) for an evaluation run index of 2**32 or
+#: more, beyond any array of runs celab can hold. The value spells "tune" in ASCII.
+TUNING_BRANCH = 0x74756E65
+
+
+def check_branch(branch: int | None) -> int | None:
+    """``branch`` when it is a spawn branch of run seeds: None (evaluation runs) or
+    :data:`TUNING_BRANCH`; ValueError otherwise."""
+    if branch is not None and (isinstance(branch, bool) or branch != TUNING_BRANCH):
+        raise InputError(f"branch must be {TUNING_BRANCH} (the tuning seeds), got {branch!r}")
+    return branch
+
+
+def spawn_key(run: int, branch: int | None = None) -> tuple[int, ...]:
+    """The spawn key of run ``run``: ``(run,)`` for evaluation runs (``branch`` None), else
+    ``(branch, run)``."""
+    return (run,) if branch is None else (branch, run)
+
+
+def run_seeds(seed: int, runs: int, start: int = 0, branch: int | None = None) -> np.ndarray:
     """Seeds of runs ``start .. start + runs - 1`` of an experiment with master ``seed``.
 
     Run r's seed is the first 64-bit word of ``SeedSequence(seed, spawn_key=(r,))``, the same
-    child that ``SeedSequence(seed).spawn(...)[r]`` gives.
+    child that ``SeedSequence(seed).spawn(...)[r]`` gives; with ``branch`` (tuning runs:
+    :data:`TUNING_BRANCH`) that of ``SeedSequence(seed, spawn_key=(branch, r))``.
     """
     out = np.empty(runs, dtype=np.uint64)
     for i in range(runs):
-        ss = np.random.SeedSequence(seed, spawn_key=(start + i,))
+        ss = np.random.SeedSequence(seed, spawn_key=spawn_key(start + i, branch))
         out[i] = ss.generate_state(1, dtype=np.uint64)[0]
     return out
 

@@ -107,6 +107,10 @@ class Job:
 
     problem: str
     setting: str
+    seed: int
+    #: The spawn branch of the run seeds: None for evaluation runs, TUNING_BRANCH for tuning
+    #: runs (:meth:`set_branch`, tracking.rng.run_seeds).
+    branch: int | None = None
     agents: tuple[str, ...]
     checkpoints: np.ndarray
     runs: int
@@ -245,10 +249,23 @@ class Job:
         from .settings import get
 
         value = get(self.setting).key("delta").check(delta)
-        items = [(k, v) for k, v in self.config.items() if k != "delta"]
-        keys = [k for k, _ in items]
-        at = keys.index("epsilon") + 1 if "epsilon" in keys else len(items)
-        self.config = dict([*items[:at], ("delta", value), *items[at:]])
+        self.config = _with_key(self.config, "delta", value, after="epsilon")
+
+    def set_branch(self, branch: int | None) -> None:
+        """Run on the seeds of spawn branch ``branch`` (None: the evaluation seeds,
+        :data:`tracking.rng.TUNING_BRANCH`: the tuning seeds); recorded as ``branch`` in
+        :attr:`config`, after ``seed``, when not None."""
+        from .rng import check_branch
+
+        self.branch = check_branch(branch)
+        self.config = _with_key(self.config, "branch", self.branch, after="seed")
+
+    def run_seeds(self, start: int, stop: int) -> np.ndarray:
+        """The seeds of runs ``start .. stop - 1``: ``tracking.rng.run_seeds`` of the job's
+        seed on its branch (spawn key ``(r,)``, or ``(branch, r)`` for tuning runs)."""
+        from .rng import run_seeds
+
+        return run_seeds(self.seed, stop - start, start, self.branch)
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
@@ -287,6 +304,16 @@ class Job:
             extra=arrays,
             info=info,
         )
+
+
+def _with_key(config: dict[str, Any], key: str, value: Any, after: str) -> dict[str, Any]:
+    """``config`` with ``key`` set to ``value`` right after the key ``after`` (at the end
+    without it); without ``key`` when ``value`` is None."""
+    items = [(k, v) for k, v in config.items() if k != key]
+    keys = [k for k, _ in items]
+    at = keys.index(after) + 1 if after in keys else len(items)
+    extra = [] if value is None else [(key, value)]
+    return dict([*items[:at], *extra, *items[at:]])
 
 
 def _arrays_of(result: Result) -> dict[str, np.ndarray]:
