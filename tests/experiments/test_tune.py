@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import bandits
+from bandits.agents import Reinforce
 from bandits.envs import RandomTestbed
 from bandits.loop import BanditJob
 from experiments import files
@@ -200,8 +201,10 @@ def test_run_accepts_and_ignores_tune_and_tuning():
 def test_candidates_keep_the_other_parameters():
     text = PROBLEM.replace('"reinforce"', '"reinforce:baseline=false"') + TUNE
     (entry,) = tuning.plan(files.parse(text, "exp.toml")).entries
-    assert entry.candidates == ["reinforce:alpha=1e-09,baseline=false",
-                                "reinforce:alpha=0.5,baseline=false"]
+    # every candidate is the agent of the problem with alpha set: baseline stays none
+    expected = [Reinforce(alpha=a, baseline=False).spec for a in (1e-9, 0.5)]
+    assert entry.candidates == expected
+    assert all("baseline=none" in c for c in entry.candidates)
     grid = {"c": [0.1, 1.0], "delta": [0.05, 0.1]}
     assert tuning.points(grid) == [{"c": 0.1, "delta": 0.05}, {"c": 0.1, "delta": 0.1},
                                    {"c": 1.0, "delta": 0.05}, {"c": 1.0, "delta": 0.1}]
@@ -267,7 +270,7 @@ def test_tune_picks_the_learning_candidate_warns_at_the_edge_and_runs(monkeypatc
     record = tomlio.loads(text)["tuning"]
     assert record["branch"] == TUNING_BRANCH and record["objective"] == "regret"
     (agent,) = record["agents"]
-    assert agent["chosen"] == "reinforce:alpha=0.5,baseline=true"
+    assert agent["chosen"] == Reinforce(alpha=0.5).spec
     assert agent["samples"] == 2 * 5 * 300 and agent["at_edge"] == ["alpha"]
     # the record's numbers are those of the saved tuning runs, which are runs on the tuning seeds
     saved = load_npz(out / "tuning" / "results" / "two-arms.1.reinforce.npz")
@@ -363,7 +366,7 @@ def test_tuned_problems_run_on_the_evaluation_seeds():
     plan = tuning.plan(files.parse(text, "exp.toml"))
     record = {"agents": [{"chosen": plan.entries[0].candidates[1]}]}
     (table,) = tuning.tuned_tables(plan, record)
-    assert "branch" not in table and table["agents"][1] == "reinforce:alpha=0.5,baseline=true"
+    assert "branch" not in table and table["agents"][1] == Reinforce(alpha=0.5).spec
     assert plan.entries[0].job.branch == TUNING_BRANCH
 
 
