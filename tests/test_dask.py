@@ -99,6 +99,7 @@ agents = ["ucb"]
 @pytest.fixture(scope="module")
 def dask2():
     """A LocalCluster of two worker processes (one thread each), started by the executor."""
+    pytest.importorskip("distributed")
     with DaskExecutor(ExecutorSpec("dask", "local:2")) as ex:
         yield ex
 
@@ -337,6 +338,29 @@ agents = ["ucb"]
         client.wait_for_workers(2, timeout=WAIT)  # the nanny starts another process
     assert killed
     _same(got, execute(job))
+
+
+def test_a_task_lost_on_every_try_is_one_line():
+    """dask's KilledWorker (a task whose workers kept dying) and a lost connection become an
+    ExecutorError naming the problem; a task's own error stays itself."""
+    job = _jobs()[0]
+
+    class KilledWorker(Exception):
+        pass
+
+    class Failed:
+        def __init__(self, error):
+            self.error = error
+
+        def result(self):
+            raise self.error
+
+    for error in (KilledWorker("task celab-close10-0-2 marked as failed"), OSError("closed")):
+        with pytest.raises(ExecutorError, match="close10: a task failed on the cluster"):
+            executors._task_result(Failed(error), job)
+    for error in (files.FileError("exp.toml:3: bad"), RuntimeError("a bug")):
+        with pytest.raises(type(error), match=str(error)):
+            executors._task_result(Failed(error), job)
 
 
 def _free_port() -> int:

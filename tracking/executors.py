@@ -41,6 +41,7 @@ import numpy as np
 
 from .batching import task_ranges
 from .memory import MemoryLimitError
+from .paths import inside
 from .results import DamagedFile, Result, load_npz, save_npz
 from .runner import (
     POLL_SECONDS,
@@ -167,7 +168,8 @@ class Parts:
         self.folder = Path(folder)
 
     def path(self, start: int, stop: int) -> Path:
-        return self.folder / f"{int(start)}-{int(stop)}.npz"
+        """``folder/<start>-<stop>.npz``, checked to lie inside the folder."""
+        return inside(self.folder, f"{int(start)}-{int(stop)}.npz")
 
     def save(self, job: Job, start: int, stop: int, arrays: dict[str, np.ndarray]) -> None:
         """Save runs ``start:stop`` of ``job``."""
@@ -521,9 +523,9 @@ def _task_result(future: Any, job: Job) -> dict[str, np.ndarray]:
         name = type(e).__name__
         if name in ("KilledWorker", "CancelledError", "FutureCancelledError") or \
                 isinstance(e, OSError):
-            raise ExecutorError(f"{job.problem}: a task of runs failed on the cluster ({name}: "
-                                f"{' '.join(str(e).split())}); the completed runs are saved")\
-                from None
+            raise ExecutorError(f"{job.problem}: a task failed on the cluster ({name}: "
+                                f"{' '.join(str(e).split())}); the completed runs are saved, "
+                                "--resume computes the others") from None
         raise
 
 
