@@ -130,10 +130,13 @@ def _env(**extra) -> dict:
 # --- the numbers ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("work", ["3e8", "2e4"])
-def test_every_setting_gives_the_local_numbers(dask2, monkeypatch, work):
-    """Bit for bit, with few tasks (one per worker) and with one run per task, and progress
-    counts every sample once."""
+@pytest.mark.parametrize("slots", [1, 2])
+def test_every_setting_gives_the_local_numbers(dask2, monkeypatch, work, slots):
+    """Bit for bit, with few tasks (one per worker) and with one run per task, cut for one
+    worker or two (a run on one worker process: test_ctrl_c_on_a_local_cluster_then_resume),
+    and progress counts every sample once."""
     monkeypatch.setenv("CELAB_BATCH_WORK", work)
+    monkeypatch.setattr(dask2, "slots", lambda: slots)
     for job in _jobs()[:4]:
         counted = []
         got = dask2.execute(job, counted.append)
