@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from experiments.session import Outcome
     from mdp.model import FiniteMDP
     from mdp.solvers import SolverResult
+    from tracking.executors import ExecutorSpec
     from tracking.runner import Job, Progress
 
 
@@ -377,6 +378,25 @@ YesFlag = Annotated[
 ]
 
 
+DaskOption = Annotated[str | None, typer.Option(
+    "--dask", metavar="ADDRESS",
+    help="Run the batches on Dask: local:N starts N worker processes here, or give a running "
+         "scheduler's address (tcp://host:8786); needs the dask extra (docs/scaling.md).")]
+
+
+def _executor(dask: str | None, from_file: ExecutorSpec | None = None) -> ExecutorSpec | None:
+    """Where the batches run: ``--dask`` (checked) over an experiment file's ``[executor]``;
+    None runs them here. Every command that simulates takes ``--dask`` through this."""
+    if dask is None:
+        return from_file
+    from tracking.executors import ExecutorSpec, dask_address
+
+    try:
+        return ExecutorSpec("dask", dask_address(dask))
+    except ValueError as e:
+        raise UserError(f"--dask {e}") from None
+
+
 def _guard_work(jobs: Sequence[Job], yes: bool) -> None:
     """Refuse jobs estimated at more than a day (tracking.workguard) unless --yes is given
     or, at a terminal, the user confirms."""
@@ -396,21 +416,23 @@ def _guard_work(jobs: Sequence[Job], yes: bool) -> None:
 def _run(jobs: list[Job], out: Path | None, command: str, title: str | None = None,
          seed: int = 0, resume: bool = False, plots: bool = True,
          show: Callable[[Outcome], None] | None = None,
-         yes: bool = False) -> tuple[Outcome, Path]:
+         yes: bool = False, executor: ExecutorSpec | None = None) -> tuple[Outcome, Path]:
     """Run jobs into an output folder; on interruption, report what is kept and exit.
 
     When the experiment completes, ``show(outcome)`` (the tables) runs before the plots are
-    drawn: a slow or failing plot never holds back or hides the tables.
+    drawn: a slow or failing plot never holds back or hides the tables. The batches run on
+    ``executor`` (here without one), connected before the folder is created.
     """
     from experiments import session
+    from tracking.executors import open_executor
 
     _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(command)
-    with session.Folder(folder_path, resume=resume) as folder:
+    with open_executor(executor) as ex, session.Folder(folder_path, resume=resume) as folder:
         progress, for_job = _experiment_progress(jobs)
         with progress:
             outcome = session.run_experiment(jobs, folder, title, seed, resume, for_job,
-                                             plots=False)
+                                             plots=False, executor=ex)
         if outcome.summary is not None:
             if show is not None:
                 show(outcome)
@@ -420,7 +442,7 @@ def _run(jobs: list[Job], out: Path | None, command: str, title: str | None = No
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
                f"({_missing(outcome.status)}); finish with: "
                f"celab run {folder_path / 'config.toml'} --resume"
-               + (" --yes" if yes else ""))
+               + (executor.option() if executor else "") + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     return outcome, folder_path
 
@@ -502,6 +524,7 @@ def bandit(
     out: OutDir = None,
     plots: PlotsFlag = True,
     yes: YesFlag = False,
+    dask: DaskOption = None,
 ) -> None:
     """Compare bandit agents by regret on the same random numbers."""
     if env is not None and means is not None:
@@ -517,6 +540,7 @@ def bandit(
         raise UserError(f"--seed must be >= 0, got {seed}")
     _check_delta(delta)
     _check_readout(readout)
+    executor = _executor(dask)
 
     import bandits
     from bandits.loop import BanditJob
@@ -536,7 +560,8 @@ def bandit(
     job.set_delta(delta)
     show = _tables(as_json, lambda o, console: console.print(
         report.bandit_table(o.summary["problems"][0])), readout)
-    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show, yes=yes)
+    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show, yes=yes,
+                           executor=executor)
     if as_json:
         _print_json(_shown(outcome, readout), folder)
         return
@@ -602,6 +627,7 @@ def mdp_command(
     out: OutDir = None,
     plots: PlotsFlag = True,
     yes: YesFlag = False,
+    dask: DaskOption = None,
 ) -> None:
     """Compare episodic MDP agents by regret on the same random numbers."""
     for name, value in (("horizon", horizon), ("episodes", episodes), ("runs", runs)):
@@ -611,6 +637,7 @@ def mdp_command(
         raise UserError(f"--seed must be >= 0, got {seed}")
     _check_delta(delta)
     _check_readout(readout)
+    executor = _executor(dask)
     from experiments import report
     from mdp.loop import MDPJob
     from tracking import paths
@@ -625,7 +652,8 @@ def mdp_command(
     job.set_delta(delta)
     show = _tables(as_json, lambda o, console: console.print(
         report.mdp_table(o.summary["problems"][0])), readout)
-    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show, yes=yes)
+    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show, yes=yes,
+                           executor=executor)
     if as_json:
         _print_json(_shown(outcome, readout), folder)
         return
@@ -760,10 +788,12 @@ def compare(
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
     yes: YesFlag = False,
+    dask: DaskOption = None,
 ) -> None:
     """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
     _check_delta(delta)
     _check_readout(readout)
+    executor = _executor(dask)
     from experiments import files
 
     spec = files.parse(_suite_text("compare"), "compare.toml")
@@ -771,7 +801,8 @@ def compare(
     for job in jobs if delta is not None else ():
         job.set_delta(delta)
     outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots,
-                           show=_tables(as_json, _print_tables, readout), yes=yes)
+                           show=_tables(as_json, _print_tables, readout), yes=yes,
+                           executor=executor)
     if as_json:
         _print_json(_shown(outcome, readout), folder)
         return
@@ -806,13 +837,16 @@ def run_file(
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
     yes: YesFlag = False,
+    dask: DaskOption = None,
 ) -> None:
     """Run an experiment file; with --resume, finish an interrupted one."""
     _check_readout(readout)
+    executor = _executor(dask)
     from experiments import files, session
     from tracking import versions
 
     spec = session.read_config(file) if resume else files.read(file)
+    executor = executor or spec["executor"]
     if resume:
         if out is not None and out.resolve() != file.parent.resolve():
             raise UserError("--resume writes into the folder of FILE; do not give --out")
@@ -820,7 +854,8 @@ def run_file(
     _warn_versions(file, versions.versions())
     jobs = _jobs(spec)
     outcome, folder = _run(jobs, out, file.stem, spec["title"], spec["seed"], resume,
-                           plots, show=_tables(as_json, _print_tables, readout), yes=yes)
+                           plots, show=_tables(as_json, _print_tables, readout), yes=yes,
+                           executor=executor)
     if as_json:
         _print_json(_shown(outcome, readout), folder)
         return
@@ -912,9 +947,11 @@ def reproduce(
                                        "DIR/NAME/ (e.g. docs/experiments).")
     ] = None,
     yes: YesFlag = False,
+    dask: DaskOption = None,
 ) -> None:
     """Reproduce a published result, or celab's thesis, and write a report."""
     from experiments import session, studies
+    from tracking.executors import open_executor
 
     if list_:
         console = _console()
@@ -928,19 +965,23 @@ def reproduce(
     if resume and out is None:
         raise UserError("--resume needs --out DIR, the folder of the interrupted study")
     studies.module(name)  # unknown names fail before anything is written
+    executor = _executor(dask)
     budget = "full" if full else "smoke" if smoke else "default"
     parsed = studies.spec(name, full, smoke)
     jobs = studies.jobs_of(parsed)
     _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(f"reproduce-{name}")
-    progress, for_job = _experiment_progress(jobs)
-    with progress:
-        outcome, ctx = studies.run(name, folder_path, budget, resume, for_job)
+    with open_executor(executor) as ex:
+        progress, for_job = _experiment_progress(jobs)
+        with progress:
+            outcome, ctx = studies.run(name, folder_path, budget, resume, for_job,
+                                       executor=ex)
     if ctx is None:
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
                f"({_missing(outcome.status)}); finish with: "
                f"celab reproduce {name} --out {folder_path} --resume"
-               + (" --full" if full else "") + (" --yes" if yes else ""))
+               + (" --full" if full else "") + (executor.option() if executor else "")
+               + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     console = _console()
     console.print(f"report: {folder_path / 'report.md'}")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracking import paths, settings, tomlio
+from tracking.executors import ExecutorSpec, spec_from_table
 from tracking.settings import TableError
 from tracking.validate import InputError, existing_file
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 #: ``tune`` is read by ``celab tune`` (experiments/tune.py), ``tuning`` is its record in a
 #: tuned file: the other commands accept and ignore both.
-TOP_KEYS = {"seed", "title", "problem", "versions", "study", "tune", "tuning"}
+TOP_KEYS = {"seed", "title", "problem", "versions", "study", "tune", "tuning", "executor"}
 #: The keys of every problem; each setting adds its own (tracking.settings.Setting).
 COMMON_KEYS = {"name", "setting", "runs", "checkpoints", "agents", "epsilon", "seed",
                *until.RULE_KEYS}
@@ -225,6 +226,7 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
     study = data.get("study")
     if study is not None and not isinstance(study, dict):
         check.fail((), "study", "study must be a table")
+    executor = _executor(data, check)
     if not isinstance(problems, list) or (not problems and study is None):
         check.fail((), None, "no [[problem]] table: an experiment needs at least one problem")
     tables = []
@@ -242,8 +244,20 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
             check.fail(("problem", i), "name", f"two problems are named {this!r}{case}; "
                                                "give each a distinct 'name'")
     return {"seed": seed, "title": title, "problems": tables, "study": study or {},
-            "versions": data.get("versions"), "tune": data.get("tune"), "lines": check.lines,
-            "path": path}
+            "versions": data.get("versions"), "tune": data.get("tune"),
+            "executor": executor, "lines": check.lines, "path": path}
+
+
+def _executor(data: dict[str, Any], check: _Checker) -> ExecutorSpec | None:
+    """The ``[executor]`` table (where the batches run, tracking/executors.py), None when
+    absent; it is not part of the results' configuration (config.toml does not keep it)."""
+    if "executor" not in data:
+        return None
+    if not isinstance(data["executor"], dict):
+        check.fail((), "executor", "executor must be a table: [executor] kind = \"dask\", "
+                                   "address = \"tcp://host:8786\"")
+    with check.at(("executor",)):
+        return spec_from_table(data["executor"])
 
 
 def read(path: str | Path) -> dict[str, Any]:
@@ -359,14 +373,10 @@ def job_of(table: dict[str, Any]) -> Job | until.UntilJob:
 def fixed_job(table: dict[str, Any]) -> Job:
     """The job of a fixed-budget problem table, built by the lab (its setting names the job
     class); the table's ``delta`` is recorded in the job's configuration
-    (:meth:`tracking.runner.Job.set_delta`), its ``branch`` sets the seeds' spawn branch
-    (:meth:`tracking.runner.Job.set_branch`)."""
-    job = settings.get(table["setting"]).job_class().from_table(table)
-    if "delta" in table:
-        job.set_delta(table["delta"])
-    if "branch" in table:
-        job.set_branch(table["branch"])
-    return job
+    (:func:`tracking.runner.job_from_table`)."""
+    from tracking.runner import job_from_table
+
+    return job_from_table(settings.get(table["setting"]).job_class(), table)
 
 
 def job_at(parsed: dict[str, Any], i: int, table: dict[str, Any] | None = None

@@ -5,6 +5,8 @@ Layout of a folder (docs/results.md)::
     config.toml         complete, rerunnable configuration (+ the versions that made it)
     results/<name>.npz  each problem's arrays (runs completed so far), no pickle
     tries/<name>-<B>.npz  the tries of a budget = "until" problem, at budget B
+    parts/<file>/<a>-<b>.npz  runs a..b-1 of results/ or tries/ <file>.npz, completed by a
+                        Dask task beyond a gap in the runs saved (tracking/executors.py)
     status.json         complete or not, and which runs are missing
     summary.json        the numbers of the tables (when complete)
     curves.csv          tidy long format: problem, agent, run, step, samples, regret, ...
@@ -18,13 +20,17 @@ stops with a note of what is missing; ``celab run DIR/config.toml --resume`` com
 with the numbers of an uninterrupted run: results files it cannot read back are computed
 again. A ``budget = "until"`` problem (experiments/until.py) saves each try the same way in
 ``tries/``, and its final try as its result; a resume completes the try it was in and redoes no
-finished one. Every path written is checked to lie inside the folder (tracking/paths.py).
+finished one. On Dask, tasks complete in any order: one completed beyond a gap in the runs
+saved is kept in ``parts/`` until the gap is filled (:class:`tracking.executors.Parts`); a
+complete experiment has no ``parts/``. Every path written is checked to lie inside the folder
+(tracking/paths.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import threading
 import warnings
@@ -36,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracking import paths, settings
+from tracking.executors import Executor, LocalExecutor, Parts
 from tracking.results import (
     DamagedFile,
     NoSpaceError,
@@ -45,7 +52,7 @@ from tracking.results import (
     write_atomic,
     write_curves,
 )
-from tracking.runner import Job, Progress, execute
+from tracking.runner import Job, Progress
 from tracking.validate import InputError
 
 from . import files, report
@@ -104,8 +111,11 @@ class Folder:
     def _remove_stale_temporaries(self) -> None:
         """Delete the temporary files (``.<name>.<random>.tmp``) a killed writer left: this
         process holds the lock, so none of them is being written."""
-        for folder in [self.path] + [self.inside(sub) for sub in ("results", "tries", "plots",
-                                                                   "models", "figures")]:
+        parts = self.inside("parts")
+        folders = [self.path] + [self.inside(sub) for sub in ("results", "tries", "plots",
+                                                              "models", "figures")]
+        folders += [parts, *parts.rglob("*")] if parts.is_dir() else []
+        for folder in folders:
             if folder.is_dir():
                 for tmp in folder.glob(".*.tmp"):
                     tmp.unlink(missing_ok=True)
@@ -170,6 +180,17 @@ class Folder:
         self.inside("tries").mkdir(exist_ok=True)
         return self.inside(Path("tries") / f"{paths.check_name(problem, 'problem name')}-"
                                            f"{int(budget)}.npz")
+
+    def parts(self, path: Path) -> Parts:
+        """The parts of the runs saved in ``path`` (``results/<name>.npz`` or
+        ``tries/<name>-<B>.npz``): the folder ``parts/results/<name>`` or
+        ``parts/tries/<name>-<B>``."""
+        relative = Path(path).resolve().relative_to(self.path.resolve()).with_suffix("")
+        return Parts(self.inside(Path("parts") / relative))
+
+    def clear_parts(self) -> None:
+        """Remove ``parts/`` (every run is saved in results/ or tries/)."""
+        shutil.rmtree(self.inside("parts"), ignore_errors=True)
 
     def write_status(self, results: dict[str, Result], jobs: list[Job | UntilJob],
                      stopped: str | None, trying: dict[str, tuple[int, int]] | None = None
@@ -401,13 +422,18 @@ def run_experiment(
     progress_for: Callable[[Job], Progress | None] | None = None,
     plots: bool = True,
     study: dict[str, Any] | None = None,
+    executor: Executor | None = None,
 ) -> Outcome:
     """Run ``jobs`` into ``folder``, saving after every batch; stop cleanly on a signal.
 
-    A full disk stops the experiment with NoSpaceError: every file saved before is intact.
+    The batches run on ``executor`` (default :class:`tracking.executors.LocalExecutor`, this
+    process), which the caller opened. A full disk stops the experiment with NoSpaceError:
+    every file saved before is intact.
     """
+    executor = LocalExecutor() if executor is None else executor
     try:
-        return _run_experiment(jobs, folder, title, seed, resume, progress_for, plots, study)
+        return _run_experiment(jobs, folder, title, seed, resume, progress_for, plots, study,
+                               executor)
     except NoSpaceError as e:
         config = folder.path / "config.toml"
         then = (f"finish with: celab run {config} --resume" if config.exists()
@@ -419,7 +445,7 @@ def run_experiment(
 
 def _run_experiment(jobs: list[Job], folder: Folder, title: str | None, seed: int,
                     resume: bool, progress_for: Callable[[Job], Progress | None] | None,
-                    plots: bool, study: dict[str, Any] | None) -> Outcome:
+                    plots: bool, study: dict[str, Any] | None, executor: Executor) -> Outcome:
     for job in jobs:
         job.attach_files(folder.path)
     done = folder.load_results(jobs) if resume else {}
@@ -435,7 +461,7 @@ def _run_experiment(jobs: list[Job], folder: Folder, title: str | None, seed: in
             if isinstance(job, UntilJob):
                 results.pop(job.problem, None)  # an until problem's result is its final try
                 final = _run_tries(job, folder, jobs, results, trying, resume, flag,
-                                   progress_for)
+                                   progress_for, executor)
                 if final is not None:
                     results[job.problem] = final
             else:
@@ -445,11 +471,15 @@ def _run_experiment(jobs: list[Job], folder: Folder, title: str | None, seed: in
                     folder.write_status(results, jobs, None, trying)
 
                 progress = progress_for(job) if progress_for else None
-                results[job.problem] = execute(job, progress, flag, previous, save)
+                parts = folder.parts(folder.result_path(job.problem))
+                results[job.problem] = executor.execute(job, progress, flag, previous, save,
+                                                        parts)
             if flag():
                 stopped = flag.signal
                 break
     status = folder.write_status(results, jobs, stopped, trying)
+    if status["complete"]:
+        folder.clear_parts()
     ordered = [results[j.problem] for j in jobs if j.problem in results]
     summary = folder.finish(ordered, plots) if status["complete"] else None
     return Outcome(ordered, stopped, status, summary)
@@ -457,8 +487,8 @@ def _run_experiment(jobs: list[Job], folder: Folder, title: str | None, seed: in
 
 def _run_tries(job: UntilJob, folder: Folder, jobs: list[Job | UntilJob],
                results: dict[str, Result], trying: dict[str, tuple[int, int]], resume: bool,
-               flag: StopFlag, progress_for: Callable[[Job], Progress | None] | None
-               ) -> Result | None:
+               flag: StopFlag, progress_for: Callable[[Job], Progress | None] | None,
+               executor: Executor) -> Result | None:
     """The tries of a ``budget = "until"`` problem, each saved in ``tries/`` after every batch;
     its final result (saved in ``results/``), None when a stop request came first.
 
@@ -481,7 +511,7 @@ def _run_tries(job: UntilJob, folder: Folder, jobs: list[Job | UntilJob],
                 folder.write_status(results, jobs, None, trying)
 
             progress = progress_for(fixed) if progress_for else None
-            res = execute(fixed, progress, flag, res, save)
+            res = executor.execute(fixed, progress, flag, res, save, folder.parts(path))
             if flag():
                 return None
         censored = censored_agents(res)

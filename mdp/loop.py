@@ -85,6 +85,7 @@ class ModelJob(Job):
         self.problem = check_name(name)
         source = self.model.source or {}
         self.copy_model = False
+        self._model_file: Path | None = None
         if isinstance(m, str):
             from . import envs
 
@@ -120,6 +121,18 @@ class ModelJob(Job):
             inside(folder, "models").mkdir(parents=True, exist_ok=True)
             save(self.model, inside(folder, relative))
             self.config["file"] = relative.as_posix()
+            self._model_file = inside(folder, relative)
+
+    def task_table(self) -> dict[str, Any]:
+        """The configuration, its model file an absolute path: the folder's copy once
+        :meth:`attach_files` made it, else the file the model was read from."""
+        if "file" not in self.config:
+            return self.config
+        path = self._model_file or (Path(self.config["file"]) if self.config["file"] else None)
+        if path is None:
+            raise InputError(f"{self.problem}: a model built in Python is read by other "
+                             "processes from its copy in an output folder; run it into one")
+        return {**self.config, "file": str(path.resolve())}
 
 
 class MDPJob(ModelJob):

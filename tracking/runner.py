@@ -45,8 +45,13 @@ def call_interruptible(kernel: Callable[..., Any], *args: Any,
     handling signals; when ``should_stop()`` turns true it sets the flag (the kernel's result
     then says what it completed). A KeyboardInterrupt while waiting (a second Ctrl-C, or Ctrl-C
     in a notebook or before a session handles signals) sets the flag too, lets the kernel
-    return, and propagates. Returns the kernel's result.
+    return, and propagates. The kernel runs on the calling thread's number of numba threads
+    (``numba.set_num_threads`` holds per thread, and a new thread has numba's default).
+    Returns the kernel's result.
     """
+    from numba import get_num_threads, set_num_threads
+
+    threads = get_num_threads()
     stop = np.zeros(1, dtype=np.uint8)
     if should_stop is not None and should_stop():
         stop[0] = 1
@@ -57,6 +62,7 @@ def call_interruptible(kernel: Callable[..., Any], *args: Any,
 
     def work() -> None:
         try:
+            set_num_threads(threads)
             outcome["result"] = kernel(*args, stop)
         except BaseException as e:  # re-raised in the calling thread
             outcome["error"] = e
@@ -122,7 +128,16 @@ class Job:
     @property
     def total_samples(self) -> int:
         """Environment samples of the whole job (all agents, all runs)."""
-        return len(self.agents) * self.runs * int(self.checkpoints[-1]) * self.samples_per_step
+        return self.samples_of(self.runs)
+
+    def samples_of(self, runs: int) -> int:
+        """Environment samples of ``runs`` runs of every agent."""
+        return len(self.agents) * runs * int(self.checkpoints[-1]) * self.samples_per_step
+
+    def task_table(self) -> dict[str, Any]:
+        """The table another process rebuilds this job from (:func:`job_from_table`): the
+        configuration (default), with whatever it names in the output folder made absolute."""
+        return self.config
 
     def layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         """Shape and dtype of every array of a Result over ``runs`` runs: ``regret`` and the
@@ -149,7 +164,7 @@ class Job:
             raise InputError("its problem, agents or checkpoints differ from the configuration's")
         if result.runs > self.runs:
             raise InputError(f"it holds {result.runs} runs, more than the {self.runs} asked")
-        arrays = _arrays_of(result)
+        arrays = arrays_of(result)
         for key, (shape, dtype) in self.layout(result.runs).items():
             if key not in arrays:
                 raise InputError(f"it lacks the array {key!r}")
@@ -316,9 +331,39 @@ def _with_key(config: dict[str, Any], key: str, value: Any, after: str) -> dict[
     return dict([*items[:at], *extra, *items[at:]])
 
 
-def _arrays_of(result: Result) -> dict[str, np.ndarray]:
+def arrays_of(result: Result) -> dict[str, np.ndarray]:
+    """The arrays of ``result`` by their keys in :meth:`Job.layout`."""
     return {"regret": result.regret, READOUT_KEYS[0]: result.simple_regret_greedy,
             READOUT_KEYS[1]: result.simple_regret_behaviour, **result.extra}
+
+
+def job_from_table(job_class: type[Job], table: dict[str, Any]) -> Job:
+    """The job of a normalised problem table (``job_class.from_table``), with the table's
+    ``delta`` recorded (:meth:`Job.set_delta`) and its ``branch`` setting the seeds' spawn
+    branch (:meth:`Job.set_branch`: celab tune's runs, on a worker too)."""
+    job = job_class.from_table(table)
+    if "delta" in table:
+        job.set_delta(table["delta"])
+    if "branch" in table:
+        job.set_branch(table["branch"])
+    return job
+
+
+def resumed_arrays(job: Job, resume: Result | None) -> dict[str, np.ndarray]:
+    """The arrays of the runs ``resume`` holds, checked to be completable runs of ``job``
+    (``{}`` without them)."""
+    if resume is None:
+        return {}
+    if resume.agents != job.agents or not np.array_equal(resume.checkpoints, job.checkpoints):
+        raise InputError(f"saved runs of {job.problem!r} do not match its configuration")
+    job.check_resume(resume)
+    return arrays_of(resume)
+
+
+def no_runs(job: Job) -> Result:
+    """The Result of ``job`` before any run completed."""
+    empty = np.zeros((len(job.agents), 0, job.checkpoints.size))
+    return job.result({"regret": empty, **{k: empty.copy() for k in READOUT_KEYS}})
 
 
 def execute(
@@ -342,16 +387,10 @@ def execute(
     on_batch : callable, optional
         Called with the Result of all runs completed so far after every batch (to save it).
     """
-    done = 0
-    parts: dict[str, list[np.ndarray]] = {}
-    if resume is not None:
-        if resume.agents != job.agents or not np.array_equal(resume.checkpoints, job.checkpoints):
-            raise InputError(f"saved runs of {job.problem!r} do not match its configuration")
-        job.check_resume(resume)
-        done = resume.runs
-        parts = {k: [v] for k, v in _arrays_of(resume).items()}
-        if progress is not None and done:
-            progress(len(job.agents) * done * int(job.checkpoints[-1]) * job.samples_per_step)
+    parts = {k: [v] for k, v in resumed_arrays(job, resume).items()}
+    done = 0 if resume is None else resume.runs
+    if progress is not None and done:
+        progress(job.samples_of(done))
     size = batch_size(job.work_per_run, job.runs)
     while done < job.runs:
         if should_stop is not None and should_stop():
@@ -366,10 +405,9 @@ def execute(
         done = stop
         if on_batch is not None or done >= job.runs or (should_stop and should_stop()):
             current = job.result({k: np.concatenate(v, axis=1) for k, v in parts.items()})
-            parts = {k: [v] for k, v in _arrays_of(current).items()}
+            parts = {k: [v] for k, v in arrays_of(current).items()}
             if on_batch is not None:
                 on_batch(current)
     if not parts:
-        empty = np.zeros((len(job.agents), 0, job.checkpoints.size))
-        return job.result({"regret": empty, **{k: empty.copy() for k in READOUT_KEYS}})
+        return no_runs(job)
     return job.result({k: np.concatenate(v, axis=1) for k, v in parts.items()})

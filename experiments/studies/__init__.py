@@ -32,6 +32,7 @@ from .. import files
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from tracking.executors import Executor
     from tracking.runner import Job, Progress
 
 #: Study name -> one-line description.
@@ -206,10 +207,11 @@ def write_docs(ctx: Context, report_text: str, docs: Path) -> Path:
 
 def run(name: str, folder_path: Path, budget: str = "default", resume: bool = False,
         progress_for: Callable[[Job], Progress | None] | None = None,
-        plots: bool = True) -> tuple[Any, Context | None]:
+        plots: bool = True, executor: Executor | None = None) -> tuple[Any, Context | None]:
     """Run study ``name`` into ``folder_path``; write ``report.md`` when it completes.
 
-    Returns the session outcome and the report context (None when interrupted).
+    The batches run on ``executor`` (default: this process). Returns the session outcome and
+    the report context (None when interrupted).
     """
     from .. import report as rep
     from .. import session
@@ -219,7 +221,7 @@ def run(name: str, folder_path: Path, budget: str = "default", resume: bool = Fa
     jobs = jobs_of(parsed)
     with session.Folder(folder_path, resume=resume) as folder:
         outcome = session.run_experiment(jobs, folder, parsed["title"], parsed["seed"], resume,
-                                         progress_for, plots, parsed["study"])
+                                         progress_for, plots, parsed["study"], executor)
         if outcome.stopped_by is not None:
             return outcome, None
         results = {r.problem: r for r in outcome.results}

@@ -9,7 +9,7 @@ import pytest
 
 from experiments import files, report, session, studies, until
 from tests.cli_helpers import messages, run_main
-from tracking import workguard
+from tracking import executors, workguard
 from tracking.results import READOUT_KEYS, load_npz
 from tracking.runner import execute
 
@@ -230,13 +230,13 @@ def test_resume_after_an_interruption_between_tries_redoes_no_finished_try(tmp_p
 
     monkeypatch.setattr(session, "stop_on_signals", stop_flag)
     run = []
-    real = session.execute
+    real = executors.execute
 
     def counted(job, *args, **kwargs):
         run.append((int(job.config["episodes"]), 0 if args[2] is None else args[2].runs))
         return real(job, *args, **kwargs)
 
-    monkeypatch.setattr(session, "execute", counted)
+    monkeypatch.setattr(executors, "execute", counted)
 
     def progress_for(job):  # a stop request as the second try starts: between the tries
         if job.config["episodes"] == 10:
@@ -295,13 +295,13 @@ def test_resume_completes_the_try_it_was_in(tmp_path, monkeypatch):
     flag.signal = None
     monkeypatch.setattr(session, "save_npz", real_save)
     resumed = []
-    real = session.execute
+    real = executors.execute
 
     def counted(job, *args, **kwargs):
         resumed.append((job.config["episodes"], 0 if args[2] is None else args[2].runs))
         return real(job, *args, **kwargs)
 
-    monkeypatch.setattr(session, "execute", counted)
+    monkeypatch.setattr(executors, "execute", counted)
     outcome, _ = _run(tmp_path, None, resume=True)
     assert resumed == [(10, part.runs), (20, 0)]
     _assert_same_arrays(outcome.results[0], _fixed_run(HOPELESS, "episodes", 20))
@@ -394,13 +394,13 @@ def test_a_damaged_try_is_computed_again_on_resume(tmp_path, monkeypatch):
     (folder / "tries" / "riverswim-5.npz").write_bytes(b"cut short")
     flag.signal = None
     run = []
-    real = session.execute
+    real = executors.execute
 
     def counted(job, *args, **kwargs):
         run.append(job.config["episodes"])
         return real(job, *args, **kwargs)
 
-    monkeypatch.setattr(session, "execute", counted)
+    monkeypatch.setattr(executors, "execute", counted)
     with pytest.warns(UserWarning, match="riverswim-5.npz: damaged.*computed again"):
         outcome, _ = _run(tmp_path, None, resume=True)
     assert run == [5, 10, 20]
