@@ -875,27 +875,32 @@ def tune(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the tuning record as JSON on stdout (docs/results.md).")] = False,
     yes: YesFlag = False,
+    dask: DaskOption = None,
 ) -> None:
     """Tune agents' parameters on held-out seeds; write DIR/tuned.toml for celab run."""
     _check_delta(delta)
     from experiments import files, session
     from experiments import tune as tuning
+    from tracking.executors import open_executor
 
     if resume and out is None:
         raise UserError("--resume needs --out DIR, the folder of the interrupted tuning")
-    plan = tuning.plan(files.read(file), delta)
+    parsed = files.read(file)
+    executor = _executor(dask, parsed.get("executor"))
+    plan = tuning.plan(parsed, delta)
     _guard_work(plan.jobs, yes)
     folder = out if out is not None else session.default_folder("tune")
-    progress, for_job = _experiment_progress(plan.jobs)
-    with progress:
-        done = tuning.run(plan, folder, resume, for_job)
+    with open_executor(executor) as ex:
+        progress, for_job = _experiment_progress(plan.jobs)
+        with progress:
+            done = tuning.run(plan, folder, resume, for_job, executor=ex)
     if done.record is None:
         missing = "; ".join(f"{k}: {v['runs_done']} of {v['runs']} runs done"
                             for k, v in done.outcome.status["missing"].items())
         _error(f"interrupted by {done.outcome.stopped_by}: kept the completed runs in "
                f"{folder / tuning.TUNING_FOLDER} ({missing}); finish with: celab tune {file} "
                f"--out {folder} --resume" + (f" --delta {delta:g}" if delta is not None else "")
-               + (" --yes" if yes else ""))
+               + (executor.option() if executor else "") + (" --yes" if yes else ""))
         raise typer.Exit(130 if done.outcome.stopped_by == "SIGINT" else 143)
     for line in done.warnings:
         _warn(line)

@@ -447,19 +447,21 @@ def _write_tuned(plan_: Plan, record: dict[str, Any], out: Path) -> Path:
 
 
 def run(plan_: Plan, out: str | Path, resume: bool = False,
-        progress_for: Callable[[Job], Progress | None] | None = None) -> Tuned:
+        progress_for: Callable[[Job], Progress | None] | None = None,
+        executor: Any = None) -> Tuned:
     """Run the plan's candidates into ``out/tuning`` and, once all are complete, choose each
     tuned agent's candidate and write ``out/tuned.toml``.
 
     Interrupted (SIGINT, SIGTERM), the completed batches stay saved and ``record`` is None;
-    ``resume=True`` finishes them (with the numbers of an uninterrupted tuning).
+    ``resume=True`` finishes them (with the numbers of an uninterrupted tuning). ``executor``
+    runs the batches (tracking.executors; None: this process).
     """
     out = Path(out)
     _check_out(out, resume)
     parsed = plan_.parsed
     with session.Folder(paths.inside(out, TUNING_FOLDER), resume=resume) as folder:
         outcome = session.run_experiment(plan_.jobs, folder, parsed["title"], parsed["seed"],
-                                         resume, progress_for, plots=False)
+                                         resume, progress_for, plots=False, executor=executor)
         if outcome.summary is None:
             return Tuned(outcome)
         record, lines = _record(plan_, {r.problem: r for r in outcome.results})

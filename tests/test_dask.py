@@ -548,3 +548,33 @@ def test_sigkill_of_the_client_leaves_no_worker(dask2, long_reference, tmp_path)
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     _same(load_npz(out / "results" / "close10.npz"), long_reference)
+
+
+TUNE = """\
+seed = 2
+[[problem]]
+setting = "bandit"
+env = "linspace10"
+horizon = 200
+runs = 4
+agents = ["ucb", "reinforce"]
+[tune]
+objective = "regret"
+runs = 3
+reinforce = { alpha = [0.03, 0.3] }
+"""
+
+
+def test_tuning_on_dask_runs_the_tuning_seeds_and_chooses_as_here(dask2, tmp_path, monkeypatch):
+    """celab tune's candidates on the workers: the jobs rebuilt there keep the tuning branch, so
+    the saved candidate runs and the record equal the local tuning's."""
+    from experiments import tune as tuning
+
+    monkeypatch.setenv("CELAB_BATCH_WORK", "1e3")
+    done = {}
+    for name, ex in (("local", LocalExecutor()), ("dask", dask2)):
+        plan = tuning.plan(files.parse(TUNE, "tune.toml"))
+        done[name] = tuning.run(plan, tmp_path / name, executor=ex)
+    assert done["dask"].record == done["local"].record
+    for a, b in zip(done["local"].outcome.results, done["dask"].outcome.results):
+        _same(a, b)
