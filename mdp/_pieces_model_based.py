@@ -503,8 +503,8 @@ register(hooks.episode_policy, CEDitherParams, _dither_episode_policy)
 register(hooks.learn, CEDitherParams, _learn_counts)
 register(hooks.greedy_policy, CEDitherParams, _deploy_plug_in)
 register(hooks.behaviour_policy, CEDitherParams, _dither_behaviour)
-hooks.register_footprint(CEDitherParams, "episodic", lambda s, a, nnz, h: _counts_words(s, a, nnz)
-                         + _horizon_words(s, a, h))
+hooks.register_footprint(CEDitherParams, "episodic",
+                         lambda p, s, a, nnz, h: _counts_words(s, a, nnz) + _horizon_words(s, a, h))
 _register(UCRL2Params, init=_ucrl2_init, episode_policy=_ucrl2_episode_policy,
           learn=_learn_counts, greedy=_deploy_plug_in, behaviour=_ucrl2_behaviour,
           init_continuing=_ucrl2_init_continuing, stationary_policy=_ucrl2_stationary_policy,
