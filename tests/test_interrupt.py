@@ -49,13 +49,25 @@ GUARDED = ["bandit", "--horizon", "100000000000000", "--runs", "100000", "--no-p
 
 
 
+WARM = """\
+import bandits, mdp
+bandits.run("linspace10", "ucb", 10, 2)
+mdp.run("riverswim", "ce-greedy", 5, 3, 2)
+mdp.run_continuing("riverswim", "ucrl2", 50, 2)
+mdp.run(mdp.envs.make("garnet", n_states=6, n_actions=2, branching=6), "ce-greedy", 5, 3, 2)
+"""
+
+
 @pytest.fixture(scope="module", autouse=True)
 def warm_kernels():
-    """Load (or compile and cache) the three kernels, so that the processes below start their
-    first kernel within KERNEL_START of writing their configuration."""
+    """Load (or compile and cache) the kernels the processes below use, here and in a fresh
+    process as they are, so that they start their first kernel within KERNEL_START of writing
+    their configuration (a signal that arrives while numba still compiles waits for it)."""
     bandits.run("linspace10", "ucb", 10, 2)
     mdp.run("riverswim", "ce-greedy", 5, 3, 2)
     mdp.run_continuing("riverswim", "ucrl2", 50, 2)
+    subprocess.run([sys.executable, "-c", WARM], cwd=ROOT, check=True, timeout=600,
+                   capture_output=True)
 
 
 def _start(args, out: Path, **env) -> subprocess.Popen:
