@@ -70,10 +70,20 @@ def warm_kernels():
                    capture_output=True)
 
 
+def _default_signals() -> None:
+    """In the child, before it starts: SIGINT and SIGTERM unblocked and at their defaults, as
+    in a shell, whatever signal mask or ignored signals the test runner's thread holds (a
+    child inherits both)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _start(args, out: Path, **env) -> subprocess.Popen:
     return subprocess.Popen([*CELAB, *args, "--no-plots", "--out", str(out)], cwd=ROOT,
                             env=dict(os.environ, **env), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_signals)
 
 
 def _wait_for(proc: subprocess.Popen, path: Path, timeout: float = 120.0) -> None:
@@ -233,7 +243,8 @@ def test_ctrl_c_stops_the_python_api(tmp_path, layer):
     workqueue, which aborts on concurrent parallel calls."""
     proc = subprocess.Popen([sys.executable, "-c", NOTEBOOK], cwd=ROOT, text=True,
                             env=dict(os.environ, NUMBA_THREADING_LAYER=layer),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_signals)
     assert proc.stdout.readline() == "started\n"
     time.sleep(KERNEL_START)
     rest, err = _stop(proc, signal.SIGINT)
