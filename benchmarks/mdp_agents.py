@@ -322,12 +322,12 @@ def psrl_costs(m: mdp.FiniteMDP, reps: int) -> dict[str, float]:
     counts = est.new_counts(m.indptr, m.indices)
     sample = env.DenseTabular(np.zeros(S * A * S), np.zeros((S, A)))
     st = new_state(np.uint64(12345), SALT_AGENT)
-    logs, values, q = np.zeros(S), np.zeros((H + 1, S)), np.zeros((H, S, A))
+    values, q = np.zeros((H + 1, S)), np.zeros((H, S, A))
     ties = plan.RandomTies(st, np.zeros((H, S), dtype=np.int64), np.zeros(A))
     never = np.zeros(1, dtype=np.uint8)
     return {"S": S, "A": A,
             "sample": _median_time(
-                lambda: est.sample_posterior(counts, 0.0, 1.0, st, sample, logs, never), reps),
+                lambda: est.sample_posterior(counts, 0.0, 1.0, st, sample, never), reps),
             "plan_sampled": _median_time(
                 lambda: plan.backward_induction(sample, H, ties, values, q, never), reps),
             "plan_empirical": _median_time(

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tracking.jit import njit
-from tracking.rng import beta, gamma, gamma_mt, uniform
+from tracking.rng import TINY, beta, gamma_mt, gamma_small, small_shape
 
 
 class Counts(NamedTuple):
@@ -119,54 +119,78 @@ def posterior_mean_backup(counts, v, v_sum, r_lo, r_scale, q):
             q[s, a] = r_lo + r_scale * (1.0 + reward_sums[row]) / (2.0 + n) + ev / (n + 1.0)
 
 
-@njit(cache=True)
-def _log_gamma_variate(st, shape):
-    """log of a Gamma(shape) variate, finite even when the variate underflows (shape << 1)."""
-    if shape < 1.0:
-        return math.log(gamma(st, shape + 1.0)) + math.log(uniform(st)) / shape
-    return math.log(gamma(st, shape))
+@njit(cache=True, inline="always")
+def _normalise_row(probs, base, n, total):
+    """probs[base : base + n] holds Gamma variates X (or ln X below TINY, as gamma_small gives
+    them) and ``total`` the sum of the X >= TINY in increasing order (0 when there are none):
+    divide them by their sum.
+
+    Each X >= TINY is multiplied by 1 / total (the others are below its rounding), an entry
+    below TINY becomes exp(ln X - ln total). When every entry is below TINY, in logs:
+    exp(ln X - max ln X), summed, times 1 / sum.
+    """
+    if total > 0.0:
+        inv = 1.0 / total
+        log_total = math.log(total)
+        for i in range(base, base + n):
+            x = probs[i]
+            probs[i] = x * inv if x > 0.0 else math.exp(x - log_total)
+        return
+    top = -np.inf
+    for i in range(base, base + n):
+        top = max(top, probs[i])
+    total = 0.0
+    for i in range(base, base + n):
+        p = math.exp(probs[i] - top)
+        probs[i] = p
+        total += p
+    inv = 1.0 / total
+    for i in range(base, base + n):
+        probs[i] *= inv
 
 
 @njit(cache=True)
-def sample_posterior(counts, r_lo, r_scale, st, sample, logs, stop):
+def sample_posterior(counts, r_lo, r_scale, st, sample, stop):
     """PSRL's draw into ``sample`` (a DenseTabular): one MDP from the posterior.
 
     Rows ~ Dirichlet(N(s, a, .) + 1/S) over all S states, mean rewards r_lo + r_scale *
     Beta(1 + Rsum, 1 + N - Rsum) with Rsum the sum of the rewards mapped to [0, 1]. The
-    Dirichlet is sampled as normalised Gamma variates, in logs (shapes 1/S underflow): a
-    Gamma(1/S) variate is Gamma(1 + 1/S) * U^S, whose Marsaglia-Tsang constants are computed
-    once per call. Pairs in row order, states in increasing order (the order of the draws);
-    ``logs`` is scratch of S entries. Reads ``stop[0]`` at every row and returns at once when
-    it is set (the sample partial).
+    Dirichlet is sampled as Gamma variates divided by their sum (:func:`_normalise_row`): a
+    state observed N > 0 times takes Gamma(N + 1/S) by Marsaglia and Tsang (2000), every other
+    state (most of them) Gamma(1/S) by :func:`tracking.rng.gamma_small` (Liu, Martin and Syring
+    2017), whose constants the whole draw shares and whose power 1/(1/S) = S is taken by
+    repeated multiplication (with S = 1 the one state's shape 1 takes Marsaglia and Tsang).
+    Pairs in row order, states in increasing order, then the row's Beta (the order of the
+    draws). Reads ``stop[0]`` at every row and returns at once when it
+    is set (the sample partial).
     """
     n_states, n_actions = sample.rewards.shape
-    indptr, indices = counts.indptr, counts.indices
+    indptr, indices, transitions = counts.indptr, counts.indices, counts.transitions
+    probs = sample.probs
     prior = 1.0 / n_states
-    d1 = 1.0 + prior - 1.0 / 3.0
-    c1 = 1.0 / math.sqrt(9.0 * d1)
+    shape = small_shape(prior if n_states > 1 else 0.5, n_states)  # (unused when S = 1)
     for row in range(n_states * n_actions):
         if stop[0] != 0:
             return
         j = indptr[row]
         end = indptr[row + 1]
-        top = -np.inf
-        for s2 in range(n_states):
-            if j < end and indices[j] == s2:
-                lg = _log_gamma_variate(st, prior + counts.transitions[j])
-                j += 1
-            else:  # the prior's shape: the most common case
-                lg = math.log(gamma_mt(st, d1, c1)) + math.log(uniform(st)) * n_states
-            logs[s2] = lg
-            top = max(top, lg)
         base = row * n_states
         total = 0.0
         for s2 in range(n_states):
-            p = math.exp(logs[s2] - top)
-            sample.probs[base + s2] = p
-            total += p
-        inv = 1.0 / total
-        for s2 in range(n_states):
-            sample.probs[base + s2] *= inv
+            n = 0
+            if j < end and indices[j] == s2:
+                n = transitions[j]
+                j += 1
+            if n > 0 or n_states == 1:
+                d = prior + n - 1.0 / 3.0
+                x = gamma_mt(st, d, 1.0 / math.sqrt(9.0 * d))
+                x = x if x >= TINY else math.log(x)
+            else:  # the prior's shape: the most common case
+                x = gamma_small(st, shape)
+            probs[base + s2] = x
+            if x > 0.0:
+                total += x
+        _normalise_row(probs, base, n_states, total)
         rsum = counts.reward_sums[row]
         sample.rewards[row // n_actions, row % n_actions] = r_lo + r_scale * beta(
             st, 1.0 + rsum, 1.0 + counts.visits[row] - rsum)

@@ -353,15 +353,13 @@ def _ucrl2_behaviour_stationary(params, state, t, epsilon, readout, stop):
 
 
 class PSRLState(NamedTuple):
-    """Counts (rewards mapped to [0, 1]), the reward range, the sampled model, the logs of its
-    Gamma variates (scratch) and the plan."""
+    """Counts (rewards mapped to [0, 1]), the reward range, the sampled model and the plan."""
 
     counts: Counts
     r_lo: float
     r_scale: float
     inv_scale: float
     sample: DenseTabular
-    logs: np.ndarray
     plan: tuple
 
 
@@ -373,7 +371,7 @@ def _psrl_state(model, plan):
     r_scale = r_hi - r_lo
     sample = DenseTabular(np.zeros(n_rows * n_states), np.zeros((n_states, n_actions)))
     return PSRLState(new_counts(model.indptr, model.indices), r_lo, r_scale, 1.0 / r_scale,
-                     sample, np.zeros(n_states), plan)
+                     sample, plan)
 
 
 @njit(cache=True, inline="always")
@@ -401,8 +399,7 @@ def _psrl_learn(params, state, trajectory, n):
 
 @njit(cache=True, inline="always")
 def _psrl_draw(state, st, stop):
-    sample_posterior(state.counts, state.r_lo, state.r_scale, st, state.sample, state.logs,
-                     stop)
+    sample_posterior(state.counts, state.r_lo, state.r_scale, st, state.sample, stop)
     return state.sample
 
 
@@ -516,4 +513,4 @@ _register(PSRLParams, init=_psrl_init, episode_policy=_psrl_episode_policy,
           init_continuing=_psrl_init_continuing, stationary_policy=_psrl_stationary_policy,
           greedy_stationary=_psrl_deploy_stationary,
           behaviour_stationary=_psrl_behaviour_stationary,
-          extra_words=lambda s, a: float(s) * a * s + float(s) * a + s)
+          extra_words=lambda s, a: float(s) * a * s + float(s) * a)

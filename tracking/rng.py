@@ -234,6 +234,74 @@ def gamma(st, shape):
     return gamma_mt(st, d, 1.0 / math.sqrt(9.0 * d))
 
 
+#: :func:`gamma_small` returns the logarithm of a variate below TINY = 2^-960 instead of the
+#: variate (a number below ln TINY < -665, so the two are told apart by their sign).
+TINY = 2.0 ** -960
+_LOW11 = np.uint64(2047)
+_INV_2048 = 1.0 / 2048.0
+
+
+@njit(cache=True, inline="always")
+def _powi(y, k):
+    """y^k for an integer k >= 0, by repeated squaring."""
+    out = 1.0
+    while k:
+        if k & 1:
+            out *= y
+        y *= y
+        k >>= 1
+    return out
+
+
+@njit(cache=True, inline="always")
+def small_shape(a, k):
+    """The constants of :func:`gamma_small` for the shape ``a`` in (0, 1): ``(k, 1 / a, r,
+    1 / r, -1 / (1 - a))`` with w = a / (e (1 - a)) and r = 1 / (1 + w). ``k`` is the integer
+    1 / a when a is the reciprocal of one (PSRL's prior 1/S: pass S), whose power is then
+    taken by repeated squaring, else 0 (the power 1 / a by ``**``).
+
+    Callers that draw many variates of one shape compute them once.
+    """
+    w = a / (math.e * (1.0 - a))
+    r = 1.0 / (1.0 + w)
+    return k, 1.0 / a, r, 1.0 / r, -1.0 / (1.0 - a)
+
+
+@njit(cache=True, inline="always")
+def gamma_small(st, shape):
+    """Gamma(a) for a in (0, 1) by the rejection sampler of Liu, Martin and Syring (2017) on
+    the scale z = -a ln X; ``shape`` = :func:`small_shape`'s constants of a.
+
+    z has density exp(-z - exp(-z / a)) / Gamma(a + 1), under the envelope exp(-z) (z >= 0)
+    and w lambda exp(lambda z) (z < 0, lambda = 1/a - 1), a mixture that puts r = 1 / (1 + w)
+    on z >= 0. Each try reads one 64-bit word W: U = its high 53 bits as a uniform
+    (:func:`to_unit`), B = its low 11 bits. With U <= r: X = (U / r)^(1/a) (z = -ln(U / r)),
+    accepted when V < exp(-X), V = (B + U') / 2048 and U' the next uniform, drawn only when
+    needed: X <= 1/2048 and B < 2047 give V <= 2047/2048 < exp(-X) without it (most tries when
+    a is small). Otherwise X = U'^(-1 / (1 - a)) (z = ln(U') / lambda < 0), accepted when the
+    next uniform is below X exp(1 - X). The share of tries accepted is Gamma(a + 1) / (1 + w):
+    0.995 for a = 1/200, 0.78 for a = 0.3.
+
+    Returns X, or ln X when X < TINY (computed as (1/a) ln(U / r), so it stays finite where X
+    underflows).
+    """
+    k, power, r, inv_r, tail = shape
+    while True:
+        st[0] += GOLDEN
+        word = mix64(st[0])
+        u = to_unit(word)
+        if u <= r:
+            y = u * inv_r
+            x = _powi(y, k) if k > 0 else y**power
+            b = np.float64(word & _LOW11)
+            if (x <= _INV_2048 and b < 2047.0) or (b + uniform(st)) * _INV_2048 < math.exp(-x):
+                return x if x >= TINY else power * math.log(y)
+        else:
+            x = uniform(st) ** tail
+            if uniform(st) < x * math.exp(1.0 - x):
+                return x
+
+
 @njit(cache=True)
 def beta(st, a, b):
     """Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) independent."""

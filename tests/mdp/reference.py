@@ -460,13 +460,29 @@ def _l1_optimistic(p, d, v, order):
     return total
 
 
+def _dirichlet_row(x):
+    """Gamma variates (log X below rng.TINY, negative) divided by their sum, in the kernel's
+    order: the sum of the X >= TINY in increasing s', each times 1 / sum, the others
+    exp(log X - log sum); when every one is below TINY, exp(log X - max log X) summed, times
+    1 / sum."""
+    if max(x) > 0.0:
+        total = 0.0
+        for e in x:
+            if e > 0.0:
+                total += e
+        inv, log_total = 1.0 / total, math.log(total)
+        return [e * inv if e > 0.0 else math.exp(e - log_total) for e in x]
+    top = max(x)
+    p = [math.exp(e - top) for e in x]
+    total = 0.0
+    for e in p:
+        total += e
+    inv = 1.0 / total
+    return [e * inv for e in p]
+
+
 class _PSRL(_Learner):
     """Rewards mapped to [0, 1] by u = (r - r_lo) / r_scale (Rsum sums u); samples mapped back."""
-
-    def __init__(self, params, P, R, H, K, st):
-        super().__init__(params, P, R, H, K, st)
-        # the true model's successors (see log_gamma)
-        self.support = [[[x > 0.0 for x in row] for row in rows] for rows in P]
 
     def stored_reward(self, r):
         return (r - self.r_lo) * (1.0 / self.r_scale)  # the kernel multiplies by 1 / r_scale
@@ -481,21 +497,13 @@ class _PSRL(_Learner):
     def sample_plan(self, data, st, choose):
         """Backward induction on one posterior sample drawn from ``st``."""
         S, A = self.S, self.A
+        prior_shape = rng.small_shape(1.0 / S, S)  # Gamma(1/S) as (U / r)^S, S an integer
         p_s = [[None] * A for _ in range(S)]
         r_s = [[0.0] * A for _ in range(S)]
         for s in range(S):  # one (s, a) after the other: S Gamma variates, then the Beta
             for a in range(A):
-                logs = [self.log_gamma(st, data.N[s][a][s2] + 1.0 / S, self.support[s][a][s2])
-                        for s2 in range(S)]
-                # the Dirichlet as normalised Gamma variates, from their logs (shapes 1/S
-                # underflow): exp(log X - max log X), summed in increasing s', times 1 / sum
-                top = max(logs)
-                x = [math.exp(lg - top) for lg in logs]
-                total = 0.0
-                for e in x:
-                    total += e
-                inv = 1.0 / total
-                p_s[s][a] = [e * inv for e in x]
+                x = [self.gamma_variate(st, data.N[s][a][s2], prior_shape) for s2 in range(S)]
+                p_s[s][a] = _dirichlet_row(x)
                 n, u_sum = data.n[s][a], data.rsum[s][a]
                 r_s[s][a] = self.r_lo + self.r_scale * rng.beta(st, 1.0 + u_sum, 1.0 + n - u_sum)
 
@@ -510,18 +518,15 @@ class _PSRL(_Learner):
 
         return _backward_induction(S, self.H, q_row, choose)
 
-    def log_gamma(self, st, shape, in_support):
-        """log X, X ~ Gamma(shape); for shape < 1, X = Gamma(shape + 1) * U^(1 / shape).
-
-        The kernel writes log U^(1 / shape) as log(U) / shape for the successors of (s, a) in
-        the true model and as log(U) * S for the other states (shape 1/S there); the two may
-        differ in the last bit, so this follows it.
-        """
-        if shape >= 1.0:
-            return math.log(rng.gamma(st, shape))
-        g = rng.gamma(st, shape + 1.0)
-        log_u = math.log(rng.uniform(st))
-        return math.log(g) + (log_u / shape if in_support else log_u * self.S)
+    def gamma_variate(self, st, n, prior_shape):
+        """X ~ Gamma(n + 1/S): Marsaglia-Tsang for n > 0 (or S = 1), else the small-shape
+        sampler, which returns log X instead of X below rng.TINY (the kernel stores that form as
+        well)."""
+        if n == 0 and self.S > 1:
+            return rng.gamma_small(st, prior_shape)
+        d = 1.0 / self.S + n - 1.0 / 3.0
+        x = rng.gamma_mt(st, d, 1.0 / math.sqrt(9.0 * d))
+        return x if x >= rng.TINY else math.log(x)
 
     def greedy(self, data):
         """Greedy (even ties) in the posterior mean: P_bar = (N + 1/S) / (N + 1),

@@ -130,7 +130,7 @@ def test_psrl_posterior_draws_have_the_dirichlet_and_beta_means():
     sample = env.DenseTabular(np.zeros(50), np.zeros((5, 2)))
     draws, rdraws = [], []
     for _ in range(4000):
-        est.sample_posterior(counts, 0.0, 1.0, st, sample, np.zeros(5), NO_STOP)
+        est.sample_posterior(counts, 0.0, 1.0, st, sample, NO_STOP)
         draws.append(sample.probs.reshape(10, 5).copy())
         rdraws.append(sample.rewards.reshape(10).copy())
     draws, rdraws = np.array(draws), np.array(rdraws)
@@ -144,6 +144,23 @@ def test_psrl_posterior_draws_have_the_dirichlet_and_beta_means():
     np.testing.assert_allclose(draws.sum(axis=2), 1.0)
     r_expected = (1 + 0.5 * visits) / (2 + visits)
     assert np.all(np.abs(rdraws.mean(axis=0) - r_expected) <= 5 * rdraws.std(axis=0) / 63.2)
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("row", [
+    [0.5, -700.0, 2.0, -800.0, 1e-3],  # variates and logarithms of variates below TINY
+    [-700.0, -701.5, -800.0, -690.0],  # every one below TINY: normalised in logs
+])
+def test_a_dirichlet_row_mixes_variates_and_their_logarithms(row):
+    """PSRL's rows hold X, or ln X (negative) where X < TINY underflows: dividing by the sum
+    gives exp(ln X - ln sum X) for each, summing to 1 with no 0 / 0."""
+    logs = np.array([np.log(x) if x > 0.0 else x for x in row])
+    expected = np.exp(logs - logs.max())
+    expected /= expected.sum()
+    probs = np.concatenate([[9.0], row, [9.0]])  # the row sits at base 1 of a larger array
+    est._normalise_row(probs, 1, len(row), sum(x for x in row if x > 0.0))
+    np.testing.assert_allclose(probs[1:-1], expected, rtol=1e-12, atol=0.0)
+    assert probs[0] == probs[-1] == 9.0 and probs[1:-1].sum() == pytest.approx(1.0, abs=1e-15)
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -400,7 +417,7 @@ def test_long_stages_return_at_once_when_the_stop_flag_is_set():
                                     kernel_model(m), values, stop)
     sample = env.DenseTabular(np.full(S * A * S, -1.0), np.zeros((S, A)))
     est.sample_posterior(est.new_counts(m.indptr, m.indices), 0.0, 1.0,
-                         rng.new_state(np.uint64(1), rng.SALT_AGENT), sample, np.zeros(S), stop)
+                         rng.new_state(np.uint64(1), rng.SALT_AGENT), sample, stop)
     assert np.all(sample.probs == -1.0)
     g = np.full(S, -1.0)
     pi = np.full((S, A), 0.5)
