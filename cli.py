@@ -23,7 +23,7 @@ from bandits import envs as bandit_envs
 from bandits.setting import BANDIT
 from mdp import agents as mdp_agents
 from mdp import envs as mdp_envs
-from mdp.setting import EPISODIC
+from mdp.setting import EPISODIC, REGRET, REWARDS
 from tracking.validate import InputError
 from tracking.versions import celab_version
 
@@ -349,6 +349,17 @@ ReadoutOption = Annotated[str, typer.Option(
          "acts with next); summary.json holds both.")]
 
 
+def _check_choices(**options: str) -> None:
+    """Options read by the episodic setting's key of the same name (``--rewards``,
+    ``--regret``), each refused as one line naming the option."""
+    keys = {key.name: key for key in (REWARDS, REGRET)}
+    for name, value in options.items():
+        try:
+            keys[name].check(value)
+        except ValueError as e:
+            raise UserError(f"--{e}") from None
+
+
 def _check_readout(readout: str) -> None:
     """--readout: one of the results' readouts, as one line naming the option."""
     from tracking.results import readout_key
@@ -615,7 +626,13 @@ def mdp_command(
     rewards: Annotated[
         str, typer.Option(metavar="mean|bernoulli",
                           help="Observed rewards: mean (R itself) or bernoulli (draws).")
-    ] = "mean",
+    ] = REWARDS.default,
+    regret: Annotated[
+        str, typer.Option(metavar="exact|sampled",
+                          help="Each episode's regret: exact (the policy evaluated on the true "
+                               "model) or sampled (V* minus the episode's realised return: no "
+                               "evaluation per episode).")
+    ] = REGRET.default,
     epsilon: Annotated[
         float, typer.Option(metavar="X", help="Simple-regret level for 'episodes to epsilon' "
                                               "(the default of experiment files).")
@@ -637,6 +654,7 @@ def mdp_command(
         raise UserError(f"--seed must be >= 0, got {seed}")
     _check_delta(delta)
     _check_readout(readout)
+    _check_choices(rewards=rewards, regret=regret)
     executor = _executor(dask)
     from experiments import report
     from mdp.loop import MDPJob
@@ -648,7 +666,7 @@ def mdp_command(
                         f"a valid name ({paths.NAME_RULE}); rename the file")
     job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
                  name=env_name or file.stem, epsilon=epsilon,
-                 env_args=_env_args(env_arg) if env_name else None)
+                 env_args=_env_args(env_arg) if env_name else None, regret=regret)
     job.set_delta(delta)
     show = _tables(as_json, lambda o, console: console.print(
         report.mdp_table(o.summary["problems"][0])), readout)

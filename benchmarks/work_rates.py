@@ -46,6 +46,10 @@ def _cases(scale: float):
             "riverswim", a, 20, int(2000 * scale), 8)
         yield "mdp", "garnet(100, 5, 10)", agent, lambda a=agent: MDPJob(
             garnet, a, 20, int(100 * scale), 4)
+    for agent, cls in REGISTRY.items():  # sampled regret: their episodes touch visited rows
+        if cls.family == "policy-gradient":
+            yield "mdp", "garnet(100, 5, 10), sampled regret", agent, lambda a=agent: MDPJob(
+                garnet, a, 20, int(20000 * scale), 4, regret="sampled")
     for agent in CONTINUING_REGISTRY:
         yield "continuing", "riverswim", agent, lambda a=agent: ContinuingJob(
             "riverswim", a, int(2e6 * scale), 4)

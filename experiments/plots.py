@@ -34,7 +34,7 @@ from tracking.paths import inside
 from tracking.results import Result, readout_key, write_atomic
 from tracking.stats import km_quantile, mean_ci
 
-from .report import exit_times, measure, runs_share, zero_level
+from .report import SAMPLED_REGRET, exit_times, measure, runs_share, sampled, zero_level
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -115,7 +115,9 @@ def regret_figure(result: Result) -> Figure:
     for ax, scale in zip(axes, ("linear", "log")):
         _x_axis(ax, x, scale)
         ax.set_xlabel(f"samples ({setting.axis_unit})")
-        ax.set_ylabel(f"cumulative regret ({setting.regret_label})")
+        label = SAMPLED_REGRET.partition(": ")[2] if sampled(result.config) \
+            else setting.regret_label
+        ax.set_ylabel(f"cumulative regret ({label})")
         ax.grid(True, alpha=0.3)
         ax.set_title(f"{scale} x axis", fontsize=10)
     axes[0].legend(fontsize=8, loc="upper left")

@@ -377,6 +377,28 @@ def _readout_note(summary: dict[str, Any]) -> str:
     return " " + readout_note([summary["readout"]], legacy)
 
 
+#: The words of a sampled regret (an episodic MDP problem's ``regret = "sampled"``), for
+#: captions and plots.
+SAMPLED_REGRET = "regret: realised returns (sampled)"
+
+
+def sampled(summary: dict[str, Any]) -> bool:
+    """Whether a problem's regret was sampled from realised returns: its summary's (or
+    configuration's) ``regret``; absent, as in the bandits and the continuing setting, it is
+    not."""
+    return summary.get("regret") == "sampled"
+
+
+def regret_note(summary: dict[str, Any]) -> str:
+    """Caption text of a problem whose regret was sampled (with a leading space); empty
+    otherwise."""
+    if not sampled(summary):
+        return ""
+    return (f" {SAMPLED_REGRET[0].upper()}{SAMPLED_REGRET[1:]}: V*(start) minus each episode's "
+            "return, summed over episodes (unbiased for the exact regret; noisier, and it can "
+            "decrease).")
+
+
 def budget_rule_note(summary: dict[str, Any]) -> str:
     """Caption text of a problem whose budget was chosen by doubling (``budget = "until"``,
     its ``info["budget_rule"]``); empty for a fixed budget."""
@@ -464,11 +486,17 @@ def mdp_table(summary: dict[str, Any]) -> Table:
     grid = summary["checkpoints"]
     per_step = summary["budget_samples"] // summary["episodes"]
     marked = any(_at_first(a, grid["first"]) for a in summary["agents"])
+    v_star = _num(summary["info"]["v_star"], 4)
+    regret = (f"Regret: sum over episodes of V*(start) - G_k (V* = {v_star}), G_k the "
+              f"episode's realised return ({SAMPLED_REGRET}; unbiased for the exact regret). "
+              "Simple regret: V*(start) - V^pi(start) exact on the true model, for the policy "
+              "the agent would deploy now. " if sampled(summary) else
+              f"Regret: sum over episodes of V*(start) - V^pi_k(start) (V* = {v_star}), exact "
+              "on the true model. Simple regret: the same gap for the policy the agent would "
+              "deploy now. ")
     table = Table(
         title=_title(summary),
-        caption=f"Regret: sum over episodes of V*(start) - V^pi_k(start) (V* = "
-        f"{_num(summary['info']['v_star'], 4)}), exact on the true model. Simple regret: the "
-        "same gap for the policy the agent would deploy now. "
+        caption=regret
         + samples_note("episodes", eps, dlt, f"the deployed policy within {eps:g} of optimal")
         + _grid_note([grid], marked) + _readout_note(summary),
     )
@@ -498,7 +526,8 @@ def problem_table(summary: dict[str, Any]) -> Table:
         "Growth: exponent b of regret ~ samples^b on the last decade (1 linear, 0.5 "
         "square root, ~0 logarithmic), [95% CI]. "
         + samples_note(unit, eps, dlt, f"the deployed policy within {eps:g} of optimal")
-        + _grid_note([grid], marked) + _readout_note(summary) + budget_rule_note(summary),
+        + _grid_note([grid], marked) + _readout_note(summary) + budget_rule_note(summary)
+        + regret_note(summary),
     )
     table.add_column("agent", style="bold", no_wrap=True)
     table.add_column("regret ± 95% CI", justify="right", no_wrap=True)

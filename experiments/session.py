@@ -333,10 +333,11 @@ def read_saved(folder: str | Path, job: Job | UntilJob, path: Path | None = None
 
 def _same_config(saved: dict[str, Any], config: dict[str, Any], folder: Path) -> bool:
     """Whether a saved configuration is ``config``; model ``file`` paths are compared as files
-    (relative ones are relative to the folder), and a configuration without ``delta`` (saved
-    before celab had it) has its setting's default."""
+    (relative ones are relative to the folder), and a configuration without ``delta`` or one
+    of its setting's other keys (saved before celab had them: ``regret``) has the key's
+    default."""
     config = json.loads(json.dumps(config))
-    saved, config = _with_delta(saved), _with_delta(config)
+    saved, config = _with_defaults(saved), _with_defaults(config)
     if "file" in saved and "file" in config:
         if (folder / saved["file"]).resolve() != (folder / config["file"]).resolve():
             return False
@@ -344,10 +345,12 @@ def _same_config(saved: dict[str, Any], config: dict[str, Any], folder: Path) ->
     return saved == config
 
 
-def _with_delta(config: dict[str, Any]) -> dict[str, Any]:
-    if "delta" in config or config.get("setting") not in settings.names():
+def _with_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    if config.get("setting") not in settings.names():
         return config
-    return {**config, "delta": settings.get(config["setting"]).delta}
+    setting = settings.get(config["setting"])
+    keys = (*setting.option_keys, settings.delta_key(setting.delta))
+    return {**{k.name: k.default for k in keys}, **config}
 
 
 def saved_results(folder: str | Path, spec: dict[str, Any]) -> list[Result]:

@@ -310,7 +310,8 @@ def _check_errors(fail: _Failure, agent: Agent, registry: dict[str, type]) -> No
 
 
 def check_agent(agent: str | Agent, setting: str, env: Any = None, *,
-                args: Mapping[str, Any] | None = None, runs: int = 4, seed: int = 3) -> None:
+                args: Mapping[str, Any] | None = None, runs: int = 4, seed: int = 3,
+                options: Mapping[str, Any] | None = None) -> None:
     """Check that ``agent`` keeps celab's contracts in ``setting`` (module docstring).
 
     Parameters
@@ -327,6 +328,9 @@ def check_agent(agent: str | Agent, setting: str, env: Any = None, *,
         Arguments of a named environment.
     runs, seed : int
         Runs of every execution (at least 2), and the seed ("another seed" is ``seed + 1``).
+    options : mapping, optional
+        Values of the setting's other keys for every execution (``{"regret": "sampled"}``),
+        read by the setting's rules.
 
     Raises
     ------
@@ -342,6 +346,11 @@ def check_agent(agent: str | Agent, setting: str, env: Any = None, *,
     _check_parameters(fail, obj, registry)
     _check_errors(fail, obj, registry)
     table = _table(s, _source(s, env, args), [obj.spec], runs, seed)
+    options = dict(options or {})
+    unknown = sorted(set(options) - {k.name for k in s.option_keys})
+    if unknown:
+        raise InputError(f"options: {', '.join(unknown)}: not a key of the {s.name} setting")
+    table.update({k.name: k.read(options) for k in s.option_keys if k.name in options})
 
     job, first = _run(s, table)
     _check_determinism(fail, s, table, job, first)

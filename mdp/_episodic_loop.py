@@ -5,11 +5,14 @@ typed parameter record (mdp/agents.py); numba compiles the loop once per record 
 hook (mdp/_hooks.py) resolved to that agent's pieces (mdp/_pieces_*.py). Each episode:
 
 1. the agent fixes its policy for the episode (``episode_policy``);
-2. the episode's regret V*_0(initial) - V^pi_0(initial) is computed exactly by policy
-   evaluation on the true model;
+2. with exact regret, the episode's regret V*_0(initial) - V^pi_0(initial) is computed exactly
+   by policy evaluation on the true model;
 3. the episode is simulated (mdp/_env_kernels.py) and the agent learns from its steps
    (``learn``; the episode's actions depend on its policy only, so handing the steps over at
-   the end is learning from every step);
+   the end is learning from every step); with sampled regret, the episode's regret is
+   V*_0(initial) - G, G the sum of the rewards observed in the episode (in step order), and
+   the policy is never evaluated: an episode then costs what the agent's own policy and
+   update cost;
 4. at checkpoints, the simple regret of its two readouts is computed exactly: the greedy
    policy of what it has learned (``greedy_policy``), then the policy it would act with in the
    next episode (``behaviour_policy``).
@@ -20,8 +23,9 @@ behaviour readout's (PSRL's posterior sample) from the readout stream of (run se
 episodes done (salt SALT_READOUT), so recording never changes what the agent does next.
 
 Stopping: a run reads the flag ``stop[0]`` at the start of every episode, every STOP_EVERY
-steps of an episode (tracking.batching), every 16 steps of its plans and evaluations and every
-row of PSRL's posterior sample; when another thread has set it, the run ends there and reports
+steps of an episode (tracking.batching), every 16 steps of its plans and evaluations, every
+row of PSRL's posterior sample and after the episode's policy (so that a plan cut short is
+never evaluated or acted with); when another thread has set it, the run ends there and reports
 that it did not complete.
 
 Numba's on-disk cache of this loop is keyed by this file: after editing an agent's pieces or a
@@ -49,7 +53,7 @@ from ._planning_kernels import act, evaluate_policy
 
 @njit(cache=True, nogil=True)
 def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_star, bernoulli,
-             regret, greedy, behaviour, stop):
+             sampled, regret, greedy, behaviour, stop):
     """One run; True when it completed, False when ``stop[0]`` was set."""
     indptr, indices, probs, rewards = model
     n_states, n_actions = rewards.shape
@@ -68,12 +72,16 @@ def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_sta
             return False
         # 1. the episode's policy
         policy = episode_policy(params, state, k, st, stop)
-        # 2. its regret, exactly
-        if not evaluate_policy(policy, model, values, stop):  # (also when planning stopped)
+        if stop[0] != 0:  # a plan cut short is never evaluated or acted with
             return False
-        cum += v_star - start_average(initial, values[0])
+        # 2. its regret, exactly
+        if not sampled:
+            if not evaluate_policy(policy, model, values, stop):
+                return False
+            cum += v_star - start_average(initial, values[0])
         # 3. the episode, then the agent learns from it
         s = start_state(cdf, seed, k)
+        ret = 0.0
         for h in range(horizon):
             if (h & STOP_MASK) == STOP_MASK and stop[0] != 0:
                 return False
@@ -85,7 +93,10 @@ def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_sta
             slots[h] = slot
             observed[h] = r
             next_states[h] = s_next
+            ret += r
             s = s_next
+        if sampled:
+            cum += v_star - ret
         learn(params, state, trajectory, horizon)
         # 4. checkpoint: the two readouts
         if k + 1 == checkpoints[nxt]:
@@ -104,7 +115,7 @@ def _one_run(params, model, initial, horizon, episodes, seed, checkpoints, v_sta
 
 @njit(cache=True, parallel=True, nogil=True)
 def simulate(params, model, initial, horizon, episodes, seeds, checkpoints, v_star, bernoulli,
-             regret, greedy, behaviour, stop):
+             sampled, regret, greedy, behaviour, stop):
     """Run the agent of ``params`` for ``episodes`` episodes of ``horizon`` steps on each run.
 
     Parameters
@@ -125,9 +136,13 @@ def simulate(params, model, initial, horizon, episodes, seeds, checkpoints, v_st
         V*_0(initial) of the true model for horizon H.
     bernoulli : bool
         Observed rewards Bernoulli(R[s, a]) instead of R[s, a].
+    sampled : bool
+        Each episode's regret is V* - G_k, G_k the episode's realised return, instead of
+        V* - V^{pi_k} (exact): the per-episode policy evaluation is skipped.
     regret, greedy, behaviour : float64[runs, C]
-        Out: cumulative regret sum_k (V* - V^{pi_k}) and the simple regret V* - V^pi of the
-        greedy and the behaviour readout, at the checkpoints.
+        Out: cumulative regret sum_k (V* - V^{pi_k}), or sum_k (V* - G_k) when ``sampled``,
+        and the simple regret V* - V^pi of the greedy and the behaviour readout (exact in both
+        modes), at the checkpoints.
     stop : uint8[1]
         Set to 1 by another thread to stop every run within milliseconds.
 
@@ -141,5 +156,5 @@ def simulate(params, model, initial, horizon, episodes, seeds, checkpoints, v_st
     done = np.zeros(seeds.shape[0], dtype=np.uint8)
     for r in prange(seeds.shape[0]):
         done[r] = _one_run(params, model, initial, horizon, episodes, seeds[r], checkpoints,
-                           v_star, bernoulli, regret[r], greedy[r], behaviour[r], stop)
+                           v_star, bernoulli, sampled, regret[r], greedy[r], behaviour[r], stop)
     return done

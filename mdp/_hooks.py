@@ -11,9 +11,10 @@ over in the order they happened; acting never depends on a step it has not yet b
 Episodic loop (mdp/_episodic_loop.py), in the order of an episode:
 
 * ``init_episodic(params, model, horizon, episodes)`` -> state;
-* ``episode_policy(params, state, k, st, stop)`` -> the policy of episode k, a
-  :class:`~mdp._planning_kernels.Deterministic` or :class:`~mdp._planning_kernels.Stochastic`
-  record (the loop evaluates it exactly and acts with it);
+* ``episode_policy(params, state, k, st, stop)`` -> the policy of episode k, a policy record
+  (:class:`~mdp._planning_kernels.Deterministic`, :class:`~mdp._planning_kernels.Stochastic`,
+  or an agent's own with ``act`` and ``evaluate_policy`` registered): the loop acts with it
+  and, with exact regret, evaluates it exactly;
 * ``learn(params, state, trajectory, n)`` once the episode is over: its n = H steps (entry h is
   step h);
 * the two readouts of simple regret at a checkpoint, after k episodes, each a Stochastic

@@ -20,7 +20,7 @@ import numpy as np
 
 from tracking.dispatch import register
 from tracking.jit import njit
-from tracking.rng import argmax_random
+from tracking.rng import argmax_random, uniform
 
 from . import _hooks as hooks
 from ._env_kernels import DenseTabular
@@ -33,8 +33,12 @@ from ._planning_kernels import (
     PosteriorMean,
     RandomTies,
     Stochastic,
+    act,
     backward_induction,
+    evaluate_policy,
+    evaluate_probs,
     even_ties,
+    invert,
     relative_value_iteration,
     ucrl2_constants,
 )
@@ -249,18 +253,52 @@ def _mix_uniform(probs, eps):
                 probs[h, s, a] = (1.0 - eps) * probs[h, s, a] + share
 
 
+class Dithered(NamedTuple):
+    """The plan ``actions`` (H, S) mixed with the uniform policy: (1 - eps) onehot(actions[h,
+    s]) + eps / A at every (h, s), each row written into ``probs`` (H, S, A) where it is
+    needed: ``act`` writes the visited row and draws from it, ``evaluate_policy`` writes every
+    row, then evaluates that :class:`Stochastic` policy."""
+
+    actions: np.ndarray
+    eps: float
+    probs: np.ndarray
+
+
+@njit(cache=True, inline="always")
+def _dither_row(policy, h, s):
+    """probs[h, s, a] = (1 - eps) onehot + eps / A, the onehot of actions[h, s]."""
+    probs, eps = policy.probs, policy.eps
+    share = eps / probs.shape[2]
+    best = policy.actions[h, s]
+    for a in range(probs.shape[2]):
+        probs[h, s, a] = (1.0 - eps) * (1.0 if a == best else 0.0) + share
+
+
+@njit(cache=True, inline="always")
+def _act_dithered(policy, h, s, st):
+    _dither_row(policy, h, s)
+    return invert(policy.probs, h, s, uniform(st))
+
+
+@njit(cache=True, inline="always")
+def _evaluate_dithered(policy, model, values, stop):
+    for h in range(policy.probs.shape[0]):
+        for s in range(policy.probs.shape[1]):
+            _dither_row(policy, h, s)
+    return evaluate_probs(model, policy.probs, values, stop)
+
+
+register(act, Dithered, _act_dithered)
+register(evaluate_policy, Dithered, _evaluate_dithered)
+
+
 @njit(cache=True, inline="always")
 def _dither_episode_policy(params, state, k, st, stop):
-    """ce-greedy's plan (random ties), then the mixture, written over Q_h (plan.q)."""
+    """ce-greedy's plan (random ties) mixed with the uniform policy, its rows written over Q_h
+    (plan.q) where they are needed."""
     plan = state.plan
     actions = _plan_episode(PlugIn(state.counts, 0.0), plan, st, stop).actions
-    probs = plan.q
-    for h in range(probs.shape[0]):
-        for s in range(probs.shape[1]):
-            for a in range(probs.shape[2]):
-                probs[h, s, a] = 1.0 if a == actions[h, s] else 0.0
-    _mix_uniform(probs, _dither_rate(params, k))
-    return Stochastic(probs)
+    return Dithered(actions, _dither_rate(params, k), plan.q)
 
 
 @njit(cache=True, inline="always")

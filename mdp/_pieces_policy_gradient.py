@@ -3,13 +3,16 @@ actor-critic and npg (definitions in docs/algorithms.md).
 
 Every one is a tabular softmax policy: ``theta`` has H rows (theta[h, s, a]), or one row
 shared by every step with ``stationary`` (the row of step h is :func:`_row`). The policy of an
-episode is softmax(theta) written into ``probs`` (H, S, A), a
-:class:`~mdp._planning_kernels.Stochastic` record that the loop evaluates exactly and samples
-its actions from (one uniform of the agent's stream per step); the greedy readout writes the
-even mix over argmax theta into the same array, which the next episode recomputes before it
-acts and learns. theta changes only in ``learn``: the group methods (rloo, grpo, ppo) store
-the G episodes of a group and update after the G-th, so every episode of a group recomputes
-the same policy, and the behaviour readout in the middle of a group is the group's policy.
+episode is a :class:`Softmax` record of theta: acting at step h in state s computes
+pi_h(. | s) there, into ``steps`` (G, H, A: the row of step h of the group's episode i, G = 1
+but for the group methods), and draws the action from it (one uniform of the agent's stream);
+the updates read those rows, so an episode costs O(H A) and no row it does not visit is
+computed. Its exact evaluation (the loop's exact regret) writes softmax(theta) at every (h, s)
+into ``probs`` (H, S, A) first, the array the readouts write too (the even mix over argmax
+theta, the softmax). theta changes only in ``learn``: the group methods (rloo, grpo, ppo)
+store the G episodes of a group and update after the G-th, so every episode of a group acts
+with the same policy, and the behaviour readout in the middle of a group is the group's
+policy.
 
 A state's arrays that its parameters leave unused (the bonus's counts without a bonus, the
 critic without a value baseline, ...) have size 0; :func:`_words` and the footprints count
@@ -25,9 +28,10 @@ import numpy as np
 
 from tracking.dispatch import register
 from tracking.jit import njit
+from tracking.rng import uniform
 
 from . import _hooks as hooks
-from ._planning_kernels import Stochastic, even_ties
+from ._planning_kernels import Stochastic, act, evaluate_policy, evaluate_probs, even_ties, invert
 from .agents import (
     BASELINE_MEAN,
     BASELINE_VALUE,
@@ -54,9 +58,12 @@ def _row(theta, h):
 
 @njit(cache=True, inline="always")
 def _softmax_at(theta, hh, s, out, h, o):
-    """out[h, o, :] = softmax(theta[hh, s, :]): exp(theta - max), divided by their sum."""
+    """out[h, o, :] = softmax(theta[hh, s, :]): exp(theta - max), divided by their sum (the
+    maximum by a loop, which allocates nothing: the loop's hot hooks call this)."""
     n_actions = theta.shape[2]
-    m = theta[hh, s].max()
+    m = theta[hh, s, 0]
+    for a in range(1, n_actions):
+        m = max(m, theta[hh, s, a])
     total = 0.0
     for a in range(n_actions):
         out[h, o, a] = math.exp(theta[hh, s, a] - m)
@@ -90,10 +97,46 @@ def _greedy_policy(theta, probs):
     return Stochastic(probs)
 
 
+class Softmax(NamedTuple):
+    """The softmax policy of ``theta``, computed where it is needed: ``act`` at (h, s) writes
+    pi_h(. | s) into ``steps[slot, h]`` and draws from it; ``evaluate_policy`` writes every
+    row into ``probs`` (H, S, A), then evaluates that :class:`Stochastic` policy."""
+
+    theta: np.ndarray
+    probs: np.ndarray
+    steps: np.ndarray
+    slot: int
+
+
+@njit(cache=True, inline="always")
+def _act_softmax(policy, h, s, st):
+    """pi_h(. | s) into the step's row, then inversion of one uniform (as a Stochastic
+    policy's action, to the bit)."""
+    theta, steps, i = policy.theta, policy.steps, policy.slot
+    _softmax_at(theta, _row(theta, h), s, steps, i, h)
+    return invert(steps, i, h, uniform(st))
+
+
+@njit(cache=True, inline="always")
+def _evaluate_softmax(policy, model, values, stop):
+    return evaluate_probs(model, _softmax_policy(policy.theta, policy.probs).probs, values, stop)
+
+
+register(act, Softmax, _act_softmax)
+register(evaluate_policy, Softmax, _evaluate_softmax)
+
+
 @njit(cache=True, inline="always")
 def _episode_policy(params, state, k, st, stop):
-    """The softmax policy of theta (its actions drawn by the loop, one uniform per step)."""
-    return _softmax_policy(state.theta, state.probs)
+    """The softmax policy of theta, its rows computed where the episode goes (the actions
+    drawn by the loop, one uniform per step)."""
+    return Softmax(state.theta, state.probs, state.steps, 0)
+
+
+@njit(cache=True, inline="always")
+def _group_episode_policy(params, state, k, st, stop):
+    """The group's softmax policy, the rows of its episode i (``filled``) into steps[i]."""
+    return Softmax(state.theta, state.probs, state.steps, state.filled[0])
 
 
 @njit(cache=True, inline="always")
@@ -110,11 +153,11 @@ def _behaviour(params, state, k, readout, stop):
 
 
 @njit(cache=True, inline="always")
-def _score_step(target, hh, s, action, g, pi, h, o):
-    """target[hh, s] += g (onehot(action) - pi[h, o]): target -= g pi for every action first,
+def _score_step(target, hh, s, action, g, pi, i, o):
+    """target[hh, s] += g (onehot(action) - pi[i, o]): target -= g pi for every action first,
     then target[action] += g (g grad log pi(action) of a softmax)."""
     for a in range(target.shape[2]):
-        target[hh, s, a] -= g * pi[h, o, a]
+        target[hh, s, a] -= g * pi[i, o, a]
     target[hh, s, action] += g
 
 
@@ -153,21 +196,29 @@ def _bonus_words(params, s: int, a: int, h: int, per_step: bool) -> float:
     return float(s) * a + (h if per_step else 0)
 
 
-def _policy_words(params, s: int, a: int, h: int) -> float:
-    """theta (H or 1 rows of S A) and probs (H S A)."""
-    return float(_theta_rows(params, h)) * s * a + float(h) * s * a
+def _policy_words(params, s: int, a: int, h: int, g: int = 1) -> float:
+    """theta (H or 1 rows of S A), probs (H S A) and the steps' rows (G H A)."""
+    return float(_theta_rows(params, h)) * s * a + float(h) * s * a + float(g) * h * a
+
+
+@njit(cache=True, inline="always")
+def _steps(group, horizon, n_actions):
+    """The rows of the policy at the steps of the group's episodes: (G, H, A)."""
+    return np.zeros((group, horizon, n_actions))
 
 
 # --- reinforce -------------------------------------------------------------------------------
 
 
 class ReinforceState(NamedTuple):
-    """theta, the episode's policy probs (H, S, A), the bonus's visits (S, A) and rewards (H),
-    the baseline's sums and counts per (h, s), the returns' running mean and sum of squared
-    deviations per (h, s) (normalise) and the critic V[h, s] (baseline = value)."""
+    """theta, the policy's probs (H, S, A) and its rows at the episode's steps (1, H, A), the
+    bonus's visits (S, A) and rewards (H), the baseline's sums and counts per (h, s), the
+    returns' running mean and sum of squared deviations per (h, s) (normalise) and the critic
+    V[h, s] (baseline = value)."""
 
     theta: np.ndarray
     probs: np.ndarray
+    steps: np.ndarray
     visits: np.ndarray
     rewards: np.ndarray
     base_sum: np.ndarray
@@ -190,7 +241,7 @@ def _reinforce_init(params, model, horizon, episodes):
     theta = np.zeros((1 if params.stationary else horizon, n_states, n_actions))
     visits = np.zeros((n_states, n_actions) if params.bonus > 0.0 else (0, 0), dtype=np.int64)
     rewards = np.zeros(horizon if params.bonus > 0.0 else 0)
-    return ReinforceState(theta, np.zeros(shape), visits, rewards,
+    return ReinforceState(theta, np.zeros(shape), _steps(1, horizon, n_actions), visits, rewards,
                           np.zeros((horizon, n_states)), np.zeros((horizon, n_states)),
                           _hs(params.normalise, horizon, n_states),
                           _hs(params.normalise, horizon, n_states),
@@ -209,17 +260,17 @@ def _return_std(state, h, s, ret):
 
 
 @njit(cache=True, inline="always")
-def _entropy_step(theta, hh, s, coef, pi, h):
-    """theta[hh, s] += coef grad H(pi[h, s]), grad_k H = -pi_k (log pi_k + H) (0 where
+def _entropy_step(theta, hh, s, coef, pi, i, o):
+    """theta[hh, s] += coef grad H(pi[i, o]), grad_k H = -pi_k (log pi_k + H) (0 where
     pi_k = 0), H = -sum_k pi_k log pi_k summed in increasing k."""
     n_actions = theta.shape[2]
     ent = 0.0
     for a in range(n_actions):
-        p = pi[h, s, a]
+        p = pi[i, o, a]
         if p > 0.0:
             ent -= p * math.log(p)
     for a in range(n_actions):
-        p = pi[h, s, a]
+        p = pi[i, o, a]
         if p > 0.0:
             theta[hh, s, a] -= coef * (p * (math.log(p) + ent))
 
@@ -236,7 +287,7 @@ def _reinforce_learn(params, state, trajectory, n):
     """
     states, actions = trajectory.states, trajectory.actions
     rewards = _episode_rewards(params.bonus, state.visits, trajectory, n, state.rewards)
-    theta, pi, base_sum, base_n, value = (state.theta, state.probs, state.base_sum,
+    theta, pi, base_sum, base_n, value = (state.theta, state.steps, state.base_sum,
                                           state.base_n, state.value)
     alpha = params.alpha
     ret = 0.0
@@ -254,9 +305,9 @@ def _reinforce_learn(params, state, trajectory, n):
             if std > 0.0:
                 adv = adv / std
         hh = _row(theta, h)
-        _score_step(theta, hh, s, actions[h], alpha * adv, pi, h, s)
+        _score_step(theta, hh, s, actions[h], alpha * adv, pi, 0, h)
         if params.entropy > 0.0:
-            _entropy_step(theta, hh, s, alpha * params.entropy, pi, h)
+            _entropy_step(theta, hh, s, alpha * params.entropy, pi, 0, h)
         base_sum[h, s] += ret
         base_n[h, s] += 1.0
         if params.baseline == BASELINE_VALUE:
@@ -264,8 +315,9 @@ def _reinforce_learn(params, state, trajectory, n):
 
 
 def _reinforce_words(params, s, a, nnz, h):
-    """theta, probs, the baseline's sums and counts (H S each), the returns' statistics with
-    normalise, the critic with baseline = value, the bonus's visits and rewards."""
+    """theta, probs, the steps' rows, the baseline's sums and counts (H S each), the returns'
+    statistics with normalise, the critic with baseline = value, the bonus's visits and
+    rewards."""
     hs = float(h) * s
     return (_policy_words(params, s, a, h) + 2.0 * hs + (2.0 * hs if params.normalise else 0.0)
             + (hs if params.baseline == BASELINE_VALUE else 0.0)
@@ -318,11 +370,13 @@ def _group_words(params, s, a, h):
 
 
 class RLOOState(NamedTuple):
-    """theta, probs, the bonus's visits, the group's states, actions and rewards (G, H), the
-    number of its episodes stored, and the episodes' returns (G)."""
+    """theta, probs, the policy's rows at the group's steps (G, H, A), the bonus's visits, the
+    group's states, actions and rewards (G, H), the number of its episodes stored, and the
+    episodes' returns (G)."""
 
     theta: np.ndarray
     probs: np.ndarray
+    steps: np.ndarray
     visits: np.ndarray
     g_states: np.ndarray
     g_actions: np.ndarray
@@ -336,7 +390,7 @@ def _rloo_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     g = params.group
     return RLOOState(np.zeros((1 if params.stationary else horizon, n_states, n_actions)),
-                     np.zeros((horizon, n_states, n_actions)),
+                     np.zeros((horizon, n_states, n_actions)), _steps(g, horizon, n_actions),
                      np.zeros((n_states, n_actions) if params.bonus > 0.0 else (0, 0),
                               dtype=np.int64),
                      np.zeros((g, horizon), dtype=np.int64),
@@ -354,28 +408,30 @@ def _rloo_learn(params, state, trajectory, n):
     g_count = state.returns.shape[0]
     total = _group_returns(state.g_rewards, state.returns)
     c = params.alpha / g_count
-    theta, pi = state.theta, state.probs
+    theta, pi = state.theta, state.steps
     for i in range(g_count):
         r_i = state.returns[i]
         g = c * (r_i - (total - r_i) / (g_count - 1))
         for h in range(n):
             s = state.g_states[i, h]
-            _score_step(theta, _row(theta, h), s, state.g_actions[i, h], g, pi, h, s)
+            _score_step(theta, _row(theta, h), s, state.g_actions[i, h], g, pi, i, h)
 
 
 def _rloo_words(params, s, a, nnz, h):
-    return (_policy_words(params, s, a, h) + _group_words(params, s, a, h) + params.group
-            + _bonus_words(params, s, a, h, False))
+    return (_policy_words(params, s, a, h, params.group) + _group_words(params, s, a, h)
+            + params.group + _bonus_words(params, s, a, h, False))
 
 
 class ClippedState(NamedTuple):
-    """grpo's and ppo's state: theta, probs, the bonus's visits, the group's states, actions
-    and rewards (G, H), its fill count, the episodes' returns (G; grpo) or the critic V[h, s]
-    (ppo), the advantages (G, H), the gradient (theta's shape, zero between updates) and one
-    row of the current policy (1, 1, A)."""
+    """grpo's and ppo's state: theta, probs, the group's policy pi_old at its steps (G, H, A),
+    the bonus's visits, the group's states, actions and rewards (G, H), its fill count, the
+    episodes' returns (G; grpo) or the critic V[h, s] (ppo), the advantages (G, H), the
+    gradient (theta's shape, zero between updates) and one row of the current policy
+    (1, 1, A)."""
 
     theta: np.ndarray
     probs: np.ndarray
+    steps: np.ndarray
     visits: np.ndarray
     g_states: np.ndarray
     g_actions: np.ndarray
@@ -394,6 +450,7 @@ def _clipped_init(params, model, horizon, episodes, critic):
     g = params.group
     shape = (1 if params.stationary else horizon, n_states, n_actions)
     return ClippedState(np.zeros(shape), np.zeros((horizon, n_states, n_actions)),
+                        _steps(g, horizon, n_actions),
                         np.zeros((n_states, n_actions) if params.bonus > 0.0 else (0, 0),
                                  dtype=np.int64),
                         np.zeros((g, horizon), dtype=np.int64),
@@ -423,14 +480,15 @@ def _kl_step(grad, hh, s, coef, pi):
 def _clipped_epoch(state, clip, kl, alpha):
     """One ascent step theta += alpha grad L on L = (1/G) sum_i sum_h [min(rho A, clip(rho,
     1 - clip, 1 + clip) A) - kl KL(pi_theta(. | s_ih) || uniform)], A = adv[i, h], rho =
-    pi_theta(a_ih | s_ih) / pi_old(a_ih | s_ih) (pi_old the group's policy, probs).
+    pi_theta(a_ih | s_ih) / pi_old(a_ih | s_ih) (pi_old the group's policy at the step,
+    steps[i, h]).
 
     In order i = 0..G-1, h = 0..H-1: pi_theta(. | s_ih) from the current theta; where the min
     picks the unclipped term (rho A <= clip(rho) A) and pi_old(a_ih) > 0, grad += (rho A / G)
     (onehot(a_ih) - pi_theta); with kl > 0, grad -= (kl / G) grad KL. Then, over the same steps,
     theta[row] += alpha grad[row] and grad[row] = 0 (a row seen again adds 0).
     """
-    theta, probs, grad, row, adv = state.theta, state.probs, state.grad, state.row, state.adv
+    theta, old, grad, row, adv = state.theta, state.steps, state.grad, state.row, state.adv
     g_count, horizon = adv.shape
     lo, hi = 1.0 - clip, 1.0 + clip
     for i in range(g_count):
@@ -438,7 +496,7 @@ def _clipped_epoch(state, clip, kl, alpha):
             s, a = state.g_states[i, h], state.g_actions[i, h]
             hh = _row(theta, h)
             _softmax_at(theta, hh, s, row, 0, 0)
-            p_old = probs[h, s, a]
+            p_old = old[i, h, a]
             if p_old > 0.0:
                 rho = row[0, 0, a] / p_old
                 x = adv[i, h]
@@ -477,9 +535,10 @@ def _normalise(adv):
 
 
 def _clipped_words(params, s, a, h, critic: bool):
-    """theta, probs, the group, the returns (G) or the critic (H S), the advantages (G H), the
-    gradient (theta's size), the policy row (A) and the bonus's visits."""
-    return (2.0 * _theta_rows(params, h) * s * a + float(h) * s * a
+    """theta, probs, the steps' rows (G H A), the group, the returns (G) or the critic (H S),
+    the advantages (G H), the gradient (theta's size), the policy row (A) and the bonus's
+    visits."""
+    return (_policy_words(params, s, a, h, params.group) + float(_theta_rows(params, h)) * s * a
             + _group_words(params, s, a, h) + (float(h) * s if critic else params.group)
             + float(params.group) * h + a + _bonus_words(params, s, a, h, False))
 
@@ -554,10 +613,12 @@ def _ppo_learn(params, state, trajectory, n):
 
 
 class ActorCriticState(NamedTuple):
-    """theta, probs, the bonus's visits (S, A) and rewards (H), the critic V[h, s]."""
+    """theta, probs, the steps' rows (1, H, A), the bonus's visits (S, A) and rewards (H), the
+    critic V[h, s]."""
 
     theta: np.ndarray
     probs: np.ndarray
+    steps: np.ndarray
     visits: np.ndarray
     rewards: np.ndarray
     value: np.ndarray
@@ -568,7 +629,7 @@ def _ac_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     return ActorCriticState(
         np.zeros((1 if params.stationary else horizon, n_states, n_actions)),
-        np.zeros((horizon, n_states, n_actions)),
+        np.zeros((horizon, n_states, n_actions)), _steps(1, horizon, n_actions),
         np.zeros((n_states, n_actions) if params.bonus > 0.0 else (0, 0), dtype=np.int64),
         np.zeros(horizon if params.bonus > 0.0 else 0), np.zeros((horizon, n_states)))
 
@@ -580,13 +641,13 @@ def _ac_learn(params, state, trajectory, n):
     (pi the episode's policy)."""
     states, actions, next_states = trajectory.states, trajectory.actions, trajectory.next_states
     rewards = _episode_rewards(params.bonus, state.visits, trajectory, n, state.rewards)
-    theta, pi, value = state.theta, state.probs, state.value
+    theta, pi, value = state.theta, state.steps, state.value
     for h in range(n):
         s = states[h]
         v_next = value[h + 1, next_states[h]] if h + 1 < n else 0.0
         delta = rewards[h] + v_next - value[h, s]
         value[h, s] += params.alpha_v * delta
-        _score_step(theta, _row(theta, h), s, actions[h], params.alpha * delta, pi, h, s)
+        _score_step(theta, _row(theta, h), s, actions[h], params.alpha * delta, pi, 0, h)
 
 
 def _ac_words(params, s, a, nnz, h):
@@ -597,11 +658,12 @@ def _ac_words(params, s, a, nnz, h):
 
 
 class NPGState(NamedTuple):
-    """theta, probs, the bonus's visits (S, A) and rewards (H), the sums and counts of the
-    returns-to-go per (h, s, a)."""
+    """theta, probs, the steps' rows (1, H, A), the bonus's visits (S, A) and rewards (H), the
+    sums and counts of the returns-to-go per (h, s, a)."""
 
     theta: np.ndarray
     probs: np.ndarray
+    steps: np.ndarray
     visits: np.ndarray
     rewards: np.ndarray
     q_sum: np.ndarray
@@ -613,7 +675,7 @@ def _npg_init(params, model, horizon, episodes):
     n_states, n_actions = model.rewards.shape
     shape = (horizon, n_states, n_actions)
     return NPGState(np.zeros((1 if params.stationary else horizon, n_states, n_actions)),
-                    np.zeros(shape),
+                    np.zeros(shape), _steps(1, horizon, n_actions),
                     np.zeros((n_states, n_actions) if params.bonus > 0.0 else (0, 0),
                              dtype=np.int64),
                     np.zeros(horizon if params.bonus > 0.0 else 0), np.zeros(shape),
@@ -648,19 +710,19 @@ def _npg_words(params, s, a, nnz, h):
 # --- registration ----------------------------------------------------------------------------
 
 _PIECES = (
-    (ReinforceParams, _reinforce_init, _reinforce_learn, _reinforce_words),
-    (RLOOParams, _rloo_init, _rloo_learn, _rloo_words),
-    (GRPOParams, _grpo_init, _grpo_learn,
+    (ReinforceParams, _reinforce_init, _episode_policy, _reinforce_learn, _reinforce_words),
+    (RLOOParams, _rloo_init, _group_episode_policy, _rloo_learn, _rloo_words),
+    (GRPOParams, _grpo_init, _group_episode_policy, _grpo_learn,
      lambda params, s, a, nnz, h: _clipped_words(params, s, a, h, False)),
-    (PPOParams, _ppo_init, _ppo_learn,
+    (PPOParams, _ppo_init, _group_episode_policy, _ppo_learn,
      lambda params, s, a, nnz, h: _clipped_words(params, s, a, h, True)),
-    (ActorCriticParams, _ac_init, _ac_learn, _ac_words),
-    (NPGParams, _npg_init, _npg_learn, _npg_words),
+    (ActorCriticParams, _ac_init, _episode_policy, _ac_learn, _ac_words),
+    (NPGParams, _npg_init, _episode_policy, _npg_learn, _npg_words),
 )
 
-for _cls, _init, _learn, _words in _PIECES:
+for _cls, _init, _policy, _learn, _words in _PIECES:
     register(hooks.init_episodic, _cls, _init)
-    register(hooks.episode_policy, _cls, _episode_policy)
+    register(hooks.episode_policy, _cls, _policy)
     register(hooks.learn, _cls, _learn)
     register(hooks.greedy_policy, _cls, _greedy)
     register(hooks.behaviour_policy, _cls, _behaviour)

@@ -18,7 +18,10 @@ On every model: :func:`backward_induction` (finite horizon; which maximising act
 is a tie *rule*: random ties, even ties, lowest index) and :func:`relative_value_iteration`
 (average reward, with the aperiodicity weight tau; tau = 0 is extended value iteration).
 Policies are records too (:class:`Deterministic`, :class:`Stochastic`), with ``act`` (the
-action at (h, s)) and ``evaluate_policy`` (their exact finite-horizon values on a given MDP).
+action at (h, s)) and ``evaluate_policy`` (their exact finite-horizon values on a given MDP);
+agents' pieces register records of their own that compute a policy's probabilities where they
+are needed (the softmax of the policy-gradient agents, ce-dither's mixture): ``act`` then
+costs the visited row only, ``evaluate_policy`` fills every row first.
 
 The dispatch is tracking.dispatch's: each hook is resolved at compile time from its record's
 type. Hooks work on whole sweeps: a record crosses a function boundary once per sweep, never
@@ -511,17 +514,22 @@ def _act_deterministic(policy, h, s, st):
 
 
 @njit(cache=True, inline="always")
-def _act_stochastic(policy, h, s, st):
-    """Inversion of one uniform: the first a with u <= pi(0) + ... + pi(a), else A - 1."""
-    probs = policy.probs
+def invert(probs, i, j, u):
+    """The action of the uniform ``u`` under the distribution ``probs[i, j, :]``, by inversion:
+    the first a with u <= p(0) + ... + p(a), else A - 1."""
     last = probs.shape[2] - 1
-    u = uniform(st)
     acc = 0.0
     for a in range(last):
-        acc += probs[h, s, a]
+        acc += probs[i, j, a]
         if u <= acc:
             return a
     return last
+
+
+@njit(cache=True, inline="always")
+def _act_stochastic(policy, h, s, st):
+    """Inversion of one uniform (:func:`invert`) under pi_h(. | s)."""
+    return invert(policy.probs, h, s, uniform(st))
 
 
 @njit(cache=True, inline="always")

@@ -108,6 +108,13 @@ class MDPAgent(Agent):
         """The hyperparameters as the agent's typed parameter record."""
         raise NotImplementedError
 
+    def episode_work(self, n_states: int, n_actions: int, nnz: int, horizon: int,
+                     sampled: bool) -> float:
+        """Elementary operations of one episode in the episodic loop, for the work guard: one
+        pass over the model per step h, H (nnz + S A), which a plan and an exact evaluation
+        each take (the agents that plan, and every agent when the regret is exact)."""
+        return float(horizon) * (nnz + n_states * n_actions)
+
 
 class CEGreedy(MDPAgent):
     """Certainty equivalence: backward induction on the plug-in model after every episode."""
@@ -168,6 +175,14 @@ class PSRL(MDPAgent):
 
     def params(self) -> PSRLParams:
         return PSRLParams()
+
+    def episode_work(self, n_states: int, n_actions: int, nnz: int, horizon: int,
+                     sampled: bool) -> float:
+        """A pass over the model per step, plus a dense sample (S^2 A Gamma variates) and the
+        plan on it (H S^2 A)."""
+        sa = n_states * n_actions
+        return (super().episode_work(n_states, n_actions, nnz, horizon, sampled)
+                + (20.0 + horizon) * sa * n_states)
 
 
 class UCRL2(MDPAgent):
@@ -260,6 +275,14 @@ class PolicyGradientAgent(MDPAgent):
     alpha: float
     bonus: float
     stationary: bool
+
+    def episode_work(self, n_states: int, n_actions: int, nnz: int, horizon: int,
+                     sampled: bool) -> float:
+        """With sampled regret only the visited rows: H (A + nnz / (S A)), the actions and the
+        successors (on average) of the H steps; else a pass over the model per step."""
+        if sampled:
+            return float(horizon) * (n_actions + nnz / (n_states * n_actions))
+        return super().episode_work(n_states, n_actions, nnz, horizon, sampled)
 
     def _check_shared(self) -> None:
         as_float("alpha", self.alpha, minimum=0.0, strict_min=True)

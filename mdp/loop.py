@@ -24,9 +24,9 @@ from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
 from tracking.validate import InputError, as_int
 
-from .agents import PSRL, REGISTRY, MDPAgent
+from .agents import REGISTRY, MDPAgent
 from .model import FiniteMDP
-from .setting import EPISODIC, REWARDS
+from .setting import EPISODIC, REGRET, REWARDS
 
 
 def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
@@ -146,12 +146,13 @@ class MDPJob(ModelJob):
     def __init__(self, m, agents, horizon, episodes, runs, seed=0, checkpoints=None,
                  rewards: str = REWARDS.default, name: str | None = None,
                  epsilon: float = EPISODIC.epsilon,
-                 env_args: dict[str, Any] | None = None) -> None:
+                 env_args: dict[str, Any] | None = None, regret: str = REGRET.default) -> None:
         self.seed = SEED.check(seed)
         self.horizon = EPISODIC.key("horizon").check(horizon)
         self.episodes = EPISODIC.key("episodes").check(episodes)
         self.runs = RUNS.check(runs)
         self.rewards = REWARDS.check(rewards)
+        self.regret = REGRET.check(regret)
         env_keys = self._set_model(m, env_args, rewards, name)
         self.agent_objs = build_all(REGISTRY, agents, "MDP")
         self.checkpoints = cp.as_grid(checkpoints, self.episodes)
@@ -168,16 +169,16 @@ class MDPJob(ModelJob):
             "runs": self.runs,
             "seed": self.seed,
             "rewards": rewards,
+            "regret": self.regret,
             "epsilon": EPISODIC.key("epsilon").check(epsilon),
             "checkpoints": [int(s) for s in self.checkpoints],
             "agents": [a.spec for a in self.agent_objs],
         }
         m_ = self.model
-        sa = m_.n_states * m_.n_actions
-        per_episode = self.horizon * (m_.nnz + sa) * len(self.agents)
-        if any(isinstance(a, PSRL) for a in self.agent_objs):  # a dense sample, then planning
-            per_episode += (20.0 + self.horizon) * sa * m_.n_states
-        self.work_per_run = float(self.episodes) * per_episode
+        sampled = self.regret == "sampled"
+        self.work_per_run = float(self.episodes) * sum(
+            a.episode_work(m_.n_states, m_.n_actions, m_.nnz, self.horizon, sampled)
+            for a in self.agent_objs)
         self.check_memory(f"{m_.n_states} states x {m_.n_actions} actions, horizon "
                           f"{self.horizon}")
         self.v_star = optimal_value(self.model, self.horizon)
@@ -203,7 +204,8 @@ class MDPJob(ModelJob):
         return cls(m, table["agents"], table["horizon"], table["episodes"], table["runs"],
                    table["seed"], table.get("checkpoints"),
                    table.get("rewards", REWARDS.default), table["name"],
-                   table.get("epsilon", EPISODIC.epsilon), args)
+                   table.get("epsilon", EPISODIC.epsilon), args,
+                   table.get("regret", REGRET.default))
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
@@ -220,7 +222,8 @@ class MDPJob(ModelJob):
         for i, agent in enumerate(self.agent_objs):
             run_interruptible(simulate, agent.params(), model, initial, self.horizon,
                               self.episodes, seeds, self.checkpoints, self.v_star,
-                              self.rewards == "bernoulli", regret[i], greedy[i],
+                              self.rewards == "bernoulli", self.regret == "sampled",
+                              regret[i], greedy[i],
                               behaviour[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
@@ -259,6 +262,7 @@ def run(
     rewards: str = REWARDS.default,
     progress: Progress | None = None,
     name: str | None = None,
+    regret: str = REGRET.default,
 ) -> Result:
     """Run every agent for ``episodes`` episodes of ``horizon`` steps, ``runs`` times.
 
@@ -285,15 +289,23 @@ def run(
     name : str, optional
         The problem's name (default: the environment's or the model's), which names its files
         when saved: see ``tracking.paths.NAME_RULE``.
+    regret : {"exact", "sampled"}
+        How each episode's regret is computed: exactly, V*_0(initial) - V^{pi_k}_0(initial)
+        by policy evaluation on the true model, or from the episode's realised return G_k,
+        V*_0(initial) - G_k (unbiased for the exact regret; no evaluation per episode, so an
+        episode costs what the agent's own policy and update cost). The readouts of simple
+        regret are exact in both.
 
     Returns
     -------
     Result
         ``regret[i, r, c]``: agent i's cumulative regret sum_{k <= K_c} (V*_0(initial) -
-        V^{pi_k}_0(initial)) in run r, computed exactly on the true model;
+        V^{pi_k}_0(initial)) in run r, computed exactly on the true model (with ``regret =
+        "sampled"``, sum_{k <= K_c} (V*_0(initial) - G_k));
         ``simple_regret_greedy`` and ``simple_regret_behaviour`` the same gap for the agent's
         two readouts (docs/algorithms.md); ``steps`` in episodes and
         ``samples_per_step`` = H; ``info["v_star"]`` = V*_0(initial).
     """
-    job = MDPJob(m, agents, horizon, episodes, runs, seed, checkpoints, rewards, name)
+    job = MDPJob(m, agents, horizon, episodes, runs, seed, checkpoints, rewards, name,
+                 regret=regret)
     return execute(job, progress)

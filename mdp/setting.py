@@ -1,8 +1,11 @@
 """The MDP lab's settings, declared once (:class:`tracking.settings.Setting`).
 
-- ``"mdp"`` (episodic): ``runs`` runs of ``episodes`` episodes of ``horizon`` steps. The regret
-  of episode k is V*_0(start) - V^{pi_k}_0(start), computed exactly, so it lies in
-  [0, V* - V_min], V_min = min over policies of V^pi_0(start); the simple regret too.
+- ``"mdp"`` (episodic): ``runs`` runs of ``episodes`` episodes of ``horizon`` steps. With
+  ``regret = "exact"`` (the default) the regret of episode k is V*_0(start) - V^{pi_k}_0(start),
+  computed exactly, so it lies in [0, V* - V_min], V_min = min over policies of V^pi_0(start);
+  with ``regret = "sampled"`` it is V*_0(start) - G_k, G_k the episode's realised return, which
+  lies in [V* - H r_max, V* - H r_min] (r the observed rewards) and may be negative. The simple
+  regret is exact in both, in [0, V* - V_min].
 - ``"continuing"``: one run of ``steps`` steps without resets. The pseudo-regret of a step is
   rho* - R(s_t, a_t), in [rho* - max R, rho* - min R]: it may be negative. The simple regret
   rho* - g^pi(start) lies in [0, rho* - min R], since every gain is an average of rewards.
@@ -33,10 +36,12 @@ if TYPE_CHECKING:
     from .continuing import ContinuingJob
     from .loop import MDPJob
 
-__all__ = ["CONTINUING", "EPISODIC", "REWARDS"]
+__all__ = ["CONTINUING", "EPISODIC", "REGRET", "REWARDS"]
 
 #: How observed rewards are drawn: R itself, or Bernoulli(R) draws.
 REWARDS = Key("rewards", "string", default="mean", choices=("mean", "bernoulli"))
+#: How an episode's regret is computed: exactly on the true model, or from its realised return.
+REGRET = Key("regret", "string", default="exact", choices=("exact", "sampled"))
 
 
 def _model_source(problem: str) -> Callable[[Mapping[str, Any], Path],
@@ -80,15 +85,21 @@ def _validate(job: MDPJob | ContinuingJob) -> None:
 
 
 def _episodic_bounds(job: MDPJob, result: Result) -> Bounds:
-    """Per episode and for the simple regret: [0, V* - V_min], V_min by backward induction on
-    -R (the worst policy's value)."""
+    """Simple regret: [0, V* - V_min], V_min by backward induction on -R (the worst policy's
+    value). Per episode: the same with exact regret; with sampled regret [V* - H r_max,
+    V* - H r_min], r ranging over the observed rewards (R's range, or [0, 1] with Bernoulli
+    rewards)."""
     from .loop import optimal_value
     from .model import FiniteMDP
 
     m = job.model
     worst = FiniteMDP.from_successors(m.indptr, m.indices, m.probs, -m.R, m.initial)
     spread = job.v_star + optimal_value(worst, job.horizon)
-    return Bounds(step=(0.0, spread), simple=(0.0, spread))
+    step = (0.0, spread)
+    if job.regret == "sampled":
+        r_lo, r_hi = (0.0, 1.0) if job.rewards == "bernoulli" else (m.R.min(), m.R.max())
+        step = (job.v_star - job.horizon * float(r_hi), job.v_star - job.horizon * float(r_lo))
+    return Bounds(step=step, simple=(0.0, spread))
 
 
 def _continuing_bounds(job: ContinuingJob, result: Result) -> Bounds:
@@ -132,11 +143,11 @@ EPISODIC = settings.register(Setting(
     example={"env": "riverswim", "horizon": 10, "episodes": 20},
     budget="H = {horizon}, K = {episodes:,} episodes",
     regret_label="sum of V* - V^pi_k",
-    summary_keys=("episodes",),
+    summary_keys=("episodes", "regret"),
     agent_extras=_episodes_to_epsilon,
     bounds=_episodic_bounds,
     work_rate=1e9,
-    **_COMMON,
+    **{**_COMMON, "option_keys": (REWARDS, REGRET)},
 ))
 
 CONTINUING = settings.register(Setting(

@@ -27,6 +27,29 @@ def test_mdp_table_and_json(monkeypatch, capsys, tmp_path):
     assert (tmp_path / "o" / "results" / "chain.npz").exists()
 
 
+def test_mdp_sampled_regret_is_recorded_and_said(monkeypatch, capsys, tmp_path):
+    """--regret sampled: the table's caption says so, the saved configuration records it and
+    reruns to the same numbers; a bad mode writes nothing."""
+    args = ["mdp", "--env", "riverswim", "--horizon", "6", "--episodes", "30", "--runs", "2",
+            "--algos", "psrl,reinforce", "--no-plots"]
+    code, out, err = _main(monkeypatch, capsys, *args, "--regret", "sampled", "--out", "s")
+    assert code == 0, err
+    assert "regret: realised returns (sampled)" in " ".join(out.split())
+    assert 'regret = "sampled"' in (tmp_path / "s" / "config.toml").read_text()
+    code, _, err = _main(monkeypatch, capsys, "run", "s/config.toml", "--out", "again",
+                         "--no-plots")
+    assert code == 0, err
+    a = np.load(tmp_path / "s" / "results" / "riverswim.npz")
+    b = np.load(tmp_path / "again" / "results" / "riverswim.npz")
+    assert np.array_equal(a["regret"], b["regret"])
+    code, out, err = _main(monkeypatch, capsys, *args, "--out", "e")
+    assert code == 0, err
+    assert "realised returns" not in out
+    assert 'regret = "exact"' in (tmp_path / "e" / "config.toml").read_text()
+    code, _, err = _main(monkeypatch, capsys, *args, "--regret", "x", "--out", "bad")
+    assert code == 2 and "--regret must be one of" in err and not (tmp_path / "bad").exists()
+
+
 def test_mdp_from_a_model_file_is_rerunnable(monkeypatch, capsys, tmp_path):
     mdp.save(mdp.envs.garnet(6, 2, 3, seed=1), tmp_path / "g.json")
     code, _, err = _main(monkeypatch, capsys, "mdp", "--file", "g.json", "--horizon", "5",
@@ -63,7 +86,9 @@ def test_solve_json_matches_the_library(monkeypatch, capsys):
         (["mdp", "--env", "riverswim", "--env-arg", "bogus"], "--env-arg must be key=value"),
         (["mdp", "--env", "riverswim", "--algos", "ucb"], "unknown MDP agent 'ucb'"),
         (["mdp", "--env", "riverswim", "--horizon", "-1"], "--horizon must be >= 1"),
-        (["mdp", "--env", "riverswim", "--rewards", "x"], "rewards must be one of"),
+        (["mdp", "--env", "riverswim", "--rewards", "x"], "--rewards must be one of"),
+        (["mdp", "--env", "riverswim", "--regret", "often"],
+         "--regret must be one of exact, sampled, got 'often'"),
         (["mdp"], "exactly one of --env"),
         (["solve", "--env", "riverswim"], "exactly one of --gamma"),
         (["solve", "--env", "riverswim", "--gamma", "1.0"], "gamma"),

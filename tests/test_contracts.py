@@ -177,6 +177,39 @@ def test_continuing_regret_bounds_allow_negative_regret():
     check_agent("ce-greedy", setting="continuing", env=bandit_like_mdp())
 
 
+@pytest.mark.parametrize("agent", ["reinforce", "grpo:group=2", "ce-dither", "psrl"])
+def test_sampled_episodic_regret_keeps_the_contracts(agent):
+    """regret = "sampled" on the setting's example: determinism, threads, batches, common random
+    numbers and the bounds it declares."""
+    check_agent(agent, setting="mdp", options={"regret": "sampled"})
+
+
+def test_sampled_episodic_regret_bounds_allow_negative_regret():
+    """With sampled regret an episode that returns more than V* lowers the curve: the bound
+    below is V* - H max r < 0 (the exact regret's is 0), and the check passes on a coin whose
+    episodes do."""
+    import mdp
+    from mdp.setting import EPISODIC
+
+    coin = mdp.FiniteMDP(np.ones((1, 1, 1)), np.array([[0.5]]), name="coin")
+    sampled = EPISODIC.job_class()(coin, "reinforce", 4, 30, 2, rewards="bernoulli",
+                                   regret="sampled")
+    exact = EPISODIC.job_class()(coin, "reinforce", 4, 30, 2, rewards="bernoulli")
+    assert EPISODIC.bounds(sampled, None).step == (-2.0, 2.0)
+    assert EPISODIC.bounds(exact, None).step == (0.0, 0.0)
+    result = testing.execute(sampled)
+    assert np.any(np.diff(result.regret, axis=2) < 0.0)
+    check_agent("reinforce", setting="mdp", env=coin,
+                options={"regret": "sampled", "rewards": "bernoulli"})
+
+
+def test_check_agent_refuses_options_its_setting_lacks():
+    with pytest.raises(ValueError, match="options: regret: not a key of the bandit setting"):
+        check_agent("ucb", setting="bandit", options={"regret": "sampled"})
+    with pytest.raises(ValueError, match="regret must be one of exact, sampled"):
+        check_agent("psrl", setting="mdp", options={"regret": "often"})
+
+
 def bandit_like_mdp():
     """Two states: state 0 pays 1 and leads to state 1 whatever the action; state 1 pays 0.2
     or 0.6 and stays or returns to 0 with probability 1/2: rho* < 1 = max R."""

@@ -115,20 +115,22 @@ def garnet():
 
 @pytest.mark.nojit
 @needs_python_kernels
-@pytest.mark.parametrize("agent", build_all(REGISTRY, "ce-greedy,ce-optimistic,psrl,ucrl2,"
-                                                      "q-learning,reinforce,rloo,grpo,ppo,"
+@pytest.mark.parametrize("agent", build_all(REGISTRY, "ce-greedy,ce-optimistic,ce-dither,"
+                                                      "psrl,ucrl2,q-learning,reinforce,rloo,"
+                                                      "grpo,ppo,"
                                                       "actor-critic,npg,"
                                                       "reinforce:baseline=value,normalise=true,"
                                                       "bonus=1.0,stationary=true", "MDP"),
                          ids=lambda a: a.label)
-def test_episodic_run_state_is_what_the_kernel_allocates(agent, garnet):
+@pytest.mark.parametrize("sampled", [False, True], ids=["exact", "sampled"])
+def test_episodic_run_state_is_what_the_kernel_allocates(agent, sampled, garnet):
     m, horizon = garnet, 6
     model, initial = kernel_model(m), np.ascontiguousarray(m.initial)
     v_star = optimal_value(m, horizon)
     out = (np.zeros(1), np.zeros(1), np.zeros(1))  # regret and the two readouts
     measured = _peak(lambda: _python(ek._one_run)(
-        agent.params(), model, initial, horizon, 1, SEED, np.array([1]), v_star, False, *out,
-        STOP))
+        agent.params(), model, initial, horizon, 1, SEED, np.array([1]), v_star, False,
+        sampled, *out, STOP))
     _assert_counted(measured, episodic_state(agent, m.n_states, m.n_actions, m.nnz, horizon))
 
 

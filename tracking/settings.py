@@ -199,7 +199,7 @@ class Setting:
     budget_keys : tuple of Key
         The run-length keys (``horizon``, ``episodes``, ``steps``), in table order.
     option_keys : tuple of Key
-        Other keys of its own (``rewards``).
+        Other keys of its own (``rewards``; the episodic MDPs' ``regret``).
     source_keys : tuple of str
         The keys naming its environment (``env``, ``args``, ``means``, ``file``, ...).
     source : callable

@@ -187,6 +187,23 @@ def test_mdp_table_marks_the_first_checkpoint_in_episodes():  # first checkpoint
     assert "<= 1 (100%)" in text and " 4 (100%)" in text and "per decade" in text
 
 
+@pytest.mark.parametrize("mode", [None, "exact", "sampled"])
+def test_tables_and_the_regret_figure_say_when_the_regret_is_sampled(mode):
+    """A sampled regret is named in the caption of both MDP tables and on the regret figure's
+    axis; an exact one (or a result saved before the key) is not."""
+    res = _planted({"psrl": [2] * RUNS}, setting="mdp")
+    if mode is not None:
+        res.config["regret"] = mode
+    summary = report.summarize(res)
+    assert summary["regret"] == mode
+    for table in (report.mdp_table(summary), report.problem_table(summary)):
+        text = " ".join(_text(table).split())
+        assert ("regret: realised returns (sampled)" in text.lower()) == (mode == "sampled")
+    labels = {ax.get_ylabel() for ax in plots.regret_figure(res).axes}
+    assert labels == {"cumulative regret (realised returns (sampled))" if mode == "sampled"
+                      else "cumulative regret (sum of V* - V^pi_k)"}
+
+
 def test_no_mark_without_a_value_on_the_first_checkpoint():
     res = _planted({"ucb": [3] * RUNS, "reinforce": [6] * RUNS})
     summary = report.summarize(res)

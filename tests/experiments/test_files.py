@@ -34,6 +34,7 @@ def test_parse_normalises():
     assert b["name"] == "close10" and b["seed"] == 3 and b["epsilon"] == 0.01
     assert b["agents"] == ["greedy", "reinforce:alpha=0.4,baseline=false"]
     assert m["name"] == "river" and m["args"] == {"n_states": 8} and m["rewards"] == "mean"
+    assert m["regret"] == "exact" and "regret" not in b  # an episodic MDP key only
     assert m["agents"] == ["psrl"] and m["epsilon"] == 0.1
 
 
@@ -63,6 +64,11 @@ def test_dumps_round_trip():
         ("args = { n_states = 8 }", "args = 3", "exp.toml:14: args must be a table"),
         ("horizon = 10\n", "horizon = 10\nmeans = [0.5]\n", "unknown key 'means' in a mdp"),
         ("seed = 3", "seed = [", "not valid TOML"),
+        ("episodes = 20", 'episodes = 20\nregret = "often"',
+         "exp.toml:17: regret must be one of exact, sampled, got 'often'"),
+        ("episodes = 20", "episodes = 20\nregret = 1", "exp.toml:17: regret must be a string"),
+        ("runs = 4", 'runs = 4\nregret = "sampled"', "exp.toml:8: unknown key 'regret' in a "
+                                                     "bandit problem"),
     ],
 )
 def test_errors_name_file_line_key_and_rule(old, new, message):

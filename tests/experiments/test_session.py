@@ -145,6 +145,24 @@ def test_default_folder_is_new(tmp_path):
     assert a != b and Path(b).parent == tmp_path
 
 
+def test_a_folder_saved_without_regret_reads_as_exact_regret(tmp_path):
+    """Episodic results saved before the regret mode was a key read back and resume as exact
+    regret (the default); sampled regret is another configuration."""
+    from mdp.loop import MDPJob
+
+    job = MDPJob("riverswim", "ce-greedy", 4, 5, 2)
+    del job.config["regret"]  # as saved before
+    with session.Folder(tmp_path / "old") as folder:
+        session.run_experiment([job], folder, plots=False)
+    spec = session.read_config(tmp_path / "old" / "config.toml")
+    assert spec["problems"][0]["regret"] == "exact"  # the parsed file fills the default in
+    (res,) = session.saved_results(tmp_path / "old", spec)
+    assert "regret" not in res.config
+    spec["problems"][0]["regret"] = "sampled"
+    with pytest.raises(ValueError, match="another configuration"):
+        session.saved_results(tmp_path / "old", spec)
+
+
 def test_a_folder_saved_without_delta_reads_with_the_default_delta(tmp_path):
     """Results saved before delta was a key (config.toml and the .npz configuration without
     it) still read back and resume: a missing delta is the setting's default; another delta

@@ -52,8 +52,9 @@ def _one_agent_arrays(name, runs, checkpoints):
     return REGISTRY[name]().params(), regret, (regret.copy(), regret.copy())
 
 
+@pytest.mark.parametrize("sampled", [False, True], ids=["exact", "sampled"])
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_a_set_stop_flag_ends_every_run_before_its_first_episode(name):
+def test_a_set_stop_flag_ends_every_run_before_its_first_episode(name, sampled):
     from mdp._episodic_loop import simulate
     from mdp.loop import kernel_model
     from tracking.rng import run_seeds
@@ -63,7 +64,7 @@ def test_a_set_stop_flag_ends_every_run_before_its_first_episode(name):
     for flag, expected in ((1, 0), (0, 1)):
         params, regret, simple = _one_agent_arrays(name, 3, cps)
         done = simulate(params, kernel_model(m), m.initial, 4, 5, run_seeds(0, 3), cps, 1.0,
-                        False, regret, *simple, np.full(1, flag, dtype=np.uint8))
+                        False, sampled, regret, *simple, np.full(1, flag, dtype=np.uint8))
         assert done.tolist() == [expected] * 3
         assert np.all((regret == -1.0) == (flag == 1))  # nothing written when stopped
 
@@ -81,8 +82,8 @@ def test_the_stop_flag_stops_runs_from_another_thread():
     stop = np.zeros(1, dtype=np.uint8)
     out = {}
     worker = threading.Thread(target=lambda: out.update(done=simulate(
-        params, kernel_model(m), m.initial, 4, 10**12, run_seeds(0, 2), cps, 1.0, False, regret,
-        *simple, stop)))
+        params, kernel_model(m), m.initial, 4, 10**12, run_seeds(0, 2), cps, 1.0, False, False,
+        regret, *simple, stop)))
     worker.start()
     while np.any(regret[:, 0] == -1.0) and worker.is_alive():
         worker.join(0.01)

@@ -15,6 +15,7 @@ import mdp
 from mdp import _hooks as hooks
 from mdp import _pieces_policy_gradient  # noqa: F401  (registers the pieces)
 from mdp._env_kernels import new_trajectory
+from mdp._planning_kernels import act
 from mdp.agents import GRPO, PPO, REGISTRY, RLOO, Reinforce
 from mdp.loop import kernel_model
 from tracking.rng import SALT_AGENT, new_state
@@ -110,10 +111,14 @@ def _agent(spec, m, horizon):
 
 
 def _episode(params, state, steps, k=0):
-    """Fix the episode's policy, then learn from ``steps``: (s, a, r, s') per step."""
-    hooks.episode_policy(params, state, k, new_state(np.uint64(1), SALT_AGENT), STOP)
+    """Fix the episode's policy and act with it at each step's state, as the loop does (which
+    computes the policy's row there; its action is replaced by the step's own), then learn
+    from ``steps``: (s, a, r, s') per step."""
+    st = new_state(np.uint64(1), SALT_AGENT)
+    policy = hooks.episode_policy(params, state, k, st, STOP)
     trajectory = new_trajectory(len(steps))
     for h, (s, a, r, s_next) in enumerate(steps):
+        act(policy, h, s, st)
         trajectory.states[h], trajectory.actions[h] = s, a
         trajectory.rewards[h], trajectory.next_states[h] = r, s_next
     hooks.learn(params, state, trajectory, len(steps))
@@ -280,9 +285,10 @@ def _train_kl(kl, episodes=400, seed=0):
     trajectory = new_trajectory(2)
     kls = []
     for k in range(episodes):
-        policy = hooks.episode_policy(params, state, k, st, STOP).probs
+        policy = hooks.episode_policy(params, state, k, st, STOP)
         for h in range(2):
-            a = gen.choice(3, p=policy[h, 0])
+            act(policy, h, 0, st)  # pi_h(. | 0) into the step's row (its own draw unused)
+            a = gen.choice(3, p=policy.steps[policy.slot, h])
             trajectory.states[h], trajectory.actions[h] = 0, a
             trajectory.rewards[h], trajectory.next_states[h] = ARMS.R[0, a], 0
         hooks.learn(params, state, trajectory, 2)
