@@ -6,6 +6,7 @@ An experiment file's ``[tune]`` table gives a grid over the parameters of some o
     objective = "samples"          # or "regret"
     runs = 20                      # tuning runs per candidate
     budget = "equal"               # optional: equal tuning samples for a problem's agents
+    every = true                   # optional: agents without a grid run on the tuning seeds too
     reinforce = { alpha = [0.01, 0.1, 1.0] }
 
 For each problem and each agent of it whose name has a grid, every candidate (the agent with
@@ -50,7 +51,7 @@ OBJECTIVES = ("samples", "regret")
 #: the same tuning samples (:func:`equal_runs`).
 BUDGETS = ("runs", "equal")
 #: The keys of [tune] besides the grids (one per agent name).
-TUNE_KEYS = ("objective", "runs", "budget")
+TUNE_KEYS = ("objective", "runs", "budget", "every")
 DEFAULT_RUNS = 20
 TUNING_FOLDER = "tuning"
 TUNED_FILE = "tuned.toml"
@@ -59,13 +60,17 @@ EXAMPLE = "reinforce = { alpha = [0.1, 0.3, 1.0] }"
 
 @dataclass(frozen=True)
 class Options:
-    """The validated ``[tune]`` table: objective, runs per candidate, budget rule, and the grid
-    of each agent name (parameter -> values, in the file's order)."""
+    """The validated ``[tune]`` table: objective, runs per candidate, budget rule, the grid of
+    each agent name (parameter -> values, in the file's order), and ``every``: whether the
+    agents without a grid run on the tuning seeds too, each as its one candidate (so that a
+    choice among agents, not only among an agent's parameters, can be made on held-out
+    seeds)."""
 
     objective: str = "samples"
     runs: int = DEFAULT_RUNS
     budget: str = "runs"
     grids: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    every: bool = False
 
 
 def points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -152,6 +157,9 @@ def read_options(parsed: dict[str, Any]) -> Options:
         objective = settings.string(data, "objective", "samples", OBJECTIVES)
         runs = settings.integer(data, "runs", 1, DEFAULT_RUNS)
         budget = settings.string(data, "budget", "runs", BUDGETS)
+        every = data.get("every", False)
+        if not isinstance(every, bool):
+            check.fail(("tune",), "every", f"every must be true or false, got {every!r}")
     used = _used_names(parsed)
     known = {n for s in settings.names() for n in settings.get(s).agent_registry()}
     grids = {}
@@ -167,9 +175,10 @@ def read_options(parsed: dict[str, Any]) -> Options:
                                   f"{', '.join(TUNE_KEYS)}, or an agent of the problems: "
                                   f"{agents})")
         grids[name] = _grid(check, name, value)
-    if not grids:
-        check.fail(("tune",), None, f"[tune] names no agent to tune: give a grid, e.g. {EXAMPLE}")
-    return Options(objective, runs, budget, grids)
+    if not grids and not every:
+        check.fail(("tune",), None, f"[tune] names no agent to tune: give a grid, e.g. {EXAMPLE}"
+                                    ", or every = true")
+    return Options(objective, runs, budget, grids, every)
 
 
 # --- candidates and their jobs -----------------------------------------------------------------
@@ -190,9 +199,9 @@ def _entries(parsed: dict[str, Any], options: Options, check: files._Checker) ->
         taken: dict[str, str] = {}  # label -> the tuned agent of the problem it belongs to
         for k, spec in enumerate(table["agents"]):
             name, raw = specs.parse_spec(spec)
-            if name not in options.grids:
+            if name not in options.grids and not options.every:
                 continue  # its label starts with another name than any candidate's
-            grid = options.grids[name]
+            grid = options.grids.get(name, {})  # no grid (every = true): one candidate
             values = points(grid)
             agents = []
             for point in values:

@@ -64,6 +64,9 @@ class Context:
     summaries: dict[str, dict[str, Any]]  # problem name -> report.summarize(...)
     folder: Path
     extra: dict[str, Any] = field(default_factory=dict)
+    #: With a ``[tune]`` table: the tuning's ``record`` (experiments.tune) and its ``results``
+    #: on the tuning seeds, by job name (``<problem>.<k>.<agent>``, tune.job_name).
+    tuning: dict[str, Any] | None = None
 
     @property
     def figures(self) -> Path:
@@ -115,6 +118,8 @@ def shrink(parsed: dict[str, Any]) -> dict[str, Any]:
         problems.append(t)
     out["problems"] = problems
     out["study"] = dict(parsed.get("study", {}), smoke=True)
+    if parsed.get("tune") is not None:  # tuning runs too
+        out["tune"] = dict(parsed["tune"], runs=min(parsed["tune"].get("runs", 2), 2))
     return out
 
 
@@ -210,29 +215,61 @@ def run(name: str, folder_path: Path, budget: str = "default", resume: bool = Fa
         plots: bool = True, executor: Executor | None = None) -> tuple[Any, Context | None]:
     """Run study ``name`` into ``folder_path``; write ``report.md`` when it completes.
 
-    The batches run on ``executor`` (default: this process). Returns the session outcome and
-    the report context (None when interrupted).
+    A study with a ``[tune]`` table first tunes its agents on the tuning seeds, as ``celab
+    tune`` does (``folder_path/tuning``, ``folder_path/tuned.toml``), then evaluates the tuned
+    agents on the evaluation seeds; ``resume`` finishes whichever phase was interrupted. The
+    batches run on ``executor`` (default: this process). Returns the session outcome and the
+    report context (None when interrupted).
     """
     from .. import report as rep
     from .. import session
 
     mod = module(name)
     parsed = spec(name, full=budget == "full", smoke=budget == "smoke")
-    jobs = jobs_of(parsed)
-    with session.Folder(folder_path, resume=resume) as folder:
-        outcome = session.run_experiment(jobs, folder, parsed["title"], parsed["seed"], resume,
-                                         progress_for, plots, parsed["study"], executor)
+    folder_path = Path(folder_path)
+    evaluating = (folder_path / "config.toml").exists()
+    tuning_started = (folder_path / "tuning" / "config.toml").exists()
+    if resume and not evaluating and not tuning_started:
+        raise InputError(f"{folder_path}: holds no study to resume (no config.toml)")
+    with session.Folder(folder_path, resume=resume and evaluating) as folder:
+        tuning = None
+        if parsed.get("tune") is not None:
+            outcome, parsed, tuning = _tune(parsed, folder.path, resume and tuning_started,
+                                            progress_for, executor)
+            if tuning is None:
+                return outcome, None
+        outcome = session.run_experiment(jobs_of(parsed), folder, parsed["title"],
+                                         parsed["seed"], resume and evaluating, progress_for,
+                                         plots, parsed["study"], executor)
         if outcome.stopped_by is not None:
             return outcome, None
         results = {r.problem: r for r in outcome.results}
         ctx = Context(name, budget, parsed, results,
-                      {r.problem: rep.summarize(r) for r in outcome.results}, folder.path)
+                      {r.problem: rep.summarize(r) for r in outcome.results}, folder.path,
+                      tuning=tuning)
         if hasattr(mod, "extra"):
             ctx.extra = mod.extra(ctx)
         from tracking.results import write_atomic
 
         write_atomic(folder.inside("report.md"), mod.report(ctx))
     return outcome, ctx
+
+
+def _tune(parsed: dict[str, Any], out: Path, resume: bool,
+          progress_for: Callable[[Job], Progress | None] | None, executor: Executor | None
+          ) -> tuple[Any, dict[str, Any], dict[str, Any] | None]:
+    """The tuning phase of a study: the tuning's outcome, the study with its tuned agents
+    (evaluation seeds), and the tuning (``record``, ``results`` by job name), None when
+    interrupted."""
+    from .. import tune
+
+    plan = tune.plan(parsed)
+    tuned = tune.run(plan, out, resume, progress_for, executor)
+    if tuned.record is None:
+        return tuned.outcome, parsed, None
+    evaluation = dict(parsed, problems=tune.tuned_tables(plan, tuned.record))
+    results = {r.problem: r for r in tuned.outcome.results}
+    return tuned.outcome, evaluation, {"record": tuned.record, "results": results}
 
 
 def jobs_of(parsed: dict[str, Any]) -> list:

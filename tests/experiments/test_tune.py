@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import bandits
-from bandits.agents import Reinforce
+from bandits.agents import UCB, Reinforce
 from bandits.envs import RandomTestbed
 from bandits.loop import BanditJob
 from experiments import files
@@ -145,6 +145,20 @@ reinforce = { alpha = [0.1, 0.5] }
     assert [e.runs for e in plain.entries] == [3, 3]
 
 
+def test_every_runs_the_agents_without_a_grid_as_their_one_candidate():
+    """every = true: ucb (no grid) is an entry with one candidate, itself, and with equal
+    budgets it gets as many tuning samples as reinforce's two candidates."""
+    text = PROBLEM + TUNE.replace('objective = "regret"', 'every = true\nbudget = "equal"')
+    ucb, rf = tuning.plan(files.parse(text, "exp.toml")).entries
+    assert (ucb.spec, ucb.candidates, ucb.grid) == ("ucb", [UCB().spec], {})
+    assert (ucb.runs, rf.runs) == (10, 5)
+    assert ucb.job.total_samples == rf.job.total_samples
+    only = tuning.plan(files.parse(PROBLEM + "\n[tune]\nevery = true\n", "exp.toml"))
+    assert [e.candidates for e in only.entries] == [[UCB().spec], [Reinforce().spec]]
+    default = tuning.plan(files.parse(PROBLEM + TUNE, "exp.toml"))
+    assert [e.spec for e in default.entries] == ["reinforce"]
+
+
 # --- seeds ---------------------------------------------------------------------------------------
 
 def test_tuning_and_evaluation_seeds_never_meet():
@@ -223,6 +237,7 @@ BAD = [
     ('reinforce = { alpha = [1, 1.0] }', 12, "the same candidate"),
     ('ucb = 2', 12, "must be a table"),
     ('objective = "regret"', 11, "names no agent to tune"),
+    ('every = 1', 12, "every must be true or false"),
 ]
 
 
