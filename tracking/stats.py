@@ -362,6 +362,28 @@ def _resampled_estimates(exits: ExitTimes, idx: np.ndarray, delta: float
     return est, censored
 
 
+def resample_indices(runs: int, seed: int, resamples: int = BOOTSTRAP_RESAMPLES) -> np.ndarray:
+    """Bootstrap run indices, shape (resamples, runs), drawn with
+    ``numpy.random.default_rng(seed)``: those of :func:`ratio_draws` with the same seed."""
+    return _resamples(runs, seed, resamples)
+
+
+def quantile_draws(exits: ExitTimes, delta: float, idx: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """n(epsilon, delta) of every resample of the runs, row ``idx[i]`` (resamples, runs) being
+    resample i: the estimates and whether each is censored (then the estimate is the largest
+    time observed in the resample, a lower bound). Computed CHUNK_NUMBERS numbers at a time."""
+    delta = _check_delta(delta)
+    idx = np.asarray(idx)
+    est = np.empty(idx.shape[0])
+    censored = np.empty(idx.shape[0], dtype=bool)
+    step = max(1, CHUNK_NUMBERS // max(exits.runs, 1))
+    for start in range(0, idx.shape[0], step):
+        part = slice(start, start + step)
+        est[part], censored[part] = _resampled_estimates(exits, idx[part], delta)
+    return est, censored
+
+
 def ratio_draws(num: ExitTimes, den: ExitTimes, delta: float, seed: int = 0,
                 resamples: int = BOOTSTRAP_RESAMPLES) -> np.ndarray:
     """Paired bootstrap draws of n_num(epsilon, delta) / n_den(epsilon, delta).
@@ -374,15 +396,10 @@ def ratio_draws(num: ExitTimes, den: ExitTimes, delta: float, seed: int = 0,
     if num.runs != den.runs:
         raise InputError(f"a paired ratio needs the same runs, got {num.runs} and {den.runs}")
     idx = _resamples(num.runs, seed, resamples)
-    out = np.empty(resamples)
-    step = max(1, CHUNK_NUMBERS // max(num.runs, 1))
-    for start in range(0, resamples, step):
-        part = idx[start:start + step]
-        qn, cn = _resampled_estimates(num, part, delta)
-        qd, cd = _resampled_estimates(den, part, delta)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[start:start + step] = np.where(cn, np.inf, qn) / np.where(cd, np.inf, qd)
-    return out
+    qn, cn = quantile_draws(num, delta, idx)
+    qd, cd = quantile_draws(den, delta, idx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cn, np.inf, qn) / np.where(cd, np.inf, qd)
 
 
 @dataclass(frozen=True)

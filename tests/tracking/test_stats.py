@@ -237,3 +237,17 @@ def test_delta_one_half_is_the_old_median_where_numpy_does_not_interpolate():
     # lower median
     even = np.array([1.0, 2.0, 3.0, 4.0])
     assert np.median(even) == 2.5 and _km(even, [True] * 4, 0.5).estimate == 2.0
+
+
+def test_quantile_draws_are_the_km_quantiles_of_the_resamples_across_chunks():
+    # 200 runs: a chunk holds CHUNK_NUMBERS // 200 = 327 resamples, so 700 span three chunks
+    gen = np.random.default_rng(40)
+    t = gen.exponential(100.0, 200)
+    exits = stats.ExitTimes(np.minimum(t, 200.0), t <= 200.0)
+    idx = stats.resample_indices(200, 3, 700)
+    assert np.array_equal(idx, np.random.default_rng(3).integers(0, 200, size=(700, 200)))
+    est, censored = stats.quantile_draws(exits, 0.1, idx)
+    assert censored.any() and not censored.all()
+    for i in (0, 326, 327, 328, 653, 654, 699):
+        q = stats.km_quantile(stats.ExitTimes(exits.time[idx[i]], exits.settled[idx[i]]), 0.1)
+        assert (est[i], censored[i]) == (q.estimate, q.censored)
