@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+# test processes (pytest-xdist): numba's cold compiles and the tests' subprocesses in parallel
+WORKERS ?= 2
 
 .PHONY: run test lint bench clean-cache clean
 
@@ -21,8 +23,8 @@ run: $(VENV)/.installed-run
 	$(BIN)/celab compare
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q
-	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -m nojit
+	$(BIN)/python -m pytest -q -n $(WORKERS)
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -n $(WORKERS) -m nojit
 	$(BIN)/ruff check .
 
 lint: $(VENV)/.installed-dev

@@ -4,6 +4,12 @@ import os
 
 from hypothesis import settings
 
+# pytest-xdist's workers get COLUMNS=80 and LINES=24; the CLI sizes its tables to a terminal
+# only when it has one (else 120 columns), as under plain pytest, whatever the runner.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 # Property-based tests: a fixed, modest budget keeps the suite fast and reproducible.
 settings.register_profile("celab", max_examples=30, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "celab"))
