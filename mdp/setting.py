@@ -100,7 +100,7 @@ def _episodic_bounds(job: MDPJob, result: Result) -> Bounds:
     if "instance_seed" not in result.extra:
         lo, hi, spread = _instance_bounds(job, job.model, job.v_star)
         return Bounds(step=(lo, hi), simple=(0.0, spread))
-    per_run = np.array([_instance_bounds(job, job.instance(int(s)), float(v)) for s, v in
+    per_run = np.array([_instance_bounds(job, job.build_instance(int(s)), float(v)) for s, v in
                         zip(result.extra["instance_seed"][0], result.extra["v_star"][0])])
     lo, hi, spread = (per_run[None, :, j] if per_run.size else 0.0 for j in range(3))
     return Bounds(step=(lo, hi), simple=(0.0, spread))
