@@ -12,6 +12,7 @@ from tracking import checkpoints as cp
 from tracking import memory
 from tracking.paths import check_name, inside
 from tracking.results import Result
+from tracking.rng import instance_seeds
 from tracking.runner import (
     Job,
     Progress,
@@ -20,7 +21,6 @@ from tracking.runner import (
     execute,
     run_interruptible,
 )
-from tracking.rng import instance_seeds
 from tracking.settings import RUNS, SEED
 from tracking.specs import build_all
 from tracking.validate import InputError, as_int

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from experiments import files, report
-from tests.cli_helpers import _in_tmp  # noqa: F401
-from tests.cli_helpers import messages, run_main
+from tests.cli_helpers import _in_tmp, messages, run_main  # noqa: F401 (_in_tmp: a fixture)
 from tracking import stats
 from tracking.results import load_npz, save_npz
 
