@@ -263,9 +263,11 @@ class MDPJob(ModelJob):
 
     def batch_scratch_bytes(self, runs: int) -> float:
         """With an instance per run, the batch's stacked instances (:meth:`model_bytes` each),
-        one instance being built (its model twice: the builder's and its FiniteMDP) and the
-        seeds and V* (runs each)."""
-        return (runs + 2) * self.model_bytes() + 16.0 * runs if self.per_run else 0.0
+        one instance being built (its model twice: the builder's and its FiniteMDP) and
+        solved (:meth:`solve_bytes`), and the seeds and V* (runs each)."""
+        if not self.per_run:
+            return 0.0
+        return (runs + 2) * self.model_bytes() + self.solve_bytes() + 16.0 * runs
 
     # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
     def solve_bytes(self) -> float:
