@@ -97,7 +97,7 @@ def _episodic_bounds(job: MDPJob, result: Result) -> Bounds:
     V* - H r_min], r ranging over the observed rewards (R's range, or [0, 1] with Bernoulli
     rewards). With an instance per run, each run's bounds are its own instance's (rebuilt
     from its saved seed), arrays (1, runs)."""
-    if "instance_seed" not in result.extra:
+    if not job.per_run:
         lo, hi, spread = _instance_bounds(job, job.model, job.v_star)
         return Bounds(step=(lo, hi), simple=(0.0, spread))
     per_run = np.array([_instance_bounds(job, job.build_instance(int(s)), float(v)) for s, v in
