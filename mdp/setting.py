@@ -140,11 +140,12 @@ def _episodes_to_epsilon(result: Result, i: int, entry: dict[str, Any]) -> dict[
 
 
 def _v_star(result: Result) -> Any:
-    """V*_0 of each run's instance: the saved per-run values (runs,) with an instance per run,
-    else the one V*_0 of the problem."""
+    """V*_0 of each run's instance: the saved per-run values (runs,) with an instance per run
+    (none before a run completed), else the one V*_0 of the problem."""
     if "v_star" in result.extra:
         return result.extra["v_star"][0]
-    return float(result.info["v_star"])
+    v_star = result.info["v_star"]
+    return np.empty(0) if v_star is None else float(v_star)
 
 
 def _rho_star(result: Result) -> float:
