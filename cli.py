@@ -23,7 +23,7 @@ from bandits import envs as bandit_envs
 from bandits.setting import BANDIT
 from mdp import agents as mdp_agents
 from mdp import envs as mdp_envs
-from mdp.setting import EPISODIC, REGRET, REWARDS
+from mdp.setting import EPISODIC, INSTANCE, REGRET, REWARDS
 from tracking.validate import InputError
 from tracking.versions import celab_version
 
@@ -351,8 +351,8 @@ ReadoutOption = Annotated[str, typer.Option(
 
 def _check_choices(**options: str) -> None:
     """Options read by the episodic setting's key of the same name (``--rewards``,
-    ``--regret``), each refused as one line naming the option."""
-    keys = {key.name: key for key in (REWARDS, REGRET)}
+    ``--regret``, ``--instance``), each refused as one line naming the option."""
+    keys = {key.name: key for key in (REWARDS, REGRET, INSTANCE)}
     for name, value in options.items():
         try:
             keys[name].check(value)
@@ -633,10 +633,21 @@ def mdp_command(
                                "model) or sampled (V* minus the episode's realised return: no "
                                "evaluation per episode).")
     ] = REGRET.default,
+    instance: Annotated[
+        str, typer.Option(metavar="fixed|per-run",
+                          help="fixed: one model for every run; per-run: each run draws its own "
+                               "instance of a random family (an env with a seed argument, "
+                               "given without it), the same for every agent of the run.")
+    ] = INSTANCE.default,
     epsilon: Annotated[
-        float, typer.Option(metavar="X", help="Simple-regret level for 'episodes to epsilon' "
-                                              "(the default of experiment files).")
-    ] = EPISODIC.epsilon,
+        float | None, typer.Option(metavar="X", help="Simple-regret level for 'episodes to "
+                                                     f"epsilon' [default: {EPISODIC.epsilon}].")
+    ] = None,
+    epsilon_share: Annotated[
+        float | None, typer.Option(metavar="X",
+                                   help="Instead of --epsilon: epsilon = X times V*_0 of each "
+                                        "run's instance, X in (0, 1).")
+    ] = None,
     delta: Delta = EPISODIC.delta,
     readout: ReadoutOption = "greedy",
     seed: Seed = 0,
@@ -654,7 +665,16 @@ def mdp_command(
         raise UserError(f"--seed must be >= 0, got {seed}")
     _check_delta(delta)
     _check_readout(readout)
-    _check_choices(rewards=rewards, regret=regret)
+    _check_choices(rewards=rewards, regret=regret, instance=instance)
+    if epsilon is not None and epsilon_share is not None:
+        raise UserError("give --epsilon or --epsilon-share, not both")
+    if epsilon_share is not None:
+        from tracking.settings import EPSILON_SHARE
+
+        try:
+            EPSILON_SHARE.check(epsilon_share)
+        except ValueError as e:
+            raise UserError(f"--{e}".replace("epsilon_share", "epsilon-share", 1)) from None
     executor = _executor(dask)
     from experiments import report
     from mdp.loop import MDPJob
@@ -665,9 +685,13 @@ def mdp_command(
         raise UserError(f"--file: the problem is named after the file, and {file.stem!r} is not "
                         f"a valid name ({paths.NAME_RULE}); rename the file")
     job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
-                 name=env_name or file.stem, epsilon=epsilon,
-                 env_args=_env_args(env_arg) if env_name else None, regret=regret)
+                 name=env_name or file.stem,
+                 epsilon=EPISODIC.epsilon if epsilon is None else epsilon,
+                 env_args=_env_args(env_arg) if env_name else None, regret=regret,
+                 instance=instance)
     job.set_delta(delta)
+    if epsilon_share is not None:
+        job.set_epsilon_share(epsilon_share)
     show = _tables(as_json, lambda o, console: console.print(
         report.mdp_table(o.summary["problems"][0])), readout)
     outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show, yes=yes,

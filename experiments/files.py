@@ -159,6 +159,7 @@ def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
     out["runs"] = settings.RUNS.read(data)
     for key in (*setting.option_keys, *setting.measure_keys):
         out[key.name] = key.read(data)
+    _epsilon_rule(data, out)
     if "checkpoints" in data:
         cps = data["checkpoints"]
         if not isinstance(cps, list) or not all(
@@ -180,6 +181,18 @@ def _problem(data: dict[str, Any], seed: int, base: Path) -> dict[str, Any]:
         settings.fail("name", f"name must be {paths.NAME_RULE} (it names files), "
                               f"got {out['name']!r}")
     return out
+
+
+def _epsilon_rule(data: dict[str, Any], out: dict[str, Any]) -> None:
+    """Keep one rule of samples to epsilon in ``out``: ``epsilon`` (given or its default), or
+    ``epsilon_share`` when given (both given: TableError)."""
+    if out.get("epsilon_share") is None:
+        out.pop("epsilon_share", None)
+        return
+    if "epsilon" in data:
+        settings.fail("epsilon_share", "give epsilon or epsilon_share, not both (epsilon_share: "
+                                       "epsilon is that share of each run's optimal value)")
+    del out["epsilon"]
 
 
 def _budget_rule(data: dict[str, Any], length: str, start: int) -> dict[str, Any]:

@@ -34,7 +34,15 @@ from tracking.paths import inside
 from tracking.results import Result, readout_key, write_atomic
 from tracking.stats import km_quantile, mean_ci
 
-from .report import SAMPLED_REGRET, exit_times, measure, runs_share, sampled, zero_level
+from .report import (
+    SAMPLED_REGRET,
+    epsilon_rule,
+    exit_times,
+    measure,
+    runs_share,
+    sampled,
+    zero_level,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -145,10 +153,15 @@ def draw_bounds(ax: Axes, x: Sequence[float], y: Sequence[float], direction: str
 
 def _samples_marks(ax: Axes, result: Result, readout: str) -> None:
     """epsilon as a dotted line, and each agent's n(epsilon, delta) of ``readout`` on it: a
-    filled dot when measured, an open triangle pointing right at the budget when censored."""
+    filled dot when measured, an open triangle pointing right at the budget when censored.
+    With one epsilon per run (a share of each run's V*_0) the line and the marks sit at the
+    runs' median epsilon; the quantiles read every run at its own."""
     eps, delta = measure(result)
-    ax.axhline(eps, color="#555555", linestyle=":", linewidth=1.0,
-               label=f"epsilon = {eps:g}; dots: samples to epsilon ({runs_share(delta)}), "
+    rule = epsilon_rule(result, eps)
+    level = float(np.median(eps)) if np.size(eps) else math.nan  # no runs: nothing to mark
+    text = rule["text"] if rule is not None else f"epsilon = {level:g}"
+    ax.axhline(level, color="#555555", linestyle=":", linewidth=1.0,
+               label=f"{text}; dots: samples to epsilon ({runs_share(delta)}), "
                      "open >: censored")
     for i in range(len(result.agents)):
         q = km_quantile(exit_times(result, i, eps, readout), delta)
@@ -156,9 +169,9 @@ def _samples_marks(ax: Axes, result: Result, readout: str) -> None:
         if q is None:
             continue
         if q.censored:
-            draw_bounds(ax, [q.estimate], [eps], "right", colour)
+            draw_bounds(ax, [q.estimate], [level], "right", colour)
         else:
-            ax.plot([q.estimate], [eps], "o", color=colour, markersize=6, zorder=3)
+            ax.plot([q.estimate], [level], "o", color=colour, markersize=6, zorder=3)
 
 
 def y_scale(means: np.ndarray, zero: float = 0.0) -> tuple[str, dict]:

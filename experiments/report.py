@@ -58,15 +58,19 @@ def best_agent(reached: list[float], samples: list[dict[str, Any] | None]) -> in
                                      samples[i]["estimate"]))              # first on ties
 
 
-def exit_times(result: Result, i: int, epsilon: float, readout: str = "greedy"
-               ) -> stats.ExitTimes:
+def exit_times(result: Result, i: int, epsilon: float | np.ndarray | None,
+               readout: str = "greedy") -> stats.ExitTimes:
     """Agent ``i``'s last-exit times at ``epsilon`` of its ``readout`` (``"greedy"`` or
-    ``"behaviour"``; every run's budget the last checkpoint)."""
+    ``"behaviour"``; every run's budget the last checkpoint). ``epsilon`` is one level, one
+    per run (runs,), or None: the result's own (:func:`measure`, per run under a share of
+    V*_0)."""
+    if epsilon is None:
+        epsilon = measure(result)[0]
     return stats.last_exit_times(result.samples, result.readout(readout)[i], epsilon)
 
 
-def readout_numbers(result: Result, i: int, epsilon: float, delta: float, readout: str
-                    ) -> dict[str, Any]:
+def readout_numbers(result: Result, i: int, epsilon: float | np.ndarray, delta: float,
+                    readout: str) -> dict[str, Any]:
     """Agent ``i``'s numbers of one readout of simple regret: ``simple_regret_mean`` and
     ``simple_regret_ci95`` at the last checkpoint, ``samples_to_epsilon`` (n(epsilon, delta),
     :meth:`tracking.stats.Quantile.as_dict`, None without runs) and ``reached``."""
@@ -88,14 +92,78 @@ def _top_level(result: Result, i: int, entry: dict[str, Any], numbers: dict[str,
 
 
 def measure(result: Result, epsilon: float | None = None, delta: float | None = None
-            ) -> tuple[float, float]:
+            ) -> tuple[float | np.ndarray, float]:
     """epsilon and delta of samples to epsilon: the arguments, else the result's
-    configuration, else its setting's defaults."""
+    configuration, else its setting's defaults.
+
+    A configuration's ``epsilon_share`` (when no ``epsilon`` argument is given) makes epsilon
+    that share of the optimal value of each run's instance (the setting's ``optimum``):
+    epsilon_r = share * V*_0(instance r), an array (runs,) with an instance per run, one number
+    otherwise.
+    """
     cfg = result.config
     setting = settings.get(result.setting)
-    eps = float(epsilon if epsilon is not None else cfg.get("epsilon", setting.epsilon))
-    dlt = delta if delta is not None else cfg.get("delta", setting.delta)
-    return eps, setting.key("delta").check(dlt)
+    dlt = setting.key("delta").check(delta if delta is not None else
+                                     cfg.get("delta", setting.delta))
+    share = epsilon_share(result, epsilon)
+    if share is not None:
+        eps = share * np.asarray(setting.optimum(result), dtype=np.float64)
+        return (float(eps) if eps.ndim == 0 else eps), dlt
+    return float(epsilon if epsilon is not None else cfg.get("epsilon", setting.epsilon)), dlt
+
+
+def epsilon_share(result: Result, epsilon: float | None = None) -> float | None:
+    """The share of the optimal value that sets epsilon (the configuration's
+    ``epsilon_share``), None when epsilon is one number (an ``epsilon`` argument overrides
+    the share)."""
+    share = result.config.get("epsilon_share") if epsilon is None else None
+    return None if share is None else float(share)
+
+
+def epsilon_rule(result: Result, eps: float | np.ndarray, epsilon: float | None = None
+                 ) -> dict[str, Any] | None:
+    """How epsilon was set, for summaries (``epsilon_rule``): None for one given number, else
+    ``share``, ``of`` (the setting's name of the optimal value, ``"V*_0"``), ``per_run``
+    (each run has its own instance, hence its own epsilon), ``median`` (of the runs'
+    epsilons; None without runs) and ``text``: ``"epsilon = 10% of V*_0 per run; median
+    1.23"``."""
+    share = epsilon_share(result, epsilon)
+    if share is None:
+        return None
+    of = settings.get(result.setting).optimum_label
+    per_run = np.ndim(eps) == 1
+    values = np.atleast_1d(np.asarray(eps, dtype=np.float64))
+    median = float(np.median(values)) if values.size else None
+    text = f"epsilon = {100 * share:g}% of {of}"
+    if per_run:
+        text += " per run" + ("" if median is None else f"; median {median:.3g}")
+    else:
+        text += f" = {float(eps):.3g}"
+    return {"share": share, "of": of, "per_run": per_run, "median": median, "text": text}
+
+
+def epsilon_text(summary: dict[str, Any]) -> str:
+    """epsilon for headings: ``0.1``, or its rule ``10% of V*_0`` (a summary's or a headline
+    row's ``epsilon`` and ``epsilon_rule``)."""
+    rule = summary.get("epsilon_rule")
+    if rule is None:
+        return f"{summary['epsilon']:g}"
+    return f"{100 * rule['share']:g}% of {rule['of']}"
+
+
+def optimum_runs(result: Result) -> dict[str, Any] | None:
+    """The optimal values of the runs' instances (the setting's ``optimum``) when they differ
+    per run: ``of``, ``median``, ``min`` and ``max`` (None without runs); None for one
+    instance."""
+    setting = settings.get(result.setting)
+    if setting.optimum is None:
+        return None
+    values = np.asarray(setting.optimum(result), dtype=np.float64)
+    if values.ndim == 0:
+        return None
+    stat = {k: (float(f(values)) if values.size else None)
+            for k, f in (("median", np.median), ("min", np.min), ("max", np.max))}
+    return {"of": setting.optimum_label, **stat}
 
 
 def summarize(result: Result, epsilon: float | None = None, delta: float | None = None,
@@ -122,9 +190,14 @@ def summarize(result: Result, epsilon: float | None = None, delta: float | None 
     The simple-regret numbers at the top level, and the extras computed from them, are those
     of ``readout`` (``"greedy"`` or ``"behaviour"``, InputError otherwise), which the
     problem's entry names (``readout``). epsilon and delta are the arguments, else the
-    result's configuration's, else the setting's defaults. The problem's entry adds the
-    setting's ``summary_keys`` (episodic MDPs: ``episodes``); ``checkpoints`` describes the
-    grid samples-to-epsilon is read on (:func:`checkpoint_grid`).
+    result's configuration's, else the setting's defaults; with a configuration's
+    ``epsilon_share`` each run has its own epsilon (:func:`measure`): ``epsilon`` is then None
+    when the runs' instances differ (else the one value), and ``epsilon_rule`` states the rule
+    (:func:`epsilon_rule`; None for one given epsilon). With an instance per run,
+    ``optimum_runs`` gives the median and range of the runs' optimal values
+    (:func:`optimum_runs`). The problem's entry adds the setting's ``summary_keys`` (episodic
+    MDPs: ``episodes``); ``checkpoints`` describes the grid samples-to-epsilon is read on
+    (:func:`checkpoint_grid`).
     """
     readout_key(readout)
     cfg = result.config
@@ -159,7 +232,9 @@ def summarize(result: Result, epsilon: float | None = None, delta: float | None 
         "runs_requested": result.runs_requested,
         "seed": cfg.get("seed"),
         "horizon": cfg.get("horizon"),
-        "epsilon": eps,
+        "epsilon": eps if np.ndim(eps) == 0 else None,
+        "epsilon_rule": epsilon_rule(result, eps, epsilon),
+        "optimum_runs": optimum_runs(result),
         "delta": dlt,
         "readout": readout,
         "budget_samples": budget,
@@ -217,7 +292,8 @@ def headline(result: Result, summary: dict[str, Any]) -> list[dict[str, Any]]:
         if a["name"] != "reinforce":
             continue
         row: dict[str, Any] = {"problem": summary["problem"], "reinforce": a["agent"],
-                               "epsilon": eps, "delta": dlt, "readout": readout,
+                               "epsilon": eps, "epsilon_rule": summary.get("epsilon_rule"),
+                               "delta": dlt, "readout": readout,
                                "budget_samples": summary["budget_samples"],
                                "reinforce_samples": a["samples_to_epsilon"],
                                "reinforce_reached": a["reached"],
@@ -316,15 +392,23 @@ def runs_share(delta: float) -> str:
     return f"{100 * (1 - delta):.4g}% of runs"
 
 
-def samples_note(unit: str, epsilon: float, delta: float, what: str) -> str:
+def samples_note(unit: str, epsilon: float | str, delta: float, what: str) -> str:
     """Caption text defining a table's n(epsilon, delta) column: the ``unit`` (pulls, steps,
     episodes) by which 1 - delta of the runs have ``what`` (``the deployed arm within 0.01 of
-    mu*``) for good."""
+    mu*``) for good; ``epsilon`` a number or its text (:func:`epsilon_text`)."""
     share = runs_share(delta)
-    return (f"{unit.capitalize()} to {epsilon:g} ({share}): the {unit} by which {share} have "
+    level = epsilon if isinstance(epsilon, str) else f"{epsilon:g}"
+    return (f"{unit.capitalize()} to {level} ({share}): the {unit} by which {share} have "
             f"{what} for good (Kaplan-Meier quantile over runs; in brackets the share of runs "
             f"that got there within the budget); '> x': fewer than {share} got there within "
             "the budget x, so only this lower bound is known.")
+
+
+def epsilon_note(summary: dict[str, Any]) -> str:
+    """Caption text stating a share-of-optimum epsilon's rule (with a leading space): ``
+    Epsilon = 10% of V*_0 per run; median 1.23.``; empty for one given epsilon."""
+    rule = summary.get("epsilon_rule")
+    return "" if rule is None else f" {rule['text'][0].upper()}{rule['text'][1:]}."
 
 
 def _grid_note(grids: list[dict[str, Any]], marked: bool) -> str:
@@ -444,7 +528,7 @@ def bandit_table(summary: dict[str, Any]) -> Table:
     from rich.table import Table
 
     lr = summary["info"]["lai_robbins"]
-    eps, dlt = summary["epsilon"], summary["delta"]
+    eps, dlt = epsilon_text(summary), summary["delta"]
     zero = zero_level(summary["info"])
     grid = summary["checkpoints"]
     marked = any(_at_first(a, grid["first"]) for a in summary["agents"])
@@ -453,7 +537,7 @@ def bandit_table(summary: dict[str, Any]) -> Table:
         caption=_agent_names(summary) + escape(lai_robbins_note(lr, summary["horizon"])) +
         " Simple regret: mu* minus the mean of the arm the agent would deploy now. "
         "Best arm: share of runs whose most-pulled arm is optimal. "
-        + samples_note("pulls", eps, dlt, f"the deployed arm within {eps:g} of mu*")
+        + samples_note("pulls", eps, dlt, f"the deployed arm within {eps} of mu*")
         + _grid_note([grid], marked) +
         " ± is the half-width of the 95% confidence interval over runs." + _readout_note(summary),
     )
@@ -463,7 +547,7 @@ def bandit_table(summary: dict[str, Any]) -> Table:
     table.add_column("L-R const", justify="right")
     table.add_column("simple regret", justify="right")
     table.add_column("best arm", justify="right")
-    table.add_column(f"pulls to {eps:g} ({runs_share(dlt)})", justify="right", no_wrap=True)
+    table.add_column(f"pulls to {eps} ({runs_share(dlt)})", justify="right", no_wrap=True)
     for a in summary["agents"]:
         table.add_row(
             a["agent"],
@@ -481,12 +565,16 @@ def mdp_table(summary: dict[str, Any]) -> Table:
     """`celab mdp`'s table: regret, simple regret, episodes until epsilon-optimal."""
     from rich.table import Table
 
-    eps, dlt = summary["epsilon"], summary["delta"]
+    eps, dlt = epsilon_text(summary), summary["delta"]
     zero = zero_level(summary["info"])
     grid = summary["checkpoints"]
     per_step = summary["budget_samples"] // summary["episodes"]
     marked = any(_at_first(a, grid["first"]) for a in summary["agents"])
     v_star = _num(summary["info"]["v_star"], 4)
+    spread = summary.get("optimum_runs")
+    if spread is not None and spread["median"] is not None:  # an instance per run
+        v_star = (f"each run's own instance's: median {_num(spread['median'], 4)}, from "
+                  f"{_num(spread['min'], 4)} to {_num(spread['max'], 4)}")
     regret = (f"Regret: sum over episodes of V*(start) - G_k (V* = {v_star}), G_k the "
               f"episode's realised return ({SAMPLED_REGRET}; unbiased for the exact regret). "
               "Simple regret: V*(start) - V^pi(start) exact on the true model, for the policy "
@@ -497,13 +585,13 @@ def mdp_table(summary: dict[str, Any]) -> Table:
     table = Table(
         title=_title(summary),
         caption=regret
-        + samples_note("episodes", eps, dlt, f"the deployed policy within {eps:g} of optimal")
-        + _grid_note([grid], marked) + _readout_note(summary),
+        + samples_note("episodes", eps, dlt, f"the deployed policy within {eps} of optimal")
+        + epsilon_note(summary) + _grid_note([grid], marked) + _readout_note(summary),
     )
     table.add_column("agent", style="bold", no_wrap=True)
     table.add_column("regret ± 95% CI", justify="right", no_wrap=True)
     table.add_column("simple regret", justify="right")
-    table.add_column(f"episodes to {eps:g} ({runs_share(dlt)})", justify="right")
+    table.add_column(f"episodes to {eps} ({runs_share(dlt)})", justify="right")
     for a in summary["agents"]:
         table.add_row(a["agent"], _pm(a["regret_mean"], a["regret_ci95"], zero),
                       _num(a["simple_regret_mean"], 3, zero),
@@ -516,7 +604,7 @@ def problem_table(summary: dict[str, Any]) -> Table:
     from rich.table import Table
 
     unit = summary["sample_unit"]
-    eps, dlt = summary["epsilon"], summary["delta"]
+    eps, dlt = epsilon_text(summary), summary["delta"]
     zero = zero_level(summary["info"])
     grid = summary["checkpoints"]
     marked = any(_at_first(a, grid["first"]) for a in summary["agents"])
@@ -525,15 +613,16 @@ def problem_table(summary: dict[str, Any]) -> Table:
         caption=_agent_names(summary) +
         "Growth: exponent b of regret ~ samples^b on the last decade (1 linear, 0.5 "
         "square root, ~0 logarithmic), [95% CI]. "
-        + samples_note(unit, eps, dlt, f"the deployed policy within {eps:g} of optimal")
-        + _grid_note([grid], marked) + _readout_note(summary) + budget_rule_note(summary)
+        + samples_note(unit, eps, dlt, f"the deployed policy within {eps} of optimal")
+        + epsilon_note(summary) + _grid_note([grid], marked) + _readout_note(summary)
+        + budget_rule_note(summary)
         + regret_note(summary),
     )
     table.add_column("agent", style="bold", no_wrap=True)
     table.add_column("regret ± 95% CI", justify="right", no_wrap=True)
     table.add_column("growth [CI]", justify="right", no_wrap=True)
     table.add_column("simple regret", justify="right")
-    table.add_column(f"{unit} to {eps:g} ({runs_share(dlt)})", justify="right",
+    table.add_column(f"{unit} to {eps} ({runs_share(dlt)})", justify="right",
                      no_wrap=True)
     for a in summary["agents"]:
         table.add_row(a["agent"], _pm(a["regret_mean"], a["regret_ci95"], zero),
@@ -566,7 +655,7 @@ def _headline_cells(r: dict[str, Any], column: bool) -> tuple[list[str], bool, b
     """One row of the headline table; whether a value sits on the first checkpoint, and
     whether the ratio is a lower bound for that reason."""
     first = r["checkpoints"]["first"]
-    eps = f"{r['epsilon']:g}" + (f" / {r['delta']:g}" if column else "")
+    eps = epsilon_text(r) + (f" / {r['delta']:g}" if column else "")
     rf = {"samples_to_epsilon": r["reinforce_samples"], "reached": r["reinforce_reached"]}
     if r.get("best_ce") is None:
         return ([r["problem"], eps, "-", "-", r["reinforce"], _samples(rf, first), "-"],

@@ -302,7 +302,7 @@ class Score:
 
 def score(result: Result, i: int, objective: str) -> Score:
     """Candidate ``i``'s Score in a tuning result (epsilon and delta: the result's,
-    report.measure)."""
+    report.measure; one epsilon per run under an ``epsilon_share``)."""
     eps, delta = report.measure(result)
     greedy = result.readout("greedy")[i]
     exits = stats.last_exit_times(result.samples, greedy, eps)
@@ -383,8 +383,11 @@ def _entry_record(plan_: Plan, entry: Entry, result: Result) -> tuple[dict[str, 
                    "high": _float(s.high), "censored": s.censored, "reached": s.reached,
                    "simple_regret": s.simple_regret, "regret": s.regret, "chosen": i == best}
                   for i, s in enumerate(scores)]
+    share = report.epsilon_share(result)  # epsilon per run: the share, and no one number
+    level = {"epsilon": float(eps)} if np.ndim(eps) == 0 else {}
     record = {"problem": problem, "agent": entry.spec, "grid": entry.grid,
-              "epsilon": eps, "delta": delta, "runs": entry.runs,
+              **level, **({} if share is None else {"epsilon_share": share}),
+              "delta": delta, "runs": entry.runs,
               "samples": int(entry.job.total_samples), "chosen": entry.candidates[best],
               "at_edge": [p for p, _, _ in at_edge], "candidates": candidates}
     return record, lines

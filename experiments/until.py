@@ -45,7 +45,7 @@ def doubling(start: int, cap: int) -> list[int]:
 def censored_agents(result: Result) -> list[str]:
     """The agents of ``result`` whose n(epsilon, delta) of the greedy readout is censored
     (or undefined, without runs), with the result's epsilon and delta
-    (:func:`experiments.report.measure`)."""
+    (:func:`experiments.report.measure`: one epsilon per run under an ``epsilon_share``)."""
     from tracking import stats
 
     from .report import measure

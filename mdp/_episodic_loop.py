@@ -46,7 +46,7 @@ from . import (  # noqa: F401  (register the pieces)
     _pieces_model_free,
     _pieces_policy_gradient,
 )
-from ._env_kernels import env_step, new_trajectory, start_average, start_state
+from ._env_kernels import Tabular, env_step, new_trajectory, start_average, start_state
 from ._hooks import behaviour_policy, episode_policy, greedy_policy, init_episodic, learn
 from ._planning_kernels import act, evaluate_policy
 
@@ -157,4 +157,25 @@ def simulate(params, model, initial, horizon, episodes, seeds, checkpoints, v_st
     for r in prange(seeds.shape[0]):
         done[r] = _one_run(params, model, initial, horizon, episodes, seeds[r], checkpoints,
                            v_star, bernoulli, sampled, regret[r], greedy[r], behaviour[r], stop)
+    return done
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def simulate_instances(params, indptr, indices, probs, rewards, initial, horizon, episodes,
+                       seeds, checkpoints, v_star, bernoulli, sampled, regret, greedy,
+                       behaviour, stop):
+    """:func:`simulate` with an instance per run: run r on the model of row r of the stacked
+    arrays, with its own V*.
+
+    ``indptr`` (runs, S A + 1), ``indices`` and ``probs`` (runs, nnz), ``rewards`` (runs, S, A),
+    ``initial`` (runs, S) and ``v_star`` (runs,) hold the instances (of one family: the same S,
+    A and nnz); the other arguments are :func:`simulate`'s. Run r computes exactly what
+    :func:`simulate` computes for a batch of that one run on its instance.
+    """
+    done = np.zeros(seeds.shape[0], dtype=np.uint8)
+    for r in prange(seeds.shape[0]):
+        model = Tabular(indptr[r], indices[r], probs[r], rewards[r])
+        done[r] = _one_run(params, model, initial[r], horizon, episodes, seeds[r], checkpoints,
+                           v_star[r], bernoulli, sampled, regret[r], greedy[r], behaviour[r],
+                           stop)
     return done

@@ -480,6 +480,13 @@ ENVS: dict[str, Callable[..., FiniteMDP]] = {
 }
 
 
+def seeded() -> tuple[str, ...]:
+    """The registered environments whose builder takes a ``seed``: random families, whose
+    instances an episodic problem may draw per run (``instance = "per-run"``)."""
+    return tuple(name for name, builder in ENVS.items()
+                 if "seed" in inspect.signature(builder).parameters)
+
+
 def _coerce(env: str, key: str, value: Any, annotation: str) -> Any:
     """A CLI string (or TOML value) converted after the builder's annotation ("int",
     "float | None", "bool", "str", ...)."""

@@ -12,6 +12,7 @@ from tracking import checkpoints as cp
 from tracking import memory
 from tracking.paths import check_name, inside
 from tracking.results import Result
+from tracking.rng import instance_seeds
 from tracking.runner import (
     Job,
     Progress,
@@ -26,7 +27,7 @@ from tracking.validate import InputError, as_int
 
 from .agents import REGISTRY, MDPAgent
 from .model import FiniteMDP
-from .setting import EPISODIC, REGRET, REWARDS
+from .setting import EPISODIC, INSTANCE, REGRET, REWARDS
 
 
 def as_mdp(m: str | FiniteMDP, **args: Any) -> FiniteMDP:
@@ -64,6 +65,50 @@ def kernel_model(m: FiniteMDP):
     from ._env_kernels import Tabular
 
     return Tabular(m.indptr, m.indices, m.probs, np.ascontiguousarray(m.R))
+
+
+def per_run_args(m: Any, env_args: dict[str, Any] | None) -> dict[str, Any]:
+    """``env_args`` when ``m`` can draw an instance per run: a built-in env whose builder
+    takes a ``seed``, without one in ``env_args`` (each run draws its own); InputError
+    naming the rule otherwise."""
+    from . import envs
+
+    seeded = envs.seeded()
+    if not isinstance(m, str):
+        raise InputError("instance = per-run draws each run's model from a built-in env with a "
+                         f"seed ({', '.join(seeded)}); a model file is one instance")
+    if m in envs.ENVS and m not in seeded:
+        raise InputError(f"instance = per-run needs an env with a seed argument "
+                         f"({', '.join(seeded)}); {m!r} has none")
+    env_args = dict(env_args or {})
+    if "seed" in env_args:
+        raise InputError("args.seed and instance = per-run exclude each other: each run draws "
+                         "its instance's seed from its run seed; leave seed out of args")
+    return env_args
+
+
+def instance_work(n_states: int, n_actions: int, nnz: int, horizon: int) -> float:
+    """Work of one run's instance: building it (a few operations per successor and pair) and
+    its V*_0 by backward induction (H sweeps over the successors)."""
+    return float(nnz) * (horizon + 4) + 4.0 * n_states * n_actions
+
+
+def stacked_models(models: Sequence[FiniteMDP]) -> tuple[np.ndarray, ...]:
+    """The instances of a batch as :func:`mdp._episodic_loop.simulate_instances` reads them:
+    ``indptr``, ``indices``, ``probs``, ``R`` and ``initial`` stacked on a first axis of runs,
+    each row of the type (and write flag) of :func:`kernel_model`'s arrays, so that the loop's
+    run compiles once for both. Instances of one family share S, A and nnz; ValueError
+    otherwise."""
+    first = models[0]
+    shapes = {(m.n_states, m.n_actions, m.nnz) for m in models}
+    if len(shapes) > 1:
+        raise InputError(f"{first.name}: instances of one family differ in size: {shapes}")
+    out = []
+    for fields in zip(*((*kernel_model(m), m.initial) for m in models)):
+        stacked = np.stack(fields)
+        stacked.setflags(write=fields[0].flags.writeable)
+        out.append(stacked)
+    return tuple(out)
 
 
 class ModelJob(Job):
@@ -146,14 +191,21 @@ class MDPJob(ModelJob):
     def __init__(self, m, agents, horizon, episodes, runs, seed=0, checkpoints=None,
                  rewards: str = REWARDS.default, name: str | None = None,
                  epsilon: float = EPISODIC.epsilon,
-                 env_args: dict[str, Any] | None = None, regret: str = REGRET.default) -> None:
+                 env_args: dict[str, Any] | None = None, regret: str = REGRET.default,
+                 instance: str = INSTANCE.default) -> None:
         self.seed = SEED.check(seed)
         self.horizon = EPISODIC.key("horizon").check(horizon)
         self.episodes = EPISODIC.key("episodes").check(episodes)
         self.runs = RUNS.check(runs)
         self.rewards = REWARDS.check(rewards)
         self.regret = REGRET.check(regret)
+        self.per_run = INSTANCE.check(instance) == "per-run"
+        if self.per_run:  # the guards and checks read the instance of evaluation run 0
+            env_args = {**per_run_args(m, env_args),
+                        "seed": int(instance_seeds(self.seed, 1)[0])}
         env_keys = self._set_model(m, env_args, rewards, name)
+        if self.per_run:  # the configuration names the family, each run draws its seed
+            env_keys["args"].pop("seed")
         self.agent_objs = build_all(REGISTRY, agents, "MDP")
         self.checkpoints = cp.as_grid(checkpoints, self.episodes)
         self.samples_per_step = self.horizon
@@ -170,6 +222,7 @@ class MDPJob(ModelJob):
             "seed": self.seed,
             "rewards": rewards,
             "regret": self.regret,
+            "instance": instance,
             "epsilon": EPISODIC.key("epsilon").check(epsilon),
             "checkpoints": [int(s) for s in self.checkpoints],
             "agents": [a.spec for a in self.agent_objs],
@@ -179,11 +232,42 @@ class MDPJob(ModelJob):
         self.work_per_run = float(self.episodes) * sum(
             a.episode_work(m_.n_states, m_.n_actions, m_.nnz, self.horizon, sampled)
             for a in self.agent_objs)
+        if self.per_run:  # building each run's instance and its V*
+            self.work_per_run += instance_work(m_.n_states, m_.n_actions, m_.nnz, self.horizon)
         self.check_memory(f"{m_.n_states} states x {m_.n_actions} actions, horizon "
-                          f"{self.horizon}")
-        self.v_star = optimal_value(self.model, self.horizon)
+                          f"{self.horizon}" + (", an instance per run" if self.per_run else ""))
+        # V*_0 of the problem; with an instance per run, each run's (the array v_star) instead
+        self.v_star = None if self.per_run else optimal_value(self.model, self.horizon)
         self.info = {"v_star": self.v_star, "n_states": self.model.n_states,
                      "n_actions": self.model.n_actions, **agent_info}
+
+    def build_instance(self, instance_seed: int) -> FiniteMDP:
+        """The instance of the problem's family with seed ``instance_seed`` (its env with the
+        configuration's args and this seed)."""
+        return as_mdp(self.config["env"], **{**self.config["args"], "seed": int(instance_seed)})
+
+    def instances(self, start: int, stop: int) -> tuple[np.ndarray, list[FiniteMDP]]:
+        """The instance seeds of runs ``start .. stop - 1`` (on the job's branch:
+        :func:`tracking.rng.instance_seeds`) and their instances."""
+        seeds = instance_seeds(self.seed, stop - start, start, self.branch)
+        return seeds, [self.build_instance(s) for s in seeds]
+
+    def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """With an instance per run, each run's ``instance_seed`` (agents, runs) int64 and
+        ``v_star`` (agents, runs) float64, V*_0 of its instance (one copy per agent)."""
+        if not self.per_run:
+            return {}
+        shape = (len(self.agents), runs)
+        return {"instance_seed": (shape, np.dtype(np.int64)),
+                "v_star": (shape, np.dtype(np.float64))}
+
+    def batch_scratch_bytes(self, runs: int) -> float:
+        """With an instance per run, the batch's stacked instances (:meth:`model_bytes` each),
+        one instance being built (its model twice: the builder's and its FiniteMDP) and
+        solved (:meth:`solve_bytes`), and the seeds and V* (runs each)."""
+        if not self.per_run:
+            return 0.0
+        return (runs + 2) * self.model_bytes() + self.solve_bytes() + 16.0 * runs
 
     # --- the memory guard (tracking.runner.Job.memory_phases) ------------------------------
     def solve_bytes(self) -> float:
@@ -205,30 +289,40 @@ class MDPJob(ModelJob):
                    table["seed"], table.get("checkpoints"),
                    table.get("rewards", REWARDS.default), table["name"],
                    table.get("epsilon", EPISODIC.epsilon), args,
-                   table.get("regret", REGRET.default))
+                   table.get("regret", REGRET.default),
+                   table.get("instance", INSTANCE.default))
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
-        from ._episodic_loop import simulate
+        from ._episodic_loop import simulate, simulate_instances
 
-        m = self.model
         n, c = stop - start, self.checkpoints.size
         regret = np.zeros((len(self.agents), n, c))
         greedy = np.zeros((len(self.agents), n, c))
         behaviour = np.zeros((len(self.agents), n, c))
-        model = kernel_model(m)
-        initial = np.ascontiguousarray(m.initial)
         seeds = self.run_seeds(start, stop)
+        if self.per_run:
+            instance_seed, models = self.instances(start, stop)
+            v_star = np.array([optimal_value(m, self.horizon) for m in models])
+            kernel, problem, v = simulate_instances, stacked_models(models), v_star
+        else:
+            m = self.model
+            kernel, v = simulate, self.v_star
+            problem = (kernel_model(m), np.ascontiguousarray(m.initial))
         for i, agent in enumerate(self.agent_objs):
-            run_interruptible(simulate, agent.params(), model, initial, self.horizon,
-                              self.episodes, seeds, self.checkpoints, self.v_star,
-                              self.rewards == "bernoulli", self.regret == "sampled",
-                              regret[i], greedy[i],
-                              behaviour[i], should_stop=should_stop)
+            run_interruptible(kernel, agent.params(), *problem, self.horizon, self.episodes,
+                              seeds, self.checkpoints, v, self.rewards == "bernoulli",
+                              self.regret == "sampled", regret[i], greedy[i], behaviour[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
-        return {"regret": regret, "simple_regret_greedy": greedy,
-                "simple_regret_behaviour": behaviour}
+        out = {"regret": regret, "simple_regret_greedy": greedy,
+               "simple_regret_behaviour": behaviour}
+        if self.per_run:  # each run's instance (one copy per agent: per-run arrays)
+            k = len(self.agents)
+            out["instance_seed"] = np.broadcast_to(instance_seed, (k, n)).copy()
+            out["v_star"] = np.broadcast_to(v_star, (k, n)).copy()
+        return out
 
 
 def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int,
@@ -263,6 +357,7 @@ def run(
     progress: Progress | None = None,
     name: str | None = None,
     regret: str = REGRET.default,
+    instance: str = INSTANCE.default,
 ) -> Result:
     """Run every agent for ``episodes`` episodes of ``horizon`` steps, ``runs`` times.
 
@@ -295,6 +390,11 @@ def run(
         V*_0(initial) - G_k (unbiased for the exact regret; no evaluation per episode, so an
         episode costs what the agent's own policy and update cost). The readouts of simple
         regret are exact in both.
+    instance : {"fixed", "per-run"}
+        One model for every run, or (``m`` a built-in env with a ``seed`` argument, given
+        without it) an instance per run, seeded by :func:`tracking.rng.instance_seeds`: the
+        same instance for every agent of a run, each run's regret and simple regret against
+        its own instance.
 
     Returns
     -------
@@ -304,8 +404,10 @@ def run(
         "sampled"``, sum_{k <= K_c} (V*_0(initial) - G_k));
         ``simple_regret_greedy`` and ``simple_regret_behaviour`` the same gap for the agent's
         two readouts (docs/algorithms.md); ``steps`` in episodes and
-        ``samples_per_step`` = H; ``info["v_star"]`` = V*_0(initial).
+        ``samples_per_step`` = H; ``info["v_star"]`` = V*_0(initial). With an instance per run
+        ``info["v_star"]`` is None and ``extra["v_star"]`` and ``extra["instance_seed"]``
+        (agents, runs) hold each run's V*_0 and instance seed.
     """
     job = MDPJob(m, agents, horizon, episodes, runs, seed, checkpoints, rewards, name,
-                 regret=regret)
+                 regret=regret, instance=instance)
     return execute(job, progress)

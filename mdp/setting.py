@@ -12,7 +12,11 @@
 
 Both take their environment from a built-in name (``env``, with ``args``) or a model file
 (``file``, resolved against the experiment file's folder), and observe ``rewards`` ``mean``
-(R itself) or ``bernoulli`` (draws). The generative model (``mdp.generative``) is no setting:
+(R itself) or ``bernoulli`` (draws). An episodic problem whose built-in env takes a ``seed``
+(a random family: garnet, deep-sea) may draw an instance per run (``instance = "per-run"``):
+each run then has its own model, V*_0 and regret. Both may measure samples to epsilon at
+``epsilon_share`` times the optimal value of each run's instance (V*_0; rho*) instead of at
+one ``epsilon``. The generative model (``mdp.generative``) is no setting:
 it measures the error of a plug-in model against samples per pair, not an agent's regret over
 time, so it has no job; the generative-model study computes it beside its regret runs.
 
@@ -36,12 +40,15 @@ if TYPE_CHECKING:
     from .continuing import ContinuingJob
     from .loop import MDPJob
 
-__all__ = ["CONTINUING", "EPISODIC", "REGRET", "REWARDS"]
+__all__ = ["CONTINUING", "EPISODIC", "INSTANCE", "REGRET", "REWARDS"]
 
 #: How observed rewards are drawn: R itself, or Bernoulli(R) draws.
 REWARDS = Key("rewards", "string", default="mean", choices=("mean", "bernoulli"))
 #: How an episode's regret is computed: exactly on the true model, or from its realised return.
 REGRET = Key("regret", "string", default="exact", choices=("exact", "sampled"))
+#: Whether every run shares one instance of the environment (``fixed``) or draws its own from
+#: its run seed (``per-run``: a built-in env with a ``seed`` argument; mdp/loop.py).
+INSTANCE = Key("instance", "string", default="fixed", choices=("fixed", "per-run"))
 
 
 def _model_source(problem: str) -> Callable[[Mapping[str, Any], Path],
@@ -88,18 +95,29 @@ def _episodic_bounds(job: MDPJob, result: Result) -> Bounds:
     """Simple regret: [0, V* - V_min], V_min by backward induction on -R (the worst policy's
     value). Per episode: the same with exact regret; with sampled regret [V* - H r_max,
     V* - H r_min], r ranging over the observed rewards (R's range, or [0, 1] with Bernoulli
-    rewards)."""
+    rewards). With an instance per run, each run's bounds are its own instance's (rebuilt
+    from its saved seed), arrays (1, runs)."""
+    if not job.per_run:
+        lo, hi, spread = _instance_bounds(job, job.model, job.v_star)
+        return Bounds(step=(lo, hi), simple=(0.0, spread))
+    per_run = np.array([_instance_bounds(job, job.build_instance(int(s)), float(v)) for s, v in
+                        zip(result.extra["instance_seed"][0], result.extra["v_star"][0])])
+    lo, hi, spread = (per_run[None, :, j] if per_run.size else 0.0 for j in range(3))
+    return Bounds(step=(lo, hi), simple=(0.0, spread))
+
+
+def _instance_bounds(job: MDPJob, m: Any, v_star: float) -> tuple[float, float, float]:
+    """One instance's bounds (:func:`_episodic_bounds`): the regret of an episode in [lo, hi],
+    the simple regret in [0, spread]."""
     from .loop import optimal_value
     from .model import FiniteMDP
 
-    m = job.model
     worst = FiniteMDP.from_successors(m.indptr, m.indices, m.probs, -m.R, m.initial)
-    spread = job.v_star + optimal_value(worst, job.horizon)
-    step = (0.0, spread)
-    if job.regret == "sampled":
-        r_lo, r_hi = (0.0, 1.0) if job.rewards == "bernoulli" else (m.R.min(), m.R.max())
-        step = (job.v_star - job.horizon * float(r_hi), job.v_star - job.horizon * float(r_lo))
-    return Bounds(step=step, simple=(0.0, spread))
+    spread = v_star + optimal_value(worst, job.horizon)
+    if job.regret != "sampled":
+        return 0.0, spread, spread
+    r_lo, r_hi = (0.0, 1.0) if job.rewards == "bernoulli" else (m.R.min(), m.R.max())
+    return v_star - job.horizon * float(r_hi), v_star - job.horizon * float(r_lo), spread
 
 
 def _continuing_bounds(job: ContinuingJob, result: Result) -> Bounds:
@@ -119,6 +137,20 @@ def _episodes_to_epsilon(result: Result, i: int, entry: dict[str, Any]) -> dict[
     per = result.samples_per_step
     return {"episodes_to_epsilon": {
         **s2e, **{k: s2e[k] / per for k in ("estimate", "low", "high") if s2e[k] is not None}}}
+
+
+def _v_star(result: Result) -> Any:
+    """V*_0 of each run's instance: the saved per-run values (runs,) with an instance per run
+    (none before a run completed), else the one V*_0 of the problem."""
+    if "v_star" in result.extra:
+        return result.extra["v_star"][0]
+    v_star = result.info["v_star"]
+    return np.empty(0) if v_star is None else float(v_star)
+
+
+def _rho_star(result: Result) -> float:
+    """rho*, the optimal gain of the problem."""
+    return float(result.info["rho_star"])
 
 
 _COMMON: dict[str, Any] = {
@@ -147,7 +179,9 @@ EPISODIC = settings.register(Setting(
     agent_extras=_episodes_to_epsilon,
     bounds=_episodic_bounds,
     work_rate=1e9,
-    **{**_COMMON, "option_keys": (REWARDS, REGRET)},
+    optimum=_v_star,
+    optimum_label="V*_0",
+    **{**_COMMON, "option_keys": (REWARDS, REGRET, INSTANCE)},
 ))
 
 CONTINUING = settings.register(Setting(
@@ -162,5 +196,7 @@ CONTINUING = settings.register(Setting(
     regret_label="pseudo-regret",
     bounds=_continuing_bounds,
     work_rate=2e11,  # its work counts planning sweeps generously
+    optimum=_rho_star,
+    optimum_label="rho*",
     **{**_COMMON, "agents": "mdp.agents:CONTINUING_REGISTRY"},
 ))

@@ -144,6 +144,35 @@ def test_every_setting_gives_the_local_numbers(dask2, monkeypatch, work, slots):
         assert sum(counted) == job.total_samples
 
 
+PER_RUN = """\
+[[problem]]
+setting = "mdp"
+env = "garnet"
+args = { n_states = 10, n_actions = 2, branching = 3 }
+instance = "per-run"
+horizon = 6
+episodes = 40
+runs = 5
+epsilon_share = 0.1
+agents = ["psrl", "reinforce"]
+"""
+
+
+@pytest.mark.parametrize("work", ["3e8", "2e4"])
+def test_instances_per_run_give_the_local_numbers(dask2, monkeypatch, work):
+    """Each task draws its runs' instances from their run seeds: bit for bit the local numbers,
+    with few tasks and with one run per task; tuning runs too."""
+    from tracking.rng import TUNING_BRANCH
+
+    monkeypatch.setenv("CELAB_BATCH_WORK", work)
+    for branch in (None, TUNING_BRANCH):
+        job, = _jobs(PER_RUN)
+        job.set_branch(branch)
+        got = dask2.execute(job)
+        _same(got, execute(job))
+        assert sorted(got.extra) == ["instance_seed", "v_star"]
+
+
 def test_an_experiment_on_dask_equals_the_local_one(dask2, tmp_path, monkeypatch):
     """Through the session: every result, every try of the budget = "until" problem and a model
     read from a file (which the workers read from the folder's copy); no parts are left."""

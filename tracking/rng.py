@@ -21,7 +21,10 @@ Run seeds come from :func:`run_seeds`, which spawns ``numpy.random.SeedSequence(
 children (spawn key ``(r,)`` for run r): run r's seed does not depend on how many runs there
 are, so a run can be resumed or extended, and seed 1's run 0 is unrelated to seed 0's run 1.
 Tuning runs (``celab tune``) take another branch of the same tree, spawn key
-``(TUNING_BRANCH, r)``, so that they are never evaluation runs.
+``(TUNING_BRANCH, r)``, so that they are never evaluation runs. A problem that draws an
+instance of a random family per run takes run r's instance seed from a child of run r's own
+key, ``run key + (INSTANCE_TAG,)`` (:func:`instance_seeds`): tuning runs get other instances
+than evaluation runs, and no agent's stream changes.
 
 All functions here are ``@njit`` and are inlined into the kernels that call them.
 """
@@ -60,6 +63,14 @@ SALT_READOUT = np.uint64(0x5EED0010)  # distinct from every salt, the MDP lab's 
 TUNING_BRANCH = 0x74756E65
 
 
+#: The last spawn-key word of a run's instance child: run r's instance (an environment drawn
+#: from a random family for that run alone) is seeded by ``SeedSequence(seed,
+#: spawn_key=spawn_key(r, branch) + (INSTANCE_TAG,))``, a key of two or three words that is no
+#: run's key (run keys end with the run index, and no run index reaches 2**31). The bandit
+#: testbed's per-run means come from the same child.
+INSTANCE_TAG = 2**31
+
+
 def check_branch(branch: int | None) -> int | None:
     """``branch`` when it is a spawn branch of run seeds: None (evaluation runs) or
     :data:`TUNING_BRANCH`; ValueError otherwise."""
@@ -85,6 +96,19 @@ def run_seeds(seed: int, runs: int, start: int = 0, branch: int | None = None) -
     for i in range(runs):
         ss = np.random.SeedSequence(seed, spawn_key=spawn_key(start + i, branch))
         out[i] = ss.generate_state(1, dtype=np.uint64)[0]
+    return out
+
+
+def instance_seeds(seed: int, runs: int, start: int = 0, branch: int | None = None
+                   ) -> np.ndarray:
+    """Instance seeds of runs ``start .. start + runs - 1``: run r's is the first 64-bit word of
+    ``SeedSequence(seed, spawn_key=spawn_key(r, branch) + (INSTANCE_TAG,))`` shifted right by
+    one bit, an integer in [0, 2**63) that an environment builder takes as its ``seed``."""
+    out = np.empty(runs, dtype=np.int64)
+    for i in range(runs):
+        key = (*spawn_key(start + i, branch), INSTANCE_TAG)
+        word = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, dtype=np.uint64)[0]
+        out[i] = np.int64(word >> np.uint64(1))
     return out
 
 

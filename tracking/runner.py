@@ -266,6 +266,21 @@ class Job:
         value = get(self.setting).key("delta").check(delta)
         self.config = _with_key(self.config, "delta", value, after="epsilon")
 
+    def set_epsilon_share(self, share: float) -> None:
+        """Measure samples to epsilon at ``share`` times the optimal value of each run's
+        instance (its setting's ``optimum``: V*_0, rho*) instead of at one ``epsilon``:
+        ``epsilon_share`` takes the place of ``epsilon`` in :attr:`config`. Like delta it is
+        read by the summaries only; ValueError when the setting has no optimum."""
+        from .settings import EPSILON_SHARE, get
+
+        if get(self.setting).optimum is None:
+            raise InputError(f"epsilon_share applies to settings with an optimal value per run, "
+                             f"not to {self.setting!r}; give epsilon")
+        value = EPSILON_SHARE.check(share)
+        self.config = dict(("epsilon_share", value) if k == "epsilon" else (k, v)
+                           for k, v in self.config.items())
+        self.config["epsilon_share"] = value  # set again already, or without an epsilon
+
     def set_branch(self, branch: int | None) -> None:
         """Run on the seeds of spawn branch ``branch`` (None: the evaluation seeds,
         :data:`tracking.rng.TUNING_BRANCH`: the tuning seeds); recorded as ``branch`` in
@@ -339,11 +354,14 @@ def arrays_of(result: Result) -> dict[str, np.ndarray]:
 
 def job_from_table(job_class: type[Job], table: dict[str, Any]) -> Job:
     """The job of a normalised problem table (``job_class.from_table``), with the table's
-    ``delta`` recorded (:meth:`Job.set_delta`) and its ``branch`` setting the seeds' spawn
-    branch (:meth:`Job.set_branch`: celab tune's runs, on a worker too)."""
+    ``delta`` and ``epsilon_share`` recorded (:meth:`Job.set_delta`,
+    :meth:`Job.set_epsilon_share`) and its ``branch`` setting the seeds' spawn branch
+    (:meth:`Job.set_branch`: celab tune's runs, on a worker too)."""
     job = job_class.from_table(table)
     if "delta" in table:
         job.set_delta(table["delta"])
+    if table.get("epsilon_share") is not None:
+        job.set_epsilon_share(table["epsilon_share"])
     if "branch" in table:
         job.set_branch(table["branch"])
     return job

@@ -120,10 +120,11 @@ class Key:
     positive: bool = False
     choices: tuple[str, ...] | None = None
     below: float | None = None
+    optional: bool = False
 
     @property
     def required(self) -> bool:
-        return self.default is None
+        return self.default is None and not self.optional
 
     def read(self, data: Mapping[str, Any]) -> Any:
         """The key's value in a TOML table (its default when absent); TableError otherwise."""
@@ -159,6 +160,11 @@ RUNS = Key("runs", "integer", minimum=1)
 def epsilon_key(default: float) -> Key:
     """The simple-regret level of "samples to epsilon", with a setting's default."""
     return Key("epsilon", "number", default=default, positive=True)
+
+
+#: epsilon as a share of the optimal value of each run's instance (V*_0, rho*): the
+#: alternative to ``epsilon`` in the settings that declare an ``optimum``; in (0, 1).
+EPSILON_SHARE = Key("epsilon_share", "number", positive=True, below=1.0, optional=True)
 
 
 def delta_key(default: float) -> Key:
@@ -242,6 +248,12 @@ class Setting:
     work_rate : float
         Elementary operations (``Job.work_per_run``'s unit) one thread does per second, for
         the work guard (:mod:`tracking.workguard`; measured by benchmarks/work_rates.py).
+    optimum : callable, optional
+        ``optimum(result) -> float or array (runs,)``: the optimal value of each run's
+        instance (V*_0, rho*), which ``epsilon_share`` multiplies; None (the default): the
+        setting has no ``epsilon_share``.
+    optimum_label : str
+        How tables and reports name that value (``"V*_0"``).
     """
 
     name: str
@@ -270,6 +282,8 @@ class Setting:
         field(default=lambda result, i, entry: {})
     reference: Callable[[Any, Any], tuple[Any, str] | None] = \
         field(default=lambda result, x: None)
+    optimum: Callable[[Any], Any] | None = None
+    optimum_label: str = ""
 
     @property
     def keys(self) -> tuple[Key, ...]:
@@ -280,8 +294,10 @@ class Setting:
     @property
     def measure_keys(self) -> tuple[Key, ...]:
         """The keys of samples to epsilon, which read the runs and never change them:
-        ``epsilon`` and ``delta``."""
-        return (epsilon_key(self.epsilon), delta_key(self.delta))
+        ``epsilon`` and ``delta``, and ``epsilon_share`` where the setting declares an
+        ``optimum``."""
+        share = (EPSILON_SHARE,) if self.optimum is not None else ()
+        return (epsilon_key(self.epsilon), delta_key(self.delta), *share)
 
     def key(self, name: str) -> Key:
         """Its key ``name`` (budget, option, ``epsilon``, ``delta``, ``seed`` or ``runs``)."""

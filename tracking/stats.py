@@ -176,12 +176,14 @@ class ExitTimes:
         return float(self.time.max())
 
 
-def last_exit_times(samples: ArrayLike, simple_regret: ArrayLike, epsilon: float,
+def last_exit_times(samples: ArrayLike, simple_regret: ArrayLike, epsilon: ArrayLike,
                     budgets: ArrayLike | None = None) -> ExitTimes:
     """Per run: the first checkpoint T from which simple regret stays <= epsilon to the end of
     what the run simulated; a run above epsilon at its last checkpoint is censored there.
 
     ``simple_regret`` has shape (runs, checkpoints), read at ``samples`` (increasing).
+    ``epsilon`` is one level for every run, or one per run, shape (runs,): run r is read at
+    epsilon_r (a share of its own instance's optimal value).
     ``budgets`` (runs,) gives each run's last simulated checkpoint, in samples (a run resumed,
     extended or stopped early); checkpoints beyond a run's budget are ignored. Default: every
     run simulated every checkpoint.
@@ -194,9 +196,13 @@ def last_exit_times(samples: ArrayLike, simple_regret: ArrayLike, epsilon: float
     budgets = np.asarray(budgets, dtype=np.float64)
     if budgets.shape != (runs,) or not np.all(np.isin(budgets, samples)):
         raise InputError(f"budgets must be {runs} checkpoints (in samples), one per run")
+    eps = np.asarray(epsilon, dtype=np.float64)
+    if eps.ndim > 1 or (eps.ndim == 1 and eps.shape != (runs,)):
+        raise InputError(f"epsilon must be one number or {runs} numbers, one per run; got "
+                         f"shape {eps.shape}")
     simulated = samples[None, :] <= budgets[:, None]  # a prefix of the checkpoints per run
     last = simulated.sum(axis=1) - 1
-    above = (sr > epsilon) & simulated
+    above = (sr > (eps[:, None] if eps.ndim else eps)) & simulated
     # index of the last simulated checkpoint above epsilon; the next one starts the good stretch
     last_above = np.where(above.any(axis=1),
                           sr.shape[1] - 1 - np.argmax(above[:, ::-1], axis=1), -1)

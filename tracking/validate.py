@@ -79,6 +79,8 @@ def coerce(value: object, kind: type, where: str, optional: bool = False) -> obj
             return text.lower() in TRUE_WORDS
         raise InputError(f"{where} must be true or false, got {value!r}")
     if kind is int:
+        if isinstance(text, numbers.Integral) and not isinstance(text, bool):
+            return int(text)  # exactly: beyond 2**53 a float would round it
         if isinstance(text, str):
             try:
                 return int(text)

@@ -1,5 +1,6 @@
 """One rule for parameters written as strings (command line) or TOML values, everywhere."""
 
+import numpy as np
 import pytest
 
 import bandits
@@ -47,3 +48,12 @@ def test_agents_and_both_labs_environments_share_the_rule():
         with pytest.raises(InputError, match=f"{where} must be an integer, got '2.5'"):
             call("2.5")
         call("6.0")
+
+
+@pytest.mark.parametrize("value", [2**53 + 1, 2**63 - 1, np.int64(2**62 + 3)])
+def test_large_integers_are_read_exactly(value):
+    """An integer (a TOML value, an instance seed) is kept as it is: read through a float,
+    2**53 + 1 would become 2**53."""
+    assert coerce(value, int, "seed") == int(value)
+    assert mdp.envs.coerce_args("garnet", {"n_states": 2, "n_actions": 1, "branching": 1,
+                                       "seed": value})["seed"] == int(value)

@@ -251,3 +251,25 @@ def test_quantile_draws_are_the_km_quantiles_of_the_resamples_across_chunks():
     for i in (0, 326, 327, 328, 653, 654, 699):
         q = stats.km_quantile(stats.ExitTimes(exits.time[idx[i]], exits.settled[idx[i]]), 0.1)
         assert (est[i], censored[i]) == (q.estimate, q.censored)
+
+
+@pytest.mark.nojit
+def test_last_exit_times_read_each_run_at_its_own_epsilon():
+    """epsilon (runs,): run r is compared with epsilon_r, as its own call with that number would
+    compare it; a wrong number of levels is refused."""
+    samples = np.array([10, 20, 30, 40])
+    sr = np.array([
+        [0.5, 0.3, 0.2, 0.2],   # at 0.25: good from 30 on; at 0.1 never
+        [0.5, 0.3, 0.2, 0.2],   # the same curve at 0.4: from 20
+        [0.5, 0.5, 0.5, 0.05],  # at 0.1: from 40
+    ])
+    eps = np.array([0.25, 0.4, 0.1])
+    out = stats.last_exit_times(samples, sr, eps)
+    assert out.time.tolist() == [30, 20, 40] and out.settled.tolist() == [True, True, True]
+    for r in range(3):
+        one = stats.last_exit_times(samples, sr[r:r + 1], float(eps[r]))
+        assert (one.time[0], one.settled[0]) == (out.time[r], out.settled[r])
+    assert stats.last_exit_times(samples, sr, 0.1).settled.tolist() == [False, False, True]
+    for bad in (eps[:2], np.ones((3, 1))):
+        with pytest.raises(ValueError, match="one per run"):
+            stats.last_exit_times(samples, sr, bad)
