@@ -46,6 +46,7 @@ def _source(data: Mapping[str, Any], base: Path) -> tuple[dict[str, Any], str]:
         args = settings.table(data, "args", "{ d = 10 }")
         try:
             args = linear.coerce_args(env, args)
+            linear.make(env, **args)  # the builder's rules (d >= 1, n_arms >= 2, sigma > 0)
         except InputError as e:
             fail("args", str(e))
         return {"env": env, "args": args}, env
