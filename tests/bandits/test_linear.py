@@ -306,3 +306,64 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatc
 def test_the_python_api_refuses_bad_input_by_name(call, rule):
     with pytest.raises(ValueError, match=rule.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+TUNE = """\
+seed = 3
+
+[tune]
+runs = 6
+objective = "regret"
+lin-reinforce = { alpha = [1e-09, 1.0] }
+
+[[problem]]
+setting = "linear-bandit"
+name = "two-features"
+features = [[1.0, 0.0], [0.0, 1.0], [0.7, 0.7]]
+theta = [0.2, 0.9]
+horizon = 300
+runs = 4
+agents = ["oful", "lin-reinforce"]
+"""
+
+
+def test_tuning_runs_the_tuning_seeds_and_picks_the_better_step_size(tmp_path, monkeypatch,
+                                                                     capsys):
+    """alpha = 1e-9 leaves the linear softmax uniform (regret about 0.37 per round), alpha = 1
+    learns the best arm within tens of rounds: on any seeds the second has the lower regret."""
+    exp = tmp_path / "tune.toml"
+    exp.write_text(TUNE)
+    code, _, err = run_main(monkeypatch, capsys, "tune", str(exp), "--out", str(tmp_path / "t"))
+    assert code == 0, err
+    tuned = (tmp_path / "t" / "tuned.toml").read_text()
+    assert '"lin-reinforce:alpha=1.0' in tuned
+
+
+def test_the_dask_executor_gives_the_local_numbers():
+    pytest.importorskip("distributed")
+    from experiments import files
+    from tracking.executors import DaskExecutor, ExecutorSpec
+    from tracking.runner import arrays_of, execute
+
+    job, fixed = files.build_jobs(files.parse(EXPERIMENT))
+    with DaskExecutor(ExecutorSpec("dask", "local:2")) as ex:
+        for j in (job, fixed):
+            got, here = arrays_of(ex.execute(j)), arrays_of(execute(j))
+            assert sorted(got) == sorted(here)
+            assert all(np.array_equal(got[k], here[k]) for k in got)
+
+
+@pytest.mark.parametrize("args,budget,words", [
+    ("{ d = 100000 }", "horizon = 10\nruns = 2", "more than the memory limit"),  # V: d^2
+    ("{ d = 50 }", "horizon = 100000000\nruns = 2000", "more than 24 hours"),
+])
+def test_the_memory_and_work_guards_refuse_what_cannot_run(tmp_path, monkeypatch, capsys, args,
+                                                           budget, words):
+    exp = tmp_path / "big.toml"
+    exp.write_text(f'[[problem]]\nsetting = "linear-bandit"\nenv = "sphere"\nargs = {args}\n'
+                   f'{budget}\nagents = ["oful"]\n')
+    monkeypatch.setenv("CELAB_MEMORY_LIMIT", "4GiB")
+    code, _, err = run_main(monkeypatch, capsys, "run", str(exp), "--out", str(tmp_path / "o"))
+    lines = messages(err)
+    assert code == 2 and len(lines) == 1 and words in lines[0], err
+    assert not (tmp_path / "o").exists()
