@@ -235,8 +235,10 @@ def coerce_args(name: str, args: dict[str, Any]) -> dict[str, Any]:
             raise InputError(f"args: {name} has no argument {key!r} (arguments: "
                              f"{', '.join(schema)})")
         kind = schema[key][0]
-        if kind is list:
-            out[key] = check_vector(f"args: {name}'s {key}", value).tolist()
+        if kind is list:  # a list, or numbers separated by commas (the command line)
+            items = ([coerce(v, float, f"args: {name}'s {key}") for v in value.split(",")]
+                     if isinstance(value, str) else value)
+            out[key] = check_vector(f"args: {name}'s {key}", items).tolist()
         else:
             out[key] = coerce(value, kind, f"args: {name}'s {key}")
     missing = [k for k, (_, default) in schema.items() if default is REQUIRED and k not in out]

@@ -367,3 +367,35 @@ def test_the_memory_and_work_guards_refuse_what_cannot_run(tmp_path, monkeypatch
     lines = messages(err)
     assert code == 2 and len(lines) == 1 and words in lines[0], err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("name", ["reinforce", "rloo", "grpo"])
+def test_linear_softmax_agents_on_basis_vectors_are_the_tabular_ones(name):
+    """With X = I the logits are w and w moves by the tabular agent's step: on the same rewards
+    and agent stream the linear agent pulls the tabular one's arms (rounding differs by an ulp:
+    the kernel adds its step as one vector, so the curves agree to rounding)."""
+    means, horizon, runs = [0.2, 0.8, 0.5, 0.45], 400, 6
+    params = "alpha=0.3,bonus=0.1" if name == "reinforce" else "group=4,alpha=0.5"
+    linear = lin.run("basis", f"lin-{name}:{params}", horizon, runs, seed=8,
+                     env_args={"means": means, "sigma": 0.5})
+    tabular = bandits.run(bandits.Gaussian(means, 0.5), f"{name}:{params}", horizon, runs, seed=8)
+    assert np.array_equal(linear.extra["pulls"], tabular.extra["pulls"])
+    assert np.array_equal(linear.regret, tabular.regret)
+    for key in ("simple_regret_greedy", "simple_regret_behaviour"):
+        assert np.allclose(getattr(linear, key), getattr(tabular, key), rtol=1e-9, atol=1e-12)
+
+
+def test_the_linear_command_runs_a_named_linear_bandit(tmp_path, monkeypatch, capsys):
+    code, out, err = run_main(monkeypatch, capsys, "linear", "--env", "basis", "--env-arg",
+                              "means=0.1,0.5,0.3", "--horizon", "200", "--runs", "3",
+                              "--algos", "oful,lin-rloo", "--json", "--out", str(tmp_path / "o"))
+    assert code == 0, err
+    problem, = json.loads(out)["problems"]
+    assert problem["setting"] == "linear-bandit" and problem["info"]["means"] == [0.1, 0.5, 0.3]
+    saved = load_npz(tmp_path / "o" / "results" / "basis.npz")
+    api = lin.run("basis", "oful,lin-rloo", 200, 3, env_args={"means": [0.1, 0.5, 0.3]})
+    assert np.array_equal(saved.regret, api.regret)
+    code, _, err = run_main(monkeypatch, capsys, "linear", "--env-arg", "d=0", "--out",
+                            str(tmp_path / "bad"))
+    assert code == 2 and messages(err) == ["error: args: sphere: d must be >= 1, got 0"]
+    assert not (tmp_path / "bad").exists()
