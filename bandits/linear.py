@@ -128,9 +128,9 @@ class LinearBandit:
 
     def instances(self, seed: int, start: int, stop: int, branch: int | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-        """Features (1, K, d) and means (1, K): one instance for every run."""
-        return (np.ascontiguousarray(self.features[None]),
-                np.ascontiguousarray(self.means[None]))
+        """Features (1, K, d) and means (1, K): one instance for every run (writable copies, so
+        that the kernel is compiled for the arrays of the sphere's instances too)."""
+        return self.features[None].copy(), self.means[None].copy()
 
     def config(self) -> dict[str, Any]:
         """The problem keys that rebuild it: ``features``, ``theta``, ``sigma``."""
