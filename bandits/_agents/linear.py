@@ -142,6 +142,15 @@ def ridge_update(state, xa, r):
     return denom
 
 
+@njit(cache=True, inline="always")
+def scaled_identity(d, c):
+    """c I (d x d), scaled in place: no temporary matrix."""
+    out = np.eye(d)
+    for i in range(d):
+        out[i, i] *= c
+    return out
+
+
 # --- lin-greedy -----------------------------------------------------------------------------
 
 
@@ -159,8 +168,8 @@ class RidgeState(NamedTuple):
 def _ridge_init(params, x):
     """V^{-1} = I / lam, b = 0, theta_hat = 0."""
     k_arms, d = x.shape
-    return RidgeState(np.eye(d) / params.lam, np.zeros(d), np.zeros(d), np.zeros(d),
-                      np.zeros(k_arms))
+    return RidgeState(scaled_identity(d, 1.0 / params.lam), np.zeros(d), np.zeros(d),
+                      np.zeros(d), np.zeros(k_arms))
 
 
 @hot
@@ -222,8 +231,8 @@ def _oful_init(params, x):
             acc += x[k, j] * x[k, j]
         norms[k] = acc / params.lam
         top = max(top, acc)
-    return OFULState(np.eye(d) / params.lam, np.zeros(d), np.zeros(d), np.zeros(d),
-                     np.zeros(k_arms), norms, np.full(1, top))
+    return OFULState(scaled_identity(d, 1.0 / params.lam), np.zeros(d), np.zeros(d),
+                     np.zeros(d), np.zeros(k_arms), norms, np.full(1, top))
 
 
 @njit(cache=True, inline="always")
@@ -289,9 +298,9 @@ class LinTSState(NamedTuple):
 @njit(cache=True)
 def _ts_init(params, x):
     k_arms, d = x.shape
-    return LinTSState(np.eye(d) / params.lam, np.zeros(d), np.zeros(d), np.zeros(d),
-                      np.zeros(k_arms), np.eye(d) * math.sqrt(params.lam), np.zeros(d),
-                      np.zeros(d))
+    return LinTSState(scaled_identity(d, 1.0 / params.lam), np.zeros(d), np.zeros(d),
+                      np.zeros(d), np.zeros(k_arms), scaled_identity(d, math.sqrt(params.lam)),
+                      np.zeros(d), np.zeros(d))
 
 
 @njit(cache=True, inline="always")
