@@ -20,6 +20,9 @@ from typer.core import TyperCommand, TyperGroup
 
 from bandits import agents as bandit_agents
 from bandits import envs as bandit_envs
+from bandits import linear as bandit_linear
+from bandits import linear_agents
+from bandits.linear_setting import LINEAR
 from bandits.setting import BANDIT
 from mdp import agents as mdp_agents
 from mdp import envs as mdp_envs
@@ -572,6 +575,61 @@ def bandit(
     show = _tables(as_json, lambda o, console: console.print(
         report.bandit_table(o.summary["problems"][0])), readout)
     outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show, yes=yes,
+                           executor=executor)
+    if as_json:
+        _print_json(_shown(outcome, readout), folder)
+        return
+    _console().print(f"results saved in {folder}")
+
+
+@app.command(cls=_Command)
+def linear(
+    env: Annotated[str, typer.Option(
+        metavar="NAME", help=f"Named linear bandit: {_known(bandit_linear.NAMED)}.")] = "sphere",
+    env_arg: Annotated[
+        list[str] | None, typer.Option(metavar="KEY=VALUE",
+                                       help="Argument of the linear bandit (repeatable), e.g. "
+                                            "d=10, n_arms=50, sigma=1, means=0.1,0.5 (basis).")
+    ] = None,
+    horizon: Annotated[int, typer.Option(metavar="T", help="Rounds T per run.")] = 10_000,
+    runs: Runs = 100,
+    algos: Annotated[
+        str, typer.Option(metavar="AGENTS",
+                          help=f"Agents, comma-separated, with parameters as name:key=value. "
+                               f"Known: {_known(linear_agents.REGISTRY)}.")
+    ] = "lin-greedy,oful,lin-ts,lin-reinforce",
+    epsilon: Annotated[
+        float, typer.Option(metavar="X", help="Simple-regret level of the 'pulls to epsilon' "
+                                              "column (the default of experiment files).")
+    ] = LINEAR.epsilon,
+    delta: Delta = LINEAR.delta,
+    readout: ReadoutOption = "greedy",
+    seed: Seed = 0,
+    as_json: JsonFlag = False,
+    out: OutDir = None,
+    plots: PlotsFlag = True,
+    yes: YesFlag = False,
+    dask: DaskOption = None,
+) -> None:
+    """Compare linear-bandit agents (features x_k, mean rewards <x_k, theta*>) by regret."""
+    for name, value in (("horizon", horizon), ("runs", runs)):
+        if value < 1:
+            raise UserError(f"--{name} must be >= 1, got {value}")
+    if seed < 0:
+        raise UserError(f"--seed must be >= 0, got {seed}")
+    _check_delta(delta)
+    _check_readout(readout)
+    executor = _executor(dask)
+
+    from bandits.linear import LinearJob
+    from experiments import report
+
+    job = LinearJob(env, algos, horizon, runs, seed, epsilon=epsilon,
+                    env_args=_env_args(env_arg))
+    job.set_delta(delta)
+    show = _tables(as_json, lambda o, console: console.print(
+        report.problem_table(o.summary["problems"][0])), readout)
+    outcome, folder = _run([job], out, "linear", seed=seed, plots=plots, show=show, yes=yes,
                            executor=executor)
     if as_json:
         _print_json(_shown(outcome, readout), folder)

@@ -7,6 +7,8 @@
 
 The environments, the agents and the setting import without numba; the loop (``run``,
 ``bandits.loop``) is imported on first use, so that ``import bandits.agents`` stays light.
+Linear bandits (``bandits.linear``, the setting ``"linear-bandit"``) are imported on first
+use too.
 """
 
 from tracking.lazy import lazy_package
@@ -14,6 +16,7 @@ from tracking.lazy import lazy_package
 from . import agents, envs, setting
 from .envs import Bernoulli, Gaussian, lai_robbins, testbed
 
-__all__ = ["Bernoulli", "Gaussian", "agents", "envs", "lai_robbins", "run", "setting", "testbed"]
+__all__ = ["Bernoulli", "Gaussian", "agents", "envs", "lai_robbins", "linear", "run", "setting",
+           "testbed"]
 
-lazy_package(__name__, {"run": "loop:run", "loop": "loop"})
+lazy_package(__name__, {"run": "loop:run", "loop": "loop", "linear": "linear"})

@@ -6,5 +6,6 @@ Importing it imports the labs' setting modules, which register their settings
 (:mod:`tracking.settings`): everything here finds a problem's setting through that registry.
 """
 
+from bandits import linear_setting as _linear_setting  # noqa: F401 - registers "linear-bandit"
 from bandits import setting as _bandit_setting  # noqa: F401 - registers "bandit"
 from mdp import setting as _mdp_setting  # noqa: F401 - registers "mdp" and "continuing"

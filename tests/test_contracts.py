@@ -32,6 +32,8 @@ ENV_ARGS = {
     "gridworld": {"map": "4x4"},
     "garnet": {"n_states": 8, "n_actions": 3, "branching": 3, "seed": 2},
     "li-chain": {"H": 3, "gamma": 0.9},
+    "sphere": {"d": 3, "n_arms": 5},
+    "basis": {"means": [0.1, 0.5, 0.45]},
 }
 
 AGENTS = [(s, a) for s in settings.names() for a in settings.get(s).agent_registry()]
@@ -254,7 +256,7 @@ np.savez(sys.argv[1], **out)
 
 #: What the pure-Python comparison runs per setting (default: every environment at the
 #: setting's example budget); the continuing loop's plannings are slow in pure Python.
-PURE = {"bandit": {}, "mdp": {}, "continuing": {"envs": ["riverswim", "chain"],
+PURE = {"bandit": {}, "linear-bandit": {}, "mdp": {}, "continuing": {"envs": ["riverswim", "chain"],
                                                 "budget": {"steps": 120}}}
 
 ROOT = str(Path(__file__).resolve().parents[1])

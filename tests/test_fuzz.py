@@ -163,22 +163,27 @@ BASE = {
                "agents": ["ucb", "reinforce:alpha=0.4"]},
     "mdp": {"setting": "mdp", "env": "riverswim", "args": {"n_states": 4}, "horizon": 5,
             "episodes": 4, "runs": 2, "agents": ["psrl", {"name": "reinforce", "alpha": 0.2}]},
+    "linear-bandit": {"setting": "linear-bandit", "env": "sphere", "args": {"d": 3},
+                      "horizon": 50, "runs": 2, "agents": ["oful", "lin-reinforce:alpha=0.4"]},
 }
 KEYS = ["setting", "env", "means", "family", "sigma", "args", "file", "horizon", "episodes",
-        "runs", "rewards", "checkpoints", "agents", "epsilon", "seed", "name", "bogus"]
+        "runs", "rewards", "checkpoints", "agents", "epsilon", "seed", "name", "features",
+        "theta", "bogus"]
 toml_scalars = st.one_of(
     st.integers(-5, 10**12), st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(), st.text(max_size=8),
     st.sampled_from(["close10", "riverswim", "garnet", "nope", "ucb", "psrl", "ucb:c=-1",
-                     "reinforce:alpha=x", "etc:m=0", "bernoulli", "gaussian", "mean"]))
+                     "reinforce:alpha=x", "etc:m=0", "bernoulli", "gaussian", "mean", "sphere",
+                     "basis", "oful:delta=1", "lin-ts"]))
 toml_values = st.one_of(toml_scalars, st.lists(toml_scalars, max_size=3),
-                        st.dictionaries(st.sampled_from(["n_states", "n", "name", "c", "x"]),
+                        st.dictionaries(st.sampled_from(["n_states", "n", "name", "c", "x", "d",
+                                                         "n_arms", "means"]),
                                         toml_scalars, max_size=2))
 
 
 @st.composite
 def experiment_texts(draw):
-    table = dict(BASE[draw(st.sampled_from(["bandit", "mdp"]))])
+    table = dict(BASE[draw(st.sampled_from(sorted(BASE)))])
     for _ in range(draw(st.integers(0, 3))):
         key = draw(st.sampled_from(KEYS))
         if draw(st.integers(0, 3)) == 0:
@@ -192,7 +197,9 @@ def experiment_texts(draw):
 def _small(table) -> bool:
     """Budgets small enough to run in a test (the fuzzer may make valid but long runs)."""
     steps = table["horizon"] * table.get("episodes", 1) * table["runs"]
-    return steps <= 50_000 and table.get("args", {}).get("n_states", 4) <= 50
+    args = table.get("args", {})
+    return (steps <= 50_000 and args.get("n_states", 4) <= 50 and args.get("d", 3) <= 50
+            and args.get("n_arms", 50) <= 1000)
 
 
 @FUZZ

@@ -15,8 +15,11 @@ import pytest
 import bandits
 import mdp
 from bandits import _kernels as bk
+from bandits import _linear_kernels as lk
 from bandits._agents.hooks import shared
 from bandits.agents import REGISTRY as BANDIT_AGENTS
+from bandits.linear import LinearBandit, LinearJob
+from bandits.linear_agents import REGISTRY as LINEAR_AGENTS
 from bandits.loop import BanditJob
 from bandits.loop import run_state_bytes as bandit_state
 from mdp import _continuing_loop as ck
@@ -82,6 +85,22 @@ def test_bandit_run_state_is_what_the_kernel_allocates(agent):
     measured = _peak(lambda: _python(bk._one_run)(params, table, 0, mu, 0.5, 3, SEED, steps,
                                                   *out, STOP))
     _assert_counted(measured, bandit_state([params], k, 3))
+
+
+@pytest.mark.nojit
+@pytest.mark.python_only  # with the JIT on, boxing between Python and jitted hooks allocates
+@pytest.mark.parametrize("agent", build_all(LINEAR_AGENTS, ",".join(LINEAR_AGENTS),
+                                            "linear-bandit"), ids=lambda a: a.name)
+def test_linear_run_state_is_what_the_kernel_allocates(agent):
+    k, d = 2000, 64  # a forgotten array of K numbers: 16 KB; V^{-1}: 32 KB; both above the slack
+    x = np.random.default_rng(0).standard_normal((k, d))
+    env = LinearBandit(x, np.full(d, 0.1), name="wide")
+    job = LinearJob(env, [agent], 3, 1)
+    features, means = env.instances(0, 0, 1)
+    out = (np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(k, np.int64))
+    measured = _peak(lambda: _python(lk._one_run)(job._params[0], features[0], means[0], 1.0, 3,
+                                                  SEED, np.array([1, 2, 3]), *out, STOP))
+    _assert_counted(measured, job.run_state_bytes())
 
 
 @pytest.mark.nojit
@@ -163,7 +182,12 @@ from tracking import memory
 from bandits.loop import BanditJob
 from mdp.loop import MDPJob
 from mdp.continuing import ContinuingJob
+from bandits.linear import LinearBandit, LinearJob
 CASES = {
+    "sphere": lambda: LinearJob("sphere", "oful,lin-ts,lin-grpo", 8, 3,
+                                env_args={"d": 30, "n_arms": 500}),
+    "features": lambda: LinearJob(LinearBandit(np.eye(400)[:, :300], np.full(300, 0.1),
+                                               name="f"), "lin-greedy,lin-reinforce", 8, 2),
     "two-level": lambda: BanditJob("two-level", "ucb,greedy", 8, 2, env_args={"n_arms": 3000}),
     "sutton-barto": lambda: BanditJob("sutton-barto", "ucb,reinforce", 8, 2,
                                       env_args={"n_arms": 3000}),
@@ -200,7 +224,8 @@ print(json.dumps({"measured": tracemalloc.get_traced_memory()[1] - base,
 
 @pytest.mark.parametrize("case, batch", [
     ("two-level", "1"), ("sutton-barto", "1"), ("means", "1"), ("runs", "1"), ("mdp", "1"),
-    ("continuing", "1"), ("two-level", None), ("sutton-barto", None)])
+    ("continuing", "1"), ("two-level", None), ("sutton-barto", None), ("sphere", "1"),
+    ("sphere", None), ("features", "1")])
 def test_the_estimate_covers_a_whole_experiment(case, batch):
     """Arms, runs (the bootstrap of the summary), states, per-run instances, means given as
     numbers, batches of one run or of all: the estimate the guard uses is at least the bytes

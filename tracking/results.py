@@ -294,7 +294,9 @@ def read_npz(path: str | Path) -> dict[str, np.ndarray]:
 
 _NPZ_KEYS = {"checkpoints", "regret", *READOUT_KEYS, "agents", "samples_per_step", "problem",
              "setting", "config", "info"}
-SETTINGS = ("bandit", "mdp", "continuing")
+#: The settings a result may hold (each lab's registered ones; a result file is read without
+#: importing the labs, so the names are listed here).
+SETTINGS = ("bandit", "linear-bandit", "mdp", "continuing")
 
 
 def _text(arrays: dict[str, np.ndarray], key: str) -> str:

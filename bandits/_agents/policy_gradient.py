@@ -154,13 +154,11 @@ def _clipped_epochs(params, state, kl):
             _kl_descent(state.h, state.now, params.alpha * kl)
 
 
-@hot
-def _rloo_update(params, state, counts, a, x, t):
-    """At the group's last pull: H += (alpha / G) sum_i (R_i - (S - R_i) / (G - 1)) (onehot(a_i)
-    - pi), S = sum_i R_i, pi the policy that sampled the group."""
-    if not _record(params, state, counts, a, x, t):
-        return
-    r, g = state.returns, params.group
+@njit(cache=True, inline="always")
+def rloo_weights(state):
+    """acc_k = sum_{i: a_i = k} D_i with the leave-one-out advantages D_i = R_i - (S - R_i) /
+    (G - 1), S = sum_i R_i, of the group in ``state.returns``; returns sum_i D_i."""
+    r, g = state.returns, state.returns.shape[0]
     s = 0.0
     for i in range(g):
         s += r[i]
@@ -170,7 +168,27 @@ def _rloo_update(params, state, counts, a, x, t):
         adv = r[i] - (s - r[i]) / (g - 1)
         state.acc[state.arms[i]] += adv
         total += adv
-    _ascend(state.h, state.pi, state.acc, total, params.alpha / g)
+    return total
+
+
+@njit(cache=True, inline="always")
+def grpo_advantages(r):
+    """r_i <- (r_i - mean r) / (std r + GRPO_EPS), in place: GRPO's group-normalised
+    advantages."""
+    m = _mean(r)
+    sd = _std(r, m)
+    for i in range(r.shape[0]):
+        r[i] = (r[i] - m) / (sd + GRPO_EPS)
+
+
+@hot
+def _rloo_update(params, state, counts, a, x, t):
+    """At the group's last pull: H += (alpha / G) sum_i (R_i - (S - R_i) / (G - 1)) (onehot(a_i)
+    - pi), S = sum_i R_i, pi the policy that sampled the group."""
+    if not _record(params, state, counts, a, x, t):
+        return
+    total = rloo_weights(state)
+    _ascend(state.h, state.pi, state.acc, total, params.alpha / params.group)
 
 
 @hot
@@ -179,11 +197,7 @@ def _grpo_update(params, state, counts, a, x, t):
     epochs with the exact KL to the uniform policy."""
     if not _record(params, state, counts, a, x, t):
         return
-    r = state.returns
-    m = _mean(r)
-    sd = _std(r, m)
-    for i in range(r.shape[0]):
-        r[i] = (r[i] - m) / (sd + GRPO_EPS)
+    grpo_advantages(state.returns)
     _clipped_epochs(params, state, params.kl)
 
 

@@ -70,6 +70,25 @@ def entropy_ascent(h, pi, step):
             h[k] -= step * pi[k] * (math.log(pi[k]) + ent)
 
 
+@njit(cache=True, inline="always")
+def reinforce_coefficient(params, stats, x, t):
+    """alpha A of round t's REINFORCE step, A = x - b, b the mean of the rewards before round
+    t (0 without ``baseline``); with ``normalise``, A divided by the standard deviation of the
+    rewards of rounds 1..t (Welford's running mean and squared deviations, ``stats[1:]``).
+    Adds x to the sum of the rewards seen, ``stats[0]``."""
+    b = stats[0] / (t - 1) if (params.baseline and t > 1) else 0.0
+    if params.normalise:
+        delta = x - stats[1]  # Welford: the mean and squared deviations of rounds 1..t
+        stats[1] += delta / t
+        stats[2] += delta * (x - stats[1])
+        sd = math.sqrt(stats[2] / t)
+        g = params.alpha * ((x - b) / sd if sd > 0.0 else x - b)
+    else:
+        g = params.alpha * (x - b)
+    stats[0] += x
+    return g
+
+
 @njit(cache=True)
 def _reinforce_init(params, table, mu):
     k_arms = mu.shape[0]
@@ -82,24 +101,13 @@ def _reinforce_update(params, state, counts, a, x, t):
     with ``normalise``, A divided by the standard deviation of the rewards of rounds 1..t; with
     ``entropy`` = beta > 0, plus alpha beta grad H(pi). x is the reward seen (``seen_reward``).
     """
-    x = seen_reward(params, counts, a, x)
-    stats = state.stats
-    b = stats[0] / (t - 1) if (params.baseline and t > 1) else 0.0
-    if params.normalise:
-        delta = x - stats[1]  # Welford: the mean and squared deviations of rounds 1..t
-        stats[1] += delta / t
-        stats[2] += delta * (x - stats[1])
-        sd = math.sqrt(stats[2] / t)
-        g = params.alpha * ((x - b) / sd if sd > 0.0 else x - b)
-    else:
-        g = params.alpha * (x - b)
+    g = reinforce_coefficient(params, state.stats, seen_reward(params, counts, a, x), t)
     h = state.h
     for k in range(h.shape[0]):
         h[k] -= g * state.pi[k]
     h[a] += g
     if params.entropy > 0.0:
         entropy_ascent(h, state.pi, params.alpha * params.entropy)
-    stats[0] += x
 
 
 @njit(cache=True)

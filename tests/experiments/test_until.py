@@ -62,6 +62,19 @@ cap = 1600
 runs = 4
 agents = ["psrl", "ce-optimistic"]
 """,
+    "linear-bandit": """\
+seed = 2
+
+[[problem]]
+setting = "linear-bandit"
+env = "basis"
+args = { means = [0.9, 0.1, 0.5], sigma = 0.5 }
+horizon = 4
+budget = "until"
+cap = 4096
+runs = 6
+agents = ["lin-ts", "oful:c=0.2"]
+""",
 }
 
 
@@ -117,7 +130,8 @@ def test_final_result_equals_a_fixed_run_of_the_final_budget(tmp_path, setting):
     outcome, folder = _run(tmp_path, text)
     res, = outcome.results
     rule = res.info["budget_rule"]
-    length = {"bandit": "horizon", "mdp": "episodes", "continuing": "steps"}[setting]
+    length = {"bandit": "horizon", "linear-bandit": "horizon", "mdp": "episodes",
+              "continuing": "steps"}[setting]
     assert len(rule["tried"]) >= 2  # the rule did double
     fixed = _fixed_run(text, length, rule["final"])
     _assert_same_arrays(res, fixed)

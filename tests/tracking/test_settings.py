@@ -9,7 +9,7 @@ import pytest
 
 import experiments  # noqa: F401 - registers the labs' settings
 from experiments import files, plots, report, studies
-from tracking import settings
+from tracking import results, settings
 from tracking.runner import Job, execute
 from tracking.settings import Bounds, Key, Setting, TableError
 
@@ -98,8 +98,8 @@ def test_a_settings_keys_give_the_rules_and_messages(toy):
         files.parse(TEXT + "horizon = 3\n", "toy.toml")
     with pytest.raises(files.FileError, match="toy.toml:2: a toy problem needs 'level'"):
         files.parse(TEXT.replace("level = 0.5\n", ""), "toy.toml")
-    with pytest.raises(files.FileError, match=r"missing key 'setting' \(bandit, continuing, mdp "
-                                              r"or toy\)"):
+    with pytest.raises(files.FileError, match=r"missing key 'setting' \(bandit, continuing, "
+                                              r"linear-bandit, mdp or toy\)"):
         files.parse(TEXT.replace('setting = "toy"\n', ""), "toy.toml")
 
 
@@ -139,6 +139,7 @@ def test_every_registered_setting_is_complete():
         assert set(s.example) <= set(s.source_keys) | {k.name for k in s.budget_keys}
         assert s.job_class().setting == name
         assert s.agent_registry() and s.env_registry()
+        assert name in results.SETTINGS  # its saved results read back (tracking.results)
 
 
 def test_registering_another_job_under_a_taken_name_is_refused():
@@ -147,13 +148,14 @@ def test_registering_another_job_under_a_taken_name_is_refused():
     with pytest.raises(ValueError, match="registered twice"):
         settings.register(dataclasses.replace(settings.get("bandit"), job="x:Y"))
     with pytest.raises(ValueError, match="unknown setting 'nope' \\(known: bandit, continuing, "
-                                         "mdp\\)"):
+                                         "linear-bandit, mdp\\)"):
         settings.get("nope")
 
 
 def test_the_registries_and_settings_import_without_numba():
     code = ("import sys\n"
             "import bandits.agents, bandits.envs, bandits.setting\n"
+            "import bandits.linear, bandits.linear_agents, bandits.linear_setting\n"
             "import mdp.agents, mdp.envs, mdp.setting\n"
             "import experiments, experiments.files, experiments.report\n"
             "assert 'numba' not in sys.modules, 'numba imported'\n"
