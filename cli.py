@@ -1073,7 +1073,7 @@ def reproduce(
     executor = _executor(dask)
     budget = "full" if full else "smoke" if smoke else "default"
     parsed = studies.spec(name, full, smoke)
-    jobs = studies.jobs_of(parsed)
+    jobs = studies.tuning_jobs(parsed) + studies.jobs_of(parsed)  # tuning first, if any
     _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(f"reproduce-{name}")
     with open_executor(executor) as ex:

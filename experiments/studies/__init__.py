@@ -93,6 +93,9 @@ def spec(name: str, full: bool = False, smoke: bool = False) -> dict[str, Any]:
     parsed = files.parse(text(name, full), f"{name}{'-full' if full else ''}.toml")
     if smoke:
         parsed = shrink(parsed)
+        mod = module(name)
+        if hasattr(mod, "smoke"):  # a study may check its pipeline on fewer problems
+            parsed = mod.smoke(parsed)
     return parsed
 
 
@@ -270,6 +273,16 @@ def _tune(parsed: dict[str, Any], out: Path, resume: bool,
     evaluation = dict(parsed, problems=tune.tuned_tables(plan, tuned.record))
     results = {r.problem: r for r in tuned.outcome.results}
     return tuned.outcome, evaluation, {"record": tuned.record, "results": results}
+
+
+def tuning_jobs(parsed: dict[str, Any]) -> list:
+    """The tuning jobs of a parsed study file with a ``[tune]`` table (none without one), for
+    the work guard and the progress display."""
+    if parsed.get("tune") is None:
+        return []
+    from .. import tune
+
+    return tune.plan(parsed).jobs
 
 
 def jobs_of(parsed: dict[str, Any]) -> list:

@@ -1,0 +1,131 @@
+"""The thesis study: its files are what its design writes, and its report's numbers are right
+on planted results whose answers are known."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from experiments import files, studies
+from experiments.studies import thesis, thesis_design
+from experiments.studies.thesis_design import AGENTS, APART, CE, PG, UNIFORM
+from tracking.results import Result
+
+pytestmark = pytest.mark.nojit
+
+FOLDER = Path(studies.__file__).parent
+
+
+@pytest.mark.parametrize("budget, stem", [("default", "thesis"), ("full", "thesis-full")])
+def test_the_shipped_files_are_what_the_design_writes(budget, stem):
+    assert (FOLDER / f"{stem}.toml").read_text() == thesis_design.text(budget)
+
+
+def test_the_same_agents_at_every_size():
+    parsed = files.parse(thesis_design.text("full"), "thesis-full.toml")
+    by_family: dict[str, set] = {}
+    for table in parsed["problems"]:
+        family, size, group = thesis.parse_name(table["name"])
+        agents = tuple(table["agents"])
+        assert len(agents) == len(thesis.labels(family, group))
+        by_family.setdefault((family, group), set()).add(agents)
+    assert all(len(v) == 1 for v in by_family.values()), by_family
+    # every setting's list holds both sides; bandits and MDPs the uniform-exploration
+    # reference of the factor split too
+    for setting, agents in AGENTS.items():
+        sides = {side for _, side in agents.values()}
+        assert {PG, CE} <= sides
+        assert (UNIFORM in sides) == (setting != "linear-bandit")
+
+
+def test_problem_names_parse_back():
+    for family in thesis_design.FAMILIES:
+        for group in (None, *APART):
+            name = thesis_design.problem_name(family, 20, group)
+            assert thesis.parse_name(name) == (family, 20, group)
+    with pytest.raises(ValueError, match="not a thesis problem"):
+        thesis.parse_name("close10")
+
+
+# --- planted results ---------------------------------------------------------------------------
+
+CHECKPOINTS = np.unique(np.geomspace(1, 10 ** 6, 200).astype(np.int64))
+SIZES = (2, 10, 50)
+
+
+def _curves(times: np.ndarray) -> np.ndarray:
+    """Simple regret 1 until each run's exit time (rounded up to a checkpoint), 0 after."""
+    return (CHECKPOINTS[None, :] < times[:, None]).astype(np.float64)
+
+
+def _planted(size: int, runs: int, seed: int) -> Result:
+    """A bandit-gap0.1 problem at K = size whose agents' exit times are known: PG agents
+    100 K^2 (reinforce the fastest), CE agents 10 K (ucb the fastest), uniform 30 K^1.5,
+    each times a lognormal factor; the cap 10^6 censors what lies beyond it."""
+    rng = np.random.default_rng(seed)
+    labels = thesis.labels("bandit-gap0.1", None)
+    base = {"ucb": 10.0 * size, "uniform": 30.0 * size ** 1.5, "reinforce": 100.0 * size ** 2}
+    curves = []
+    for label in labels:
+        side = AGENTS["bandit"][label][1]
+        t = base.get(label, {PG: 300.0 * size ** 2, UNIFORM: 0}.get(side, 40.0 * size))
+        curves.append(_curves(t * rng.lognormal(0.0, 0.3, runs)))
+    sr = np.array(curves)
+    regret = np.cumsum(sr, axis=2)
+    return Result(thesis_design.problem_name("bandit-gap0.1", size), "bandit",
+                  tuple(AGENTS["bandit"][label][0] for label in labels), CHECKPOINTS,
+                  regret, sr, sr.copy(), {"runs": runs, "epsilon": 0.05, "delta": 0.1})
+
+
+def _ctx(tmp_path, runs=40) -> studies.Context:
+    results = {r.problem: r for r in (_planted(k, runs, k) for k in SIZES)}
+    return studies.Context("thesis", "default", {"study": {}}, results, {}, tmp_path)
+
+
+def test_planted_laws_choices_and_ratios(tmp_path):
+    """Untuned (choices on the evaluation seeds): ucb and reinforce are chosen; reinforce's
+    exponent is 2 and ucb's 1 within the sampling error (lognormal sigma 0.3 over 40 runs: the
+    0.9 quantile's log has a standard error near 0.3 * 1.7 / sqrt(40) = 0.08, so the slope over
+    sizes 2..50 (log range 3.2) is within 0.1 of the truth; the interval must cover it)."""
+    a = thesis.family_analyses(_ctx(tmp_path))["bandit-gap0.1"]
+    assert {c["pg"].agent for c in a.choices.values()} == {"reinforce"}
+    assert {c["ce"].agent for c in a.choices.values()} == {"ucb"}
+    laws = a.scaling.laws
+    assert abs(laws["reinforce"].estimate - 2.0) < 0.1 and abs(laws["ucb"].estimate - 1.0) < 0.1
+    assert laws["reinforce"].low < 2.0 < laws["reinforce"].high
+    assert abs(a.scaling.ratio.estimate - 1.0) < 0.15
+    # the split: planning (reinforce / uniform) grows as K^0.5, exploration (uniform / ucb) too
+    assert abs(a.scaling.planning.estimate - 0.5) < 0.15
+    assert abs(a.scaling.exploration.estimate - 0.5) < 0.15
+    r = a.scaling.rows[-1]  # K = 50: ratio 100 K^2 / 10 K = 500
+    assert r.ratio.kind == "measured" and r.ratio.low < 500 < r.ratio.high
+
+
+def test_the_report_prints_the_computed_numbers(tmp_path):
+    ctx = _ctx(tmp_path)
+    text = thesis.report(ctx)
+    a = thesis.family_analyses(ctx)["bandit-gap0.1"]
+    ratio = a.scaling.rows[-1].ratio
+    assert f"{thesis.num(ratio.estimate)}" in text
+    exponent = re.search(r"\*\*ratio best PG / best CE\*\* \| ([0-9.]+) \[", text)
+    assert exponent and abs(float(exponent[1]) - a.scaling.ratio.estimate) < 0.006
+    assert "is supported here" in text  # every ratio's lower end is above 100 at K = 50
+    assert "What celab measured about the claim" in text and "Caveats" in text
+
+
+def test_a_censored_pg_is_a_lower_bound_never_a_number(tmp_path):
+    """With 10x the PG exit times, reinforce at K = 50 (250,000 x 10 > the 10^6 cap) is
+    censored: its cell, the ratio and the verdict say "at least"."""
+    ctx = _ctx(tmp_path)
+    big = ctx.results["bandit-gap0.1-K50"]
+    i = thesis.labels("bandit-gap0.1", None).index("reinforce")
+    sr = big.simple_regret_greedy.copy()
+    sr[i] = 1.0
+    ctx.results["bandit-gap0.1-K50"] = Result(big.problem, big.setting, big.agents,
+                                              big.checkpoints, big.regret, sr, sr.copy(),
+                                              big.config)
+    a = thesis.family_analyses(ctx)["bandit-gap0.1"]
+    row = a.scaling.rows[-1]
+    assert row.pg != "reinforce" or row.ratio.kind == "lower_bound"
+    assert a.choices[50]["pg"].agent != "reinforce"  # a censored agent is never the best
