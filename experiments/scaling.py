@@ -698,17 +698,17 @@ def _label(choice: Mapping[float, str], side: str) -> str:
 
 
 def _growth(fit: Fit, s: str) -> str:
-    """How a fitted quantity grows, in words: ``as K^1.02 [0.95, 1.10]``, ``at least as fast
-    as K^0.80 (95% lower end)``, ... or why there is no fit."""
+    """How a fitted quantity grows, as a predicate: ``grows as K^1.02 [0.95, 1.10]``,
+    ``grows at least as fast as K^0.80 (95% lower end)``, ... or ``cannot be fitted (why)``."""
     if fit.estimate is None:
         return f"cannot be fitted ({fit.reason})"
     if fit.bound == "lower_bound":
-        return (f"at least as fast as {s}^{fit.text()[3:]} (95% lower end; the fit's estimate "
-                f"is {fit.estimate:.2f})")
+        return (f"grows at least as fast as {s}^{fit.text()[3:]} (95% lower end; the fit's "
+                f"estimate is {fit.estimate:.2f})")
     if fit.bound == "upper_bound":
-        return (f"at most as fast as {s}^{fit.text()[3:]} (95% upper end; the fit's estimate "
-                f"is {fit.estimate:.2f})")
-    return f"as {s}^{fit.text()}"
+        return (f"grows at most as fast as {s}^{fit.text()[3:]} (95% upper end; the fit's "
+                f"estimate is {fit.estimate:.2f})")
+    return f"grows as {s}^{fit.text()}"
 
 
 def _n_label(result: FamilyScaling) -> str:
@@ -761,7 +761,7 @@ def verdict(result: FamilyScaling, claim: tuple[float, float] = (100.0, 1000.0))
     and whether the ratios support the claimed advantage ``claim`` (low, high)."""
     s, n = result.size_name, _n_label(result)
     pg, ce = _label(result.pg, "PG"), _label(result.ce, "CE")
-    out = [f"{pg}'s {n} grows {_growth(result.best_pg, s)}; the best CE's ({ce}) "
+    out = [f"The {n} of {pg} {_growth(result.best_pg, s)}; that of the best CE ({ce}) "
            f"{_growth(result.best_ce, s)}."]
     measured = [r for r in result.rows if r.ratio.kind == "measured"]
     if measured:
@@ -779,14 +779,14 @@ def verdict(result: FamilyScaling, claim: tuple[float, float] = (100.0, 1000.0))
     if tail:
         bounds = ", ".join(f"{_num(r.ratio.estimate)}x at {s} = {_num(r.size)}"
                            for r in reversed(tail))
-        out.append(f"Censored from {s} = {_num(tail[-1].size)} on ({pg}'s {n} exceeds its "
-                   f"budget): the ratio is at least {bounds}.")
-    out.append(f"The ratio grows {_growth(result.ratio, s)}."
+        out.append(f"Censored from {s} = {_num(tail[-1].size)} on (the {n} of {pg} exceeds "
+                   f"its budget): the ratio is at least {bounds}.")
+    out.append(f"The ratio {_growth(result.ratio, s)}."
                + (f" ({result.ratio.reason[0].upper()}{result.ratio.reason[1:]}.)"
                   if result.ratio.reason and result.ratio.estimate is not None else ""))
     for fit, what in ((result.planning, "planning"), (result.exploration, "exploration")):
         if fit is not None:
-            out.append(f"The {what} factor grows {_growth(fit, s)}.")
+            out.append(f"The {what} factor {_growth(fit, s)}.")
     text = _claim(result, *claim)
     out.append(text[0].upper() + text[1:] + ".")
     return out

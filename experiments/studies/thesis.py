@@ -337,7 +337,8 @@ def report(ctx: Context) -> str:
     lines = [
         "# thesis: samples to epsilon, policy gradient against certainty equivalence",
         "",
-        budget_note(ctx) + (f" ({note}.)" if note and ctx.budget != "smoke" else ""),
+        (f"Budget: {note}; `celab reproduce thesis --full` runs the full budget."
+         if note and ctx.budget != "smoke" else budget_note(ctx)),
         "",
         measure_note(ctx),
         "",
@@ -353,7 +354,11 @@ def report(ctx: Context) -> str:
            "seeds." if tuned else "The study ran without tuning: the best agents are chosen "
            "on the evaluation seeds themselves, which favours both sides equally.")
         + " The ratio best PG / best CE splits into a planning factor (best PG / CE with "
-        "uniform exploration) and an exploration factor (CE uniform / best CE). Exponents are "
+        "uniform exploration) and an exploration factor (CE uniform / best CE); the agent "
+        "`uniform` is that CE agent: `epsilon-greedy:epsilon=1.0` on bandits, "
+        "`ce-dither:epsilon=1.0` on MDPs, which act uniformly at random for ever and plan on "
+        "what they saw for their greedy readout (linear bandits have none, hence no split). "
+        "Exponents are "
         "fitted on log n against log size by censored maximum likelihood (docs/results.md, "
         "\"Scaling laws\"), with 95% bootstrap intervals over runs.",
         "",

@@ -299,11 +299,11 @@ def test_verdict_sentences_carry_the_computed_numbers(factor, supported):
     cells = _family(factor, 1.0, 1.0, 1.0, 2.0, 1.0, seed=16, sizes=(10, 30, 100, 300))
     res = sc.analyse_family(cells, "reinforce", "ucb", "ce-uniform", "K", resamples=RESAMPLES)
     text = " ".join(sc.verdict(res))
-    m = re.search(rf"n\(0\.01, 0\.1\) grows as K\^{NUM} \[{NUM}, {NUM}\]", text)
+    m = re.search(rf"n\(0\.01, 0\.1\) of reinforce grows as K\^{NUM} \[{NUM}, {NUM}\]", text)
     fit = res.best_pg
     assert [float(g) for g in m.groups()] == [round(fit.estimate, 2), round(fit.low, 2),
                                               round(fit.high, 2)]
-    m = re.search(rf"\(ucb\) as K\^{NUM} \[{NUM}, {NUM}\]", text)
+    m = re.search(rf"\(ucb\) grows as K\^{NUM} \[{NUM}, {NUM}\]", text)
     assert float(m.group(1)) == round(res.best_ce.estimate, 2)
     m = re.search(rf"The ratio at K = {NUM} is {NUM} \[{NUM}, {NUM}\], of which planning "
                   rf"{NUM} \[{NUM}, {NUM}\] and exploration {NUM} \[{NUM}, {NUM}\]", text)
