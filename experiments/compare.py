@@ -167,21 +167,17 @@ def held_out(plan: Plan, tuning: dict[str, Any], results: Sequence[Result],
 
 # --- words -------------------------------------------------------------------------------------
 
-def _times(ratio: dict[str, Any] | None) -> str:
-    """``4.5 [1.4, 41] times``, ``at least 57 times``, ``at most 0.3 times``."""
-    if ratio is None or ratio["kind"] == "none":
-        return "an unknown multiple of"
+def _factor(ratio: dict[str, Any]) -> str:
+    """A ratio for a sentence: ``4.5 [1.4, 41]``, ``at least 57``, ``at most 0.3``,
+    ``unknown (both censored)``."""
+    if ratio["kind"] == "none":
+        return "unknown (both censored)"
     est = report._num(ratio["estimate"])
     if ratio["kind"] == "lower_bound":
-        return f"at least {est} times"
+        return f"at least {est}"
     if ratio["kind"] == "upper_bound":
-        return f"at most {est} times"
-    return f"{report._iv(ratio)} times"
-
-
-def _n(side: dict[str, Any]) -> str:
-    g = side["greedy"]
-    return f"{report.samples_text(g['samples_to_epsilon'])} ({100 * g['reached']:.0f}%)"
+        return f"at most {est}"
+    return report._iv(ratio)
 
 
 def sentence(r: dict[str, Any]) -> str:
@@ -195,24 +191,24 @@ def sentence(r: dict[str, Any]) -> str:
     if r["ratio"]["kind"] == "none":
         text = (f"{p}: neither the best PG agent, {pg['agent']}, nor the best CE agent, "
                 f"{ce['agent']} (both chosen on the tuning seeds), got its greedy readout "
-                f"within {r['epsilon']:g} of optimal in {share} within the budget, so there is "
-                "no ratio")
+                f"within {r['epsilon']:g} of optimal for good in {share} within the budget, so "
+                "there is no ratio")
     else:
+        n = [report.samples_text(side["greedy"]["samples_to_epsilon"]) for side in (pg, ce)]
         text = (f"{p}: the best PG agent chosen on the tuning seeds, {pg['agent']}, needs "
-                f"{_times(r['ratio'])} the {unit} of the best CE agent, {ce['agent']}, before "
-                f"its greedy readout stays within {r['epsilon']:g} of optimal in {share} "
-                f"({_n(pg)} against {_n(ce)})")
-    if r["planning"] is not None and r["ratio"]["kind"] != "none":
-        text += (f"; planning factor {_times(r['planning'])} (against {r['ce_uniform']}), "
-                 f"exploration factor {_times(r['exploration'])}")
-    regrets = (f"mean regret at the budget {report._num(pg['regret_mean'], 4)} against "
-               f"{report._num(ce['regret_mean'], 4)}")
+                f"{_factor(r['ratio'])} times the {unit} of the best CE agent, {ce['agent']}, "
+                f"before its greedy readout stays within {r['epsilon']:g} of optimal in "
+                f"{share} ({n[0]} against {n[1]} {unit})")
+        if r["planning"] is not None:
+            text += (f"; planning factor {_factor(r['planning'])} (against "
+                     f"{r['ce_uniform']}), exploration factor {_factor(r['exploration'])}")
+    regrets = f"{report._num(pg['regret_mean'], 4)} against {report._num(ce['regret_mean'], 4)}"
     if r["disagree"]:
         more = "more" if r["samples_winner"] == "ce" else "fewer"
         lower = "lower" if r["regret_winner"] == "pg" else "higher"
-        return (f"{text}; yet its {regrets} is {lower}, although it needs {more} samples: "
-                "the two measures disagree.")
-    return f"{text}; {regrets}."
+        return (f"{text}; yet its mean regret at the budget is {lower} ({regrets}), although "
+                f"it needs {more} samples: the two measures disagree.")
+    return f"{text}; mean regret at the budget {regrets}."
 
 
 # --- tables ------------------------------------------------------------------------------------
