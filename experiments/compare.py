@@ -243,10 +243,10 @@ def agents_table(rows: Sequence[dict[str, Any]]) -> Table:
         "quantile over runs [95% CI] (share of runs that settled), '> x' when fewer runs "
         "settled within the budget x, '<=' on the first checkpoint; greedy: the argmax of what "
         "the agent has learned, behaviour: the policy it acts with next. Regret: mean final "
-        "cumulative regret ± the half-width of its 95% interval.",
+        "cumulative regret ± the half-width of its 95% interval. Under each problem its "
+        "epsilon.",
     )
     table.add_column("problem", style="bold", no_wrap=True)
-    table.add_column("epsilon", justify="right")
     table.add_column("side")
     table.add_column("agent", no_wrap=True)
     table.add_column(f"greedy ({share})", justify="right")
@@ -260,18 +260,22 @@ def agents_table(rows: Sequence[dict[str, Any]]) -> Table:
                       _samples(s["behaviour"], first), report._pm(s["regret_mean"],
                                                                    s["regret_ci95"])]
                      if s is not None else ["-", "-", "-", "-"])
-            table.add_row(r["problem"] if j == 0 else "", f"{r['epsilon']:g}" if j == 0 else "",
+            table.add_row(r["problem"] if j == 0 else f"[dim]epsilon {r['epsilon']:g}[/dim]",
                           side.upper(), *cells)
         table.add_section()
     return table
 
 
 def _regret_cell(r: dict[str, Any]) -> str:
+    """PG's mean final regret / CE's; where CE's 95% interval reaches 0, which side's is
+    lower; ``†`` where the two measures disagree."""
     if r["ce"] is None or r["pg"] is None:
         return "-"
     pg, ce = r["pg"]["regret_mean"], r["ce"]["regret_mean"]
-    text = report._num(pg / ce) if ce > 0 else ("PG lower" if pg < ce else "PG higher"
-                                                if pg > ce else "equal")
+    if ce - r["ce"]["regret_ci95"] > 0:
+        text = report._num(pg / ce)
+    else:
+        text = {"pg": "PG lower", "ce": "PG higher", None: "equal"}[r["regret_winner"]]
     return text + (" †" if r["disagree"] else "")
 
 
@@ -289,15 +293,16 @@ def ratios_table(rows: Sequence[dict[str, Any]]) -> Table:
         "is censored, so the ratio is at least r ([> 95% lower limit]); '< r': CE's is, so at "
         "most r. Planning: best PG / the CE agent exploring uniformly (plans on uniformly "
         "collected data); exploration: that agent / best CE; planning x exploration = the "
-        "greedy ratio. Regret: PG's mean final cumulative regret / CE's; '†': the two measures "
-        "disagree (PG's regret is lower but it needs more samples, or the reverse).",
+        "greedy ratio. Regret: PG's mean final cumulative regret / CE's (where CE's 95% interval "
+        "reaches 0, whether PG's is lower or higher); '†': the two measures disagree (PG's "
+        "regret is lower but it needs more samples, or the reverse).",
     )
     table.add_column("problem", style="bold", no_wrap=True)
-    table.add_column("PG / CE greedy", justify="right", no_wrap=True)
-    table.add_column("behaviour", justify="right", no_wrap=True)
-    table.add_column("planning", justify="right", no_wrap=True)
-    table.add_column("exploration", justify="right", no_wrap=True)
-    table.add_column("regret PG / CE", justify="right", no_wrap=True)
+    table.add_column("PG / CE greedy", justify="right")
+    table.add_column("behaviour", justify="right")
+    table.add_column("planning", justify="right")
+    table.add_column("exploration", justify="right")
+    table.add_column("regret PG / CE", justify="right")
     for r in rows:
         table.add_row(r["problem"], *(report.ratio_text(r[k]) if r[k] is not None else "-"
                                       for k in ("ratio", "ratio_behaviour", "planning",
