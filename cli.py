@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from experiments.session import Outcome
+    from experiments.tune import Plan as TunePlan
     from mdp.model import FiniteMDP
     from mdp.solvers import SolverResult
     from tracking.executors import ExecutorSpec
@@ -380,10 +381,11 @@ def _shown(outcome: Outcome, readout: str) -> dict[str, Any]:
     return report.choose_readout(outcome.results, outcome.summary, readout)
 
 
-def _print_json(summary: dict, folder: Path) -> None:
-    """--json of every command that simulates or reports: one document (docs/results.md)."""
+def _print_json(summary: dict, folder: Path, **more: Any) -> None:
+    """--json of every command that simulates or reports: one document (docs/results.md);
+    ``more``: the keys a command adds (celab compare: ``held_out``)."""
     doc = {"problems": summary["problems"], "headline": summary["headline"],
-           "folder": str(folder), "plots": summary.get("plots", [])}
+           "folder": str(folder), "plots": summary.get("plots", []), **more}
     typer.echo(json.dumps(doc, indent=2))
 
 
@@ -883,6 +885,9 @@ def _solution_table(model: FiniteMDP, res: SolverResult, seconds: float, compile
 @app.command(cls=_Command)
 def compare(
     out: OutDir = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish the interrupted comparison in --out.")
+    ] = False,
     delta: DeltaOverride = None,
     readout: ReadoutOption = "greedy",
     as_json: JsonFlag = False,
@@ -890,23 +895,112 @@ def compare(
     yes: YesFlag = False,
     dask: DaskOption = None,
 ) -> None:
-    """The built-in suite: certainty equivalence against REINFORCE on bandits and MDPs."""
+    """The built-in suite: certainty equivalence against policy gradient, tuned on held-out
+    seeds, on bandits and MDPs."""
     _check_delta(delta)
     _check_readout(readout)
     executor = _executor(dask)
-    from experiments import files
+    from experiments import files, session
+    from experiments import tune as tuning
 
+    if resume and out is None:
+        raise UserError("--resume needs --out DIR, the folder of the interrupted comparison")
     spec = files.parse(_suite_text("compare"), "compare.toml")
-    jobs = _jobs(spec)
-    for job in jobs if delta is not None else ():
-        job.set_delta(delta)
-    outcome, folder = _run(jobs, out, "compare", spec["title"], spec["seed"], plots=plots,
-                           show=_tables(as_json, _print_tables, readout), yes=yes,
-                           executor=executor)
+    plan = tuning.plan(spec, delta)
+    _guard_work(plan.jobs + _jobs(spec), yes)
+    folder = out if out is not None else session.default_folder("compare")
+    _check_compare_folder(folder, resume)
+    outcome, rows = _compare_phases(plan, folder, resume, executor, plots,
+                                    None if as_json else readout)
+    if outcome.stopped_by is not None:
+        _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder} "
+               f"({_missing(outcome.status)}); finish with: celab compare --out {folder} "
+               "--resume" + (f" --delta {delta:g}" if delta is not None else "")
+               + (executor.option() if executor else "") + (" --yes" if yes else ""))
+        raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     if as_json:
-        _print_json(_shown(outcome, readout), folder)
+        _print_json(_shown(outcome, readout), folder, held_out=rows)
         return
     _print_saved(outcome, folder, _console())
+
+
+def _check_compare_folder(folder: Path, resume: bool) -> None:
+    """A new comparison needs a folder without one; --resume one with one begun."""
+    from experiments import tune as tuning
+
+    begun = any(tuning.started(folder))
+    if resume and not begun:
+        raise UserError(f"{folder}: holds no comparison to resume (no config.toml, no "
+                        f"{tuning.TUNING_FOLDER}/config.toml)")
+    if not resume and (begun or (folder / tuning.TUNED_FILE).exists()):
+        raise UserError(f"{folder}: already holds a comparison; choose another --out, or "
+                        f"finish it with: celab compare --out {folder} --resume")
+
+
+def _compare_phases(plan: TunePlan, folder_path: Path, resume: bool,
+                    executor: ExecutorSpec | None, plots: bool, readout: str | None
+                    ) -> tuple[Outcome, list[dict[str, Any]] | None]:
+    """celab compare's two phases, each with its progress: the tuning into DIR/tuning
+    (experiments.tune.tuning_phase), then the chosen agents on the evaluation seeds into DIR;
+    once complete, the held-out headline (experiments.compare) joins summary.json, the tables
+    of ``readout`` are printed (None: none, for --json) and the plots drawn. Returns the
+    outcome of the phase that ran last and the headline rows (None when interrupted)."""
+    from experiments import compare as comparing
+    from experiments import session
+    from experiments import tune as tuning
+    from tracking.executors import open_executor
+    from tracking.results import write_atomic
+
+    parsed = plan.parsed
+    evaluating, tuning_started = tuning.started(folder_path)
+    with open_executor(executor) as ex, \
+            session.Folder(folder_path, resume=resume and evaluating) as folder:
+        progress, for_job = _experiment_progress(plan.jobs)
+        with progress:
+            outcome, evaluation, tuned = tuning.tuning_phase(
+                plan, folder.path, resume and tuning_started, for_job, ex)
+        if tuned is None:
+            return outcome, None
+        for line in tuned["warnings"]:
+            _warn(line)
+        jobs = _jobs(evaluation)
+        progress, for_job = _experiment_progress(jobs)
+        with progress:
+            outcome = session.run_experiment(jobs, folder, parsed["title"], parsed["seed"],
+                                             resume and evaluating, for_job, plots=False,
+                                             executor=ex)
+        if outcome.summary is None:
+            return outcome, None
+        rows = comparing.held_out(plan, tuned, outcome.results, outcome.summary["problems"])
+        outcome.summary["held_out"] = rows
+        write_atomic(folder.inside("summary.json"),
+                     json.dumps({k: outcome.summary[k] for k in ("problems", "headline",
+                                                                 "held_out")}, indent=2)
+                     + "\n")
+        if readout is not None:
+            _print_compare_tables(replace(outcome, summary=_shown(outcome, readout)), rows,
+                                  _console())
+        if plots:
+            outcome.summary["plots"] = folder.plot(outcome.results)
+    return outcome, rows
+
+
+def _print_compare_tables(outcome: Outcome, rows: list[dict[str, Any]],
+                          console: Console) -> None:
+    """celab compare's tables: one per problem, then the held-out headline (the chosen agents,
+    the ratios) and its sentences."""
+    from experiments import compare as comparing
+    from experiments import report
+
+    for summary in outcome.summary["problems"]:
+        console.print(report.problem_table(summary))
+        console.print()
+    console.print(comparing.agents_table(rows))
+    console.print()
+    console.print(comparing.ratios_table(rows))
+    console.print()
+    for r in rows:
+        console.print(r["sentence"], highlight=False, markup=False)
 
 
 def _suite_text(name: str) -> str:

@@ -481,6 +481,34 @@ def run(plan_: Plan, out: str | Path, resume: bool = False,
     return Tuned(outcome, record, tuned, lines)
 
 
+def started(out: str | Path) -> tuple[bool, bool]:
+    """Which phases of a tune-then-evaluate folder (a study's, ``celab compare``'s) have
+    begun: (the evaluation: ``out/config.toml``, the tuning: ``out/tuning/config.toml``)."""
+    out = Path(out)
+    return (out / "config.toml").exists(), (out / TUNING_FOLDER / "config.toml").exists()
+
+
+def tuning_phase(plan_: Plan, out: str | Path, resume: bool = False,
+                 progress_for: Callable[[Job], Progress | None] | None = None,
+                 executor: Any = None
+                 ) -> tuple[session.Outcome, dict[str, Any], dict[str, Any] | None]:
+    """The tuning phase of a tune-then-evaluate run: :func:`run` into ``out/tuning`` and
+    ``out/tuned.toml``, then the experiment with its tuned agents on the evaluation seeds.
+
+    Returns the tuning's outcome, the parsed experiment to evaluate (the plan's with the
+    problems of :func:`tuned_tables`) and the tuning: ``record``, ``results`` on the tuning
+    seeds by job name (:func:`job_name`) and ``warnings`` (the edge warnings); the tuning is
+    None, and the experiment the plan's own, when the tuning was interrupted.
+    """
+    tuned = run(plan_, out, resume, progress_for, executor)
+    if tuned.record is None:
+        return tuned.outcome, plan_.parsed, None
+    evaluation = dict(plan_.parsed, problems=tuned_tables(plan_, tuned.record))
+    results = {r.problem: r for r in tuned.outcome.results}
+    return tuned.outcome, evaluation, {"record": tuned.record, "results": results,
+                                       "warnings": tuned.warnings}
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 def _objective_text(c: dict[str, Any], objective: str) -> str:

@@ -1,11 +1,11 @@
-"""celab mdp, celab solve, celab compare, celab run and celab report from the command line."""
+"""celab mdp, celab solve, celab run and celab report from the command line (celab compare:
+test_compare.py)."""
 
 import json
 
 import numpy as np
 import pytest
 
-import cli
 import mdp
 from tests.cli_helpers import _in_tmp  # noqa: F401
 from tests.cli_helpers import run_main as _main
@@ -122,25 +122,3 @@ def test_bad_model_files(monkeypatch, capsys, tmp_path, name):
     path.write_bytes(BAD_FILES[name])
     code, _, err = _main(monkeypatch, capsys, "solve", str(path), "--gamma", "0.9")
     assert code == 2 and err.count("\n") == 1 and "m.json" in err and "Traceback" not in err
-
-
-def test_compare_runs_the_suite_end_to_end(monkeypatch, capsys, tmp_path):
-    suite = cli._suite_text("compare")
-    # the shipped suite is valid and builds (cheap); then a shrunk copy runs end to end
-    from experiments import files
-
-    spec = files.parse(suite, "compare.toml")
-    assert [p["setting"] for p in spec["problems"]] == ["bandit", "bandit", "mdp", "mdp"]
-    assert len(cli._jobs(spec)) == 4
-    small = (suite.replace("horizon = 100000", "horizon = 2000")
-             .replace("episodes = 5000", "episodes = 100").replace("runs = 100", "runs = 4")
-             .replace("runs = 20", "runs = 2"))
-    monkeypatch.setattr(cli, "_suite_text", lambda name: small)
-    code, out, err = _main(monkeypatch, capsys, "compare", "--out", "c")
-    assert code == 0, err
-    for text in ("linspace10", "close10", "riverswim", "garnet-20", "growth",
-                 "How many more samples does REINFORCE need", "results saved in c"):
-        assert text in out
-    saved = json.loads((tmp_path / "c" / "summary.json").read_text())
-    assert len(saved["problems"]) == 4 and saved["headline"]
-    assert len(list((tmp_path / "c" / "plots").glob("*.svg"))) == 8

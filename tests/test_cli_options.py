@@ -42,6 +42,10 @@ horizon = 6
 episodes = 20
 runs = 2
 agents = ["psrl", "reinforce"]
+
+[tune]
+runs = 2
+every = true
 """
 
 
@@ -250,8 +254,8 @@ def test_an_unknown_readout_is_one_line(tmp_path, monkeypatch, capsys, command):
 
 # --- one JSON document --------------------------------------------------------------------
 
-def _assert_document(doc: dict, folder: Path, problems: list[str]) -> None:
-    assert set(doc) == {"problems", "headline", "folder", "plots"}
+def _assert_document(doc: dict, folder: Path, problems: list[str], *more: str) -> None:
+    assert set(doc) == {"problems", "headline", "folder", "plots", *more}
     assert doc["folder"] == str(folder)
     assert [p["problem"] for p in doc["problems"]] == problems
     assert all("agents" in p and "epsilon" in p for p in doc["problems"])
@@ -274,7 +278,8 @@ def test_every_command_prints_the_same_json_document(tmp_path, monkeypatch, caps
                                "--no-plots")
         assert code == 0, err
         doc = json.loads(out)
-        _assert_document(doc, Path(name), expected[name])
+        _assert_document(doc, Path(name), expected[name],
+                         *(["held_out"] if name == "compare" else []))
         assert doc["headline"], name  # every run has a REINFORCE row
     code, out, err = _main(monkeypatch, capsys, "run", "compare/config.toml", "--out", "again",
                            "--json", "--no-plots")

@@ -64,8 +64,9 @@ class Context:
     summaries: dict[str, dict[str, Any]]  # problem name -> report.summarize(...)
     folder: Path
     extra: dict[str, Any] = field(default_factory=dict)
-    #: With a ``[tune]`` table: the tuning's ``record`` (experiments.tune) and its ``results``
-    #: on the tuning seeds, by job name (``<problem>.<k>.<agent>``, tune.job_name).
+    #: With a ``[tune]`` table: the tuning's ``record`` (experiments.tune), its ``results``
+    #: on the tuning seeds, by job name (``<problem>.<k>.<agent>``, tune.job_name), and its
+    #: edge ``warnings`` (tune.tuning_phase).
     tuning: dict[str, Any] | None = None
 
     @property
@@ -225,20 +226,20 @@ def run(name: str, folder_path: Path, budget: str = "default", resume: bool = Fa
     report context (None when interrupted).
     """
     from .. import report as rep
-    from .. import session
+    from .. import session, tune
 
     mod = module(name)
     parsed = spec(name, full=budget == "full", smoke=budget == "smoke")
     folder_path = Path(folder_path)
-    evaluating = (folder_path / "config.toml").exists()
-    tuning_started = (folder_path / "tuning" / "config.toml").exists()
+    evaluating, tuning_started = tune.started(folder_path)
     if resume and not evaluating and not tuning_started:
         raise InputError(f"{folder_path}: holds no study to resume (no config.toml)")
     with session.Folder(folder_path, resume=resume and evaluating) as folder:
         tuning = None
         if parsed.get("tune") is not None:
-            outcome, parsed, tuning = _tune(parsed, folder.path, resume and tuning_started,
-                                            progress_for, executor)
+            outcome, parsed, tuning = tune.tuning_phase(tune.plan(parsed), folder.path,
+                                                        resume and tuning_started,
+                                                        progress_for, executor)
             if tuning is None:
                 return outcome, None
         outcome = session.run_experiment(jobs_of(parsed), folder, parsed["title"],
@@ -256,23 +257,6 @@ def run(name: str, folder_path: Path, budget: str = "default", resume: bool = Fa
 
         write_atomic(folder.inside("report.md"), mod.report(ctx))
     return outcome, ctx
-
-
-def _tune(parsed: dict[str, Any], out: Path, resume: bool,
-          progress_for: Callable[[Job], Progress | None] | None, executor: Executor | None
-          ) -> tuple[Any, dict[str, Any], dict[str, Any] | None]:
-    """The tuning phase of a study: the tuning's outcome, the study with its tuned agents
-    (evaluation seeds), and the tuning (``record``, ``results`` by job name), None when
-    interrupted."""
-    from .. import tune
-
-    plan = tune.plan(parsed)
-    tuned = tune.run(plan, out, resume, progress_for, executor)
-    if tuned.record is None:
-        return tuned.outcome, parsed, None
-    evaluation = dict(parsed, problems=tune.tuned_tables(plan, tuned.record))
-    results = {r.problem: r for r in tuned.outcome.results}
-    return tuned.outcome, evaluation, {"record": tuned.record, "results": results}
 
 
 def tuning_jobs(parsed: dict[str, Any]) -> list:
