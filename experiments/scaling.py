@@ -750,8 +750,21 @@ def _claim(result: FamilyScaling, low: float, high: float) -> str:
         return (f"{claim} is not supported here: at every size the ratio's 95% upper end is "
                 f"below {_num(low)} (the largest, {_num(top.ratio.high)}, at {s} = "
                 f"{_num(top.size)})")
-    return (f"{claim} is neither supported nor excluded here: no size has a 95% lower end of "
-            f"{_num(low)} or more, and not every size has a 95% upper end below it")
+    parts = []
+    for kind, what in (("measured", "estimates"), ("lower_bound", "lower bounds"),
+                       ("upper_bound", "upper bounds")):
+        v = [r.ratio.estimate for r in result.rows if r.ratio.kind == kind]
+        if v:
+            parts.append(f"{what} {'are' if len(v) > 1 else 'is'} {_num(min(v))}"
+                         + (f" to {_num(max(v))}" if len(v) > 1 else ""))
+    spread = f"the ratio's {', its '.join(parts)}, but " if parts else ""
+    open_ = [r for r in result.rows if r.ratio.kind in ("measured", "upper_bound")
+             and r.ratio.high is None]
+    why = (f" (at {s} = {', '.join(_num(r.size) for r in open_)} the 95% interval has no upper "
+           "end: too few runs beyond the quantile)" if open_ else "")
+    return (f"{claim} is neither supported nor excluded here: {spread}no size has a 95% lower "
+            f"end of {_num(low)} or more, and not every size has a 95% upper end below it"
+            f"{why}")
 
 
 def verdict(result: FamilyScaling, claim: tuple[float, float] = (100.0, 1000.0)) -> list[str]:

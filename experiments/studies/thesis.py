@@ -121,7 +121,8 @@ def cells_of(ctx: Context, share: float | None = None, delta: float = DELTA,
     for problem, res in ctx.results.items():
         family, size, group = parse_name(problem)
         eps = epsilons(res, family, share)
-        label = eps if np.ndim(eps) == 0 else f"{num(share or EPSILON_SHARE)} V*"
+        label = (f"{num(share or EPSILON_SHARE)} V*" if FAMILIES[family].setting == "mdp"
+                 else eps)
         for k, name in enumerate(labels(family, group)):
             ev.setdefault(family, {}).setdefault(size, {})[name] = scaling.Cell(
                 family, size, name, _exits(res, k, eps, readout), delta, label)
@@ -292,8 +293,14 @@ def _figure(analyses: list[Analysis], cells: Cells) -> Figure:
 
     from ..plots import COLOURS
 
-    fig = Figure(figsize=(5.0 * len(analyses), 4.4))
-    axes = np.atleast_1d(fig.subplots(1, len(analyses)))
+    from matplotlib.ticker import NullFormatter
+
+    cols = min(3, len(analyses))
+    rows_ = -(-len(analyses) // cols)
+    fig = Figure(figsize=(5.0 * cols, 4.2 * rows_), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows_, cols)).ravel()
+    for ax in axes[len(analyses):]:
+        ax.set_visible(False)
     for ax, a in zip(axes, analyses):
         rows = cells.evaluation[a.family]
         for j, (what, pick) in enumerate((("best CE", CE), ("best PG", PG))):
@@ -318,9 +325,12 @@ def _figure(analyses: list[Analysis], cells: Cells) -> Figure:
                     label="CE, uniform exploration")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        sizes = sorted(rows)
+        ax.set_xticks(sizes, [str(x) for x in sizes])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(FAMILIES[a.family].size_name)
         ax.set_ylabel(f"n(epsilon, {num(DELTA)}) in {FAMILIES[a.family].unit}")
-        ax.set_title(FAMILIES[a.family].title, fontsize=8)
+        ax.set_title(a.family, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle("Samples to epsilon against problem size: best policy gradient and best "
@@ -369,8 +379,9 @@ def report(ctx: Context) -> str:
     summary = []
     for a in analyses:
         lines += _family_section(ctx, a, cells)
-        summary.append(f"- {FAMILIES[a.family].title}: "
-                       + scaling.verdict(a.scaling, CLAIM)[-1])
+        said = scaling.verdict(a.scaling, CLAIM)
+        at = [x for x in said if x.startswith(("The ratio at", "Censored from"))]
+        summary.append(f"- {FAMILIES[a.family].title}: " + " ".join(at[:1] + said[-1:]))
     lines += ["## What celab measured about the claim", "",
               "The claim: certainty equivalence is 100 to 1000 times more sample-efficient "
               "than policy gradient. Family by family (generated from the numbers above):", "",
