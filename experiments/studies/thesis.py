@@ -229,33 +229,66 @@ def _laws_table(a: Analysis) -> str:
     return md_table(["agent", f"exponent of {s} [95% CI]", "measured sizes", "note"], rows)
 
 
+def _disagreements(a: Analysis, cells: Cells) -> list[str]:
+    """Sentences for the sizes where the best PG agent needs more samples to epsilon than the
+    best CE agent but has the lower regret at their common budget, or the reverse."""
+    s = FAMILIES[a.family].size_name
+    out = []
+    for r in a.scaling.rows:
+        size, pg, ce = int(r.size), r.pg, r.ce
+        key_pg, key_ce = (a.family, size, pg), (a.family, size, ce)
+        if cells.budget[key_pg] != cells.budget[key_ce] or r.ratio.kind == "none":
+            continue  # regrets at different budgets, or no order by samples
+        more = r.ratio.kind == "lower_bound" or (r.ratio.kind == "measured"
+                                                  and r.ratio.estimate > 1)
+        fewer = r.ratio.kind == "upper_bound" or (r.ratio.kind == "measured"
+                                                   and r.ratio.estimate < 1)
+        g_pg, g_ce = cells.regret[key_pg], cells.regret[key_ce]
+        if (more and g_pg < g_ce) or (fewer and g_pg > g_ce):
+            out.append(f"At {s} = {size} the two measures disagree: {pg} needs "
+                       f"{'more' if more else 'fewer'} samples to epsilon than {ce} (ratio "
+                       f"{_ratio(r.ratio)}) but has the {'lower' if more else 'higher'} mean "
+                       f"regret at the budget ({num(g_pg)} against {num(g_ce)}).")
+    return out
+
+
 def _family_section(ctx: Context, a: Analysis, cells: Cells) -> list[str]:
     fam = FAMILIES[a.family]
     s = fam.size_name
     rows = cells.evaluation[a.family]
+    behaviour = cells_of(ctx, readout="behaviour").evaluation[a.family]
     sides = _sides(a.family)
     agents = [n for side in (CE, UNIFORM, PG) for n in sides[side]]
     lines = [f"## {fam.title}", ""]
     head = [s, f"budget ({fam.unit})", "best CE (tuning seeds)", "its n", "CE uniform n",
-            "best PG (tuning seeds)", "its n", "ratio PG / CE", "planning", "exploration"]
+            "best PG (tuning seeds)", "its n", "ratio PG / CE", "planning", "exploration",
+            "ratio, behaviour readout"]
     table = []
     for r in a.scaling.rows:
         size = int(r.size)
         ch = a.choices[size]
+        b_pg, b_ce = behaviour[size][ch[PG].agent], behaviour[size][ch[CE].agent]
+        b_ratio = stats.quantile_ratio(b_pg.exits, b_ce.exits, b_pg.delta, seed=r.seed,
+                                       resamples=RESAMPLES)
         table.append([size, num(cells.budget[(a.family, size, ch[PG].agent)]),
                       ch[CE].agent, _q(rows[size][ch[CE].agent]),
                       _q(rows[size]["uniform"]) if "uniform" in rows[size] else "-",
                       ch[PG].agent, _q(rows[size][ch[PG].agent]), _ratio(r.ratio),
-                      _ratio(r.planning), _ratio(r.exploration)])
+                      _ratio(r.planning), _ratio(r.exploration), _ratio(b_ratio)])
     lines += [md_table(head, table), "",
               "n(epsilon, delta) of the greedy readout on the evaluation seeds, its 95% interval "
               "and the share of runs that settled; `>`: censored at the budget (fewer than "
               "1 - delta of the runs settled), a lower bound. The best agent of each side is "
-              "chosen on the tuning seeds and reported on the evaluation seeds.", ""]
-    lines += ["Every agent, n(epsilon, delta) on the evaluation seeds (greedy readout; the "
-              "behaviour readout's beside it in the agents' own results):", "",
+              "chosen on the tuning seeds and reported on the evaluation seeds. The last column "
+              "reads the same two agents by their behaviour readout (the policy each acts "
+              "with).", ""]
+    lines += ["Every agent, n(epsilon, delta) on the evaluation seeds, greedy readout:", "",
               md_table([s, *agents], [[size, *(_q(rows[size][n]) if n in rows[size] else "-"
                                                for n in agents)] for size in sorted(rows)]), ""]
+    lines += ["The same by the behaviour readout:", "",
+              md_table([s, *agents], [[size, *(_q(behaviour[size][n]) if n in behaviour[size]
+                                               else "-" for n in agents)]
+                                      for size in sorted(behaviour)]), ""]
     lines += ["Mean cumulative regret at the budget (the agents of one size share it, except "
               "those run apart: " + ", ".join(APART) + "):", "",
               md_table([s, *agents], [[size, *(num(cells.regret[(a.family, size, n)])
@@ -284,16 +317,16 @@ def _family_section(ctx: Context, a: Analysis, cells: Cells) -> list[str]:
     lines += ["Sensitivity: the ratio and its exponent under other epsilons and deltas (the "
               "same chosen agents, the same runs):", "",
               md_table(["epsilon", "delta", f"exponent of {s}", "ratio per size"], sens), ""]
-    lines += ["**What the numbers say.** " + " ".join(scaling.verdict(a.scaling, CLAIM)), ""]
+    lines += ["**What the numbers say.** " + " ".join(scaling.verdict(a.scaling, CLAIM)
+                                                   + _disagreements(a, cells)), ""]
     return lines
 
 
 def _figure(analyses: list[Analysis], cells: Cells) -> Figure:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
 
     from ..plots import COLOURS
-
-    from matplotlib.ticker import NullFormatter
 
     cols = min(3, len(analyses))
     rows_ = -(-len(analyses) // cols)

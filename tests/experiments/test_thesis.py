@@ -129,3 +129,23 @@ def test_a_censored_pg_is_a_lower_bound_never_a_number(tmp_path):
     row = a.scaling.rows[-1]
     assert row.pg != "reinforce" or row.ratio.kind == "lower_bound"
     assert a.choices[50]["pg"].agent != "reinforce"  # a censored agent is never the best
+
+
+def test_regret_and_samples_disagreeing_is_said(tmp_path):
+    """Planted: reinforce needs more samples than ucb at every size (ratio about 10 K), but its
+    regret at the budget is set to 0 at K = 10: the verdict says the measures disagree there,
+    with both regrets, and nowhere else."""
+    ctx = _ctx(tmp_path)
+    res = ctx.results["bandit-gap0.1-K10"]
+    i = thesis.labels("bandit-gap0.1", None).index("reinforce")
+    regret = res.regret.copy()
+    regret[i] = 0.0
+    ctx.results[res.problem] = Result(res.problem, res.setting, res.agents, res.checkpoints,
+                                      regret, res.simple_regret_greedy,
+                                      res.simple_regret_behaviour, res.config)
+    text = thesis.report(ctx)
+    said = re.findall(r"At K = (\d+) the two measures disagree: reinforce needs more samples "
+                      r"to epsilon than ucb .* mean regret at the budget \(0 against ([\d,.]+)\)",
+                      text)
+    ucb = thesis.labels("bandit-gap0.1", None).index("ucb")
+    assert said == [("10", thesis.num(float(res.regret[ucb, :, -1].mean())))]
