@@ -23,7 +23,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/celab compare
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -n $(WORKERS)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --durations=15
 	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -n $(WORKERS) -m nojit
 	$(BIN)/ruff check .
 
