@@ -549,13 +549,7 @@ def bandit(
         raise UserError("--env-arg applies to --env only")
     if gaussian and means is None:
         raise UserError("--gaussian applies to --means only")
-    for name, value in (("horizon", horizon), ("runs", runs)):
-        if value < 1:
-            raise UserError(f"--{name} must be >= 1, got {value}")
-    if seed < 0:
-        raise UserError(f"--seed must be >= 0, got {seed}")
-    _check_delta(delta)
-    _check_readout(readout)
+    _check_counts(seed, delta, readout, horizon=horizon, runs=runs)
     executor = _executor(dask)
 
     import bandits
@@ -574,14 +568,7 @@ def bandit(
     job = BanditJob(problem, algos, horizon, runs, seed, epsilon=epsilon,
                     env_args=_env_args(env_arg) or None)
     job.set_delta(delta)
-    show = _tables(as_json, lambda o, console: console.print(
-        report.bandit_table(o.summary["problems"][0])), readout)
-    outcome, folder = _run([job], out, "bandit", seed=seed, plots=plots, show=show, yes=yes,
-                           executor=executor)
-    if as_json:
-        _print_json(_shown(outcome, readout), folder)
-        return
-    _console().print(f"results saved in {folder}")
+    _run_one(job, "bandit", report.bandit_table, seed, out, plots, yes, executor, as_json, readout)
 
 
 @app.command(cls=_Command)
@@ -614,13 +601,7 @@ def linear(
     dask: DaskOption = None,
 ) -> None:
     """Compare linear-bandit agents (features x_k, mean rewards <x_k, theta*>) by regret."""
-    for name, value in (("horizon", horizon), ("runs", runs)):
-        if value < 1:
-            raise UserError(f"--{name} must be >= 1, got {value}")
-    if seed < 0:
-        raise UserError(f"--seed must be >= 0, got {seed}")
-    _check_delta(delta)
-    _check_readout(readout)
+    _check_counts(seed, delta, readout, horizon=horizon, runs=runs)
     executor = _executor(dask)
 
     from bandits.linear import LinearJob
@@ -629,9 +610,29 @@ def linear(
     job = LinearJob(env, algos, horizon, runs, seed, epsilon=epsilon,
                     env_args=_env_args(env_arg))
     job.set_delta(delta)
+    _run_one(job, "linear", report.problem_table, seed, out, plots, yes, executor, as_json, readout)
+
+
+def _check_counts(seed: int, delta: float, readout: str, **counts: int) -> None:
+    """The options every single-problem command shares: counts >= 1, a seed >= 0, delta and
+    the readout; one line and exit 2 for the first bad one."""
+    for name, value in counts.items():
+        if value < 1:
+            raise UserError(f"--{name} must be >= 1, got {value}")
+    if seed < 0:
+        raise UserError(f"--seed must be >= 0, got {seed}")
+    _check_delta(delta)
+    _check_readout(readout)
+
+
+def _run_one(job: Job, command: str, table: Callable[[dict[str, Any]], Any], seed: int,
+             out: Path | None, plots: bool, yes: bool, executor: ExecutorSpec | None,
+             as_json: bool, readout: str) -> None:
+    """Run one problem's job into its folder, show ``table`` of its summary (or the JSON
+    document), and say where the results are."""
     show = _tables(as_json, lambda o, console: console.print(
-        report.problem_table(o.summary["problems"][0])), readout)
-    outcome, folder = _run([job], out, "linear", seed=seed, plots=plots, show=show, yes=yes,
+        table(o.summary["problems"][0])), readout)
+    outcome, folder = _run([job], out, command, seed=seed, plots=plots, show=show, yes=yes,
                            executor=executor)
     if as_json:
         _print_json(_shown(outcome, readout), folder)
@@ -718,13 +719,7 @@ def mdp_command(
     dask: DaskOption = None,
 ) -> None:
     """Compare episodic MDP agents by regret on the same random numbers."""
-    for name, value in (("horizon", horizon), ("episodes", episodes), ("runs", runs)):
-        if value < 1:
-            raise UserError(f"--{name} must be >= 1, got {value}")
-    if seed < 0:
-        raise UserError(f"--seed must be >= 0, got {seed}")
-    _check_delta(delta)
-    _check_readout(readout)
+    _check_counts(seed, delta, readout, horizon=horizon, episodes=episodes, runs=runs)
     _check_choices(rewards=rewards, regret=regret, instance=instance)
     if epsilon is not None and epsilon_share is not None:
         raise UserError("give --epsilon or --epsilon-share, not both")
@@ -752,14 +747,7 @@ def mdp_command(
     job.set_delta(delta)
     if epsilon_share is not None:
         job.set_epsilon_share(epsilon_share)
-    show = _tables(as_json, lambda o, console: console.print(
-        report.mdp_table(o.summary["problems"][0])), readout)
-    outcome, folder = _run([job], out, "mdp", seed=seed, plots=plots, show=show, yes=yes,
-                           executor=executor)
-    if as_json:
-        _print_json(_shown(outcome, readout), folder)
-        return
-    _console().print(f"results saved in {folder}")
+    _run_one(job, "mdp", report.mdp_table, seed, out, plots, yes, executor, as_json, readout)
 
 
 @app.command(cls=_Command)
