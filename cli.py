@@ -1124,6 +1124,11 @@ def reproduce(
     smoke: Annotated[
         bool, typer.Option("--smoke", help="A tiny budget that only checks the pipeline.")
     ] = False,
+    budget: Annotated[
+        str | None, typer.Option("--budget", metavar="BUDGET",
+                                 help="Another budget of the study (default, smoke, full, or "
+                                      "one its files offer, e.g. thesis: local).")
+    ] = None,
     out: OutDir = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Finish an interrupted study in --out.")
@@ -1147,14 +1152,14 @@ def reproduce(
         return
     if name is None:
         raise UserError("give a study name, or --list")
-    if full and smoke:
-        raise UserError("give --full or --smoke, not both")
+    if sum((full, smoke, budget is not None)) > 1:
+        raise UserError("give one of --full, --smoke and --budget")
     if resume and out is None:
         raise UserError("--resume needs --out DIR, the folder of the interrupted study")
     studies.module(name)  # unknown names fail before anything is written
     executor = _executor(dask)
-    budget = "full" if full else "smoke" if smoke else "default"
-    parsed = studies.spec(name, full, smoke)
+    budget = budget or ("full" if full else "smoke" if smoke else "default")
+    parsed = studies.spec(name, budget)
     jobs = studies.tuning_jobs(parsed) + studies.jobs_of(parsed)  # tuning first, if any
     _guard_work(jobs, yes)
     folder_path = out if out is not None else session.default_folder(f"reproduce-{name}")
@@ -1167,7 +1172,9 @@ def reproduce(
         _error(f"interrupted by {outcome.stopped_by}: kept the completed runs in {folder_path} "
                f"({_missing(outcome.status)}); finish with: "
                f"celab reproduce {name} --out {folder_path} --resume"
-               + (" --full" if full else "") + (executor.option() if executor else "")
+               + {"default": "", "full": " --full", "smoke": " --smoke"}.get(
+                   budget, f" --budget {budget}")
+               + (executor.option() if executor else "")
                + (" --yes" if yes else ""))
         raise typer.Exit(130 if outcome.stopped_by == "SIGINT" else 143)
     console = _console()

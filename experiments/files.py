@@ -201,6 +201,8 @@ def _budget_rule(data: dict[str, Any], length: str, start: int) -> dict[str, Any
     ``start`` (the value of the budget key ``length``); ``cap`` needs ``"until"``."""
     rule = data.get("budget")
     if rule is None:
+        if "stop" in data:
+            settings.fail("stop", f'stop applies to budget = "{until.UNTIL}" only')
         if "cap" in data:
             settings.fail("cap", f'cap applies to budget = "{until.UNTIL}" only (the largest '
                                  f"{length} it may try)")
@@ -215,7 +217,9 @@ def _budget_rule(data: dict[str, Any], length: str, start: int) -> dict[str, Any
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < start:
         settings.fail("cap", f"cap must be an integer >= the starting {length} ({start}), "
                              f"got {cap!r}")
-    return {"budget": until.UNTIL, "cap": cap}
+    stop = settings.string(data, "stop", until.STOPS[0], until.STOPS)
+    return {"budget": until.UNTIL, "cap": cap, **({} if stop == until.STOPS[0] else
+                                                  {"stop": stop})}
 
 
 def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> dict[str, Any]:
@@ -242,12 +246,14 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
     executor = _executor(data, check)
     if not isinstance(problems, list) or (not problems and study is None):
         check.fail((), None, "no [[problem]] table: an experiment needs at least one problem")
-    tables = []
+    tables, grids = [], {}
     for i, p in enumerate(problems):
         if not isinstance(p, dict):
             check.fail(("problem", i), None, "[[problem]] must be a table")
         with check.at(("problem", i)):
-            tables.append(_problem(p, seed, base))
+            tables.append(_problem({k: v for k, v in p.items() if k != "tune"}, seed, base))
+        if "tune" in p:
+            grids[tables[-1]["name"]] = p["tune"]
     names = [t["name"].casefold() for t in tables]  # one file each, even where case is lost
     for i, name in enumerate(names):
         first = names.index(name)
@@ -257,7 +263,7 @@ def parse(text: str, path: str = "<experiment>", base: Path | None = None) -> di
             check.fail(("problem", i), "name", f"two problems are named {this!r}{case}; "
                                                "give each a distinct 'name'")
     return {"seed": seed, "title": title, "problems": tables, "study": study or {},
-            "versions": data.get("versions"), "tune": data.get("tune"),
+            "versions": data.get("versions"), "tune": data.get("tune"), "problem_tune": grids,
             "executor": executor, "lines": check.lines, "path": path}
 
 

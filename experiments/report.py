@@ -491,10 +491,13 @@ def budget_rule_note(summary: dict[str, Any]) -> str:
         return ""
     length = settings.get(summary["setting"]).length
     tried = ", ".join(f"{b:,}" for b in rule["tried"])
+    whose = "some" if rule.get("stop") == "any" else "every"
     note = (f" Budget chosen by doubling ({length} {tried}, each try run from the start) "
-            "until every agent's n(epsilon, delta) of the greedy readout was measured")
+            f"until {whose} agent's n(epsilon, delta) of the greedy readout was measured")
     if rule["all_measured"]:
         return note + "."
+    if whose == "some" and rule["final"] < rule["cap"]:
+        return note + " (the others: censored, '> x')."
     return note + f"; the cap {rule['cap']:,} was reached with some still censored ('> x')."
 
 

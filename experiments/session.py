@@ -518,7 +518,7 @@ def _run_tries(job: UntilJob, folder: Folder, jobs: list[Job | UntilJob],
             if flag():
                 return None
         censored = censored_agents(res)
-        budget = job.next_budget(budget) if censored else None
+        budget = None if job.settled(censored) else job.next_budget(budget)
     final = job.final(res, tried, not censored)
     folder.save_result(final)
     trying.pop(job.problem, None)

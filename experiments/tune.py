@@ -39,7 +39,7 @@ from tracking.results import Result, write_atomic
 from tracking.rng import TUNING_BRANCH
 from tracking.validate import InputError
 
-from . import files, report, session
+from . import files, report, session, until
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -71,6 +71,12 @@ class Options:
     budget: str = "runs"
     grids: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     every: bool = False
+    problem_grids: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
+
+    def grid(self, problem: str, name: str) -> dict[str, list[Any]] | None:
+        """The grid of agent ``name`` in the problem named ``problem``: the problem's own
+        ``tune`` table when it names the agent, else ``[tune]``'s; None when neither has one."""
+        return self.problem_grids.get(problem, {}).get(name, self.grids.get(name))
 
 
 def points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -125,22 +131,21 @@ def _used_names(parsed: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _grid(check: files._Checker, name: str, value: Any) -> dict[str, list[Any]]:
-    """One agent's grid, its types checked: a non-empty table of non-empty lists of numbers,
-    booleans or strings."""
+def _grid(name: str, value: Any, fail: Callable[[str], None]) -> dict[str, list[Any]]:
+    """One agent's grid, its types checked (``fail(message)`` raises at the grid's line): a
+    non-empty table of non-empty lists of numbers, booleans or strings."""
     if not isinstance(value, dict) or not value:
-        _fail_at(check, name, f"tune.{name} must be a table of parameters, each with a list of "
-                              f"values, e.g. {EXAMPLE}")
+        fail(f"tune.{name} must be a table of parameters, each with a list of values, "
+             f"e.g. {EXAMPLE}")
     for param, values in value.items():
         where = f"tune.{name}.{param}"
         if not isinstance(values, list):
-            _fail_at(check, name, f"{where} must be a list of values, got {values!r}")
+            fail(f"{where} must be a list of values, got {values!r}")
         if not values:
-            _fail_at(check, name, f"{where} is an empty grid: give at least one value")
+            fail(f"{where} is an empty grid: give at least one value")
         for v in values:
             if not isinstance(v, (bool, int, float, str)):
-                _fail_at(check, name, f"{where} values must be numbers, booleans or strings, "
-                                      f"got {v!r}")
+                fail(f"{where} values must be numbers, booleans or strings, got {v!r}")
     return value
 
 
@@ -174,11 +179,38 @@ def read_options(parsed: dict[str, Any]) -> Options:
             _fail_at(check, name, f"unknown key {name!r} in [tune] (allowed: "
                                   f"{', '.join(TUNE_KEYS)}, or an agent of the problems: "
                                   f"{agents})")
-        grids[name] = _grid(check, name, value)
-    if not grids and not every:
+        grids[name] = _grid(name, value, lambda m, name=name: _fail_at(check, name, m))
+    problem_grids = _problem_grids(parsed, check)
+    if not grids and not any(problem_grids) and not every:
         check.fail(("tune",), None, f"[tune] names no agent to tune: give a grid, e.g. {EXAMPLE}"
                                     ", or every = true")
-    return Options(objective, runs, budget, grids, every)
+    return Options(objective, runs, budget, grids, every, problem_grids)
+
+
+def _problem_grids(parsed: dict[str, Any], check: files._Checker
+                   ) -> dict[str, dict[str, dict[str, list[Any]]]]:
+    """Each problem's own grids, by problem name (its ``tune`` table: agent name -> grid, for
+    that problem only, in place of ``[tune]``'s grid of the same name), checked like
+    ``[tune]``'s."""
+    own_of = parsed.get("problem_tune") or {}
+    out = {}
+    for i, table in enumerate(parsed["problems"]):
+        own = own_of.get(table["name"])
+        if own is None:
+            continue
+        at = ("problem", i)
+        if not isinstance(own, dict) or not own:
+            check.fail(at, "tune", f"a problem's tune must be a table of agent names, each with "
+                                   f"its grid, e.g. tune = {{ {EXAMPLE} }}")
+        names = [specs.parse_spec(s)[0] for s in table["agents"]]
+        grids = {}
+        for name, value in own.items():
+            if name not in names:
+                check.fail(at, "tune", f"tune: agent {name!r} is not an agent of problem "
+                                       f"{table['name']!r} (its agents: {', '.join(names)})")
+            grids[name] = _grid(name, value, lambda m, at=at: check.fail(at, "tune", m))
+        out[table["name"]] = grids
+    return out
 
 
 # --- candidates and their jobs -----------------------------------------------------------------
@@ -199,9 +231,10 @@ def _entries(parsed: dict[str, Any], options: Options, check: files._Checker) ->
         taken: dict[str, str] = {}  # label -> the tuned agent of the problem it belongs to
         for k, spec in enumerate(table["agents"]):
             name, raw = specs.parse_spec(spec)
-            if name not in options.grids and not options.every:
+            grid = options.grid(table["name"], name)
+            if grid is None and not options.every:
                 continue  # its label starts with another name than any candidate's
-            grid = options.grids.get(name, {})  # no grid (every = true): one candidate
+            grid = grid or {}  # no grid (every = true): one candidate
             values = points(grid)
             agents = []
             for point in values:
@@ -250,7 +283,8 @@ def _job(parsed: dict[str, Any], entry: Entry, delta: float | None,
                    f"the tuning files of problem {table['name']!r} would be named {name!r}, "
                    f"not {paths.NAME_RULE}: give the problem a shorter 'name'")
     table = {**table, "name": name, "branch": TUNING_BRANCH, "agents": entry.candidates,
-             "runs": entry.runs, **({} if delta is None else {"delta": delta})}
+             "runs": entry.runs, **({} if delta is None else {"delta": delta}),
+             **({"stop": "any"} if table.get("budget") == until.UNTIL else {})}
     return files.job_at(parsed, entry.problem, table)
 
 

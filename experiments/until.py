@@ -29,8 +29,13 @@ if TYPE_CHECKING:
 
 #: The value of ``budget`` that chooses the budget by doubling.
 UNTIL = "until"
-#: The keys of the rule in a problem table; a try's table has neither.
-RULE_KEYS = ("budget", "cap")
+#: The keys of the rule in a problem table; a try's table has none of them.
+RULE_KEYS = ("budget", "cap", "stop")
+#: When the doubling stops (``stop``): ``all``, once every agent's n(epsilon, delta) is
+#: measured (the default); ``any``, once some agent's is (celab tune's rule for a tuned agent's
+#: candidates: a candidate still censored at budget B needs more than B samples, more than the
+#: measured one, so the choice is made at the first budget where some candidate settles).
+STOPS = ("all", "any")
 
 
 def doubling(start: int, cap: int) -> list[int]:
@@ -83,6 +88,7 @@ class UntilJob:
         self.length = settings.get(table["setting"]).length
         self.start_budget = int(table[self.length])
         self.cap = int(table["cap"])
+        self.stop = table.get("stop", STOPS[0])
         self.budgets = doubling(self.start_budget, self.cap)
         self.start = build(self._table_at(self.start_budget))
         self.problem = self.start.problem
@@ -123,6 +129,8 @@ class UntilJob:
             out[key] = value
             if key == self.length:
                 out.update(budget=UNTIL, cap=self.cap)
+                if self.stop != STOPS[0]:
+                    out["stop"] = self.stop
         return out
 
     @property
@@ -140,6 +148,11 @@ class UntilJob:
             job.attach_files(self._folder)
         return job
 
+    def settled(self, censored: list[str]) -> bool:
+        """Whether a try whose censored agents are ``censored`` ends the doubling
+        (:data:`STOPS`)."""
+        return not censored if self.stop == "all" else len(censored) < len(self.agents)
+
     def next_budget(self, budget: int) -> int | None:
         """The budget of the try after ``budget``'s, None after the cap's."""
         return min(2 * budget, self.cap) if budget < self.cap else None
@@ -147,7 +160,8 @@ class UntilJob:
     def rule(self, tried: list[int], all_measured: bool) -> dict[str, Any]:
         """The ``budget_rule`` recorded in the final result's info."""
         return {"kind": UNTIL, "start": self.start_budget, "cap": self.cap,
-                "tried": list(tried), "final": tried[-1], "all_measured": all_measured}
+                "tried": list(tried), "final": tried[-1], "all_measured": all_measured,
+                **({} if self.stop == STOPS[0] else {"stop": self.stop})}
 
     def final(self, result: Result, tried: list[int], all_measured: bool) -> Result:
         """The problem's result: the last try's, its info recording the rule."""

@@ -8,13 +8,17 @@ import numpy as np
 import pytest
 
 from experiments import files, studies
+from tracking.validate import InputError
 
 
 @pytest.mark.parametrize("name", sorted(studies.STUDIES))
-def test_study_files_are_valid_at_both_budgets(name):
-    for full in (False, True):
-        parsed = studies.spec(name, full=full)
+def test_study_files_are_valid_at_every_budget(name):
+    for budget in studies.budgets(name):
+        parsed = studies.spec(name, budget)
         assert len(studies.jobs_of(parsed)) == len(parsed["problems"])
+    with pytest.raises(InputError, match=f"study '{name}' has no budget 'huge' "
+                                         r"\(its budgets: default, smoke, full"):
+        studies.spec(name, "huge")
 
 
 @pytest.mark.parametrize("name", sorted(studies.STUDIES))

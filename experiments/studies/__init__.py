@@ -1,15 +1,16 @@
 """Named studies: reproductions of published results, and celab's own thesis measurement.
 
-A study is an experiment file shipped here (``NAME.toml``, and ``NAME-full.toml`` for the
-paper's full budget) plus a Python module with the same name (dashes become underscores) that
-turns the saved results into a report: ``report.md`` with figures, celab's numbers beside the
-published ones (with the source), and a paragraph on where they differ and why. Some studies
+A study is an experiment file shipped here (``NAME.toml``, ``NAME-full.toml`` for the
+paper's full budget, ``NAME-BUDGET.toml`` for any other budget it offers) plus a Python
+module with the same name (dashes become underscores) that turns the saved results into a
+report: ``report.md`` with figures, celab's numbers beside the published ones (with the
+source), and a paragraph on where they differ and why. Some studies
 also compute things that are not regret runs (errors of a plug-in policy against samples,
 iterations of exact policy gradient); their module's ``extra`` function does that, from the
 ``[study]`` table of the file, and saves its arrays beside the results.
 
 ``celab reproduce NAME`` runs a study (``--full`` for the paper's budget, ``--smoke`` for a
-tiny one that only checks the pipeline).
+tiny one that only checks the pipeline, ``--budget BUDGET`` for another of its files).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Context:
     """What a study's report works from."""
 
     name: str
-    budget: str  # "default", "full" or "smoke"
+    budget: str  # "default", "full", "smoke" or another of the study's (budgets())
     spec: dict[str, Any]
     results: dict[str, Any]  # problem name -> Result
     summaries: dict[str, dict[str, Any]]  # problem name -> report.summarize(...)
@@ -82,17 +83,39 @@ def module(name: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
 
 
-def text(name: str, full: bool = False) -> str:
-    """The study's experiment file."""
+#: The budgets every study has: its default file (``smoke`` shrinks it) and its full one.
+BUDGETS = ("default", "smoke", "full")
+
+
+def _stem(name: str, budget: str) -> str:
+    return name if budget in ("default", "smoke") else f"{name}-{budget}"
+
+
+def budgets(name: str) -> list[str]:
+    """The budgets of study ``name``: default, smoke, full, and those of its other files."""
     module(name)  # validates the name
-    stem = f"{name}-full" if full else name
-    return resources.files(__name__).joinpath(f"{stem}.toml").read_text("utf-8")
+    prefix = f"{name}-"
+    extra = sorted(p.name[len(prefix):-len(".toml")]
+                   for p in resources.files(__name__).iterdir()
+                   if p.name.startswith(prefix) and p.name.endswith(".toml"))
+    return list(BUDGETS) + [b for b in extra if b not in BUDGETS]
 
 
-def spec(name: str, full: bool = False, smoke: bool = False) -> dict[str, Any]:
-    """The parsed experiment file of a study (shrunk to a tiny budget with ``smoke``)."""
-    parsed = files.parse(text(name, full), f"{name}{'-full' if full else ''}.toml")
-    if smoke:
+def text(name: str, budget: str = "default") -> str:
+    """The experiment file of study ``name`` at ``budget`` (InputError for a budget the study
+    does not have)."""
+    known = budgets(name)
+    if budget not in known:
+        raise InputError(f"study {name!r} has no budget {budget!r} (its budgets: "
+                         f"{', '.join(known)})")
+    return resources.files(__name__).joinpath(f"{_stem(name, budget)}.toml").read_text("utf-8")
+
+
+def spec(name: str, budget: str = "default") -> dict[str, Any]:
+    """The parsed experiment file of a study at ``budget`` (``smoke``: the default file
+    shrunk to a tiny budget)."""
+    parsed = files.parse(text(name, budget), f"{_stem(name, budget)}.toml")
+    if budget == "smoke":
         parsed = shrink(parsed)
         mod = module(name)
         if hasattr(mod, "smoke"):  # a study may check its pipeline on fewer problems
@@ -174,6 +197,9 @@ def budget_note(ctx: Context) -> str:
                 "nothing.")
     if ctx.budget == "full":
         return "Budget: the full budget (`celab reproduce " + ctx.name + " --full`)."
+    if ctx.budget != "default":
+        return (f"Budget: the {ctx.budget} budget (`celab reproduce {ctx.name} --budget "
+                f"{ctx.budget}`).")
     return ("Budget: celab's default for this study (a few minutes on 2 cores); "
             f"`celab reproduce {ctx.name} --full` runs the full budget.")
 
@@ -229,7 +255,7 @@ def run(name: str, folder_path: Path, budget: str = "default", resume: bool = Fa
     from .. import session, tune
 
     mod = module(name)
-    parsed = spec(name, full=budget == "full", smoke=budget == "smoke")
+    parsed = spec(name, budget)
     folder_path = Path(folder_path)
     evaluating, tuning_started = tune.started(folder_path)
     if resume and not evaluating and not tuning_started:

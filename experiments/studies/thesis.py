@@ -440,9 +440,15 @@ def smoke(parsed: dict[str, Any]) -> dict[str, Any]:
     each) with two candidates per tuning grid, the study's other steps unchanged."""
     problems = [t for t in parsed["problems"] if parse_name(t["name"])[0] in SMOKE_FAMILIES]
     used = {specs.parse_spec(a)[0] for t in problems for a in t["agents"]}
-    tune = {k: ({p: v[:2] for p, v in g.items()} if isinstance(g, dict) else g)
+    def two(grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return {p: v[:2] for p, v in grid.items()}
+
+    tune = {k: (two(g) if isinstance(g, dict) else g)
             for k, g in parsed["tune"].items() if not isinstance(g, dict) or k in used}
-    return dict(parsed, problems=problems, tune=tune)
+    names = {t["name"] for t in problems}
+    own = {name: {k: two(g) for k, g in grids.items()}
+           for name, grids in (parsed.get("problem_tune") or {}).items() if name in names}
+    return dict(parsed, problems=problems, tune=tune, problem_tune=own)
 
 
 def family_analyses(ctx: Context) -> Mapping[str, Analysis]:

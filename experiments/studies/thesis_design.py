@@ -76,18 +76,11 @@ EXTRA = {"riverswim": {"ucrl2": ("ucrl2", CE)}}
 #: Agents in a problem of their own at each size (their cost per episode grows as S^2 A).
 APART = ("psrl",)
 
-#: The tuning grids, by agent name (every problem with that agent): four candidates for every
-#: tuned kind, so that every kind gets the same tuning budget (candidates x runs x budget);
-#: the other agents run on the tuning seeds as their one candidate (``every = true``), for the
-#: choice of each side's best on held-out seeds.
+#: The tuning grids shared by every problem, by agent name: four candidates for every tuned
+#: kind; the other agents run on the tuning seeds as their one candidate (``every = true``),
+#: for the choice of each side's best on held-out seeds.
 ALPHAS = [0.03, 0.1, 0.3, 1.0]
 GRIDS: dict[str, dict[str, list[Any]]] = {
-    "reinforce": {"alpha": ALPHAS},
-    "rloo": {"alpha": ALPHAS},
-    "grpo": {"alpha": ALPHAS},
-    "ppo": {"alpha": ALPHAS},
-    "actor-critic": {"alpha": ALPHAS},
-    "npg": {"alpha": ALPHAS},
     "lin-reinforce": {"alpha": ALPHAS},
     "lin-rloo": {"alpha": ALPHAS},
     "lin-grpo": {"alpha": ALPHAS},
@@ -96,6 +89,24 @@ GRIDS: dict[str, dict[str, list[Any]]] = {
     "ucb": {"c": [0.25, 0.5, 1.0, 2.0]},
     "ce-optimistic": {"c": [0.01, 0.03, 0.1, 0.3]},
 }
+#: The policy-gradient kinds' variants, tuned with their step size in each problem of a
+#: setting (a problem's own ``tune`` table): the count bonus c / sqrt(N) or none, and on MDPs
+#: a stationary policy (theta[s] shared by every step) or one per step. Baselines are the
+#: kinds themselves (running mean: reinforce; leave-one-out: rloo; group: grpo; learned
+#: value: actor-critic and ppo's GAE). With ``budget = "equal"`` every kind gets the tuning
+#: samples of the largest grid, spread over its candidates.
+VARIANTS: dict[str, dict[str, list[Any]]] = {
+    "bandit": {"bonus": [0.0, 1.0]},
+    "mdp": {"stationary": [False, True], "bonus": [0.0, 1.0]},
+}
+PG_KINDS = ("reinforce", "rloo", "grpo", "ppo", "actor-critic", "npg")
+
+
+def problem_grids(setting: str) -> dict[str, dict[str, list[Any]]]:
+    """The grids of a problem of ``setting`` that replace or add to :data:`GRIDS`: every
+    policy-gradient kind's step size times its variants."""
+    variants = VARIANTS.get(setting)
+    return {} if variants is None else {k: {"alpha": ALPHAS, **variants} for k in PG_KINDS}
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,16 @@ class Budget:
     cap_factor: int
     sizes: dict[str, tuple[int, ...]]
     note: str
+    cap_samples: int | None = None  # and at most this many samples (pulls, steps) per run
+
+    def cap(self, start: int, unit: int) -> int:
+        """The cap of a problem starting at ``start`` (rounds or episodes of ``unit``
+        samples): ``cap_factor`` times the start, at most ``cap_samples`` samples, at least
+        the start."""
+        cap = start * self.cap_factor
+        if self.cap_samples is not None:
+            cap = min(cap, self.cap_samples // unit)
+        return max(start, cap)
 
 
 @dataclass(frozen=True)
@@ -190,6 +211,14 @@ BUDGETS = {
         note="celab's default for this study, about a quarter of an hour on 2 cores: fewer "
              "families and sizes, 20 runs (8 per tuning candidate), caps of 8 times each "
              "problem's starting budget"),
+    "local": Budget(
+        "local", runs=20, tune_runs=8, cap_factor=64, cap_samples=10 ** 7,
+        sizes={"bandit-gap0.1": (2, 10, 50, 200), "linear": (2, 5, 10, 20),
+               "garnet": (5, 10, 20, 50), "riverswim": (4, 6, 8), "deep-sea": (4, 6, 8)},
+        note="the largest budget run on this project's 2-core machine (celab reproduce thesis "
+             "--budget local --dask local:2): the default's families up to K = 200, d = 20 "
+             "and S = 50, 20 runs (8 per tuning candidate), caps of 64 times each problem's "
+             "starting budget and at most 10^7 samples per run"),
     "full": Budget(
         "full", runs=50, tune_runs=20, cap_factor=256,
         sizes={"bandit-gap0.3": (2, 5, 10, 20, 50, 100, 200, 500, 1000),
@@ -223,11 +252,14 @@ def problems(budget: Budget) -> list[dict[str, Any]]:
         agents = agents_of(key)
         for size in sizes:
             table = fam.table(size)
-            length = "episodes" if fam.setting == "mdp" else "horizon"
-            rule = {"budget": "until", "cap": table[length] * budget.cap_factor}
+            length, unit = (("episodes", table["horizon"]) if fam.setting == "mdp"
+                            else ("horizon", 1))
+            rule = {"budget": "until", "cap": budget.cap(table[length], unit)}
+            grids = problem_grids(fam.setting)
+            own = {"tune": grids} if grids else {}
             together = [spec for label, (spec, _) in agents.items() if label not in APART]
             out.append({"name": problem_name(key, size), **table, "runs": budget.runs,
-                        **rule, "agents": together})
+                        **rule, "agents": together, **own})
             for label in APART:
                 if label in agents:
                     out.append({"name": problem_name(key, size, label), **table,
@@ -250,10 +282,10 @@ def _value(v: Any) -> str:
 
 
 def text(budget: str) -> str:
-    """The experiment file of ``budget`` ("default" or "full")."""
+    """The experiment file of ``budget`` (a key of :data:`BUDGETS`)."""
     b = BUDGETS[budget]
     title = ("thesis: samples to epsilon, policy gradient against certainty equivalence, "
-             "family by family" + (" (full budget)" if budget == "full" else ""))
+             "family by family" + ("" if budget == "default" else f" ({budget} budget)"))
     lines = [
         "# celab's thesis: how many samples do policy-gradient agents need against certainty",
         "# equivalence, and how does the factor grow with the size of the problem? Written by",
@@ -270,11 +302,12 @@ def text(budget: str) -> str:
 
 
 def write(folder: Path | None = None) -> list[Path]:
-    """Write thesis.toml and thesis-full.toml (into this package's folder by default)."""
+    """Write thesis.toml and thesis-BUDGET.toml for the other budgets (into this package's
+    folder by default)."""
     folder = Path(__file__).parent if folder is None else folder
     out = []
-    for budget, stem in (("default", "thesis"), ("full", "thesis-full")):
-        path = folder / f"{stem}.toml"
+    for budget in BUDGETS:
+        path = folder / ("thesis.toml" if budget == "default" else f"thesis-{budget}.toml")
         path.write_text(text(budget), encoding="utf-8")
         out.append(path)
     return out

@@ -159,6 +159,45 @@ def test_every_runs_the_agents_without_a_grid_as_their_one_candidate():
     assert [e.spec for e in default.entries] == ["reinforce"]
 
 
+def test_a_problems_own_tune_table_replaces_the_grid_of_its_agent_there_only():
+    """A problem's ``tune`` grid (here with bonus) replaces [tune]'s grid of reinforce in
+    that problem; the other problem keeps [tune]'s; equal budgets see the larger grid."""
+    own = PROBLEM.replace('agents = ["ucb", "reinforce"]', 'agents = ["ucb", "reinforce"]\n'
+                          'tune = { reinforce = { alpha = [0.1, 0.5], bonus = [0.0, 1.0] } }')
+    other = PROBLEM.split("[[problem]]")[1].replace('"two-arms"', '"other"')
+    text = own + "\n[[problem]]" + other + TUNE.replace('objective = "regret"',
+                                                         'budget = "equal"')
+    parsed = files.parse(text, "exp.toml")
+    assert "tune" not in parsed["problems"][0]  # not part of the problem's configuration
+    mine, theirs = tuning.plan(parsed).entries
+    assert mine.grid == {"alpha": [0.1, 0.5], "bonus": [0.0, 1.0]}
+    assert mine.candidates == [Reinforce(alpha=a, bonus=b).spec
+                               for a in (0.1, 0.5) for b in (0.0, 1.0)]
+    assert theirs.grid == {"alpha": [1e-9, 0.5]} and len(theirs.candidates) == 2
+    alone = own + "\n[tune]\nruns = 2\n"  # a problem's grid alone is a [tune] to run
+    assert [len(e.candidates) for e in tuning.plan(files.parse(alone, "exp.toml")).entries] == [4]
+
+
+def test_the_tuning_runs_of_an_until_problem_stop_once_some_candidate_is_measured():
+    text = PROBLEM.replace("horizon = 300", 'horizon = 300\nbudget = "until"\ncap = 1200')
+    entry, = tuning.plan(files.parse(text + TUNE, "exp.toml")).entries
+    assert entry.job.stop == "any" and entry.job.config["stop"] == "any"
+    evaluation, = files.build_jobs(files.parse(text, "exp.toml"))
+    assert evaluation.stop == "all" and "stop" not in evaluation.config
+
+
+@pytest.mark.parametrize("grid, words", [
+    ("{ thompson = { c = [1.0] } }",
+     "tune: agent 'thompson' is not an agent of problem 'two-arms'"),
+    ("{ reinforce = { alpha = [] } }", "tune.reinforce.alpha is an empty grid"),
+    ("3", "a problem's tune must be a table of agent names"),
+])
+def test_a_bad_problem_tune_table_points_at_its_line(grid, words):
+    text = PROBLEM.replace("runs = 6", f"runs = 6\ntune = {grid}") + TUNE
+    with pytest.raises(files.FileError, match=rf"^exp.toml:9: {words}"):
+        tuning.plan(files.parse(text, "exp.toml"))
+
+
 # --- seeds ---------------------------------------------------------------------------------------
 
 def test_tuning_and_evaluation_seeds_never_meet():

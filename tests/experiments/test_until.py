@@ -197,6 +197,24 @@ def test_the_cap_is_run_when_an_agent_stays_censored(tmp_path):
     assert "the cap 20 was reached with some still censored" in caption
 
 
+def test_stop_any_ends_at_the_first_try_where_some_agent_is_measured(tmp_path):
+    """HOPELESS's ce-optimistic settles within 10 episodes and its reinforce never: with
+    stop = "any" the try where ce-optimistic settles ends the doubling, before the cap that
+    the default rule runs (test_the_cap_is_run_when_an_agent_stays_censored)."""
+    text = HOPELESS.replace('cap = 20', 'cap = 20\nstop = "any"')
+    outcome, folder = _run(tmp_path, text)
+    rule = outcome.results[0].info["budget_rule"]
+    assert rule["tried"] == [5, 10] and rule["stop"] == "any" and rule["all_measured"] is False
+    assert until.censored_agents(outcome.results[0]) == ["reinforce(alpha=1e-06)"]
+    caption = str(report.problem_table(report.summarize(outcome.results[0])).caption)
+    assert "until some agent's n(epsilon, delta)" in caption and "cap" not in caption
+    assert 'stop = "any"' in (folder / "config.toml").read_text()  # the rerun keeps the rule
+    with pytest.raises(files.FileError, match='stop applies to budget = "until" only'):
+        files.parse(EASY.replace('budget = "until"\ncap = 4096\n', 'stop = "any"\n'))
+    with pytest.raises(files.FileError, match="stop must be"):
+        files.parse(EASY.replace("cap = 4096", 'cap = 4096\nstop = "some"'))
+
+
 @pytest.mark.parametrize("start,cap,budgets", [
     (1, 1, [1]), (3, 24, [3, 6, 12, 24]), (100, 500, [100, 200, 400, 500])])
 def test_doubling_ends_at_the_cap(start, cap, budgets):
