@@ -690,6 +690,20 @@ def li_level_bound(levels: Sequence[int] | int, states: float, eta: float, c1: f
             + (1.0 / 3.0) * 1.5 ** np.floor(s / 2) * math.log(c2 * states))
 
 
+def li_chain_curve(sizes: Sequence[int], anchor: float, horizon: Callable[[int], int]
+                   ) -> np.ndarray:
+    """Li et al.'s bound along chains of ``sizes`` states, in samples, anchored at ``anchor``
+    samples at the first size: the last level's ln t of :func:`li_level_bound` (level = |S|
+    = the size), one episode of ``horizon(size)`` steps per iteration, so that
+    n(S) = anchor * t(S) / t(S_0) * H(S) / H(S_0). The theorem's constants are unknown, so
+    only the shape (how fast it grows with S) is meaningful; it bounds their construction, not
+    these chains, and is drawn beside the measurements, never fitted."""
+    sizes_ = np.asarray(sizes, dtype=np.int64)
+    ln_t = np.array([float(li_level_bound(int(n), float(n), 1.0)) for n in sizes_])
+    steps = np.array([float(horizon(int(n))) for n in sizes_])
+    return anchor * np.exp(ln_t - ln_t[0]) * steps / steps[0]
+
+
 # --- generated verdict sentences -----------------------------------------------------------
 
 def _label(choice: Mapping[float, str], side: str) -> str:

@@ -10,6 +10,7 @@ report: every sentence with a figure in it is generated from the numbers.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from .. import scaling
 from ..report import ratio_text
 from . import Context, budget_note, figure, md_table, measure_note, num
 from .thesis_design import (
+    ALPHAS,
     APART,
     CE,
     DELTA,
@@ -32,6 +34,7 @@ from .thesis_design import (
     SENSITIVITY_DELTAS,
     SENSITIVITY_SHARES,
     UNIFORM,
+    VARIANTS,
     agents_of,
 )
 
@@ -318,8 +321,45 @@ def _family_section(ctx: Context, a: Analysis, cells: Cells) -> list[str]:
               "same chosen agents, the same runs):", "",
               md_table(["epsilon", "delta", f"exponent of {s}", "ratio per size"], sens), ""]
     lines += ["**What the numbers say.** " + " ".join(scaling.verdict(a.scaling, CLAIM)
-                                                   + _disagreements(a, cells)), ""]
+                                                   + _disagreements(a, cells)
+                                                   + _li_sentence(a, cells)), ""]
     return lines
+
+
+def _li_curve(a: Analysis, cells: Cells) -> tuple[np.ndarray, np.ndarray] | None:
+    """On a chain family: the sizes and Li et al.'s bound (scaling.li_chain_curve) anchored at
+    the best PG agent's n at the smallest size (a lower bound when that is censored)."""
+    fam = FAMILIES[a.family]
+    rows = cells.evaluation[a.family]
+    if not fam.chain or not rows:
+        return None
+    sizes = sorted(rows)
+    q = rows[sizes[0]][a.choices[sizes[0]][PG].agent].quantile()
+    if q is None or not math.isfinite(q.estimate):
+        return None
+    horizon = lambda n: fam.table(n)["horizon"]  # noqa: E731
+    return np.array(sizes), scaling.li_chain_curve(sizes, q.estimate, horizon)
+
+
+def _li_sentence(a: Analysis, cells: Cells) -> list[str]:
+    """The generated sentence setting the best PG agent's growth beside Li et al.'s bound."""
+    li = _li_curve(a, cells)
+    if li is None or len(li[0]) < 2:
+        return []
+    rows = cells.evaluation[a.family]
+    s = FAMILIES[a.family].size_name
+    first, last = int(li[0][0]), int(li[0][-1])
+    q0 = rows[first][a.choices[first][PG].agent].quantile()
+    q1 = rows[last][a.choices[last][PG].agent].quantile()
+    grew = q1.estimate / q0.estimate
+    how = ("" if not (q0.censored or q1.censored) else
+           " (censored sizes enter as lower bounds, so this factor is not a measurement)")
+    return [f"Li et al. (2021)'s lower bound for softmax policy gradient on a chain, in "
+            f"samples at {s} = {first}, ..., {last} (its constants are unknown: the shape, "
+            f"anchored at the best PG agent's n at {s} = {first}; it bounds their "
+            f"construction, not these chains), grows by {num(li[1][-1] / li[1][0])}x from "
+            f"{s} = {first} to {last}; the best PG agent's n(epsilon, delta) grew by "
+            f"{num(grew)}x{how}."]
 
 
 def _figure(analyses: list[Analysis], cells: Cells) -> Figure:
@@ -356,6 +396,10 @@ def _figure(analyses: list[Analysis], cells: Cells) -> Figure:
         if uni:
             ax.plot([u[0] for u in uni], [u[1].estimate for u in uni], ":", color=COLOURS[2],
                     label="CE, uniform exploration")
+        li = _li_curve(a, cells)
+        if li is not None:
+            ax.plot(li[0], li[1], "--", color="grey",
+                    label="Li et al. 2021 bound, shape (anchored at best PG)")
         ax.set_xscale("log")
         ax.set_yscale("log")
         sizes = sorted(rows)
@@ -392,10 +436,8 @@ def report(ctx: Context) -> str:
         f"MDP families: epsilon = {num(EPSILON_SHARE)} V*_0 of each run's instance; bandits: "
         "half the gap). Budgets double until every agent's n(epsilon, delta) is measured or "
         "the cap is reached; a value still censored at the cap is shown as a lower bound. "
-        + ("Agents with parameters were tuned on held-out seeds, four candidates each, and "
-           "each side's best agent is chosen on those seeds and reported on the evaluation "
-           "seeds." if tuned else "The study ran without tuning: the best agents are chosen "
-           "on the evaluation seeds themselves, which favours both sides equally.")
+        + (_tuning_sentence() if tuned else "The study ran without tuning: the best agents "
+           "are chosen on the evaluation seeds themselves, which favours both sides equally.")
         + " The ratio best PG / best CE splits into a planning factor (best PG / CE with "
         "uniform exploration) and an exploration factor (CE uniform / best CE); the agent "
         "`uniform` is that CE agent: `epsilon-greedy:epsilon=1.0` on bandits, "
@@ -421,7 +463,8 @@ def report(ctx: Context) -> str:
               *summary, "",
               "## Caveats", "",
               "Samples to epsilon are read on each problem's checkpoint grid (about 10% "
-              "resolution). The PG agents' step sizes were tuned over four values; a schedule, "
+              "resolution). The PG agents' step sizes were tuned over four values (with their "
+              "variants); a schedule, "
               "a critic with features or a larger grid could do better, and the CE agents' "
               "constants were tuned the same way. A ratio whose numerator is censored is a "
               "lower bound set by the cap: it says how far the PG agent was from epsilon, not "
@@ -433,6 +476,28 @@ def report(ctx: Context) -> str:
 
 #: The smoke budget's families: enough sizes for every fit, and the tuning of every kind.
 SMOKE_FAMILIES = ("bandit-gap0.1", "garnet")
+
+
+def _tuning_sentence() -> str:
+    """How the agents were tuned, from the design (thesis_design.GRIDS, VARIANTS)."""
+    variants = "; ".join(
+        f"{setting}: " + " x ".join(f"{p} in {{{', '.join(_value_text(v) for v in vs)}}}"
+                                    for p, vs in grid.items())
+        for setting, grid in VARIANTS.items())
+    return ("Agents with parameters were tuned on held-out seeds: every CE kind with a "
+            "parameter over four values, every PG kind over its step size alpha in "
+            f"{{{', '.join(num(a) for a in ALPHAS)}}} times its variants ({variants}; "
+            "linear bandits: none; "
+            "bonus: c / sqrt(N) added to each reward; stationary: one policy for every step), "
+            "every kind with the same tuning samples (budget = \"equal\"), each kind's "
+            "tuning doubling its budget until one of its candidates settles; each side's best "
+            "agent is chosen on those seeds and reported on the evaluation seeds. The "
+            "baselines are the kinds themselves (running mean: reinforce; leave-one-out: "
+            "rloo; group: grpo; learned values: actor-critic, ppo).")
+
+
+def _value_text(v: Any) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else num(v)
 
 
 def smoke(parsed: dict[str, Any]) -> dict[str, Any]:

@@ -145,6 +145,7 @@ class Family:
     table: Callable[[int], dict[str, Any]]
     theory: str | None
     unit: str
+    chain: bool = False  # a chain: Li et al.'s lower bound for softmax PG is drawn beside
 
 
 def _bandit(gap: float) -> Callable[[int], dict[str, Any]]:
@@ -196,7 +197,7 @@ FAMILIES: dict[str, Family] = {f.key: f for f in (
                 lambda a: 10, lambda a: 1000 * a, True), "episodic-A", "steps"),
     Family("riverswim", "mdp", "RiverSwim chains of S states, H = 5 S", "S",
            _mdp("riverswim", lambda s: {"n_states": s}, lambda s: 5 * s, lambda s: 100, False),
-           None, "steps"),
+           None, "steps", chain=True),
     Family("deep-sea", "mdp", "deep sea of size N (N^2 + 1 states, H = N), its action map "
            "drawn per run", "N",
            _mdp("deep-sea", lambda n: {"n": n}, lambda n: n, lambda n: 50 * n, True),

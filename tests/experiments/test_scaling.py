@@ -375,3 +375,17 @@ def test_li_lower_bound_is_the_theorems_curve():
     assert lv[2] - lv[0] == pytest.approx((1.5**2 - 1.5) / 3 * math.log(1e4))  # s = 3, 5
     rows = sc.theory_rows(["K"])
     assert [r["exponents"] for r in rows] == [{"K": 1.0}]
+
+
+def test_li_chain_curve_is_the_last_levels_bound_in_samples_anchored():
+    """n(S) = anchor t(S) / t(S_0) H(S) / H(S_0), with ln t(S) = (2/3) ln S + (1/3) 1.5^floor(S/2)
+    ln S (eta and c1 cancel; c2 = 1) and H = 5 S."""
+    sizes = [4, 6, 8]
+    curve = sc.li_chain_curve(sizes, 1000.0, lambda n: 5 * n)
+
+    def ln_t(n):
+        return (2 / 3) * np.log(n) + (1 / 3) * 1.5 ** (n // 2) * np.log(n)
+
+    expected = [1000.0 * np.exp(ln_t(n) - ln_t(4)) * n / 4 for n in sizes]
+    assert np.allclose(curve, expected, rtol=1e-12)
+    assert curve[0] == 1000.0 and np.all(np.diff(curve) > 0)

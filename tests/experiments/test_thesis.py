@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments import files, studies
+from experiments import files, scaling, studies
 from experiments.studies import thesis, thesis_design
 from experiments.studies.thesis_design import AGENTS, APART, CE, PG, UNIFORM
 from tracking.results import Result
@@ -17,9 +17,45 @@ pytestmark = pytest.mark.nojit
 FOLDER = Path(studies.__file__).parent
 
 
-@pytest.mark.parametrize("budget, stem", [("default", "thesis"), ("full", "thesis-full")])
-def test_the_shipped_files_are_what_the_design_writes(budget, stem):
+@pytest.mark.parametrize("budget", thesis_design.BUDGETS)
+def test_the_shipped_files_are_what_the_design_writes(budget):
+    stem = "thesis" if budget == "default" else f"thesis-{budget}"
     assert (FOLDER / f"{stem}.toml").read_text() == thesis_design.text(budget)
+    assert budget in studies.budgets("thesis")
+
+
+def test_the_local_budget_reaches_the_sizes_and_caps_every_run():
+    """The committed report's budget: K = 200, d = 20, S = 50 at least, and no run's cap above
+    10^7 samples (pulls, or episodes of H steps)."""
+    parsed = files.parse(thesis_design.text("local"), "thesis-local.toml")
+    largest: dict[str, int] = {}
+    for table in parsed["problems"]:
+        family, size, _ = thesis.parse_name(table["name"])
+        largest[family] = max(largest.get(family, 0), size)
+        unit = table["horizon"] if table["setting"] == "mdp" else 1
+        assert table["cap"] * unit <= 10 ** 7 and table["cap"] >= table[
+            "episodes" if table["setting"] == "mdp" else "horizon"]
+    assert largest["bandit-gap0.1"] >= 200 and largest["linear"] >= 20
+    assert largest["garnet"] >= 50
+
+
+def test_policy_gradient_variants_are_tuned_choices_with_equal_budgets():
+    """Every PG kind of a bandit problem tunes its step size and bonus, of an MDP problem also
+    stationarity; with budget = "equal" each kind gets the same tuning runs x candidates."""
+    from experiments import tune
+
+    parsed = files.parse(thesis_design.text("default"), "thesis.toml")
+    plan = tune.plan(parsed)
+    for table in parsed["problems"]:
+        entries = {e.name: e for e in plan.entries
+                   if parsed["problems"][e.problem]["name"] == table["name"]}
+        variants = thesis_design.VARIANTS.get(table["setting"])
+        if variants is None or ".psrl" in table["name"]:
+            continue
+        for kind in thesis_design.PG_KINDS:
+            assert entries[kind].grid == {"alpha": thesis_design.ALPHAS, **variants}
+        budgets = {e.runs * len(e.candidates) for e in entries.values()}
+        assert len(budgets) == 1, (table["name"], budgets)
 
 
 def test_the_same_agents_at_every_size():
@@ -59,23 +95,26 @@ def _curves(times: np.ndarray) -> np.ndarray:
     return (CHECKPOINTS[None, :] < times[:, None]).astype(np.float64)
 
 
-def _planted(size: int, runs: int, seed: int) -> Result:
+def _planted(size: int, runs: int, seed: int, family: str = "bandit-gap0.1") -> Result:
     """A bandit-gap0.1 problem at K = size whose agents' exit times are known: PG agents
     100 K^2 (reinforce the fastest), CE agents 10 K (ucb the fastest), uniform 30 K^1.5,
     each times a lognormal factor; the cap 10^6 censors what lies beyond it."""
     rng = np.random.default_rng(seed)
-    labels = thesis.labels("bandit-gap0.1", None)
+    labels = thesis.labels(family, None)
+    agents = thesis_design.agents_of(family)
     base = {"ucb": 10.0 * size, "uniform": 30.0 * size ** 1.5, "reinforce": 100.0 * size ** 2}
     curves = []
     for label in labels:
-        side = AGENTS["bandit"][label][1]
+        side = agents[label][1]
         t = base.get(label, {PG: 300.0 * size ** 2, UNIFORM: 0}.get(side, 40.0 * size))
         curves.append(_curves(t * rng.lognormal(0.0, 0.3, runs)))
     sr = np.array(curves)
     regret = np.cumsum(sr, axis=2)
-    return Result(thesis_design.problem_name("bandit-gap0.1", size), "bandit",
-                  tuple(AGENTS["bandit"][label][0] for label in labels), CHECKPOINTS,
-                  regret, sr, sr.copy(), {"runs": runs, "epsilon": 0.05, "delta": 0.1})
+    setting = thesis_design.FAMILIES[family].setting
+    return Result(thesis_design.problem_name(family, size), setting,
+                  tuple(agents[label][0] for label in labels), CHECKPOINTS,
+                  regret, sr, sr.copy(), {"runs": runs, "epsilon": 0.05, "delta": 0.1},
+                  info={"v_star": 1.0} if setting == "mdp" else {})
 
 
 def _ctx(tmp_path, runs=40) -> studies.Context:
@@ -149,3 +188,32 @@ def test_regret_and_samples_disagreeing_is_said(tmp_path):
                       text)
     ucb = thesis.labels("bandit-gap0.1", None).index("ucb")
     assert said == [("10", thesis.num(float(res.regret[ucb, :, -1].mean())))]
+
+
+def test_on_a_chain_the_li_bound_is_drawn_and_set_beside_the_best_pg(tmp_path):
+    """Planted RiverSwim cells (PG: 300 S^2 exit times; reinforce is in the MDP list as well):
+    the report's sentence gives the bound's growth from scaling.li_chain_curve and the best
+    PG agent's measured growth, from the same cells."""
+    sizes = (4, 6, 8)
+    results = {r.problem: r for r in (_planted(n, 40, n, "riverswim") for n in sizes)}
+    for n in sizes:  # psrl runs apart: its problem of each size
+        sr = _curves(40.0 * n * np.random.default_rng(n).lognormal(0.0, 0.3, 40))[None]
+        name = thesis_design.problem_name("riverswim", n, "psrl")
+        results[name] = Result(name, "mdp", ("psrl",), CHECKPOINTS, np.cumsum(sr, axis=2),
+                               sr, sr.copy(), {"runs": 40, "epsilon": 0.05, "delta": 0.1},
+                               info={"v_star": 1.0})
+    ctx = studies.Context("thesis", "default", {"study": {}}, results, {}, tmp_path)
+    a = thesis.family_analyses(ctx)["riverswim"]
+    cells = thesis.cells_of(ctx)
+    xs, curve = thesis._li_curve(a, cells)
+    assert list(xs) == list(sizes)
+    pg = [cells.evaluation["riverswim"][n][a.choices[n]["pg"].agent].quantile().estimate
+          for n in sizes]
+    assert curve[0] == pg[0]
+    assert np.allclose(curve, scaling.li_chain_curve(sizes, pg[0], lambda n: 5 * n))
+    text = thesis.report(ctx)
+    assert (f"grows by {thesis.num(curve[-1] / curve[0])}x from S = 4 to 8; the best PG "
+            f"agent's n(epsilon, delta) grew by {thesis.num(pg[-1] / pg[0])}x.") in text
+    assert "Li et al. (2021)" not in "".join(
+        thesis._li_sentence(thesis.family_analyses(_ctx(tmp_path))["bandit-gap0.1"],
+                            thesis.cells_of(_ctx(tmp_path))))  # bandits are no chain
