@@ -16,6 +16,7 @@ import bandits
 import bandits.linear as lin
 from bandits._agents import linear as pieces
 from bandits.linear_agents import REGISTRY
+from experiments.testing import check_agent
 from tests.cli_helpers import messages, run_main
 from tracking import rng
 from tracking.results import load_npz, save_npz
@@ -432,3 +433,11 @@ def test_lin_greedy_with_epsilon_one_has_its_own_label_and_explores_uniformly():
     means = res.extra["means"][1]
     uniform = means.max(axis=1) - means.mean(axis=1)
     assert np.allclose(res.simple_regret_behaviour[1, :, -1], uniform, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("spec", ["lin-greedy:epsilon=0.3", "lin-greedy:epsilon=1.0,lam=0.5"])
+def test_lin_greedy_with_epsilon_keeps_the_contracts(spec):
+    """The registry's contract checks run lin-greedy at epsilon = 0, which draws nothing; with
+    exploration it draws from the agent stream, which must keep determinism under threads and
+    batches and leave the other agents' numbers alone."""
+    check_agent(spec, "linear-bandit", env="sphere", args={"d": 3, "n_arms": 5})
