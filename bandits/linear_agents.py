@@ -10,6 +10,7 @@ docs/algorithms.md. This module does not import numba.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, NamedTuple
 
 from tracking.validate import InputError
@@ -27,13 +28,22 @@ def _delta(delta: float) -> float:
     return v
 
 
+def _probability(name: str, value: Any) -> float:
+    """A probability: a number in [0, 1]."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not 0.0 <= float(value) <= 1.0):
+        raise InputError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
 # --- parameter records (field types are fixed: numba compiles one loop per record type) --------
 
 
 class LinGreedyParams(NamedTuple):
-    """Ridge greedy: the ridge lambda."""
+    """Ridge greedy: the ridge lambda and the probability epsilon of a uniform arm."""
 
     lam: float
+    epsilon: float
 
 
 class OFULParams(NamedTuple):
@@ -88,17 +98,21 @@ class LinGRPOParams(NamedTuple):
 
 class LinGreedy(BanditAgent):
     """Ridge-regression greedy: argmax_k <x_k, theta_hat>, theta_hat = V^{-1} b,
-    V = lam I + sum x x^T, b = sum r x; ties to the lowest index."""
+    V = lam I + sum x x^T, b = sum r x; ties to the lowest index. With probability
+    ``epsilon`` a uniform arm instead (``epsilon=1``: uniform exploration for ever, the greedy
+    readout planning on what was seen)."""
 
     name = "lin-greedy"
     long_name = "ridge-regression greedy"
 
-    def __init__(self, lam: float = 1.0) -> None:
+    def __init__(self, lam: float = 1.0, epsilon: float = 0.0) -> None:
         self.lam = lam
+        self.epsilon = epsilon
         _positive("lam", lam)
+        _probability("epsilon", epsilon)
 
     def params(self, env: Any) -> LinGreedyParams:
-        return LinGreedyParams(float(self.lam))
+        return LinGreedyParams(float(self.lam), float(self.epsilon))
 
 
 class OFUL(BanditAgent):

@@ -32,7 +32,7 @@ import numpy as np
 
 from tracking.dispatch import hook, register
 from tracking.jit import njit
-from tracking.rng import normal
+from tracking.rng import normal, randint, uniform
 
 from ..linear_agents import (
     LinGreedyParams,
@@ -42,7 +42,7 @@ from ..linear_agents import (
     LinTSParams,
     OFULParams,
 )
-from .common import WORD, greedy_gap, hot, sample, seen_reward, softmax, softmax_gap
+from .common import WORD, greedy_gap, hot, mean_gap, sample, seen_reward, softmax, softmax_gap
 from .policy_gradient import (
     _ascend,
     _kl_descent,
@@ -180,6 +180,15 @@ def _greedy_select(params, state, x, counts, t, st):
 
 
 @hot
+def _epsilon_select(params, state, x, counts, t, st):
+    """With probability epsilon a uniform arm (one uniform of ``st``, then the arm from a
+    second), else the argmax; at epsilon = 0 nothing is drawn."""
+    if params.epsilon > 0.0 and uniform(st) < params.epsilon:
+        return randint(st, x.shape[0])
+    return _greedy_select(params, state, x, counts, t, st)
+
+
+@hot
 def _ridge_update(params, state, x, counts, a, r, t):
     ridge_update(state, x[a], r)
 
@@ -193,15 +202,20 @@ def _ce_greedy_readout(params, state, x, counts, t, mu, best, st):
 
 @hot
 def _greedy_behaviour(params, state, x, counts, t, mu, best, st):
-    """The arm of round t + 1: argmax_k <x_k, theta_hat>, ties to the lowest index."""
-    return best - mu[_greedy_select(params, state, x, counts, t + 1, st)]
+    """The policy of round t + 1: (1 - epsilon) times the gap of argmax_k <x_k, theta_hat>
+    (ties to the lowest index) plus epsilon times a uniform arm's; that gap alone at epsilon =
+    0."""
+    gap = best - mu[_greedy_select(params, state, x, counts, t + 1, st)]
+    if params.epsilon == 0.0:
+        return gap
+    return (1.0 - params.epsilon) * gap + params.epsilon * mean_gap(mu, best)
 
 
 def _ridge_bytes(params: tuple, k_arms: int, dim: int) -> int:
     return WORD * (dim * dim + 3 * dim + k_arms)
 
 
-_register(LinGreedyParams, _ridge_bytes, init=_ridge_init, select=_greedy_select,
+_register(LinGreedyParams, _ridge_bytes, init=_ridge_init, select=_epsilon_select,
           update=_ridge_update, greedy=_ce_greedy_readout, behaviour=_greedy_behaviour)
 
 

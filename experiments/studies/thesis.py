@@ -441,8 +441,9 @@ def report(ctx: Context) -> str:
         + " The ratio best PG / best CE splits into a planning factor (best PG / CE with "
         "uniform exploration) and an exploration factor (CE uniform / best CE); the agent "
         "`uniform` is that CE agent: `epsilon-greedy:epsilon=1.0` on bandits, "
-        "`ce-dither:epsilon=1.0` on MDPs, which act uniformly at random for ever and plan on "
-        "what they saw for their greedy readout (linear bandits have none, hence no split). "
+        "`lin-greedy:epsilon=1.0` on linear bandits, `ce-dither:epsilon=1.0` on MDPs, which "
+        "act uniformly at random for ever and plan on what they saw for their greedy "
+        "readout. "
         "Exponents are "
         "fitted on log n against log size by censored maximum likelihood (docs/results.md, "
         "\"Scaling laws\"), with 95% bootstrap intervals over runs.",

@@ -62,8 +62,9 @@ AGENTS: dict[str, dict[str, tuple[str, str]]] = {
         "actor-critic": ("actor-critic", PG),
         "npg": ("npg", PG),
     },
-    "linear-bandit": {  # no uniform-exploration agent: this family has no factor split
+    "linear-bandit": {
         "lin-greedy": ("lin-greedy", CE),
+        "uniform": ("lin-greedy:epsilon=1.0", UNIFORM),
         "oful": ("oful", CE),
         "lin-ts": ("lin-ts", CE),
         "lin-reinforce": ("lin-reinforce", PG),

@@ -3,7 +3,8 @@ loop step by step.
 
 It draws from the same random streams as the kernel (the n-th pull of arm k reads the n-th
 normal of the stream keyed by (run seed, k); the agent's own draws come from the run's agent
-stream, in the same order; the behaviour readout of lin-ts from the readout stream of (run, t)),
+stream, in the same order (lin-greedy's: a uniform against epsilon, when epsilon > 0, then the
+uniform arm's); the behaviour readout of lin-ts from the readout stream of (run, t)),
 and computes everything else from the definitions with NumPy's linear algebra: V and b
 directly, theta_hat = solve(V, b), ||x||_{V^{-1}} from inv(V), the posterior factor by
 ``numpy.linalg.cholesky``, the softmax gradients in feature space, x_a - sum_j pi_j x_j. It
@@ -20,7 +21,7 @@ import numpy as np
 
 from tracking import rng
 
-from .reference import _gap_of_argmax, _mean, _softmax
+from .reference import _gap_of_argmax, _mean, _softmax, _uniform_gap
 
 #: GRPO's constant in A_i = (r_i - mean r) / (std r + 1e-8).
 GRPO_EPS = 1e-8
@@ -169,6 +170,8 @@ def reference_run(agent, x, mu, sigma, horizon, seed, checkpoints):
         if softmax_agent:
             pi = model.policy(x)
             a = _sample(pi, st)
+        elif name == "lin-greedy" and p["epsilon"] > 0 and rng.uniform(st) < p["epsilon"]:
+            a = rng.randint(st, k_arms)
         else:
             a = int(np.argmax(_ce_index(name, p, model, x, t - 1, sigma, st)))
         r = mu[a] + sigma * rng.counter_normal(keys[a], n[a])
@@ -201,10 +204,12 @@ def _greedy_gap(softmax_agent, model, x, mu):
 
 def _behaviour_gap(name, p, softmax_agent, model, x, mu, t, sigma, readout):
     """The policy of round t + 1: the CE agents' next arm (lin-ts': of one sample from the
-    readout stream), the softmax policy's mean gap."""
+    readout stream; lin-greedy's: mixed with a uniform arm, weights 1 - epsilon and epsilon),
+    the softmax policy's mean gap."""
     best = mu.max()
     if softmax_agent:
         pi = model.policy(x)
         return float(sum(pi[k] * (best - mu[k]) for k in range(len(mu))))
     a = int(np.argmax(_ce_index(name, p, model, x, t, sigma, readout)))
-    return best - mu[a]
+    eps = p.get("epsilon", 0.0)
+    return (1.0 - eps) * (best - mu[a]) + eps * _uniform_gap(mu)

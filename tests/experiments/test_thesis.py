@@ -67,12 +67,11 @@ def test_the_same_agents_at_every_size():
         assert len(agents) == len(thesis.labels(family, group))
         by_family.setdefault((family, group), set()).add(agents)
     assert all(len(v) == 1 for v in by_family.values()), by_family
-    # every setting's list holds both sides; bandits and MDPs the uniform-exploration
-    # reference of the factor split too
-    for setting, agents in AGENTS.items():
+    # every setting's list holds both sides and the uniform-exploration reference of the
+    # factor split
+    for agents in AGENTS.values():
         sides = {side for _, side in agents.values()}
-        assert {PG, CE} <= sides
-        assert (UNIFORM in sides) == (setting != "linear-bandit")
+        assert {PG, CE, UNIFORM} <= sides
 
 
 def test_problem_names_parse_back():
