@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 PG = "policy-gradient"
 #: Per setting, the CE agent that explores uniformly: its greedy readout plans on uniformly
 #: collected data (the denominator of the planning factor).
-UNIFORM = {"bandit": "epsilon-greedy:epsilon=1.0", "mdp": "ce-dither:epsilon=1.0"}
+UNIFORM = {"bandit": "epsilon-greedy:epsilon=1.0", "mdp": "ce-dither:epsilon=1.0",
+           "linear-bandit": "lin-greedy:epsilon=1.0"}
 SIDES = {"ce": report.CE, "pg": PG}
 READOUTS = ("greedy", "behaviour")
 
