@@ -694,3 +694,15 @@ def test_damaged_or_wrong_files_give_one_clear_error(tmp_path):
             R.load_task(tmp_path / name)
     with pytest.raises(ValueError, match="must end in .npz"):
         R.save_task(task, tmp_path / "t.json")
+
+
+def test_the_user_page_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    """docs/reasoning.md's example runs and prints what the page shows."""
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "reasoning.md").read_text("utf-8")
+    code = page.split("```python\n")[1].split("```")[0]
+    shown = page.split("```python\n")[1].split("```\n")[2]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "docs/reasoning.md", "exec"), {})
+    assert capsys.readouterr().out.strip() == shown.strip()
