@@ -41,7 +41,7 @@ DEFAULT_HORIZON = 100
 #: Gymnasium id -> celab registry name, for every environment of :data:`mdp.envs.ENVS`.
 IDS = {gym_id(name, {"riverswim": "RiverSwim", "gridworld": "GridWorld"}): name
        for name in envs.ENVS}
-IDS_KWARGS = {env_id: {"env": name} for env_id, name in IDS.items()}
+_KWARGS = {env_id: {"env": name} for env_id, name in IDS.items()}
 
 #: Default arguments of the registered ids for builders whose arguments have no default.
 DEFAULT_ARGS: dict[str, dict[str, Any]] = {
@@ -227,4 +227,4 @@ def make_env(env: str, horizon: int | None = None, gamma: float | None = None,
                        render_mode=render_mode)
 
 
-register(IDS_KWARGS, "mdp.gym:make_env")
+register(_KWARGS, "mdp.gym:make_env")
