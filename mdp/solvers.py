@@ -15,7 +15,9 @@ exact linear solves leave rounding-level differences between tied actions).
 
 from __future__ import annotations
 
+import inspect
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -452,8 +454,70 @@ def _check_distributions(name: str, pi: np.ndarray) -> np.ndarray:
     return pi
 
 
-def evaluate(m: FiniteMDP, policy: ArrayLike, gamma: float | None = None,
-             horizon: int | None = None) -> np.ndarray:
+def _callable_arity(policy: Callable[..., object]) -> int:
+    """1 for ``policy(s)``, 2 for ``policy(h, s)``: its number of positional parameters
+    without a default; anything else is refused."""
+    try:
+        params = inspect.signature(policy).parameters.values()
+    except (TypeError, ValueError):
+        raise InputError("policy is a callable whose signature cannot be read: wrap it as "
+                         "lambda s: ... (stationary) or lambda h, s: ... (per step)") from None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in params if p.kind in kinds and p.default is inspect.Parameter.empty]
+    if len(required) not in (1, 2):
+        raise InputError(f"a callable policy must take one argument, policy(s), or two, "
+                         f"policy(h, s); it takes {len(required)} required positional arguments")
+    return len(required)
+
+
+def _call_policy(policy: Callable[..., object], args: tuple[int, ...], n_actions: int
+                 ) -> int | np.ndarray:
+    """One answer of a callable policy: an action in [0, A) or A probabilities (unchecked)."""
+    out = policy(*args)
+    where = f"policy({', '.join(map(str, args))})"
+    if isinstance(out, (bool, np.bool_)):
+        raise InputError(f"{where} returned {out!r} (must be an integer action or {n_actions} "
+                         "probabilities)")
+    arr = np.asarray(out)
+    if arr.ndim == 0 and arr.dtype.kind in "iu":
+        if not 0 <= int(arr) < n_actions:
+            raise InputError(f"{where} = {int(arr)} is not an action in [0, {n_actions})")
+        return int(arr)
+    if arr.shape == (n_actions,) and arr.dtype.kind in "fiu":
+        return arr.astype(np.float64)
+    raise InputError(f"{where} returned {out!r} (must be an integer action in [0, {n_actions}) "
+                     f"or a vector of {n_actions} probabilities)")
+
+
+def _policy_table(policy: Callable[..., object], m: FiniteMDP, horizon: int | None
+                  ) -> np.ndarray:
+    """The table of a callable policy, calling it once per state (per step and state for
+    ``policy(h, s)``): integer actions (S,) / (H, S) when every answer is an action, else
+    probabilities (S, A) / (H, S, A), actions then one-hot."""
+    S, A = m.n_states, m.n_actions
+    if _callable_arity(policy) == 1:
+        keys: list[tuple[int, ...]] = [(s,) for s in range(S)]
+        shape: tuple[int, ...] = (S,)
+    elif horizon is None:
+        raise InputError("a per-step policy(h, s) needs a horizon; with gamma give policy(s)")
+    else:
+        H = as_int("horizon", horizon, 1)
+        keys = [(h, s) for h in range(H) for s in range(S)]
+        shape = (H, S)
+    answers = [_call_policy(policy, k, A) for k in keys]
+    if all(isinstance(a, int) for a in answers):
+        return np.array(answers, dtype=np.int64).reshape(shape)
+    table = np.zeros((len(answers), A))
+    for i, a in enumerate(answers):
+        if isinstance(a, int):
+            table[i, a] = 1.0
+        else:
+            table[i] = a
+    return table.reshape(*shape, A)
+
+
+def evaluate(m: FiniteMDP, policy: ArrayLike | Callable[..., object],
+             gamma: float | None = None, horizon: int | None = None) -> np.ndarray:
     """Exact value of a policy, discounted (``gamma``) or over a finite ``horizon``.
 
     ``policy`` is deterministic (an integer array of actions) or stochastic (a float array of
@@ -467,11 +531,20 @@ def evaluate(m: FiniteMDP, policy: ArrayLike, gamma: float | None = None,
       sum_s' P(s' | s, a) V_{h+1}(s'))`` over the actions of positive probability, each term
       summed from R on in increasing s' (the episodic loop's evaluation of its agents).
 
+    ``policy`` may also be a callable, turned into such a table once, before the evaluation:
+    ``policy(s)`` (one positional parameter without a default: stationary) or ``policy(h, s)``
+    (two: step ``h = 0 .. H-1``; with ``horizon`` only), returning an integer action or a
+    vector of A probabilities. It is called once for every state (and step); the table holds
+    integer actions when every answer is an action, else probabilities (actions as one-hot
+    rows). So a Gymnasium user's ``lambda s: int(q[s].argmax())`` is scored exactly.
+
     Exactly one of ``gamma`` and ``horizon`` must be given.
     """
     m = _check_mdp(m)
     if (gamma is None) == (horizon is None):
         raise InputError("evaluate needs exactly one of gamma (discounted) and horizon")
+    if callable(policy):
+        policy = _policy_table(policy, m, horizon)
     S, A = m.n_states, m.n_actions
     try:
         pol = np.asarray(policy)

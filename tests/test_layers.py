@@ -4,6 +4,8 @@ Read from the sources (every import statement, at any depth, lazy ones included)
 new module cannot reach up a floor unnoticed."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,20 @@ def test_the_check_sees_an_upward_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from experiments import report\n")
     assert _imported(bad) == {"experiments"}
+
+
+@pytest.mark.parametrize("package", ["mdp", "bandits"])
+def test_a_lab_imports_gymnasium_only_from_its_gym_module(package):
+    """Gymnasium is optional: importing a lab (and its lazy attributes) neither imports it nor
+    registers the lab's environments; ``<lab>.gym`` does both."""
+    code = (f"import sys, {package}\n"
+            f"for name in {package}.__all__:\n"
+            f"    if name not in ('run', 'run_continuing', 'linear'):  # (the loops: slow)\n"
+            f"        getattr({package}, name)\n"
+            "assert 'gymnasium' not in sys.modules, 'gymnasium imported'\n"
+            "try:\n    import gymnasium\nexcept ImportError:\n    raise SystemExit(0)\n"
+            "assert not [i for i in gymnasium.registry if i.startswith('celab/')]\n"
+            f"import {package}.gym\n"
+            "assert [i for i in gymnasium.registry if i.startswith('celab/')]\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
