@@ -1,9 +1,12 @@
 """Results as data, for notebooks and scripts: a results folder read back, summaries as frames.
 
->>> from experiments import load, summary
->>> results = load("celab-results/run-20260101-120000")   # doctest: +SKIP
->>> df = results["close10"].to_frame()                    # the rows of curves.csv
->>> summary(results["close10"])                           # one row per agent
+Example::
+
+    from experiments import load, summary
+
+    results = load("celab-results/run-20260101-120000")   # {"close10": Result, ...}
+    df = results["close10"].to_frame()                    # the rows of curves.csv
+    summary(results["close10"])                           # one row per agent
 
 :func:`load` returns the :class:`tracking.results.Result` objects the experiment returned, by
 problem. :func:`summary` is the per-agent part of summary.json as a frame; it lives here, not as
