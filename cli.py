@@ -384,7 +384,9 @@ def _shown(outcome: Outcome, readout: str) -> dict[str, Any]:
 def _print_json(summary: dict, folder: Path, **more: Any) -> None:
     """--json of every command that simulates or reports: one document (docs/results.md);
     ``more``: the keys a command adds (celab compare: ``held_out``)."""
-    doc = {"problems": summary["problems"], "headline": summary["headline"],
+    from tracking.results import SCHEMA
+
+    doc = {"schema": SCHEMA, "problems": summary["problems"], "headline": summary["headline"],
            "folder": str(folder), "plots": summary.get("plots", []), **more}
     typer.echo(json.dumps(doc, indent=2))
 
@@ -962,8 +964,9 @@ def _compare_phases(plan: TunePlan, folder_path: Path, resume: bool,
         rows = comparing.held_out(plan, tuned, outcome.results, outcome.summary["problems"])
         outcome.summary["held_out"] = rows
         write_atomic(folder.inside("summary.json"),
-                     json.dumps({k: outcome.summary[k] for k in ("problems", "headline",
-                                                                 "held_out")}, indent=2)
+                     json.dumps({k: outcome.summary[k] for k in ("schema", "problems",
+                                                                 "headline", "held_out")},
+                                indent=2)
                      + "\n")
         if readout is not None:
             _print_compare_tables(replace(outcome, summary=_shown(outcome, readout)), rows,

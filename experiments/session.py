@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from tracking import paths, settings
 from tracking.executors import Executor, LocalExecutor, Parts
 from tracking.results import (
+    SCHEMA,
     DamagedFile,
     NoSpaceError,
     Result,
@@ -256,7 +257,7 @@ class Folder:
         """
         summaries = [report.summarize(r) for r in results]
         head = [row for r, s in zip(results, summaries) for row in report.headline(r, s)]
-        summary = {"problems": summaries, "headline": head}
+        summary = {"schema": SCHEMA, "problems": summaries, "headline": head}
         write_atomic(self.inside("summary.json"), json.dumps(summary, indent=2) + "\n")
         write_curves(results, self.inside("curves.csv"))
         summary["plots"] = self.plot(results) if plots else []
@@ -359,17 +360,20 @@ def saved_results(folder: str | Path, spec: dict[str, Any]) -> list[Result]:
     Problems without a results file are skipped; a damaged one raises DamagedFile saying how
     to compute it again, one made with another configuration ValueError (see read_saved).
     """
+    return [res for _, res in saved_jobs(folder, spec) if res is not None]
+
+
+def saved_jobs(folder: str | Path, spec: dict[str, Any]
+               ) -> Iterator[tuple[Job | UntilJob, Result | None]]:
+    """Each job of ``spec`` (the folder's read_config), in order, with its saved runs (None
+    without a results file); the errors of :func:`saved_results`."""
     folder = Path(folder)
-    out = []
     for job in files.build_jobs(spec):
         try:
-            res = read_saved(folder, job)
+            yield job, read_saved(folder, job)
         except DamagedFile as e:
             raise DamagedFile(f"{e}; compute it again with: celab run "
                               f"{folder / 'config.toml'} --resume") from None
-        if res is not None:
-            out.append(res)
-    return out
 
 
 @dataclass

@@ -19,6 +19,7 @@ from experiments import plots as plotting
 from tests.cli_helpers import _in_tmp  # noqa: F401
 from tests.cli_helpers import run_main as _main
 from tracking import specs
+from tracking.results import SCHEMA
 from tracking.tomlio import loads as toml_loads
 
 runner = CliRunner()
@@ -255,12 +256,14 @@ def test_an_unknown_readout_is_one_line(tmp_path, monkeypatch, capsys, command):
 # --- one JSON document --------------------------------------------------------------------
 
 def _assert_document(doc: dict, folder: Path, problems: list[str], *more: str) -> None:
-    assert set(doc) == {"problems", "headline", "folder", "plots", *more}
+    assert set(doc) == {"schema", "problems", "headline", "folder", "plots", *more}
+    assert doc["schema"] == SCHEMA
     assert doc["folder"] == str(folder)
     assert [p["problem"] for p in doc["problems"]] == problems
     assert all("agents" in p and "epsilon" in p for p in doc["problems"])
     saved = json.loads((folder / "summary.json").read_text())
-    assert doc["problems"] == saved["problems"] and doc["headline"] == saved["headline"]
+    assert doc["problems"] == saved["problems"] and doc["headline"] == saved["headline"] \
+        and doc["schema"] == saved["schema"]
 
 
 def test_every_command_prints_the_same_json_document(tmp_path, monkeypatch, capsys):

@@ -115,7 +115,7 @@ def test_compare_tunes_then_evaluates_and_prints_the_held_out_headline(smoke):
     assert [s for p in evaluated["problems"] for s in p["agents"]] == chosen
     assert all("branch" not in p for p in evaluated["problems"])
     saved = json.loads((folder / "summary.json").read_text())
-    assert set(saved) == {"problems", "headline", "held_out"}
+    assert set(saved) == {"schema", "problems", "headline", "held_out"}
     assert [r["problem"] for r in saved["held_out"]] == [p["problem"] for p in saved["problems"]]
     for r in saved["held_out"]:
         assert r["sentence"].startswith(r["problem"] + ":") and r["sentence"] in text
@@ -230,7 +230,7 @@ def test_json_carries_the_held_out_headline(smoke, small, monkeypatch, capsys):
                            "--no-plots")
     assert code == 0, err
     doc = json.loads(out)
-    assert set(doc) == {"problems", "headline", "folder", "plots", "held_out"}
+    assert set(doc) == {"schema", "problems", "headline", "folder", "plots", "held_out"}
     saved = json.loads((folder / "summary.json").read_text())
     assert doc["held_out"] == saved["held_out"]  # the same seeds, the same numbers
     assert doc["problems"] == saved["problems"] and doc["folder"] == "j"

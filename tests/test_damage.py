@@ -427,7 +427,7 @@ ARRAYS = st.one_of(
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(changes=st.dictionaries(st.sampled_from([
     "steps", "regret", "simple_regret", "simple_regret_greedy", "simple_regret_behaviour",
-    "agents", "samples_per_step", "problem", "setting", "config", "info", "extra_pulls",
+    "agents", "samples_per_step", "problem", "setting", "config", "info", "extra_pulls", "schema",
     "junk"]), st.one_of(st.none(), ARRAYS), max_size=3),
        cut=st.one_of(st.none(), st.integers(0, 2000)))
 def test_any_archive_is_a_result_or_damaged(tmp_path_factory, changes, cut):

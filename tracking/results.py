@@ -11,6 +11,11 @@ one ``simple_regret`` (certainty-equivalence agents read greedily, policy-gradie
 their softmax); such files load with that array as both readouts, marked
 ``info["readouts"] == "legacy"`` (:func:`one_readout_as_two`); runs are not added to them
 (``tracking.runner.Job.check_resume``).
+
+Every file :func:`save_npz` writes carries the integer :data:`SCHEMA`, the version of its
+layout; a file without one is of version 1 (every earlier layout), one of a newer version than
+:data:`SCHEMA` is refused (:class:`NewerSchema`). :meth:`Result.to_frame` gives the rows of
+curves.csv as a pandas or polars data frame.
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ READOUTS = ("greedy", "behaviour")
 LEGACY_READOUTS = "legacy"
 #: The name of the one simple-regret array of earlier files.
 ONE_READOUT = "simple_regret"
+#: The version of the layout of the results files this code writes, and the newest it reads:
+#: 2 added the ``schema`` array itself; files without it are of version 1.
+SCHEMA = 2
+#: The version of a results file without a ``schema`` array.
+UNVERSIONED_SCHEMA = 1
 
 
 def readout_key(name: str) -> str:
@@ -139,6 +149,73 @@ class Result:
     def agent_index(self, label: str) -> int:
         return self.agents.index(label)
 
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """The rows of curves.csv for this result as a data frame: one per (agent, run,
+        checkpoint), in the file's order, with its columns (:data:`CURVES_COLUMNS`).
+
+        ``problem`` and ``agent`` are categorical (the agents in their order), ``run``,
+        ``step`` and ``samples`` int64, ``regret`` and the two readouts float64, the very
+        numbers of the arrays.
+
+        Parameters
+        ----------
+        backend : {"pandas", "polars"}
+            The library of the frame: ``pandas.DataFrame`` (the ``frames`` extra) or
+            ``polars.DataFrame`` (the ``polars`` extra); ImportError naming the extra when it
+            is not installed.
+        """
+        from .frames import frame
+
+        return frame(*curves_columns(self), backend=backend)
+
+    def final_figures(self) -> list[dict[str, Any]]:
+        """Per agent, the figures at the last checkpoint: ``agent``, ``regret_mean`` and
+        ``regret_ci95`` (the mean over runs of the final cumulative regret and the half-width
+        of its 95% Student-t interval, as in summary.json) and the mean simple regret of each
+        readout, ``simple_regret_greedy_mean`` and ``simple_regret_behaviour_mean`` (NaN
+        without runs)."""
+        from .stats import mean_ci
+
+        if self.runs == 0:
+            nan = np.full(len(self.agents), np.nan)
+            mean, half, readouts = nan, nan, {k: nan for k in READOUT_KEYS}
+        else:
+            mean, half = mean_ci(self.regret[:, :, -1])
+            readouts = {k: getattr(self, k)[:, :, -1].mean(axis=1) for k in READOUT_KEYS}
+        return [{"agent": agent, "regret_mean": float(mean[i]), "regret_ci95": float(half[i]),
+                 **{f"{k}_mean": float(v[i]) for k, v in readouts.items()}}
+                for i, agent in enumerate(self.agents)]
+
+    def _caption(self) -> str:
+        runs = f"{self.runs}" if self.complete else f"{self.runs} of {self.runs_requested}"
+        budget = int(self.samples[-1]) if self.samples.size else 0
+        return f"{self.problem} ({self.setting}): {runs} runs, {budget} samples per run"
+
+    def _repr_html_(self) -> str:
+        """A small HTML table for notebooks: one row per agent with its final figures
+        (:meth:`final_figures`)."""
+        from html import escape
+
+        head = "".join(f"<th>{escape(h)}</th>" for h in DISPLAY_HEADERS)
+        rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"
+                       for cells in self._display_rows())
+        return (f"<table><caption>{escape(self._caption())}</caption><thead><tr>{head}</tr>"
+                f"</thead><tbody>{rows}</tbody></table>")
+
+    def __rich__(self) -> Any:
+        """A rich Table of the same rows as :meth:`_repr_html_`."""
+        from rich.table import Table
+
+        table = Table(*DISPLAY_HEADERS, title=self._caption())
+        for cells in self._display_rows():
+            table.add_row(*cells)
+        return table
+
+    def _display_rows(self) -> list[tuple[str, ...]]:
+        return [(f["agent"], f"{f['regret_mean']:.4g} ± {f['regret_ci95']:.2g}",
+                 *(f"{f[f'{k}_mean']:.4g}" for k in READOUT_KEYS))
+                for f in self.final_figures()]
+
     def __repr__(self) -> str:
         """One line: problem, setting, agents, runs, checkpoints, array shapes, main settings.
 
@@ -162,6 +239,9 @@ class Result:
 #: Agents named by a Result's repr before "..."; config keys it shows.
 REPR_AGENTS = 6
 REPR_CONFIG = ("env", "seed", "horizon", "episodes", "steps", "epsilon", "rewards")
+#: The columns of a Result's HTML and rich tables.
+DISPLAY_HEADERS = ("agent", "final regret (95% CI)", "simple regret, greedy",
+                   "simple regret, behaviour")
 
 
 def _shape(a: Any) -> str:
@@ -229,11 +309,12 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 def save_npz(result: Result, path: str | Path) -> Path:
     """Write ``result`` as one .npz readable without celab and without pickle.
 
-    Arrays: checkpoints, regret, simple_regret_greedy, simple_regret_behaviour, agents (strings),
-    samples_per_step, extra_<key>; and two JSON strings: ``config`` (the problem's table) and
-    ``info``.
+    Arrays: schema (:data:`SCHEMA`), checkpoints, regret, simple_regret_greedy,
+    simple_regret_behaviour, agents (strings), samples_per_step, extra_<key>; and two JSON
+    strings: ``config`` (the problem's table) and ``info``.
     """
     arrays = {
+        "schema": np.array(SCHEMA, dtype=np.int64),
         "checkpoints": result.checkpoints,
         "regret": result.regret,
         "simple_regret_greedy": result.simple_regret_greedy,
@@ -255,6 +336,11 @@ def save_npz(result: Result, path: str | Path) -> Path:
 class DamagedFile(InputError):
     """A file celab wrote that cannot be read back as it was written (cut short by a crash,
     overwritten, edited): the message names the file and what is wrong."""
+
+
+class NewerSchema(InputError):
+    """A results file of a newer layout than this celab reads (its ``schema`` is greater than
+    :data:`SCHEMA`): not damaged, so never computed again over; the message names the file."""
 
 
 def read_npz(path: str | Path) -> dict[str, np.ndarray]:
@@ -316,13 +402,32 @@ def _json_table(arrays: dict[str, np.ndarray], key: str) -> dict[str, Any]:
     return value
 
 
+def schema_of(arrays: dict[str, np.ndarray]) -> int:
+    """The layout version of a results file's arrays: its ``schema``, a positive 0-d integer
+    (ValueError otherwise), :data:`UNVERSIONED_SCHEMA` without one; :class:`NewerSchema` when
+    it is newer than :data:`SCHEMA`."""
+    if "schema" not in arrays:
+        return UNVERSIONED_SCHEMA
+    a = arrays["schema"]
+    if a.dtype.kind not in "iu" or a.ndim != 0 or a < 1:
+        raise InputError(f"schema must be a positive integer, got dtype {a.dtype} and shape "
+                         f"{a.shape}")
+    if a > SCHEMA:
+        raise NewerSchema(f"written by a newer celab: schema {int(a)}, this celab reads up to "
+                          f"{SCHEMA}; upgrade celab to read it")
+    return int(a)
+
+
 def _result_of(arrays: dict[str, np.ndarray]) -> Result:
     """The Result the arrays of :func:`save_npz` describe; ValueError when they are not one:
-    keys, dtypes, shapes (agents x runs x checkpoints), finiteness and their agreement with
-    the saved configuration are all checked. The one ``simple_regret`` of an earlier version's
+    the schema (:func:`schema_of`; :class:`NewerSchema` first, whatever else the file holds),
+    keys, dtypes, shapes (agents x runs x checkpoints), finiteness and their agreement with the
+    saved configuration are all checked. The one ``simple_regret`` of an earlier version's
     file loads as both readouts, marked ``info["readouts"] = "legacy"``."""
     from .paths import valid_name
 
+    schema_of(arrays)
+    arrays = {k: v for k, v in arrays.items() if k != "schema"}
     arrays, legacy = one_readout_as_two(arrays)
     if "steps" in arrays and "checkpoints" not in arrays:  # the grid's name before 0.2
         arrays = {("checkpoints" if k == "steps" else k): v for k, v in arrays.items()}
@@ -393,6 +498,8 @@ def load_npz(path: str | Path) -> Result:
 
     Raises
     ------
+    NewerSchema
+        When a newer celab wrote the file (:func:`schema_of`); the message names the file.
     DamagedFile
         When the file is missing, not a complete archive, or its arrays are not those of a
         result (see :func:`_result_of`); the message names the file and the first problem.
@@ -402,12 +509,39 @@ def load_npz(path: str | Path) -> Result:
         return _result_of(read_npz(path))
     except MemoryLimitError:
         raise
+    except NewerSchema as e:
+        raise NewerSchema(f"{path}: {e}") from None
     except ValueError as e:
         raise DamagedFile(f"{path}: damaged, not the celab result it should be ({e})") from None
 
 
-CSV_HEADER = ("problem,agent,run,step,samples,regret,simple_regret_greedy,"
-              "simple_regret_behaviour")
+#: The columns of curves.csv and of :meth:`Result.to_frame`, in order.
+CURVES_COLUMNS = ("problem", "agent", "run", "step", "samples", "regret", *READOUT_KEYS)
+CSV_HEADER = ",".join(CURVES_COLUMNS)
+#: Bytes per row of the curves' columns (six 8-byte numbers and two codes), for the memory
+#: guard of :func:`curves_columns`.
+_ROW_BYTES = 8 * 8
+
+
+def curves_columns(result: Result) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """The rows of :func:`curves_rows` of ``result`` as columns (:data:`CURVES_COLUMNS`), and
+    the names of the categorical ones: ``problem`` and ``agent`` hold int64 codes into their
+    lists of names (:func:`tracking.frames.frame`); the numbers are the arrays' own."""
+    agents, runs, steps = result.regret.shape
+    rows = agents * runs * steps
+    check_memory(rows * _ROW_BYTES, f"the curves of {result.problem} as columns")
+    names = list(dict.fromkeys(result.agents))
+    codes = np.array([names.index(a) for a in result.agents], dtype=np.int64)
+    columns = {
+        "problem": np.zeros(rows, dtype=np.int64),
+        "agent": np.repeat(codes, runs * steps),
+        "run": np.tile(np.repeat(np.arange(runs, dtype=np.int64), steps), agents),
+        "step": np.tile(result.checkpoints.astype(np.int64), agents * runs),
+        "samples": np.tile(result.samples.astype(np.int64), agents * runs),
+        **{k: np.asarray(getattr(result, k), dtype=np.float64).reshape(rows)
+           for k in ("regret", *READOUT_KEYS)},
+    }
+    return columns, {"problem": [result.problem], "agent": names}
 
 
 def curves_rows(results: list[Result]) -> Iterator[str]:

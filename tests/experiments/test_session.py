@@ -132,7 +132,8 @@ def test_report_rerenders_without_simulating(tmp_path):
         p.unlink()
     proc = _celab("report", str(out), "--json")
     doc = json.loads(proc.stdout)
-    assert {k: doc[k] for k in ("problems", "headline")} == saved and doc["folder"] == str(out)
+    assert {k: doc[k] for k in ("schema", "problems", "headline")} == saved
+    assert doc["folder"] == str(out)
     assert sorted(p.name for p in (out / "plots").glob("*.png")) == [
         "linspace10-regret.png", "linspace10-simple.png", "two-arms-regret.png",
         "two-arms-simple.png"]

@@ -28,6 +28,7 @@ def _as_earlier_version(path, res):
         else res.simple_regret_greedy[i] for i in range(len(res.agents))])
     del arrays["simple_regret_greedy"], arrays["simple_regret_behaviour"]
     arrays["steps"] = arrays.pop("checkpoints")  # the grid's name in earlier versions
+    del arrays["schema"]  # earlier versions wrote none
     np.savez(path, **arrays)
     return arrays["simple_regret"]
 
