@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 # test processes (pytest-xdist): numba's cold compiles and the tests' subprocesses in parallel
 WORKERS ?= 2
 
-.PHONY: run test lint bench clean-cache clean
+.PHONY: run test test-slow lint bench clean-cache clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,14 @@ run: $(VENV)/.installed-run
 	$(BIN)/celab compare
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -n $(WORKERS) --durations=15
-	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -n $(WORKERS) -m nojit
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m "not slow" --durations=15
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -n $(WORKERS) -m "nojit and not slow"
 	$(BIN)/ruff check .
+
+# the long checks (marker "slow": a minute or more each, mostly numba compiling); .ci/run runs
+# them after make test
+test-slow: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m slow --durations=5
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

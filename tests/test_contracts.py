@@ -274,6 +274,7 @@ def test_every_setting_is_compared_on_the_pure_python_path():
     assert set(PURE) == set(settings.names())
 
 
+@pytest.mark.slow
 def test_the_pure_python_path_agrees_bit_for_bit(tmp_path):
     compiled = _run_script(tmp_path, "jit")
     pure = _run_script(tmp_path, "py", NUMBA_DISABLE_JIT="1")

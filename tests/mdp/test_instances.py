@@ -154,6 +154,7 @@ def test_a_model_object_cannot_draw_instances():
         MDPJob(envs.garnet(**ARGS), "ce-greedy", 3, 5, 2, instance="per-run")
 
 
+@pytest.mark.slow
 def test_per_run_instances_keep_the_contracts():
     """The contract checks (determinism, threads, batches, companions, bounds per run: each
     run's instance rebuilt from its seed, rerun from the configuration) with an instance per

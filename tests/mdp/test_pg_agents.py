@@ -307,6 +307,7 @@ def test_grpo_kl_penalty_keeps_the_policy_near_the_reference():
     assert max(final[1.0]) < 0.6 * math.log(3)
 
 
+@pytest.mark.slow
 def test_every_policy_gradient_agent_learns_on_a_small_garnet():
     """garnet(5, 3, 3), H = 5, 400 episodes, 8 runs, Bernoulli rewards: every agent's final
     softmax policy (behaviour readout) has a mean simple regret whose 95% interval lies below
