@@ -74,8 +74,11 @@ AGENTS: dict[str, dict[str, tuple[str, str]]] = {
 }
 #: Agents only some families run (UCRL2 on the chains, as Jaksch et al. and Osband et al. did).
 EXTRA = {"riverswim": {"ucrl2": ("ucrl2", CE)}}
-#: Agents in a problem of their own at each size (their cost per episode grows as S^2 A).
-APART = ("psrl",)
+#: Agents in a problem of their own at each size, on the same seeds: psrl, whose cost per
+#: episode grows as S^2 A, and the greedy CE agents (greedy, ce-greedy), which often never
+#: settle (they can stop trying an arm or an action for good), so that their doubling to the
+#: cap does not carry every other agent's budget with it.
+APART = ("psrl", "greedy", "ce-greedy")
 
 #: The tuning grids shared by every problem, by agent name: four candidates for every tuned
 #: kind; the other agents run on the tuning seeds as their one candidate (``every = true``),
@@ -214,12 +217,12 @@ BUDGETS = {
              "families and sizes, 20 runs (8 per tuning candidate), caps of 8 times each "
              "problem's starting budget"),
     "local": Budget(
-        "local", runs=20, tune_runs=8, cap_factor=64, cap_samples=10 ** 7,
+        "local", runs=20, tune_runs=8, cap_factor=16, cap_samples=10 ** 7,
         sizes={"bandit-gap0.1": (2, 10, 50, 200), "linear": (2, 5, 10, 20),
                "garnet": (5, 10, 20, 50), "riverswim": (4, 6, 8), "deep-sea": (4, 6, 8)},
         note="the largest budget run on this project's 2-core machine (celab reproduce thesis "
              "--budget local --dask local:2): the default's families up to K = 200, d = 20 "
-             "and S = 50, 20 runs (8 per tuning candidate), caps of 64 times each problem's "
+             "and S = 50, 20 runs (8 per tuning candidate), caps of 16 times each problem's "
              "starting budget and at most 10^7 samples per run"),
     "full": Budget(
         "full", runs=50, tune_runs=20, cap_factor=256,

@@ -50,7 +50,7 @@ def test_policy_gradient_variants_are_tuned_choices_with_equal_budgets():
         entries = {e.name: e for e in plan.entries
                    if parsed["problems"][e.problem]["name"] == table["name"]}
         variants = thesis_design.VARIANTS.get(table["setting"])
-        if variants is None or ".psrl" in table["name"]:
+        if variants is None or thesis.parse_name(table["name"])[2] is not None:
             continue
         for kind in thesis_design.PG_KINDS:
             assert entries[kind].grid == {"alpha": thesis_design.ALPHAS, **variants}
@@ -116,8 +116,27 @@ def _planted(size: int, runs: int, seed: int, family: str = "bandit-gap0.1") -> 
                   info={"v_star": 1.0} if setting == "mdp" else {})
 
 
+def _apart(family: str, size: int, runs: int, seed: int) -> dict[str, Result]:
+    """The problems of the agents run apart (thesis_design.APART) at one size: exit times
+    40 x size (CE agents)."""
+    out = {}
+    setting = thesis_design.FAMILIES[family].setting
+    for label in APART:
+        if label not in thesis_design.agents_of(family):
+            continue
+        sr = _curves(40.0 * size * np.random.default_rng(seed).lognormal(0.0, 0.3, runs))[None]
+        name = thesis_design.problem_name(family, size, label)
+        out[name] = Result(name, setting, (thesis_design.agents_of(family)[label][0],),
+                           CHECKPOINTS, np.cumsum(sr, axis=2), sr, sr.copy(),
+                           {"runs": runs, "epsilon": 0.05, "delta": 0.1},
+                           info={"v_star": 1.0} if setting == "mdp" else {})
+    return out
+
+
 def _ctx(tmp_path, runs=40) -> studies.Context:
     results = {r.problem: r for r in (_planted(k, runs, k) for k in SIZES)}
+    for k in SIZES:
+        results.update(_apart("bandit-gap0.1", k, runs, k))
     return studies.Context("thesis", "default", {"study": {}}, results, {}, tmp_path)
 
 
@@ -195,12 +214,8 @@ def test_on_a_chain_the_li_bound_is_drawn_and_set_beside_the_best_pg(tmp_path):
     PG agent's measured growth, from the same cells."""
     sizes = (4, 6, 8)
     results = {r.problem: r for r in (_planted(n, 40, n, "riverswim") for n in sizes)}
-    for n in sizes:  # psrl runs apart: its problem of each size
-        sr = _curves(40.0 * n * np.random.default_rng(n).lognormal(0.0, 0.3, 40))[None]
-        name = thesis_design.problem_name("riverswim", n, "psrl")
-        results[name] = Result(name, "mdp", ("psrl",), CHECKPOINTS, np.cumsum(sr, axis=2),
-                               sr, sr.copy(), {"runs": 40, "epsilon": 0.05, "delta": 0.1},
-                               info={"v_star": 1.0})
+    for n in sizes:
+        results.update(_apart("riverswim", n, 40, n))
     ctx = studies.Context("thesis", "default", {"study": {}}, results, {}, tmp_path)
     a = thesis.family_analyses(ctx)["riverswim"]
     cells = thesis.cells_of(ctx)
