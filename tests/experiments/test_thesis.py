@@ -231,3 +231,19 @@ def test_on_a_chain_the_li_bound_is_drawn_and_set_beside_the_best_pg(tmp_path):
     assert "Li et al. (2021)" not in "".join(
         thesis._li_sentence(thesis.family_analyses(_ctx(tmp_path))["bandit-gap0.1"],
                             thesis.cells_of(_ctx(tmp_path))))  # bandits are no chain
+
+
+def _bullets(text: str, start: str, end: str) -> list[str]:
+    section = text.split(start, 1)[1].split(end, 1)[0]
+    return [line for line in section.splitlines() if line.startswith("- ")]
+
+
+def test_the_readmes_thesis_sentences_are_the_committed_reports():
+    """The README states, family by family, what the committed report generated: the same
+    sentences, so that neither can say what the numbers do not."""
+    root = FOLDER.parents[1]
+    readme = (root / "README.md").read_text("utf-8")
+    report = (root / "docs" / "experiments" / "thesis.md").read_text("utf-8")
+    ours = _bullets(readme, "## The thesis, measured", "\n## ")
+    theirs = _bullets(report, "## What celab measured about the claim", "\n## ")
+    assert ours and ours == theirs
