@@ -1,0 +1,68 @@
+"""The documentation site's hooks (``hooks:`` in mkdocs.yml): the home page is README.md, and
+headings get GitHub's anchors.
+
+README.md sits beside docs/ and links into it (``docs/cli.md``); on the site it is the page
+``index.md`` at the top of docs/, so those links lose their ``docs/`` prefix. One file is the
+source of both the repository's front page and the site's. The pages link to headings by the
+anchors GitHub gives them; the site's table of contents makes the same ones.
+"""
+
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.structure.files import File, Files
+
+README = Path(__file__).resolve().parent / "README.md"
+
+#: a Markdown link or image target starting with docs/: ``](docs/...)``
+_DOCS_LINK = re.compile(r"\]\(docs/")
+#: what GitHub drops from a heading's text to make its anchor
+_NOT_IN_SLUG = re.compile(r"[^\w\- ]")
+
+
+def github_slug(text: str, separator: str = "-") -> str:
+    """A heading's anchor as GitHub makes it: lower case, punctuation dropped, spaces to dashes.
+
+    Parameters
+    ----------
+    text : str
+        The heading's text, without markup.
+    separator : str
+        Unused: GitHub always joins words with ``-`` (the signature Markdown's toc expects).
+
+    Returns
+    -------
+    str
+        ``"summary.json and --json"`` gives ``"summaryjson-and---json"``.
+    """
+    return _NOT_IN_SLUG.sub("", text.strip().lower()).replace(" ", "-")
+
+
+def readme_as_index(text: str) -> str:
+    """README.md's text with its links into docs/ made relative to docs/ itself.
+
+    Parameters
+    ----------
+    text : str
+        The Markdown of README.md.
+
+    Returns
+    -------
+    str
+        The same text, every ``](docs/`` replaced by ``](``.
+    """
+    return _DOCS_LINK.sub("](", text)
+
+
+def on_config(config: Any) -> Any:
+    """Make the table of contents slug headings as GitHub does."""
+    config["mdx_configs"].setdefault("toc", {})["slugify"] = github_slug
+    return config
+
+
+def on_files(files: Files, config: Any) -> Files:
+    """Add the generated home page ``index.md`` (README.md, its links rewritten)."""
+    files.append(File.generated(config, "index.md",
+                                content=readme_as_index(README.read_text("utf-8"))))
+    return files
