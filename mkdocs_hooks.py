@@ -11,8 +11,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mkdocs.structure.files import File, Files
-
 README = Path(__file__).resolve().parent / "README.md"
 
 #: a Markdown link or image target starting with docs/: ``](docs/...)``
@@ -61,8 +59,10 @@ def on_config(config: Any) -> Any:
     return config
 
 
-def on_files(files: Files, config: Any) -> Files:
+def on_files(files: Any, config: Any) -> Any:
     """Add the generated home page ``index.md`` (README.md, its links rewritten)."""
+    from mkdocs.structure.files import File  # here: the tests import this module without mkdocs
+
     files.append(File.generated(config, "index.md",
                                 content=readme_as_index(README.read_text("utf-8"))))
     return files
