@@ -1,10 +1,12 @@
-"""The documentation site's hooks (``hooks:`` in mkdocs.yml): the home page is README.md, and
-headings get GitHub's anchors.
+"""The documentation site's hooks (``hooks:`` in mkdocs.yml): the home page is README.md,
+headings get GitHub's anchors, and the API pages show docstrings' Sphinx roles as code.
 
 README.md sits beside docs/ and links into it (``docs/cli.md``); on the site it is the page
 ``index.md`` at the top of docs/, so those links lose their ``docs/`` prefix. One file is the
 source of both the repository's front page and the site's. The pages link to headings by the
-anchors GitHub gives them; the site's table of contents makes the same ones.
+anchors GitHub gives them; the site's table of contents makes the same ones. The docstrings
+name objects with Sphinx roles (``:func:`solve```), which mkdocstrings leaves as text: the API
+pages drop the role and keep the name as code.
 """
 
 import re
@@ -15,6 +17,8 @@ README = Path(__file__).resolve().parent / "README.md"
 
 #: a Markdown link or image target starting with docs/: ``](docs/...)``
 _DOCS_LINK = re.compile(r"\]\(docs/")
+#: a Sphinx role before an inline code span, as mkdocstrings renders it
+_ROLE = re.compile(r":(?:attr|class|func|meth|mod):(?=<code>)")
 #: what GitHub drops from a heading's text to make its anchor
 _NOT_IN_SLUG = re.compile(r"[^\w\- ]")
 
@@ -51,6 +55,28 @@ def readme_as_index(text: str) -> str:
         The same text, every ``](docs/`` replaced by ``](``.
     """
     return _DOCS_LINK.sub("](", text)
+
+
+def drop_roles(html: str) -> str:
+    """``html`` without the Sphinx roles before its inline code: ``:func:<code>solve</code>``
+    becomes ``<code>solve</code>``.
+
+    Parameters
+    ----------
+    html : str
+        A rendered page.
+
+    Returns
+    -------
+    str
+        The page, each role before a ``<code>`` removed.
+    """
+    return _ROLE.sub("", html)
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    """The API pages' docstrings without Sphinx roles (:func:`drop_roles`)."""
+    return drop_roles(html) if page.file.src_uri.startswith("api/") else html
 
 
 def on_config(config: Any) -> Any:

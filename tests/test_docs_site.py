@@ -109,6 +109,14 @@ def test_headings_get_githubs_anchors(heading, anchor):
 
 
 @pytest.mark.nojit
+def test_the_api_pages_show_sphinx_roles_as_code():
+    """A role before inline code goes, the code stays; a role elsewhere is text and stays."""
+    html = "see :func:<code>solve</code> and :class:<code>FiniteMDP</code>, not :func: alone"
+    assert mkdocs_hooks.drop_roles(html) == \
+        "see <code>solve</code> and <code>FiniteMDP</code>, not :func: alone"
+
+
+@pytest.mark.nojit
 def test_the_home_page_is_the_readme_with_links_into_docs():
     """README.md's links into docs/ lose their prefix on the site; no other link changes."""
     text = (ROOT / "README.md").read_text("utf-8")
