@@ -1,4 +1,5 @@
-# celab: `make run` sets up and runs the main job; `make test` sets up and runs the tests.
+# celab: `make run` sets up and runs the main job; `make test` sets up and runs the tests;
+# `make docs` builds the documentation site into site/.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 # test processes (pytest-xdist): numba's cold compiles and the tests' subprocesses in parallel
 WORKERS ?= 2
 
-.PHONY: run test test-slow lint bench clean-cache clean
+.PHONY: run test test-slow lint docs bench clean-cache clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,10 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e ".[dev]"
+	touch $@
+
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[docs]"
 	touch $@
 
 run: $(VENV)/.installed-run
@@ -35,10 +40,14 @@ test-slow: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
+# strict: a broken link or anchor, a page left out of the nav or a malformed docstring fails
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 # numba's on-disk cache is keyed by each kernel's own file: after editing a helper that kernels
 # in other files call (tracking/rng.py), drop the cache.
 clean-cache:
 	find . -path ./$(VENV) -prune -o \( -name '*.nbi' -o -name '*.nbc' \) -exec rm -f {} +
 
 clean: clean-cache
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .ruff_cache .hypothesis

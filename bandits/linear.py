@@ -188,6 +188,7 @@ class RandomSphere:
         return x, row_dot(x, theta)
 
     def args(self) -> dict[str, Any]:
+        """Its constructor's arguments, ``{"d", "n_arms", "sigma"}``, as in ``[[problem]].args``."""
         return {"d": self.d, "n_arms": self.n_arms, "sigma": self.sigma}
 
     def __repr__(self) -> str:

@@ -223,18 +223,22 @@ class Task:
 
     @property
     def n_prompts(self) -> int:
+        """P, the number of prompts (``shape[0]``)."""
         return self.shape[0]
 
     @property
     def horizon(self) -> int:
+        """H, the tokens of a response (``shape[1]``)."""
         return self.shape[1]
 
     @property
     def n_states(self) -> int:
+        """Z, the automaton's states per step (``shape[2]``)."""
         return self.shape[2]
 
     @property
     def vocab(self) -> int:
+        """V, the vocabulary's size (``shape[3]``)."""
         return self.shape[3]
 
     def n_solutions(self) -> np.ndarray:

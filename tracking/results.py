@@ -135,10 +135,12 @@ class Result:
 
     @property
     def runs_requested(self) -> int:
+        """Runs the configuration asks for (``config["runs"]``)."""
         return int(self.config["runs"])
 
     @property
     def complete(self) -> bool:
+        """Whether every requested run is in (``runs >= runs_requested``)."""
         return self.runs >= self.runs_requested
 
     @property
@@ -147,6 +149,7 @@ class Result:
         return self.checkpoints * self.samples_per_step
 
     def agent_index(self, label: str) -> int:
+        """The index along the agents axis of the agent labelled ``label`` (ValueError if none)."""
         return self.agents.index(label)
 
     def to_frame(self, backend: str = "pandas") -> Any:

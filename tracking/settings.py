@@ -124,6 +124,7 @@ class Key:
 
     @property
     def required(self) -> bool:
+        """Whether a problem table must give the key: no default, and not optional."""
         return self.default is None and not self.optional
 
     def read(self, data: Mapping[str, Any]) -> Any:

@@ -34,6 +34,7 @@ class Interval:
     high: float
 
     def as_dict(self) -> dict[str, float]:
+        """``{"estimate", "low", "high"}``, as the summaries write it."""
         return {"estimate": self.estimate, "low": self.low, "high": self.high}
 
 
@@ -162,6 +163,7 @@ class ExitTimes:
 
     @property
     def runs(self) -> int:
+        """The number of runs (settled or censored)."""
         return int(self.time.size)
 
     @property
@@ -424,6 +426,7 @@ class Ratio:
     kind: str
 
     def as_dict(self) -> dict[str, Any]:
+        """``{"estimate", "low", "high", "kind"}``, as the summaries write it."""
         return {"estimate": self.estimate, "low": self.low, "high": self.high,
                 "kind": self.kind}
 

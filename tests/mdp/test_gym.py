@@ -267,7 +267,8 @@ def test_the_q_learning_example_of_the_page_runs_and_prints_what_it_says():
     the optimum (but not above it) and the numbers it prints are the page's."""
     pytest.importorskip("gymnasium")
     text = page()
-    code = re.search(r"<!-- q-learning example -->\n```python\n(.*?)```", text, re.S).group(1)
+    marker = "<!-- run by tests/mdp/test_gym.py: the q-learning example -->"
+    code = re.search(re.escape(marker) + r"\n```python\n(.*?)```", text, re.S).group(1)
     said = re.search(r"It prints `(.*?)`", text).group(1)
     namespace: dict = {}
     out = io.StringIO()
