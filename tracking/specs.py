@@ -124,6 +124,20 @@ def is_import_path(name: str) -> bool:
     return m is not None and ("." in m.group(1) or m.group(2)[0].isupper())
 
 
+def short_name(name: str) -> str:
+    """The class or function name of an import path ``module:Name`` (names problems and
+    files); any other name unchanged."""
+    return name.rpartition(":")[2] if is_import_path(name) else name
+
+
+def resolve_callable(path: str, what: str) -> Any:
+    """:func:`resolve`, refusing an object that is not callable (a builder, a class)."""
+    obj = resolve(path, what)
+    if not callable(obj):
+        raise InputError(f"{what} {path!r} is not callable (a builder function or a class)")
+    return obj
+
+
 def resolve(path: str, what: str) -> Any:
     """The object at import path ``module:attr`` (``what`` names it in errors).
 
