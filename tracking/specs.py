@@ -53,14 +53,20 @@ class Agent:
         return cls.name if cls.__dict__.get("_registered") else import_path(cls)
 
     @classmethod
+    def _hyperparameters(cls) -> list[inspect.Parameter]:
+        """The constructor's named parameters (none for a class without its own
+        ``__init__``, whose ``object.__init__`` takes ``*args, **kwargs``)."""
+        named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return [p for p in inspect.signature(cls.__init__).parameters.values()
+                if p.name != "self" and p.kind in named]
+
+    @classmethod
     def param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
+        return [p.name for p in cls._hyperparameters()]
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
-        sig = inspect.signature(cls.__init__)
-        return {p.name: p.default for p in sig.parameters.values() if p.name != "self"}
+        return {p.name: p.default for p in cls._hyperparameters()}
 
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters, as given to the constructor."""
@@ -118,10 +124,16 @@ _IMPORT_PATH = re.compile(rf"({_IDENT}(?:\.{_IDENT})*):({_IDENT}(?:\.{_IDENT})*)
 
 
 def is_import_path(name: str) -> bool:
-    """Whether ``name`` (a spec without its parameters) is ``module:Class``: a dotted module,
-    or a class name starting with a capital letter."""
-    m = _IMPORT_PATH.fullmatch(name)
-    return m is not None and ("." in m.group(1) or m.group(2)[0].isupper())
+    """Whether ``name`` is an import path ``module:attribute`` (dotted names both)."""
+    return _IMPORT_PATH.fullmatch(name) is not None
+
+
+def _names_class(head: str, field: str) -> bool:
+    """Whether the spec ``head:field...`` starts with an agent class's import path rather than
+    a registry name and its parameters: ``field`` is an identifier (not ``key=value``) and the
+    module is dotted or the class name capitalised."""
+    return (is_import_path(f"{head}:{field}")
+            and ("." in head or field.rpartition(".")[2][:1].isupper()))
 
 
 def short_name(name: str) -> str:
@@ -179,7 +191,7 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
     (``"ucb:c=1,c=2"``) raises ValueError naming it."""
     head, sep, tail = spec.partition(":")
     cls_name, _, tail_rest = tail.partition(":")
-    if sep and is_import_path(f"{head.strip()}:{cls_name.strip()}"):
+    if sep and _names_class(head.strip(), cls_name.strip()):
         name, rest = f"{head.strip()}:{cls_name.strip()}", tail_rest
     else:
         name, rest = head.strip(), tail
