@@ -167,9 +167,10 @@ class BanditJob(Job):
                  else self._means)
         seeds = self.run_seeds(start, stop)
         for i, params in enumerate(self._params):
-            run_interruptible(kernel(self._jitted[i]), params, self.env.kind, means, float(self.env.sigma),
-                              self.horizon, seeds, self.checkpoints, regret[i],
-                              greedy[i], behaviour[i], pulls[i], should_stop=should_stop)
+            run_interruptible(kernel(self._jitted[i]), params, self.env.kind, means,
+                              float(self.env.sigma), self.horizon, seeds, self.checkpoints,
+                              regret[i], greedy[i], behaviour[i], pulls[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         out = {"regret": regret, "simple_regret_greedy": greedy,

@@ -311,10 +311,10 @@ class MDPJob(ModelJob):
             name, v = "simulate", self.v_star
             problem = (kernel_model(m), np.ascontiguousarray(m.initial))
         for i, agent in enumerate(self.agent_objs):
-            run_interruptible(kernel(name, self._jitted[i]), agent.params(), *problem, self.horizon, self.episodes,
-                              seeds, self.checkpoints, v, self.rewards == "bernoulli",
-                              self.regret == "sampled", regret[i], greedy[i], behaviour[i],
-                              should_stop=should_stop)
+            run_interruptible(kernel(name, self._jitted[i]), agent.params(), *problem,
+                              self.horizon, self.episodes, seeds, self.checkpoints, v,
+                              self.rewards == "bernoulli", self.regret == "sampled", regret[i],
+                              greedy[i], behaviour[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
         out = {"regret": regret, "simple_regret_greedy": greedy,

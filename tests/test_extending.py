@@ -23,8 +23,10 @@ import tracking.dispatch as dispatch
 from bandits.agents import REGISTRY
 from experiments.testing import check_agent, check_env
 from tests.bandits.reference import _argmax, _gap_of_argmax
-from tests.cli_helpers import _in_tmp  # noqa: F401
-from tests.cli_helpers import messages
+from tests.cli_helpers import (
+    _in_tmp,  # noqa: F401
+    messages,
+)
 from tests.cli_helpers import run_main as _main
 from tests.user_agents import moss, qlearning, ucb1
 from tracking import rng
@@ -399,8 +401,9 @@ def test_celab_run_and_rerun_from_config(monkeypatch, capsys, tmp_path):
 
 
 def test_celab_tune_by_import_path(monkeypatch, capsys, tmp_path):
-    (tmp_path / "exp.toml").write_text(EXPERIMENT.split("[[problem]]\nsetting = \"mdp\"")[0] +
-                                       '[tune]\n"tests.user_agents.moss:MOSS" = { c = [0.5, 1.0] }\n')
+    bandit_problem = EXPERIMENT.split('[[problem]]\nsetting = "mdp"')[0]
+    grid = '[tune]\n"tests.user_agents.moss:MOSS" = { c = [0.5, 1.0] }\n'
+    (tmp_path / "exp.toml").write_text(bandit_problem + grid)
     code, out, err = _main(monkeypatch, capsys, "tune", "exp.toml", "--out", "tuned")
     assert code == 0, err
     tuned = (tmp_path / "tuned" / "tuned.toml").read_text()

@@ -24,7 +24,6 @@ from bandits.extending import (
     register_agent,
     round_robin,
     round_robin_gap,
-    vectors,
 )
 from tracking.jit import njit
 from tracking.validate import InputError
