@@ -736,13 +736,14 @@ def mdp_command(
     from experiments import report
     from mdp.loop import MDPJob
     from tracking import paths
+    from tracking.specs import short_name
 
     model, env_name = _load_model(env, env_arg, file)
     if env_name is None and not paths.valid_name(file.stem):
         raise UserError(f"--file: the problem is named after the file, and {file.stem!r} is not "
                         f"a valid name ({paths.NAME_RULE}); rename the file")
     job = MDPJob(env_name or model, algos, horizon, episodes, runs, seed, None, rewards,
-                 name=env_name or file.stem,
+                 name=short_name(env_name) if env_name else file.stem,
                  epsilon=EPISODIC.epsilon if epsilon is None else epsilon,
                  env_args=_env_args(env_arg) if env_name else None, regret=regret,
                  instance=instance)

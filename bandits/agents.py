@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tracking.specs import Agent
+from tracking.specs import Agent, registry
 from tracking.validate import InputError, as_choice, as_int
 
 
@@ -470,8 +470,6 @@ class PGExact(BanditAgent):
 
 
 #: Registry name -> agent class.
-REGISTRY: dict[str, type[BanditAgent]] = {
-    cls.name: cls
-    for cls in (Greedy, EpsilonGreedy, ExploreThenCommit, UCB, KLUCB, Thompson, Reinforce, RLOO,
-                GRPO, PPO, ActorCritic, NPG, PGExact)
-}
+REGISTRY: dict[str, type[BanditAgent]] = registry(
+    (Greedy, EpsilonGreedy, ExploreThenCommit, UCB, KLUCB, Thompson, Reinforce, RLOO, GRPO, PPO,
+     ActorCritic, NPG, PGExact))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tracking.specs import is_import_path, resolve_callable
 from tracking.validate import InputError, coerce
 
 if TYPE_CHECKING:
@@ -253,7 +255,23 @@ def make(name: str, seed: int = 0, **args: Any) -> Bandit | RandomTestbed:
     (:func:`coerce_args`).
     """
     kwargs = coerce_args(name, args)
-    return NAMED[name][0](seed, **kwargs)
+    env = builder(name)(seed, **kwargs)
+    if not isinstance(env, (Bernoulli, Gaussian, RandomTestbed)):
+        raise InputError(f"bandit environment {name!r} built {type(env).__name__}, not a "
+                         f"Bernoulli, Gaussian or RandomTestbed")
+    return env
+
+
+def builder(name: str) -> Callable[..., Any]:
+    """The builder of environment ``name``: a named instance's (:data:`NAMED`), or the function
+    at import path ``module:function`` (``f(seed, **args)`` returning a bandit, as the named
+    builders do); ValueError naming ``name`` otherwise."""
+    if name in NAMED:
+        return NAMED[name][0]
+    if is_import_path(name):
+        return resolve_callable(name, "bandit environment")
+    raise InputError(f"unknown bandit environment {name!r} (known: {', '.join(NAMED)}, or "
+                     f"module:function)")
 
 
 def coerce_args(name: str, args: dict) -> dict:
@@ -265,18 +283,17 @@ def coerce_args(name: str, args: dict) -> dict:
     """
     import inspect
 
-    if name not in NAMED:
-        raise InputError(f"unknown bandit environment {name!r} (known: {', '.join(NAMED)})")
-    builder = NAMED[name][0]
-    params = {k: p for k, p in inspect.signature(builder).parameters.items() if k != "seed"}
+    params = {k: p for k, p in inspect.signature(builder(name)).parameters.items()
+              if k != "seed"}
     kwargs = {}
     for key, value in args.items():
         if key not in params:
             allowed = ", ".join(params) or "none"
             raise InputError(f"bandit environment {name!r} has no argument {key!r} "
                              f"(arguments: {allowed})")
-        kwargs[key] = coerce(value, int if isinstance(params[key].default, int) else float,
-                             f"{name} argument {key}")
+        default = params[key].default
+        kind = type(default) if isinstance(default, (bool, int, str)) else float
+        kwargs[key] = coerce(value, kind, f"{name} argument {key}")
     return kwargs
 
 

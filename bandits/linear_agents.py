@@ -13,6 +13,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, NamedTuple
 
+from tracking.specs import registry
 from tracking.validate import InputError
 
 from .agents import GRPO, RLOO, BanditAgent, Reinforce, _positive
@@ -188,6 +189,5 @@ class LinGRPO(GRPO):
 
 
 #: Registry name -> agent class.
-REGISTRY: dict[str, type[BanditAgent]] = {
-    cls.name: cls for cls in (LinGreedy, OFUL, LinTS, LinReinforce, LinRLOO, LinGRPO)
-}
+REGISTRY: dict[str, type[BanditAgent]] = registry(
+    (LinGreedy, OFUL, LinTS, LinReinforce, LinRLOO, LinGRPO))

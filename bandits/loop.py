@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,7 @@ class BanditJob(Job):
         self.per_run = isinstance(self.env, envs.RandomTestbed)
         self.agent_objs = build_all(REGISTRY, agents, "bandit")
         self._params = [a.params(self.env) for a in self.agent_objs]
+        self._jitted = [agent_is_jitted(a, p) for a, p in zip(self.agent_objs, self._params)]
         self.checkpoints = cp.as_grid(checkpoints, self.horizon)
         self.problem = check_name(name if name is not None else self.env.name)
         self.agents = tuple(a.label for a in self.agent_objs)
@@ -156,8 +158,6 @@ class BanditJob(Job):
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
-        from ._kernels import simulate
-
         n, c, k_arms = stop - start, self.checkpoints.size, self.env.n_arms
         regret = np.zeros((len(self.agents), n, c))
         greedy = np.zeros((len(self.agents), n, c))
@@ -167,9 +167,10 @@ class BanditJob(Job):
                  else self._means)
         seeds = self.run_seeds(start, stop)
         for i, params in enumerate(self._params):
-            run_interruptible(simulate, params, self.env.kind, means, float(self.env.sigma),
-                              self.horizon, seeds, self.checkpoints, regret[i],
-                              greedy[i], behaviour[i], pulls[i], should_stop=should_stop)
+            run_interruptible(kernel(self._jitted[i]), params, self.env.kind, means,
+                              float(self.env.sigma), self.horizon, seeds, self.checkpoints,
+                              regret[i], greedy[i], behaviour[i], pulls[i],
+                              should_stop=should_stop)
             if progress is not None:
                 progress(n * self.horizon)
         out = {"regret": regret, "simple_regret_greedy": greedy,
@@ -177,6 +178,34 @@ class BanditJob(Job):
         if self.per_run:  # each run's instance, for per-run statistics (one copy per agent)
             out["means"] = np.broadcast_to(means, (len(self.agents), n, k_arms)).copy()
         return out
+
+
+def agent_is_jitted(agent: BanditAgent, params: tuple) -> bool:
+    """Whether the pieces of ``agent`` (of record ``params``) are jitted, so that the loop is
+    compiled for its record, or plain Python (the loop's Python body runs them: the agent of a
+    user who writes no numba). ValueError naming the agent when a hook lacks its piece."""
+    from tracking.dispatch import compiled
+
+    from ._agents.hooks import HOOKS
+
+    return compiled(HOOKS.values(), type(params), agent.spec)
+
+
+def kernel(jitted: bool) -> Callable[..., Any]:
+    """``bandits._kernels.simulate``, compiled or as its plain-Python body (which calls the
+    Python body of ``_one_run``): one definition of the loop for both kinds of agents."""
+    from . import _kernels
+
+    return _kernels.simulate if jitted else _python_simulate()
+
+
+@functools.cache
+def _python_simulate() -> Callable[..., Any]:
+    from tracking.dispatch import plain
+
+    from . import _kernels
+
+    return plain(_kernels.simulate, _one_run=plain(_kernels._one_run))
 
 
 def run_state_bytes(params: Sequence[tuple], n_arms: int, horizon: int) -> float:

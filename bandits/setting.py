@@ -20,6 +20,7 @@ import numpy as np
 
 from tracking import settings
 from tracking.settings import Bounds, Key, Setting, fail
+from tracking.specs import short_name
 from tracking.validate import InputError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _source(data: Mapping[str, Any], base: Path) -> tuple[dict[str, Any], str]:
                 fail(key, f"'{key}' applies to 'means', not to a named env")
         if "args" in data:
             out["args"] = settings.table(data, "args", "{ n_arms = 100 }")
-        return out, out["env"] or "custom"
+        return out, short_name(out["env"]) or "custom"
     if "args" in data:
         fail("args", "args applies to a named env, not to 'means'")
     means = data["means"]

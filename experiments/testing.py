@@ -5,8 +5,8 @@
 >>> check_agent("ucb:c=1.5", setting="bandit")          # doctest: +SKIP
 >>> check_env("riverswim", setting="mdp", args={"n_states": 5})  # doctest: +SKIP
 
-:func:`check_agent` runs an agent of a setting's registry on a small problem (the setting's
-``example``, or ``env``) and checks, in this order:
+:func:`check_agent` runs an agent (of a setting's registry, or a user's: docs/extending.md) on a
+small problem (the setting's ``example``, or ``env``) and checks, in this order:
 
 1. ``parameters``: ``build(agent.spec) == agent``, and the same agent back from its label and
    its repr;
@@ -264,12 +264,14 @@ def _check_companions(fail: _Failure, setting: settings.Setting, crowd_table: di
 
 # --- agents --------------------------------------------------------------------------------------
 
-def _label_spec(label: str) -> str:
-    """``name(k=v, k2=v2)`` -> ``name:k=v,k2=v2``."""
-    match = re.fullmatch(r"([^()]+)\((.*)\)", label)
+def _label_spec(agent: Agent) -> str:
+    """The agent's label ``name(k=v, k2=v2)`` as a spec ``name:k=v,k2=v2``, ``name`` replaced
+    by the import path of an agent outside the registries."""
+    match = re.fullmatch(r"([^()]+)\((.*)\)", agent.label)
     if match is None:
-        return label
-    return f"{match.group(1)}:{match.group(2).replace(', ', ',')}"
+        return agent.spec_name() if agent.label == agent.name else agent.label
+    name = agent.spec_name() if match.group(1) == agent.name else match.group(1)
+    return f"{name}:{match.group(2).replace(', ', ',')}"
 
 
 def _check_parameters(fail: _Failure, agent: Agent, registry: dict[str, type]) -> None:
@@ -280,7 +282,7 @@ def _check_parameters(fail: _Failure, agent: Agent, registry: dict[str, type]) -
                                             f"not {agent!r}")
     fail.that(again.spec == agent.spec and again.label == agent.label, "parameters",
               f"spec or label changed through build: {again.spec!r}, {again.label!r}")
-    from_label = build(registry, _label_spec(agent.label))
+    from_label = build(registry, _label_spec(agent))
     fail.that(from_label == agent, "parameters",
               f"label {agent.label!r} reads back as {from_label!r}")
     try:
@@ -299,7 +301,7 @@ def _check_errors(fail: _Failure, agent: Agent, registry: dict[str, type]) -> No
               if not (bad == "inf" and p in agent.unbounded)]
     trials.append(("no_such_parameter", "1"))
     for param, bad in trials:
-        spec = f"{agent.name}:{param}={bad}"
+        spec = f"{agent.spec_name()}:{param}={bad}"
         try:
             build(registry, spec)
         except ValueError as e:
@@ -309,15 +311,18 @@ def _check_errors(fail: _Failure, agent: Agent, registry: dict[str, type]) -> No
             fail("errors", f"{spec!r} is accepted: {param} = {bad} should raise ValueError")
 
 
-def check_agent(agent: str | Agent, setting: str, env: Any = None, *,
+def check_agent(agent: str | Agent | type[Agent], setting: str, env: Any = None, *,
                 args: Mapping[str, Any] | None = None, runs: int = 4, seed: int = 3,
                 options: Mapping[str, Any] | None = None) -> None:
     """Check that ``agent`` keeps celab's contracts in ``setting`` (module docstring).
 
     Parameters
     ----------
-    agent : str or Agent
-        A specification (``"reinforce:alpha=0.4"``) or an agent of the setting's registry.
+    agent : str, Agent or agent class
+        A specification (``"reinforce:alpha=0.4"``, or an import path
+        ``"mypkg.agents:MOSS:c=2"``), an agent object, or an agent class (built with its
+        defaults): of the setting's registry, or a user's agent of the setting's lab
+        (docs/extending.md).
     setting : str
         A registered setting (``"bandit"``, ``"mdp"``, ``"continuing"``).
     env : str, mapping or environment, optional

@@ -269,8 +269,9 @@ def equal_runs(candidates: Sequence[int], runs: int) -> list[int]:
 
 
 def job_name(problem: str, agent: int, name: str) -> str:
-    """The name of a tuned agent's job: ``<problem>.<k>.<agent name>``."""
-    return f"{problem}.{agent}.{name}"
+    """The name of a tuned agent's job: ``<problem>.<k>.<agent name>`` (the class name of an
+    agent named by its import path)."""
+    return f"{problem}.{agent}.{specs.short_name(name)}"
 
 
 def _job(parsed: dict[str, Any], entry: Entry, delta: float | None,

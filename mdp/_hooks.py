@@ -61,6 +61,8 @@ episode_policy = hook("episode_policy", ("params", "state", "k", "st", "stop"))
 learn = hook("learn", ("params", "state", "trajectory", "n"))
 greedy_policy = hook("greedy_policy", ("params", "state", "stop"))
 behaviour_policy = hook("behaviour_policy", ("params", "state", "k", "readout", "stop"))
+#: The hooks of the episodic loop, which every agent of mdp.run implements.
+EPISODIC_HOOKS = (init_episodic, episode_policy, learn, greedy_policy, behaviour_policy)
 
 init_continuing = hook("init_continuing", ("params", "model", "steps", "max_sweeps"))
 stationary_policy = hook("stationary_policy", ("params", "state", "t", "epsilon", "st", "stop"))

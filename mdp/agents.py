@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tracking.specs import Agent
+from tracking.specs import Agent, registry
 from tracking.validate import FALSE_WORDS, TRUE_WORDS, InputError, as_float, as_int
 
 
@@ -442,12 +442,10 @@ class NPG(PolicyGradientAgent):
         return NPGParams(float(self.alpha), float(self.bonus), bool(self.stationary))
 
 #: Registry name -> agent class (the episodic loop, mdp.run).
-REGISTRY: dict[str, type[MDPAgent]] = {
-    cls.name: cls for cls in (CEGreedy, CEOptimistic, CEDither, PSRL, UCRL2, QLearning,
-                              Reinforce, RLOO, GRPO, PPO, ActorCritic, NPG)
-}
+REGISTRY: dict[str, type[MDPAgent]] = registry(
+    (CEGreedy, CEOptimistic, CEDither, PSRL, UCRL2, QLearning, Reinforce, RLOO, GRPO, PPO,
+     ActorCritic, NPG))
 
 #: The agents of the continuing, average-reward loop (mdp.run_continuing).
-CONTINUING_REGISTRY: dict[str, type[MDPAgent]] = {
-    cls.name: cls for cls in (CEGreedy, CEOptimistic, PSRL, UCRL2)
-}
+CONTINUING_REGISTRY: dict[str, type[MDPAgent]] = registry(
+    (CEGreedy, CEOptimistic, PSRL, UCRL2))

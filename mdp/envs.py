@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tracking import memory
+from tracking.specs import is_import_path, resolve_callable
 from tracking.validate import InputError, as_float, as_int, coerce
 
 from .model import FiniteMDP
@@ -503,10 +504,7 @@ def coerce_args(name: str, args: dict[str, Any]) -> dict[str, Any]:
     default). Unknown environments, unknown or missing arguments and ill-typed values raise
     ValueError naming them. The result is what an experiment file stores as ``args``.
     """
-    if name not in ENVS:
-        raise InputError(f"unknown MDP environment {name!r} (known: {', '.join(ENVS)})")
-    builder = ENVS[name]
-    params = inspect.signature(builder).parameters
+    params = inspect.signature(builder(name)).parameters
     for key in args:
         if key not in params:
             raise InputError(f"environment {name!r} has no argument {key!r} (arguments: "
@@ -525,4 +523,19 @@ def make(name: str, **args: Any) -> FiniteMDP:
     ValueError naming them.
     """
     kwargs = coerce_args(name, args)
-    return ENVS[name](**kwargs)
+    m = builder(name)(**kwargs)
+    if not isinstance(m, FiniteMDP):
+        raise InputError(f"MDP environment {name!r} built {type(m).__name__}, not a FiniteMDP")
+    return m
+
+
+def builder(name: str) -> Callable[..., FiniteMDP]:
+    """The builder of environment ``name``: a registered one's (:data:`ENVS`), or the function
+    at import path ``module:function`` returning a FiniteMDP (with a ``seed`` argument, a
+    random family that may draw an instance per run); ValueError naming ``name`` otherwise."""
+    if name in ENVS:
+        return ENVS[name]
+    if is_import_path(name):
+        return resolve_callable(name, "MDP environment")
+    raise InputError(f"unknown MDP environment {name!r} (known: {', '.join(ENVS)}, or "
+                     f"module:function)")

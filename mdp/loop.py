@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from tracking.runner import (
     run_interruptible,
 )
 from tracking.settings import RUNS, SEED
-from tracking.specs import build_all
+from tracking.specs import build_all, short_name
 from tracking.validate import InputError, as_int
 
 from .agents import REGISTRY, MDPAgent
@@ -77,7 +79,7 @@ def per_run_args(m: Any, env_args: dict[str, Any] | None) -> dict[str, Any]:
     if not isinstance(m, str):
         raise InputError("instance = per-run draws each run's model from a built-in env with a "
                          f"seed ({', '.join(seeded)}); a model file is one instance")
-    if m in envs.ENVS and m not in seeded:
+    if "seed" not in inspect.signature(envs.builder(m)).parameters:
         raise InputError(f"instance = per-run needs an env with a seed argument "
                          f"({', '.join(seeded)}); {m!r} has none")
     env_args = dict(env_args or {})
@@ -126,7 +128,7 @@ class ModelJob(Job):
         if rewards == "bernoulli" and not in_unit:
             raise InputError("rewards = bernoulli needs every R[s, a] in [0, 1]")
         if name is None:
-            name = m if isinstance(m, str) else self.model.name
+            name = short_name(m) if isinstance(m, str) else self.model.name
         self.problem = check_name(name)
         source = self.model.source or {}
         self.copy_model = False
@@ -207,6 +209,7 @@ class MDPJob(ModelJob):
         if self.per_run:  # the configuration names the family, each run draws its seed
             env_keys["args"].pop("seed")
         self.agent_objs = build_all(REGISTRY, agents, "MDP")
+        self._jitted = [agent_is_jitted(a) for a in self.agent_objs]
         self.checkpoints = cp.as_grid(checkpoints, self.episodes)
         self.samples_per_step = self.horizon
         self.agents = tuple(a.label for a in self.agent_objs)
@@ -294,8 +297,6 @@ class MDPJob(ModelJob):
 
     def run_batch(self, start: int, stop: int, progress: Progress | None,
                   should_stop: StopRequest | None = None) -> dict[str, np.ndarray]:
-        from ._episodic_loop import simulate, simulate_instances
-
         n, c = stop - start, self.checkpoints.size
         regret = np.zeros((len(self.agents), n, c))
         greedy = np.zeros((len(self.agents), n, c))
@@ -304,16 +305,16 @@ class MDPJob(ModelJob):
         if self.per_run:
             instance_seed, models = self.instances(start, stop)
             v_star = np.array([optimal_value(m, self.horizon) for m in models])
-            kernel, problem, v = simulate_instances, stacked_models(models), v_star
+            name, problem, v = "simulate_instances", stacked_models(models), v_star
         else:
             m = self.model
-            kernel, v = simulate, self.v_star
+            name, v = "simulate", self.v_star
             problem = (kernel_model(m), np.ascontiguousarray(m.initial))
         for i, agent in enumerate(self.agent_objs):
-            run_interruptible(kernel, agent.params(), *problem, self.horizon, self.episodes,
-                              seeds, self.checkpoints, v, self.rewards == "bernoulli",
-                              self.regret == "sampled", regret[i], greedy[i], behaviour[i],
-                              should_stop=should_stop)
+            run_interruptible(kernel(name, self._jitted[i]), agent.params(), *problem,
+                              self.horizon, self.episodes, seeds, self.checkpoints, v,
+                              self.rewards == "bernoulli", self.regret == "sampled", regret[i],
+                              greedy[i], behaviour[i], should_stop=should_stop)
             if progress is not None:
                 progress(n * self.episodes * self.horizon)
         out = {"regret": regret, "simple_regret_greedy": greedy,
@@ -323,6 +324,36 @@ class MDPJob(ModelJob):
             out["instance_seed"] = np.broadcast_to(instance_seed, (k, n)).copy()
             out["v_star"] = np.broadcast_to(v_star, (k, n)).copy()
         return out
+
+
+def agent_is_jitted(agent: MDPAgent) -> bool:
+    """Whether the episodic pieces of ``agent`` are jitted (the loop is compiled for its
+    record) or plain Python (the loop's Python body runs them); ValueError naming the agent
+    when a hook lacks its piece."""
+    from tracking.dispatch import compiled
+
+    from . import _episodic_loop  # noqa: F401 (registers the pieces)
+    from ._hooks import EPISODIC_HOOKS
+
+    return compiled(EPISODIC_HOOKS, type(agent.params()), agent.spec)
+
+
+def kernel(name: str, jitted: bool) -> Callable[..., Any]:
+    """The episodic loop's ``simulate`` or ``simulate_instances`` (``name``), compiled or as
+    its plain-Python body calling the Python body of ``_one_run``: one definition of the loop
+    for both kinds of agents."""
+    from . import _episodic_loop
+
+    return getattr(_episodic_loop, name) if jitted else _python_kernel(name)
+
+
+@functools.cache
+def _python_kernel(name: str) -> Callable[..., Any]:
+    from tracking.dispatch import plain
+
+    from . import _episodic_loop as loop
+
+    return plain(getattr(loop, name), _one_run=plain(loop._one_run))
 
 
 def run_state_bytes(agent: MDPAgent, n_states: int, n_actions: int, nnz: int,

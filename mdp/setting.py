@@ -33,6 +33,7 @@ import numpy as np
 
 from tracking import paths, settings
 from tracking.settings import Bounds, Key, Setting, fail
+from tracking.specs import short_name
 
 if TYPE_CHECKING:
     from tracking.results import Result
@@ -61,7 +62,7 @@ def _model_source(problem: str) -> Callable[[Mapping[str, Any], Path],
         if "env" in data:
             env = settings.string(data, "env")
             return {"env": env, "args": settings.table(data, "args", "{ n_states = 10 }")}, \
-                env or "custom"
+                short_name(env) or "custom"
         if "args" in data:
             fail("args", "args applies to a built-in env, not to a file")
         path = Path(settings.string(data, "file"))

@@ -4,12 +4,20 @@ Both labs describe an agent by a registry name plus hyperparameters, for instanc
 ``reinforce:alpha=0.4,baseline=false``. A list of agents is written with commas between agents;
 a comma-separated ``key=value`` without a name continues the previous agent's parameters, so
 ``greedy,reinforce:alpha=0.4,baseline=false`` is two agents.
+
+An agent class outside the registries is named by its import path, ``module:Class``, in place
+of the registry name: ``mypkg.agents:MOSS:alpha=2``. The name is an import path when the field
+after its first colon is a (dotted) identifier rather than ``key=value``, and either the module
+is dotted or the class name starts with a capital letter (so ``ucb:c`` stays a malformed
+parameter of ``ucb``). Such a class must subclass the lab's agent base class.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from .validate import InputError, coerce
@@ -32,15 +40,33 @@ class Agent:
     #: other float parameter must be finite.
     unbounded: ClassVar[tuple[str, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A class that sets no ``name`` of its own is named by its class name (labels)."""
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__
+
+    @classmethod
+    def spec_name(cls) -> str:
+        """The name a specification gives: the registry name of a lab's own agent, the import
+        path ``module:Class`` of any other class."""
+        return cls.name if cls.__dict__.get("_registered") else import_path(cls)
+
+    @classmethod
+    def _hyperparameters(cls) -> list[inspect.Parameter]:
+        """The constructor's named parameters (none for a class without its own
+        ``__init__``, whose ``object.__init__`` takes ``*args, **kwargs``)."""
+        named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return [p for p in inspect.signature(cls.__init__).parameters.values()
+                if p.name != "self" and p.kind in named]
+
     @classmethod
     def param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
+        return [p.name for p in cls._hyperparameters()]
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
-        sig = inspect.signature(cls.__init__)
-        return {p.name: p.default for p in sig.parameters.values() if p.name != "self"}
+        return {p.name: p.default for p in cls._hyperparameters()}
 
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters, as given to the constructor."""
@@ -58,8 +84,8 @@ class Agent:
         """Complete specification string, parsed back by :func:`build` to an equal agent."""
         params = self.get_params()
         if not params:
-            return self.name
-        return self.name + ":" + ",".join(f"{k}={_fmt(v)}" for k, v in params.items())
+            return self.spec_name()
+        return self.spec_name() + ":" + ",".join(f"{k}={_fmt(v)}" for k, v in params.items())
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -76,6 +102,73 @@ def _fmt(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return repr(v) if isinstance(v, float) else str(v)
+
+
+def registry(classes: Iterable[type[Agent]]) -> dict[str, type[Agent]]:
+    """A lab's registry, name -> class, each class marked as the lab's own: its specification
+    names it by ``name`` (any other agent class is named by its import path)."""
+    out: dict[str, type[Agent]] = {}
+    for cls in classes:
+        cls._registered = True
+        out[cls.name] = cls
+    return out
+
+
+def import_path(obj: Any) -> str:
+    """``module:qualname`` of a class or function, which :func:`resolve` imports back."""
+    return f"{obj.__module__}:{obj.__qualname__}"
+
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_IMPORT_PATH = re.compile(rf"({_IDENT}(?:\.{_IDENT})*):({_IDENT}(?:\.{_IDENT})*)")
+
+
+def is_import_path(name: str) -> bool:
+    """Whether ``name`` is an import path ``module:attribute`` (dotted names both)."""
+    return _IMPORT_PATH.fullmatch(name) is not None
+
+
+def _names_class(head: str, field: str) -> bool:
+    """Whether the spec ``head:field...`` starts with an agent class's import path rather than
+    a registry name and its parameters: ``field`` is an identifier (not ``key=value``) and the
+    module is dotted or the class name capitalised."""
+    return (is_import_path(f"{head}:{field}")
+            and ("." in head or field.rpartition(".")[2][:1].isupper()))
+
+
+def short_name(name: str) -> str:
+    """The class or function name of an import path ``module:Name`` (names problems and
+    files); any other name unchanged."""
+    return name.rpartition(":")[2] if is_import_path(name) else name
+
+
+def resolve_callable(path: str, what: str) -> Any:
+    """:func:`resolve`, refusing an object that is not callable (a builder, a class)."""
+    obj = resolve(path, what)
+    if not callable(obj):
+        raise InputError(f"{what} {path!r} is not callable (a builder function or a class)")
+    return obj
+
+
+def resolve(path: str, what: str) -> Any:
+    """The object at import path ``module:attr`` (``what`` names it in errors).
+
+    Raises
+    ------
+    ValueError
+        One line naming the path: the module cannot be imported, or has no such attribute.
+    """
+    module, _, attr = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module)
+    except Exception as e:  # an import error, or any error raised while importing
+        raise InputError(f"{what} {path!r}: cannot import module {module!r} "
+                         f"({type(e).__name__}: {e})") from None
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise InputError(f"{what} {path!r}: module {module!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    return obj
 
 
 def split_specs(text: str) -> list[str]:
@@ -96,8 +189,12 @@ def split_specs(text: str) -> list[str]:
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
     """``"reinforce:alpha=0.4"`` -> ``("reinforce", {"alpha": "0.4"})``; a repeated parameter
     (``"ucb:c=1,c=2"``) raises ValueError naming it."""
-    name, _, rest = spec.partition(":")
-    name = name.strip()
+    head, sep, tail = spec.partition(":")
+    cls_name, _, tail_rest = tail.partition(":")
+    if sep and _names_class(head.strip(), cls_name.strip()):
+        name, rest = f"{head.strip()}:{cls_name.strip()}", tail_rest
+    else:
+        name, rest = head.strip(), tail
     params: dict[str, str] = {}
     if rest.strip():
         for item in rest.split(","):
@@ -117,19 +214,49 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     return coerce(value, kind, where) if kind in (bool, int, float) else value
 
 
-def build(registry: dict[str, type[Agent]], spec: str | Agent, lab: str = "") -> Agent:
-    """An agent from a registry name with optional parameters, or an agent object (returned)."""
+def lab_base(registry: dict[str, type[Agent]]) -> type[Agent]:
+    """The most specific class every agent of ``registry`` derives from (the lab's base)."""
+    classes = list(registry.values())
+    common = set.intersection(*(set(c.__mro__) for c in classes))
+    return next(c for c in classes[0].__mro__ if c in common)
+
+
+def _lab_class(registry: dict[str, type[Agent]], cls: Any, where: str, lab: str) -> type[Agent]:
+    """``cls`` when it is an agent class of the lab of ``registry``; else ValueError naming
+    ``where``."""
+    base = lab_base(registry)
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise InputError(f"agent {where!r} is not a {lab} agent class (a subclass of "
+                         f"{import_path(base)})")
+    if cls.__dict__.get("_registered") and registry.get(cls.name) is not cls:
+        raise InputError(f"agent {where!r} does not belong to the {lab} lab")
+    return cls
+
+
+def agent_class(registry: dict[str, type[Agent]], name: str, lab: str = "") -> type[Agent]:
+    """The class of agent name ``name``: a registry name, or an import path ``module:Class``
+    of a subclass of the lab's base class; ValueError naming it otherwise."""
+    if name in registry:
+        return registry[name]
+    if is_import_path(name):
+        return _lab_class(registry, resolve(name, "agent"), name, lab)
+    known = ", ".join(sorted(registry))
+    raise InputError(f"unknown {lab} agent {name!r} (known: {known}, or module:Class)")
+
+
+def build(registry: dict[str, type[Agent]], spec: str | Agent | type[Agent],
+          lab: str = "") -> Agent:
+    """An agent from a specification (a registry name or an import path, with optional
+    parameters), an agent class (built with its defaults) or an agent object (returned)."""
     if isinstance(spec, Agent):
-        if spec.name not in registry or not isinstance(spec, registry[spec.name]):
-            raise InputError(f"agent {spec!r} does not belong to the {lab} lab")
+        _lab_class(registry, type(spec), repr(spec), lab)
         return spec
+    if isinstance(spec, type):
+        return _lab_class(registry, spec, import_path(spec), lab)()
     if not isinstance(spec, str):
         raise InputError(f"agent must be a name or an agent object, got {spec!r}")
     name, raw = parse_spec(spec)
-    if name not in registry:
-        known = ", ".join(sorted(registry))
-        raise InputError(f"unknown {lab} agent {name!r} (known: {known})")
-    cls = registry[name]
+    cls = agent_class(registry, name, lab)
     defaults = cls.defaults()
     kwargs = {}
     for key, value in raw.items():
