@@ -195,7 +195,8 @@ def new_buffers(B, G, H, V):
 def one_run(params, ctx, key, n_calls, checkpoints, regret, greedy, behaviour, pass_train,
             pass_held, stats, counts, stop):
     """One run of one agent; writes the curves at the checkpoints and the final numbers
-    (``counts`` = [tokens sampled, calls learned from]). Returns (completed, state)."""
+    (``counts`` = [tokens sampled, calls learned from]). Returns (completed, state, buffers):
+    the agent's state and the last step's group."""
     H = ctx.nxt.shape[1]
     Z = ctx.nxt.shape[2]
     V = ctx.nxt.shape[3]
@@ -216,7 +217,7 @@ def one_run(params, ctx, key, n_calls, checkpoints, regret, greedy, behaviour, p
     tokens = 0
     while calls < n_calls:
         if stop[0] != 0:
-            return False, state
+            return False, state, buf
         kp = stream_key(key, SALT_PROMPT, step, 0)
         for b in range(B):
             i = int(counter_uniform(kp, b) * n_train)
@@ -249,7 +250,7 @@ def one_run(params, ctx, key, n_calls, checkpoints, regret, greedy, behaviour, p
     _final(params, state, ctx, d, row, pass_train, pass_held, stats)
     counts[0] = tokens
     counts[1] = n_calls if learns else 0
-    return True, state
+    return True, state, buf
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -287,7 +288,7 @@ def simulate(params, ctx, seeds, n_calls, checkpoints, regret, greedy, behaviour
     """
     done = np.zeros(seeds.shape[0], dtype=np.uint8)
     for r in prange(seeds.shape[0]):
-        ok, _ = one_run(params, ctx, seeds[r], n_calls, checkpoints, regret[r], greedy[r],
+        ok, _, _ = one_run(params, ctx, seeds[r], n_calls, checkpoints, regret[r], greedy[r],
                         behaviour[r], pass_train[r], pass_held[r], stats[r], counts[r], stop)
         done[r] = 1 if ok else 0
     return done

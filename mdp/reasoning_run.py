@@ -33,7 +33,7 @@ from tracking.results import Result
 from tracking.runner import Job, Progress, StopRequest, execute, run_interruptible
 from tracking.settings import RUNS, SEED
 from tracking.specs import Agent, build_all
-from tracking.validate import InputError
+from tracking.validate import InputError, coerce
 
 from . import reasoning
 from .reasoning_agents import (
@@ -83,9 +83,26 @@ def _task_of(env: str | reasoning.Task | None, env_args: dict[str, Any] | None,
     if task_file is not None:
         path = Path(task_file).resolve()
         return reasoning.load_task(path), {"task": str(path)}
-    args = dict(env_args or {})
-    task = reasoning.make_task(env, **args)
+    task = reasoning.make_task(env, **coerce_args(env, env_args or {}))
     return task, {"env": env, "args": dict(task.source["args"])}
+
+
+def coerce_args(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of the built-in task ``name`` converted to the types of its builder's
+    defaults (strings from the command line too); unknown tasks and arguments raise
+    ValueError naming them."""
+    import inspect
+
+    if name not in reasoning.TASKS:
+        raise InputError(f"unknown reasoning task {name!r} (known: {', '.join(reasoning.TASKS)})")
+    params = inspect.signature(reasoning.TASKS[name]).parameters
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if key not in params:
+            raise InputError(f"args: task {name!r} has no argument {key!r} (arguments: "
+                             f"{', '.join(params)})")
+        out[key] = coerce(value, type(params[key].default), f"args: {name}'s {key}")
+    return out
 
 
 class ReasoningJob(Job):

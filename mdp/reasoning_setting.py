@@ -41,6 +41,7 @@ SUMMARY_KS = (1, 16, 256)
 def _source(data: Mapping[str, Any], base: Path) -> tuple[dict[str, Any], str]:
     """A built-in task (``env``, ``args``) or a task file (``task``)."""
     from . import reasoning
+    from .reasoning_run import coerce_args
 
     if ("env" in data) == ("task" in data):
         fail("env", "a reasoning problem needs exactly one of 'env' or 'task'")
@@ -48,9 +49,9 @@ def _source(data: Mapping[str, Any], base: Path) -> tuple[dict[str, Any], str]:
         env = settings.string(data, "env", choices=tuple(reasoning.TASKS))
         args = settings.table(data, "args", "{ n_prompts = 100 }")
         try:
-            task = reasoning.make_task(env, **args)
-        except (InputError, TypeError) as e:
-            fail("args", f"args: {e}")
+            task = reasoning.make_task(env, **coerce_args(env, args))
+        except InputError as e:
+            fail("args", str(e) if str(e).startswith("args") else f"args: {e}")
         return {"env": env, "args": dict(task.source["args"])}, env
     if "args" in data:
         fail("args", "args applies to a built-in env, not to a task file")
