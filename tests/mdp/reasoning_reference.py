@@ -307,7 +307,7 @@ def reference_run(task, agent, n_calls, seed, run, n_held):
     calls, step, cum = 0, 0, 0.0
     regret, greedy, behaviour, steps = [], [], [], []
     while calls < n_calls:
-        kp = stream_key(key, SALT_PROMPT, step, 0)
+        kp = np.uint64(stream_key(key, SALT_PROMPT, step, 0))
         prompts = [train[min(int(counter_uniform(kp, b) * len(train)), len(train) - 1)]
                    for b in range(B)]
         full = calls + B * G <= n_calls
@@ -320,7 +320,7 @@ def reference_run(task, agent, n_calls, seed, run, n_held):
                 if calls == n_calls:
                     break
                 if learns:
-                    k = stream_key(key, SALT_RESPONSE, p, (step * B + b) * G + g)
+                    k = np.uint64(stream_key(key, SALT_RESPONSE, p, (step * B + b) * G + g))
                     z, ys, zs, rs = 0, [], [0], []
                     for h in range(task.horizon):
                         r = pol.row(p, h, z)
