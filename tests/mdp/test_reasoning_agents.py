@@ -9,6 +9,7 @@ from mdp import reasoning
 from mdp._reasoning_loop import one_run
 from mdp.reasoning_agents import REGISTRY
 from mdp.reasoning_run import PASS_KS, ReasoningJob, held_out_count, run
+from tests.cli_helpers import _in_tmp  # noqa: F401 - every test runs in a temporary folder
 from tests.cli_helpers import messages, run_main
 from tests.mdp import reasoning_reference as ref_impl
 from tracking.specs import build
@@ -268,3 +269,52 @@ def test_the_command_line_runs_and_shows_the_table(monkeypatch, capsys):
                               "64", "--runs", "2", "--agents", "grpo,ce,base", "--no-plots")
     assert code == 0, err
     assert "pass@1" in out and "ce" in out and "results saved in" in out
+
+
+def test_an_experiment_file_runs_resumes_and_rebuilds_its_job(tmp_path, monkeypatch, capsys):
+    """A reasoning problem with a task file beside the experiment file: celab run writes a
+    result that reads back; a worker's job rebuilt from the task table gives the same
+    numbers; resuming a folder that holds 2 of its 3 runs gives the numbers of 3 runs at once."""
+    from experiments import files, session
+    from tracking.results import load_npz
+    from tracking.runner import execute, job_from_table
+
+    reasoning.save_task(reasoning.make_task("trie", **TRIE), tmp_path / "tiny.npz")
+    text = ('[[problem]]\nsetting = "reasoning"\ntask = "tiny.npz"\nheld_out = 1\n'
+            'calls = 48\nruns = {runs}\nagents = ["grpo:batch=2", "ce", "base"]\n')
+    exp = tmp_path / "exp.toml"
+    exp.write_text(text.format(runs=3))
+    code, out, err = run_main(monkeypatch, capsys, "run", str(exp), "--out", "full",
+                              "--no-plots")
+    assert code == 0, err
+    full = load_npz(next((tmp_path / "full").rglob("*.npz")))
+    assert full.setting == "reasoning" and full.runs == 3
+    job, = files.build_jobs(files.read(exp))
+    again = execute(job_from_table(type(job), job.task_table()))
+    assert np.array_equal(again.regret, full.regret)
+    # a folder whose results hold the first 2 of 3 runs (as an interruption leaves it)
+    import dataclasses
+
+    from tracking.results import save_npz
+
+    exp_part = tmp_path / "part.toml"
+    exp_part.write_text(text.format(runs=3))
+    jobs = files.build_jobs(files.read(exp_part))
+    with session.Folder(tmp_path / "part", resume=False) as f:
+        session.run_experiment(jobs, f, None, 0, False, None, plots=False)
+    saved = tmp_path / "part" / "results" / "tiny.npz"
+    first = load_npz(saved)
+    save_npz(dataclasses.replace(
+        first, regret=first.regret[:, :2],
+        simple_regret_greedy=first.simple_regret_greedy[:, :2],
+        simple_regret_behaviour=first.simple_regret_behaviour[:, :2],
+        extra={k: v[:, :2] for k, v in first.extra.items()}), saved)
+    assert load_npz(saved).runs == 2
+    spec = session.read_config(tmp_path / "part" / "config.toml")
+    with session.Folder(tmp_path / "part", resume=True) as f:
+        outcome = session.run_experiment(files.build_jobs(spec), f, None, 0, True, None,
+                                         plots=False)
+    res, = outcome.results
+    assert res.runs == 3 and np.array_equal(res.regret, full.regret)
+    for key, value in full.extra.items():
+        assert np.array_equal(res.extra[key], value), key
