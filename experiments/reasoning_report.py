@@ -44,8 +44,8 @@ def reasoning_table(summary: dict[str, Any]) -> Table:
                  "responses, held-out pass@1 of the behaviour policy. Calls: verifier calls "
                  "the agent learned from (base, power and low-temp spend none; their regret "
                  "is that of answering the same calls' prompts). Regret: the pseudo-regret, "
-                 "sum over calls of 1 - pass@1 of the answering policy (in the JSON summary and the "
-                 "plots). "
+                 "sum over calls of 1 - pass@1 of the answering policy (in the JSON summary "
+                 "and the plots). "
                  + _held_out_note(summary)
                  + f"Calls to {eps}: n(epsilon, delta) at delta = {dlt:g} ({runs_share(dlt)}). "
                  + samples_note("calls", eps, dlt, f"the {summary['readout']} policy's pass@1 "

@@ -9,8 +9,11 @@ from mdp import reasoning
 from mdp._reasoning_loop import one_run
 from mdp.reasoning_agents import REGISTRY
 from mdp.reasoning_run import PASS_KS, ReasoningJob, held_out_count, run
-from tests.cli_helpers import _in_tmp  # noqa: F401 - every test runs in a temporary folder
-from tests.cli_helpers import messages, run_main
+from tests.cli_helpers import (
+    _in_tmp,  # noqa: F401 - every test runs in a temporary folder
+    messages,
+    run_main,
+)
 from tests.mdp import reasoning_reference as ref_impl
 from tracking.specs import build
 
