@@ -47,7 +47,6 @@ def reasoning_table(summary: dict[str, Any]) -> Table:
                  "sum over calls of 1 - pass@1 of the answering policy (in the JSON summary "
                  "and the plots). "
                  + _held_out_note(summary)
-                 + f"Calls to {eps}: n(epsilon, delta) at delta = {dlt:g} ({runs_share(dlt)}). "
                  + samples_note("calls", eps, dlt, f"the {summary['readout']} policy's pass@1 "
                                 f"within {eps} of 1")),
     )
@@ -55,7 +54,7 @@ def reasoning_table(summary: dict[str, Any]) -> Table:
     for head in ("pass@1", "greedy", *(f"pass@{k}" for k in SUMMARY_KS[1:]), "held-out",
                  "KL", "calls", "tokens"):
         table.add_column(head, justify="right", no_wrap=True)
-    table.add_column(f"calls to {eps}", justify="right", no_wrap=True)
+    table.add_column(f"calls to {eps} ({runs_share(dlt)})", justify="right")
     for a in summary["agents"]:
         table.add_row(a["agent"], _num(a.get("pass_at_1_behaviour")),
                       _num(a.get("pass_at_1_greedy")),

@@ -321,3 +321,14 @@ def test_an_experiment_file_runs_resumes_and_rebuilds_its_job(tmp_path, monkeypa
     assert res.runs == 3 and np.array_equal(res.regret, full.regret)
     for key, value in full.extra.items():
         assert np.array_equal(res.extra[key], value), key
+
+
+def test_the_pass_at_k_figure_is_drawn_for_reasoning_results_only(tmp_path):
+    import bandits
+    from experiments import plots
+
+    res = run("trie", "ce,base", calls=24, runs=2, env_args=TRIE, held_out=HELD)
+    names = {p.name for p in plots.plot_result(res, tmp_path / "r")}
+    assert {"trie-pass-at-k.png", "trie-regret.png", "trie-simple.png"} <= names
+    other = bandits.run("close10", "ucb", 50, 2)
+    assert not any("pass-at-k" in p.name for p in plots.plot_result(other, tmp_path / "b"))
