@@ -28,7 +28,7 @@ import numpy as np
 
 from tracking import checkpoints as cp
 from tracking import memory
-from tracking.paths import check_name
+from tracking.paths import check_name, inside
 from tracking.results import Result
 from tracking.runner import Job, Progress, StopRequest, execute, run_interruptible
 from tracking.settings import RUNS, SEED
@@ -113,6 +113,7 @@ class ReasoningJob(Job):
 
     setting = REASONING.name
     samples_per_step = 1
+    _task_file: Path | None = None
 
     def __init__(self, env: str | reasoning.Task | None,
                  agents: str | Sequence[str | Agent] | Agent, calls: int, runs: int,
@@ -175,6 +176,24 @@ class ReasoningJob(Job):
                    table["seed"], table.get("checkpoints"), table["name"],
                    table.get("epsilon", REASONING.epsilon), table.get("args"),
                    table.get("held_out", HELD_OUT.default), table.get("task"))
+
+    def attach_files(self, folder: Path) -> None:
+        """Copy a task read from a file into ``folder/tasks`` and point the configuration at
+        the copy (relative to the folder), so that the folder is complete."""
+        if "task" in self.config:
+            relative = Path("tasks") / f"{self.problem}.npz"
+            inside(folder, "tasks").mkdir(parents=True, exist_ok=True)
+            reasoning.save_task(self.task, inside(folder, relative))
+            self.config["task"] = relative.as_posix()
+            self._task_file = inside(folder, relative)
+
+    def task_table(self) -> dict[str, Any]:
+        """The configuration, its task file an absolute path: the folder's copy once
+        :meth:`attach_files` made it, else the file the task was read from."""
+        if "task" not in self.config:
+            return self.config
+        path = self._task_file or Path(self.config["task"])
+        return {**self.config, "task": str(path.resolve())}
 
     def extra_layout(self, runs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
         """``pass_at_k`` (agents, runs, 11), ``pass_at_k_held_out`` (when prompts are held

@@ -276,8 +276,9 @@ def test_the_command_line_runs_and_shows_the_table(monkeypatch, capsys):
 
 def test_an_experiment_file_runs_resumes_and_rebuilds_its_job(tmp_path, monkeypatch, capsys):
     """A reasoning problem with a task file beside the experiment file: celab run writes a
-    result that reads back; a worker's job rebuilt from the task table gives the same
-    numbers; resuming a folder that holds 2 of its 3 runs gives the numbers of 3 runs at once."""
+    result that reads back and copies the task into the folder; a worker's job rebuilt from
+    the task table gives the same numbers; resuming a folder that holds 2 of its 3 runs gives
+    the numbers of 3 runs at once."""
     from experiments import files, session
     from tracking.results import load_npz
     from tracking.runner import execute, job_from_table
@@ -290,8 +291,11 @@ def test_an_experiment_file_runs_resumes_and_rebuilds_its_job(tmp_path, monkeypa
     code, out, err = run_main(monkeypatch, capsys, "run", str(exp), "--out", "full",
                               "--no-plots")
     assert code == 0, err
-    full = load_npz(next((tmp_path / "full").rglob("*.npz")))
+    full = load_npz(tmp_path / "full" / "results" / "tiny.npz")
     assert full.setting == "reasoning" and full.runs == 3
+    assert full.config["task"] == "tasks/tiny.npz"  # the folder holds its copy of the task
+    copy = reasoning.load_task(tmp_path / "full" / "tasks" / "tiny.npz")
+    assert np.array_equal(copy.ref_logits, reasoning.make_task("trie", **TRIE).ref_logits)
     job, = files.build_jobs(files.read(exp))
     again = execute(job_from_table(type(job), job.task_table()))
     assert np.array_equal(again.regret, full.regret)
