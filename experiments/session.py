@@ -113,7 +113,7 @@ class Folder:
         process holds the lock, so none of them is being written."""
         parts = self.inside("parts")
         folders = [self.path] + [self.inside(sub) for sub in ("results", "tries", "plots",
-                                                              "models", "figures")]
+                                                              "models", "tasks", "figures")]
         folders += [parts, *parts.rglob("*")] if parts.is_dir() else []
         for folder in folders:
             if folder.is_dir():
