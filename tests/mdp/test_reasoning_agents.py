@@ -336,3 +336,30 @@ def test_the_pass_at_k_figure_is_drawn_for_reasoning_results_only(tmp_path):
     assert {"trie-pass-at-k.png", "trie-regret.png", "trie-simple.png"} <= names
     other = bandits.run("close10", "ucb", 50, 2)
     assert not any("pass-at-k" in p.name for p in plots.plot_result(other, tmp_path / "b"))
+
+
+def _arrays_of(value):
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _arrays_of(item)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_the_declared_run_state_covers_what_a_run_allocates(name):
+    """The memory guard's run state (ReasoningJob.run_state_bytes) is at least the bytes of
+    the arrays a run makes (state and buffers; those shared with the task left out) and not
+    more than four times them plus the scratch allowance."""
+    from tracking import memory
+
+    env, args = ("shared", SHARED) if name in ("grpo", "rloo", "rsft") else ("trie", TRIE)
+    spec = f"{name}:policy=shared" if env == "shared" else name
+    job = _job(spec, env, args)
+    ctx = job._context(job._params[0], job._arrays())
+    _, _, state, buf = kernel_run(job, 8)
+    shared = list(_arrays_of(tuple(ctx)))
+    made = sum(a.nbytes for a in _arrays_of((state, buf))
+               if not any(np.shares_memory(a, b) for b in shared))
+    declared = job.run_state_bytes()
+    assert made <= declared <= 4 * made + memory.SCRATCH + job._table_bytes()
