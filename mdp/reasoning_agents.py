@@ -182,6 +182,8 @@ class _Gradient(ReasoningAgent):
 
     family = "policy-gradient"
     uses_features = True
+    #: Operations counted per softmax entry (an exponential and its share of the sums).
+    SOFTMAX_WORK: ClassVar[float] = 20.0
     batch: int
     group: int
     alpha: float
@@ -199,6 +201,15 @@ class _Gradient(ReasoningAgent):
     @property
     def shared(self) -> bool:
         return self.policy == "shared"
+
+    def passes(self) -> int:
+        """Passes over the group's rows per update (each recomputes their softmax)."""
+        return 1
+
+    def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
+        """The sampled prompt's exact pass@1 (H Z V) and the softmax of every row the
+        response reads, when sampled and at each pass of the update."""
+        return float(horizon) * vocab * (n_states + self.SOFTMAX_WORK * (1 + self.passes()))
 
 
 class GRPO(_Gradient):
@@ -228,8 +239,8 @@ class GRPO(_Gradient):
         return GRPOParams(int(self.batch), int(self.group), float(self.alpha), float(self.beta),
                           float(self.clip), int(self.epochs), self.shared)
 
-    def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
-        return float(horizon) * vocab * (n_states + 1 + self.epochs)
+    def passes(self) -> int:
+        return int(self.epochs)
 
 
 class RLOO(_Gradient):
@@ -275,8 +286,8 @@ class RSFT(_Gradient):
         return RSFTParams(int(self.batch), int(self.group), float(self.alpha), int(self.steps),
                           self.shared)
 
-    def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
-        return float(horizon) * vocab * (n_states + 1 + self.steps)
+    def passes(self) -> int:
+        return int(self.steps)
 
 
 class CE(ReasoningAgent):

@@ -132,5 +132,5 @@ REASONING = settings.register(Setting(
     bounds=_bounds,
     stochastic=lambda job: True,
     validate=_validate,
-    work_rate=2e8,
+    work_rate=6e8,  # benchmarks/work_rates.py: 4e8 (gradient agents) to 8e8 per CPU-second
 ))
