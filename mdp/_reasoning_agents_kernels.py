@@ -72,7 +72,13 @@ class Buffers(NamedTuple):
 
 r_init = hook("r_init", ("params", "ctx"))
 r_learns = hook("r_learns", ("params",))
-r_row = hook("r_row", ("params", "state", "ctx", "p", "h", "z", "out"))
+#: The pieces called for every row a run reads: inlined into the hook's call, compiled without
+#: numba's reference counting (tracking.dispatch), so passing the state and the task's arrays
+#: costs no atomic update; they cannot allocate.
+hot = njit(inline="always", _nrt=False)
+
+r_row = hook("r_row", ("params", "state", "ctx", "p", "h", "z", "out"),
+             jit_options={"_nrt": False})
 r_update = hook("r_update", ("params", "state", "ctx", "buf"))
 
 HOOKS = {"init": r_init, "learns": r_learns, "row": r_row, "update": r_update}
@@ -98,19 +104,19 @@ def _nothing(params, state, ctx, buf):
     return None
 
 
-@njit(cache=True, inline="always")
-def softmax_row(x, out):
-    """out = softmax(x): m = max x, e_v = exp(x_v - m), out_v = e_v / sum e (in order)."""
-    m = x[0]
-    for v in range(1, x.shape[0]):
-        if x[v] > m:
-            m = x[v]
+@njit(cache=True, inline="always", _nrt=False)
+def softmax_inplace(out):
+    """out <- softmax(out): m = max, e_v = exp(out_v - m), out_v = e_v / sum e (in order)."""
+    m = out[0]
+    for v in range(1, out.shape[0]):
+        if out[v] > m:
+            m = out[v]
     s = 0.0
-    for v in range(x.shape[0]):
-        e = math.exp(x[v] - m)
+    for v in range(out.shape[0]):
+        e = math.exp(out[v] - m)
         out[v] = e
         s += e
-    for v in range(x.shape[0]):
+    for v in range(out.shape[0]):
         out[v] /= s
 
 
@@ -126,7 +132,7 @@ def _fixed_init(params, ctx):
     return FixedState(ctx.fixed)
 
 
-@njit(cache=True)
+@hot
 def _table_row(params, state, ctx, p, h, z, out):
     for v in range(out.shape[0]):
         out[v] = state.pi[p, h, z, v]
@@ -140,11 +146,10 @@ _register(FixedParams, init=_fixed_init, learns=_no, row=_table_row, update=_not
 
 class GradState(NamedTuple):
     """theta[P, H, Z, V] (tabular; [0, 0, 0, 0] when shared), w[H, V, q] (shared; [0, 0, 0]
-    when tabular), the logits scratch x[V] and the advantages adv[B, G]."""
+    when tabular) and the advantages adv[B, G]."""
 
     theta: np.ndarray
     w: np.ndarray
-    x: np.ndarray
     adv: np.ndarray
 
 
@@ -158,22 +163,23 @@ def _grad_init(params, ctx):
     else:
         theta = ctx.ref_logits.copy()
         w = np.zeros((0, 0, 0))
-    return GradState(theta, w, np.empty(V), np.zeros((params.batch, params.group)))
+    return GradState(theta, w, np.zeros((params.batch, params.group)))
 
 
-@njit(cache=True)
+@hot
 def _softmax_row(params, state, ctx, p, h, z, out):
-    """softmax(theta[p, h, z]) or softmax(ref_logits[p, h, z, v] + sum_k w[h, v, k] f_p[k])."""
+    """softmax(theta[p, h, z]) or softmax(ref_logits[p, h, z, v] + sum_k w[h, v, k] f_p[k]):
+    the logits are written into ``out``, then turned into probabilities in place."""
     if params.shared:
-        x = state.x
         for v in range(out.shape[0]):
             acc = 0.0
             for k in range(state.w.shape[2]):
                 acc += state.w[h, v, k] * ctx.features[p, k]
-            x[v] = ctx.ref_logits[p, h, z, v] + acc
-        softmax_row(x, out)
+            out[v] = ctx.ref_logits[p, h, z, v] + acc
     else:
-        softmax_row(state.theta[p, h, z], out)
+        for v in range(out.shape[0]):
+            out[v] = state.theta[p, h, z, v]
+    softmax_inplace(out)
 
 
 @njit(cache=True)
@@ -184,7 +190,7 @@ def current_rows(params, state, ctx, buf):
         p = buf.prompts[b]
         for g in range(G):
             for h in range(H):
-                _softmax_row(params, state, ctx, p, h, buf.states[b, g, h], buf.cur[b, g, h])
+                r_row(params, state, ctx, p, h, buf.states[b, g, h], buf.cur[b, g, h])
 
 
 @njit(cache=True)
@@ -373,7 +379,7 @@ def _ce_update(params, state, ctx, buf):
         replan(params, state, ctx, buf.prompts[b])
 
 
-@njit(cache=True)
+@hot
 def _plan_row(params, state, ctx, p, h, z, out):
     for v in range(out.shape[0]):
         out[v] = state.plan[p, h, z, v]
