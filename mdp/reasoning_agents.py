@@ -113,8 +113,6 @@ class ReasoningAgent(Agent):
 
     #: Whether the agent samples responses and spends verifier calls.
     learns: ClassVar[bool] = True
-    #: Whether it moves a policy that may be ``shared`` (and so needs prompt features).
-    uses_features: ClassVar[bool] = False
 
     def params(self) -> tuple:
         raise NotImplementedError
@@ -181,7 +179,6 @@ class _Gradient(ReasoningAgent):
     (``"shared"``)."""
 
     family = "policy-gradient"
-    uses_features = True
     #: Operations counted per softmax entry (an exponential and its share of the sums).
     SOFTMAX_WORK: ClassVar[float] = 20.0
     batch: int
