@@ -26,6 +26,8 @@ from bandits.linear_setting import LINEAR
 from bandits.setting import BANDIT
 from mdp import agents as mdp_agents
 from mdp import envs as mdp_envs
+from mdp import reasoning_agents
+from mdp.reasoning_setting import HELD_OUT, REASONING
 from mdp.setting import EPISODIC, INSTANCE, REGRET, REWARDS
 from tracking.validate import InputError
 from tracking.versions import celab_version
@@ -613,6 +615,62 @@ def linear(
                     env_args=_env_args(env_arg))
     job.set_delta(delta)
     _run_one(job, "linear", report.problem_table, seed, out, plots, yes, executor, as_json, readout)
+
+
+@app.command(cls=_Command)
+def reasoning(
+    env: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Built-in task: trie or shared "
+                                                      "(default trie without --task).")
+    ] = None,
+    env_arg: Annotated[
+        list[str] | None, typer.Option(metavar="KEY=VALUE",
+                                       help="Argument of the task (repeatable), e.g. "
+                                            "n_prompts=100, horizon=8, vocab=8, seed=0.")
+    ] = None,
+    task: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Task file (.npz) instead of --env.")
+    ] = None,
+    held_out: Annotated[
+        float, typer.Option(metavar="X", help="Held-out prompts (the last ones, never trained "
+                                              "on): a share in [0, 1) or a whole count.")
+    ] = HELD_OUT.default,
+    calls: Annotated[int, typer.Option(metavar="N", help="Verifier calls per run.")] = 4096,
+    runs: Runs = 8,
+    algos: Annotated[
+        str, typer.Option("--algos", "--agents", metavar="AGENTS",
+                          help=f"Agents, comma-separated, with parameters as name:key=value. "
+                               f"Known: {_known(reasoning_agents.REGISTRY)}.")
+    ] = "grpo,rloo,rsft,ce,base,power",
+    epsilon: Annotated[
+        float, typer.Option(metavar="X", help="Level of the 'calls to epsilon' column: "
+                                              "pass@1 within X of 1.")
+    ] = REASONING.epsilon,
+    delta: Delta = REASONING.delta,
+    readout: ReadoutOption = "behaviour",
+    seed: Seed = 0,
+    as_json: JsonFlag = False,
+    out: OutDir = None,
+    plots: PlotsFlag = True,
+    yes: YesFlag = False,
+    dask: DaskOption = None,
+) -> None:
+    """Compare reasoning agents (GRPO, RLOO, RSFT, CE, inference-time policies) by verifier
+    calls on a task with exact pass@1."""
+    _check_counts(seed, delta, readout, calls=calls, runs=runs)
+    if task is not None and (env is not None or env_arg):
+        raise UserError("--task replaces --env and --env-arg: give one or the other")
+    executor = _executor(dask)
+
+    from experiments.reasoning_report import reasoning_table
+    from mdp.reasoning_run import ReasoningJob
+
+    job = ReasoningJob(None if task is not None else (env or "trie"), algos, calls, runs, seed,
+                       epsilon=epsilon, env_args=_env_args(env_arg), held_out=held_out,
+                       task=task)
+    job.set_delta(delta)
+    _run_one(job, "reasoning", reasoning_table, seed, out, plots, yes, executor, as_json,
+             readout)
 
 
 def _check_counts(seed: int, delta: float, readout: str, **counts: int) -> None:

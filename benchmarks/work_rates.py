@@ -4,8 +4,8 @@ Every job states its work in elementary operations (``Job.work_per_run``: an arm
 transition backed up, ...). This script runs each agent on a few problems and divides the
 job's work by the CPU time the process spent (summed over its threads), so the rate is per
 thread and holds on a loaded machine too. Each setting's ``work_rate`` (bandits/setting.py,
-mdp/setting.py) takes about the fastest agent's rate, so that its estimates are lower bounds
-on the time.
+mdp/setting.py, mdp/reasoning_setting.py) takes about the fastest agent's rate, so that its
+estimates are lower bounds on the time.
 
     .venv/bin/python benchmarks/work_rates.py           # about a minute on 2 cores
     .venv/bin/python benchmarks/work_rates.py --quick   # smoke run
@@ -36,6 +36,8 @@ def _cases(scale: float):
     from mdp.agents import CONTINUING_REGISTRY, REGISTRY
     from mdp.continuing import ContinuingJob
     from mdp.loop import MDPJob
+    from mdp.reasoning_agents import REGISTRY as REASONING_AGENTS
+    from mdp.reasoning_run import ReasoningJob
 
     garnet = mdp.envs.garnet(100, 5, 10, seed=0)
     for agent in BANDIT_AGENTS:
@@ -55,6 +57,9 @@ def _cases(scale: float):
             "riverswim", a, int(2e6 * scale), 4)
         yield "continuing", "garnet(100, 5, 10)", agent, lambda a=agent: ContinuingJob(
             garnet, a, int(2e5 * scale), 4)
+    for agent in REASONING_AGENTS:
+        yield "reasoning", "trie(100, 8, 8)", agent, lambda a=agent: ReasoningJob(
+            "trie", a, int(40000 * scale), 4)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ Importing it imports the labs' setting modules, which register their settings
 
 from bandits import linear_setting as _linear_setting  # noqa: F401 - registers "linear-bandit"
 from bandits import setting as _bandit_setting  # noqa: F401 - registers "bandit"
+from mdp import reasoning_setting as _reasoning_setting  # noqa: F401 - registers "reasoning"
 from mdp import setting as _mdp_setting  # noqa: F401 - registers "mdp" and "continuing"
 from tracking.lazy import lazy_package
 

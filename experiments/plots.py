@@ -227,8 +227,16 @@ def simple_figure(result: Result, readout: str = "greedy") -> Figure:
 
 
 #: The figures of a result: file-name suffix and drawing function ``draw(result, readout)``.
+def _pass_at_k(result: Result, readout: str) -> Figure | None:
+    from .reasoning_plots import pass_at_k_figure
+
+    return pass_at_k_figure(result)
+
+
+#: The figures of a result: (file suffix, draw(result, readout) -> Figure, or None where the
+#: figure does not apply to the result's setting).
 FIGURES = (("regret", lambda result, readout: regret_figure(result)),
-           ("simple", simple_figure))
+           ("simple", simple_figure), ("pass-at-k", _pass_at_k))
 
 
 def plot_result(result: Result, folder: str | Path, readout: str = "greedy") -> list[Path]:
@@ -250,7 +258,9 @@ def plot_result(result: Result, folder: str | Path, readout: str = "greedy") -> 
     for suffix, draw in FIGURES:
         stem = f"{result.problem}-{suffix}"
         try:
-            paths += _save(draw(result, readout), folder, stem)
+            fig = draw(result, readout)
+            if fig is not None:
+                paths += _save(fig, folder, stem)
         except Exception as e:  # noqa: BLE001 - any failure of one figure becomes a warning
             reason = (e.strerror if isinstance(e, OSError) and e.strerror else str(e)) or ""
             warnings.warn(f"plot {stem} not drawn: {type(e).__name__}: {reason}",

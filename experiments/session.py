@@ -114,7 +114,7 @@ class Folder:
         process holds the lock, so none of them is being written."""
         parts = self.inside("parts")
         folders = [self.path] + [self.inside(sub) for sub in ("results", "tries", "plots",
-                                                              "models", "figures")]
+                                                              "models", "tasks", "figures")]
         folders += [parts, *parts.rglob("*")] if parts.is_dir() else []
         for folder in folders:
             if folder.is_dir():
@@ -333,16 +333,17 @@ def read_saved(folder: str | Path, job: Job | UntilJob, path: Path | None = None
 
 
 def _same_config(saved: dict[str, Any], config: dict[str, Any], folder: Path) -> bool:
-    """Whether a saved configuration is ``config``; model ``file`` paths are compared as files
-    (relative ones are relative to the folder), and a configuration without ``delta`` or one
-    of its setting's other keys (saved before celab had them: ``regret``) has the key's
-    default."""
+    """Whether a saved configuration is ``config``; model ``file`` and reasoning ``task`` paths
+    are compared as files (relative ones are relative to the folder), and a configuration
+    without ``delta`` or one of its setting's other keys (saved before celab had them:
+    ``regret``) has the key's default."""
     config = json.loads(json.dumps(config))
     saved, config = _with_defaults(saved), _with_defaults(config)
-    if "file" in saved and "file" in config:
-        if (folder / saved["file"]).resolve() != (folder / config["file"]).resolve():
-            return False
-        saved, config = dict(saved, file=""), dict(config, file="")
+    for key in ("file", "task"):  # a model file, a reasoning task file
+        if key in saved and key in config:
+            if (folder / saved[key]).resolve() != (folder / config[key]).resolve():
+                return False
+            saved, config = {**saved, key: ""}, {**config, key: ""}
     return saved == config
 
 

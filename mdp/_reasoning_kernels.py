@@ -47,6 +47,35 @@ def occupancy(nxt, pi, d):
                     d[p, h + 1, nxt[p, h, z, v]] += w * pi[p, h, z, v]
 
 
+@njit(cache=True, inline="always")
+def soft_backward_prompt(nxt, log_a, log_terminal, log_w, policy):
+    """:func:`soft_backward` for one prompt: ``nxt``, ``log_a``, ``policy`` [H, Z, V],
+    ``log_terminal`` [Z], ``log_w`` [H + 1, Z] (the arrays of that prompt)."""
+    H, Z, V = log_a.shape
+    for z in range(Z):
+        log_w[H, z] = log_terminal[z]
+    for h in range(H - 1, -1, -1):
+        for z in range(Z):
+            row = policy[h, z]
+            m = -np.inf
+            for v in range(V):
+                x = log_a[h, z, v] + log_w[h + 1, nxt[h, z, v]]
+                row[v] = x
+                m = x if x > m else m
+            if m == -np.inf:
+                log_w[h, z] = -np.inf
+                for v in range(V):
+                    row[v] = 1.0 / V
+                continue
+            s = 0.0
+            for v in range(V):
+                s += math.exp(row[v] - m)
+            lw = m + math.log(s)
+            log_w[h, z] = lw
+            for v in range(V):
+                row[v] = math.exp(row[v] - lw)
+
+
 @njit(cache=True, parallel=True)
 def soft_backward(nxt, log_a, log_terminal, log_w, policy):
     """Soft backward induction in log space.
@@ -56,30 +85,8 @@ def soft_backward(nxt, log_a, log_terminal, log_w, policy):
     policy[p, h, z, v] = exp(log_a[p, h, z, v] + log_w[p, h + 1, nxt] - log_w[p, h, z]).
     A state from which every term is -inf gets log_w = -inf and the uniform row.
     """
-    P, H, Z, V = log_a.shape
-    for p in prange(P):
-        for z in range(Z):
-            log_w[p, H, z] = log_terminal[p, z]
-        for h in range(H - 1, -1, -1):
-            for z in range(Z):
-                row = policy[p, h, z]
-                m = -np.inf
-                for v in range(V):
-                    x = log_a[p, h, z, v] + log_w[p, h + 1, nxt[p, h, z, v]]
-                    row[v] = x
-                    m = x if x > m else m
-                if m == -np.inf:
-                    log_w[p, h, z] = -np.inf
-                    for v in range(V):
-                        row[v] = 1.0 / V
-                    continue
-                s = 0.0
-                for v in range(V):
-                    s += math.exp(row[v] - m)
-                lw = m + math.log(s)
-                log_w[p, h, z] = lw
-                for v in range(V):
-                    row[v] = math.exp(row[v] - lw)
+    for p in prange(log_a.shape[0]):
+        soft_backward_prompt(nxt[p], log_a[p], log_terminal[p], log_w[p], policy[p])
 
 
 @njit(cache=True, inline="always")

@@ -34,6 +34,8 @@ ENV_ARGS = {
     "li-chain": {"H": 3, "gamma": 0.9},
     "sphere": {"d": 3, "n_arms": 5},
     "basis": {"means": [0.1, 0.5, 0.45]},
+    "trie": {"n_prompts": 6, "horizon": 3, "vocab": 3, "n_solutions": 2, "p_min": 0.05},
+    "shared": {"n_prompts": 6, "horizon": 3, "vocab": 3, "n_solutions": 2, "p_min": 0.05},
 }
 
 AGENTS = [(s, a) for s in settings.names() for a in settings.get(s).agent_registry()]
@@ -257,7 +259,7 @@ np.savez(sys.argv[1], **out)
 #: What the pure-Python comparison runs per setting (default: every environment at the
 #: setting's example budget); the continuing loop's plannings are slow in pure Python.
 PURE = {"bandit": {}, "linear-bandit": {}, "mdp": {}, "continuing": {"envs": ["riverswim", "chain"],
-                                                "budget": {"steps": 120}}}
+                                                "budget": {"steps": 120}}, "reasoning": {}}
 
 ROOT = str(Path(__file__).resolve().parents[1])
 

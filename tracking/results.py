@@ -385,7 +385,7 @@ _NPZ_KEYS = {"checkpoints", "regret", *READOUT_KEYS, "agents", "samples_per_step
              "setting", "config", "info"}
 #: The settings a result may hold (each lab's registered ones; a result file is read without
 #: importing the labs, so the names are listed here).
-SETTINGS = ("bandit", "linear-bandit", "mdp", "continuing")
+SETTINGS = ("bandit", "linear-bandit", "mdp", "continuing", "reasoning")
 
 
 def _text(arrays: dict[str, np.ndarray], key: str) -> str:

@@ -75,6 +75,21 @@ cap = 4096
 runs = 6
 agents = ["lin-ts", "oful:c=0.2"]
 """,
+    "reasoning": """\
+seed = 2
+
+[[problem]]
+setting = "reasoning"
+env = "trie"
+args = { n_prompts = 4, horizon = 2, vocab = 3, n_solutions = 2, p_min = 0.1, p_max = 0.5 }
+held_out = 1
+calls = 8
+budget = "until"
+cap = 4096
+epsilon = 0.2
+runs = 4
+agents = ["ce:batch=1", "ce-optimistic:batch=1"]
+""",
 }
 
 
@@ -131,7 +146,7 @@ def test_final_result_equals_a_fixed_run_of_the_final_budget(tmp_path, setting):
     res, = outcome.results
     rule = res.info["budget_rule"]
     length = {"bandit": "horizon", "linear-bandit": "horizon", "mdp": "episodes",
-              "continuing": "steps"}[setting]
+              "continuing": "steps", "reasoning": "calls"}[setting]
     assert len(rule["tried"]) >= 2  # the rule did double
     fixed = _fixed_run(text, length, rule["final"])
     _assert_same_arrays(res, fixed)

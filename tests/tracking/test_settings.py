@@ -94,12 +94,12 @@ def test_a_settings_keys_give_the_rules_and_messages(toy):
                                               r": agents, budget, cap, checkpoints, delta, "
                                               r"epsilon, level, "
                                               r"name, "
-                                              r"rounds, runs, seed, setting\)"):
+                                              r"rounds, runs, seed, setting, stop\)"):
         files.parse(TEXT + "horizon = 3\n", "toy.toml")
     with pytest.raises(files.FileError, match="toy.toml:2: a toy problem needs 'level'"):
         files.parse(TEXT.replace("level = 0.5\n", ""), "toy.toml")
     with pytest.raises(files.FileError, match=r"missing key 'setting' \(bandit, continuing, "
-                                              r"linear-bandit, mdp or toy\)"):
+                                              r"linear-bandit, mdp, reasoning or toy\)"):
         files.parse(TEXT.replace('setting = "toy"\n', ""), "toy.toml")
 
 
@@ -148,7 +148,7 @@ def test_registering_another_job_under_a_taken_name_is_refused():
     with pytest.raises(ValueError, match="registered twice"):
         settings.register(dataclasses.replace(settings.get("bandit"), job="x:Y"))
     with pytest.raises(ValueError, match="unknown setting 'nope' \\(known: bandit, continuing, "
-                                         "linear-bandit, mdp\\)"):
+                                         "linear-bandit, mdp, reasoning\\)"):
         settings.get("nope")
 
 
@@ -157,6 +157,7 @@ def test_the_registries_and_settings_import_without_numba():
             "import bandits.agents, bandits.envs, bandits.setting\n"
             "import bandits.linear, bandits.linear_agents, bandits.linear_setting\n"
             "import mdp.agents, mdp.envs, mdp.setting\n"
+            "import mdp.reasoning_agents, mdp.reasoning_run, mdp.reasoning_setting\n"
             "import experiments, experiments.files, experiments.report\n"
             "assert 'numba' not in sys.modules, 'numba imported'\n"
             "import bandits, mdp\n"

@@ -1,0 +1,340 @@
+"""Agents of the reasoning setting: hyperparameters only; the learned state lives in the kernels.
+
+The trained agents sample groups of responses to training prompts, spend one verifier call per
+response, and learn from the verdicts: ``grpo``, ``rloo`` and ``rsft`` move a softmax policy
+(tabular logits per prompt, or logits shared across prompts through their features) by
+gradient steps; ``ce`` and ``ce-optimistic`` fit a table of the verifier's verdicts per final
+state and plan the exact KL-regularised optimum on it. The inference-only agents ``base``,
+``power`` and ``low-temp`` learn nothing and spend no calls: their policy is fixed (the
+reference, the power distribution of whole responses, the token-level power). The exact
+definitions are in docs/algorithms.md ("Reasoning agents"). This module imports no numba.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, ClassVar, NamedTuple
+
+from tracking.specs import Agent
+from tracking.validate import InputError, as_float, as_int
+
+__all__ = ["CE", "GRPO", "REGISTRY", "RLOO", "RSFT", "Base", "CEOptimistic", "LowTemperature",
+           "Power", "ReasoningAgent"]
+
+#: The policies a trained gradient agent can move.
+POLICIES = ("tabular", "shared")
+
+#: Fixed-policy kinds of :class:`FixedParams`.
+FIXED_BASE, FIXED_POWER, FIXED_LOW_TEMP = 0, 1, 2
+
+
+# --- parameter records (field types are fixed: numba compiles one loop per record type) ------
+
+
+class FixedParams(NamedTuple):
+    """An inference-only agent: its policy table is built by the job (``kind``, ``alpha``);
+    batch and group are 1 (one prompt per step, for the pseudo-regret)."""
+
+    kind: int
+    alpha: float
+    batch: int
+    group: int
+
+
+class GRPOParams(NamedTuple):
+    batch: int
+    group: int
+    alpha: float
+    beta: float
+    clip: float
+    epochs: int
+    shared: bool
+
+
+class RLOOParams(NamedTuple):
+    batch: int
+    group: int
+    alpha: float
+    beta: float
+    shared: bool
+
+
+class RSFTParams(NamedTuple):
+    batch: int
+    group: int
+    alpha: float
+    steps: int
+    shared: bool
+
+
+class CEParams(NamedTuple):
+    """ce (c = 0) and ce-optimistic (c > 0)."""
+
+    batch: int
+    group: int
+    beta: float
+    r0: float
+    c: float
+
+
+# --- validation --------------------------------------------------------------------------
+
+
+def _positive(name: str, value: Any, allow_zero: bool = False) -> float:
+    return as_float(name, value, minimum=0.0, strict_min=not allow_zero)
+
+
+def _count(name: str, value: Any, minimum: int = 1) -> int:
+    return as_int(name, value, minimum=minimum)
+
+
+def _policy(value: Any) -> None:
+    if value not in POLICIES:
+        raise InputError(f"policy must be one of {', '.join(POLICIES)}, got {value!r}")
+
+
+def _clip(value: Any) -> None:
+    """grpo's clip range: > 0, inf (no clipping) allowed."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) \
+            or value <= 0.0:
+        raise InputError(f"clip must be a number > 0 (inf: no clipping), got {value!r}")
+
+
+def _unit(name: str, value: Any) -> float:
+    return as_float(name, value, minimum=0.0, maximum=1.0)
+
+
+# --- agents ------------------------------------------------------------------------------
+
+
+class ReasoningAgent(Agent):
+    """Base of the reasoning agents: :meth:`params` is the record the kernels dispatch on."""
+
+    #: Whether the agent samples responses and spends verifier calls.
+    learns: ClassVar[bool] = True
+
+    def params(self) -> tuple:
+        raise NotImplementedError
+
+    def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
+        """Elementary operations per verifier call, for the work guard: the exact pass@1 of
+        the sampled prompt (H Z V), the response's rows (H V) and its update (H V, times the
+        passes over the group)."""
+        return float(horizon) * vocab * (n_states + 2)
+
+
+class Base(ReasoningAgent):
+    """The reference policy pi_ref itself: nothing learned, no calls spent."""
+
+    name = "base"
+    long_name = "the reference policy"
+    family = "inference"
+    learns = False
+
+    def __init__(self) -> None:
+        pass
+
+    def params(self) -> FixedParams:
+        return FixedParams(FIXED_BASE, 1.0, 1, 1)
+
+
+class Power(ReasoningAgent):
+    """The exact power distribution pi_ref(y)^alpha / Z over whole responses (Karan and Du
+    2025), as a Markov policy: no calls spent."""
+
+    name = "power"
+    long_name = "the power distribution of whole responses"
+    family = "inference"
+    learns = False
+
+    def __init__(self, alpha: float = 4.0) -> None:
+        self.alpha = alpha
+        _positive("alpha", alpha)
+
+    def params(self) -> FixedParams:
+        return FixedParams(FIXED_POWER, float(self.alpha), 1, 1)
+
+
+class LowTemperature(ReasoningAgent):
+    """Token-level power pi_ref(v | h, z)^alpha, renormalised per row (temperature 1 / alpha):
+    no calls spent."""
+
+    name = "low-temp"
+    long_name = "token-level power (low temperature)"
+    family = "inference"
+    learns = False
+
+    def __init__(self, alpha: float = 4.0) -> None:
+        self.alpha = alpha
+        _positive("alpha", alpha)
+
+    def params(self) -> FixedParams:
+        return FixedParams(FIXED_LOW_TEMP, float(self.alpha), 1, 1)
+
+
+class _Gradient(ReasoningAgent):
+    """Base of the gradient agents: ``batch`` prompts a step, ``group`` responses each, step
+    ``alpha`` on the logits (``policy = "tabular"``) or on the shared weights
+    (``"shared"``)."""
+
+    family = "policy-gradient"
+    #: Operations counted per softmax entry (an exponential and its share of the sums).
+    SOFTMAX_WORK: ClassVar[float] = 20.0
+    batch: int
+    group: int
+    alpha: float
+    policy: str
+
+    def _check_common(self, min_group: int) -> None:
+        _count("batch", self.batch)
+        g = _count("group", self.group)
+        if g < min_group:
+            raise InputError(f"group must be >= {min_group} (the advantages of a group of one "
+                             f"are 0), got {g}")
+        _positive("alpha", self.alpha)
+        _policy(self.policy)
+
+    @property
+    def shared(self) -> bool:
+        return self.policy == "shared"
+
+    def passes(self) -> int:
+        """Passes over the group's rows per update (each recomputes their softmax)."""
+        return 1
+
+    def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
+        """The sampled prompt's exact pass@1 (H Z V) and the softmax of every row the
+        response reads, when sampled and at each pass of the update."""
+        return float(horizon) * vocab * (n_states + self.SOFTMAX_WORK * (1 + self.passes()))
+
+
+class GRPO(_Gradient):
+    """GRPO (Shao et al. 2024): group-normalised advantages, ``epochs`` ascent steps on the
+    clipped surrogate minus beta times the k3 estimate of KL(pi || pi_ref) per token."""
+
+    name = "grpo"
+    long_name = "group relative policy optimisation"
+    unbounded = ("clip",)
+
+    def __init__(self, batch: int = 4, group: int = 8, alpha: float = 20.0,
+                 beta: float = 0.04, clip: float = 0.2, epochs: int = 1,
+                 policy: str = "tabular") -> None:
+        self.batch = batch
+        self.group = group
+        self.alpha = alpha
+        self.beta = beta
+        self.clip = clip
+        self.epochs = epochs
+        self.policy = policy
+        self._check_common(2)
+        _positive("beta", beta, allow_zero=True)
+        _clip(clip)
+        _count("epochs", epochs)
+
+    def params(self) -> GRPOParams:
+        return GRPOParams(int(self.batch), int(self.group), float(self.alpha), float(self.beta),
+                          float(self.clip), int(self.epochs), self.shared)
+
+    def passes(self) -> int:
+        return int(self.epochs)
+
+
+class RLOO(_Gradient):
+    """RLOO (Ahmadian et al. 2024; Kool et al. 2019): leave-one-out advantages times the
+    gradient of log pi(y), optionally on rewards shaped by -beta log(pi / pi_ref)(y)."""
+
+    name = "rloo"
+    long_name = "REINFORCE leave-one-out"
+
+    def __init__(self, batch: int = 4, group: int = 8, alpha: float = 5.0,
+                 beta: float = 0.0, policy: str = "tabular") -> None:
+        self.batch = batch
+        self.group = group
+        self.alpha = alpha
+        self.beta = beta
+        self.policy = policy
+        self._check_common(2)
+        _positive("beta", beta, allow_zero=True)
+
+    def params(self) -> RLOOParams:
+        return RLOOParams(int(self.batch), int(self.group), float(self.alpha), float(self.beta),
+                          self.shared)
+
+
+class RSFT(_Gradient):
+    """Rejection-sampling fine-tuning (STaR, RAFT, expert iteration): ``steps`` maximum
+    likelihood steps on the verified-correct responses of the batch."""
+
+    name = "rsft"
+    long_name = "rejection-sampling fine-tuning"
+
+    def __init__(self, batch: int = 4, group: int = 8, alpha: float = 1.0, steps: int = 1,
+                 policy: str = "tabular") -> None:
+        self.batch = batch
+        self.group = group
+        self.alpha = alpha
+        self.steps = steps
+        self.policy = policy
+        self._check_common(1)
+        _count("steps", steps)
+
+    def params(self) -> RSFTParams:
+        return RSFTParams(int(self.batch), int(self.group), float(self.alpha), int(self.steps),
+                          self.shared)
+
+    def passes(self) -> int:
+        return int(self.steps)
+
+
+class CE(ReasoningAgent):
+    """Certainty equivalence: the table r_hat(p, z) of mean verdicts per final state (r0 where
+    unobserved) and the exact optimum pi(y) ~ pi_ref(y) exp(r_hat(y) / beta), re-planned for
+    the batch's prompts after every batch."""
+
+    name = "ce"
+    long_name = "certainty equivalence"
+    family = "certainty-equivalence"
+
+    def __init__(self, batch: int = 4, group: int = 8, beta: float = 0.1,
+                 r0: float = 0.0) -> None:
+        self.batch = batch
+        self.group = group
+        self.beta = beta
+        self.r0 = r0
+        _count("batch", batch)
+        _count("group", group)
+        _positive("beta", beta)
+        _unit("r0", r0)
+
+    def params(self) -> CEParams:
+        return CEParams(int(self.batch), int(self.group), float(self.beta), float(self.r0), 0.0)
+
+    def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
+        """The sampled prompt's exact pass@1 and the re-plan of its prompt (per group)."""
+        return float(horizon) * vocab * (n_states + 1) + \
+            float(horizon) * n_states * vocab * 3.0 / max(1, self.group)
+
+
+class CEOptimistic(CE):
+    """Optimistic certainty equivalence: r_hat(p, z) + c sqrt(1 / max(1, N(p, z))), capped
+    at 1, in place of r_hat."""
+
+    name = "ce-optimistic"
+    long_name = "optimistic certainty equivalence"
+
+    def __init__(self, batch: int = 4, group: int = 8, beta: float = 0.1, r0: float = 0.0,
+                 c: float = 0.5) -> None:
+        super().__init__(batch, group, beta, r0)
+        self.c = c
+        _positive("c", c)
+
+    def params(self) -> CEParams:
+        return CEParams(int(self.batch), int(self.group), float(self.beta), float(self.r0),
+                        float(self.c))
+
+
+#: Registry name -> agent class.
+REGISTRY: dict[str, type[ReasoningAgent]] = {
+    cls.name: cls for cls in (GRPO, RLOO, RSFT, CE, CEOptimistic, Base, Power, LowTemperature)
+}
