@@ -78,7 +78,8 @@ def test_continuing_footprint_is_what_init_allocates(name, m):
 
 
 def test_every_agent_declares_a_footprint_for_each_loop_it_runs_in():
-    assert {type(a().params()) for a in REGISTRY.values()} == set(FOOTPRINTS["episodic"])
+    # <=: user agents registered by other tests of the process (tests/user_agents) add theirs
+    assert {type(a().params()) for a in REGISTRY.values()} <= set(FOOTPRINTS["episodic"])
     assert {type(a().params()) for a in CONTINUING_REGISTRY.values()} \
         <= set(FOOTPRINTS["continuing"])
     with pytest.raises(TypeError, match="no continuing footprint"):
