@@ -167,7 +167,7 @@ def optimum_runs(result: Result) -> dict[str, Any] | None:
 
 
 def summarize(result: Result, epsilon: float | None = None, delta: float | None = None,
-              readout: str = "greedy") -> dict[str, Any]:
+              readout: str | None = None) -> dict[str, Any]:
     """Numbers of one problem: per agent, regret, growth exponent, simple regret, samples.
 
     For each agent:
@@ -188,8 +188,9 @@ def summarize(result: Result, epsilon: float | None = None, delta: float | None 
       two readouts are the same arrays.
 
     The simple-regret numbers at the top level, and the extras computed from them, are those
-    of ``readout`` (``"greedy"`` or ``"behaviour"``, InputError otherwise), which the
-    problem's entry names (``readout``). epsilon and delta are the arguments, else the
+    of ``readout`` (``"greedy"`` or ``"behaviour"``, InputError otherwise; default the
+    setting's, :attr:`tracking.settings.Setting.readout`), which the problem's entry names
+    (``readout``). epsilon and delta are the arguments, else the
     result's configuration's, else the setting's defaults; with a configuration's
     ``epsilon_share`` each run has its own epsilon (:func:`measure`): ``epsilon`` is then None
     when the runs' instances differ (else the one value), and ``epsilon_rule`` states the rule
@@ -199,9 +200,10 @@ def summarize(result: Result, epsilon: float | None = None, delta: float | None 
     MDPs: ``episodes``); ``checkpoints`` describes the grid samples-to-epsilon is read on
     (:func:`checkpoint_grid`).
     """
-    readout_key(readout)
     cfg = result.config
     setting = settings.get(result.setting)
+    readout = setting.readout if readout is None else readout
+    readout_key(readout)
     eps, dlt = measure(result, epsilon, delta)
     samples = result.samples
     budget = int(samples[-1])

@@ -337,12 +337,13 @@ class Score:
 
 def score(result: Result, i: int, objective: str) -> Score:
     """Candidate ``i``'s Score in a tuning result (epsilon and delta: the result's,
-    report.measure; one epsilon per run under an ``epsilon_share``)."""
+    report.measure; one epsilon per run under an ``epsilon_share``), on its setting's readout
+    (:attr:`tracking.settings.Setting.readout`: greedy but for the reasoning setting)."""
     eps, delta = report.measure(result)
-    greedy = result.readout("greedy")[i]
-    exits = stats.last_exit_times(result.samples, greedy, eps)
+    simple_regret = result.readout(settings.get(result.setting).readout)[i]
+    exits = stats.last_exit_times(result.samples, simple_regret, eps)
     regret, half = (float(x) for x in stats.mean_ci(result.regret[i, :, -1]))
-    simple = float(np.mean(greedy[:, -1]))
+    simple = float(np.mean(simple_regret[:, -1]))
     if objective == "regret":
         return Score(regret, regret - half, regret + half, False, exits.reached, simple, regret)
     q = stats.km_quantile(exits, delta)

@@ -741,40 +741,50 @@ def _check_sizes(n_prompts: int, horizon: int, vocab: int, n_solutions: int, p_m
     return P, H, V, m, lo, hi, seed
 
 
-def _trie_task(name: str, solutions: np.ndarray, target: np.ndarray, V: int,
-               features: np.ndarray | None, source: dict[str, Any]) -> Task:
-    """The trie of ``solutions`` [P, m, H] (distinct per prompt; no node with all V tokens
-    continuing) plus a dead state Z - 1 = m, with the reference that stays on the trie with
-    probability q_p = target_p^(1 / H) at every node, so that its pass@1 is target_p."""
-    P, m, H = solutions.shape
-    Z, dead = m + 1, m
+def _trie_task(name: str, strings: np.ndarray, target: np.ndarray, V: int,
+               features: np.ndarray | None, source: dict[str, Any], m: int | None = None,
+               weight: float = 1.0) -> Task:
+    """The trie of ``strings`` [P, n, H] (distinct per prompt; no node with all V tokens
+    continuing), the first ``m`` of them (default all) the solutions and the others
+    distractors, plus a dead state Z - 1 = n. At every node the reference puts q_p on the
+    tokens that continue a string, shared in proportion to the weight of the strings below each
+    (a solution 1, a distractor ``weight``), and 1 - q_p evenly on the other tokens (uniform
+    rows off the trie). A string's probability is q_p^H times its weight over the total weight
+    W = m + (n - m) weight, so q_p^H = target_p W / m makes the pass@1 target_p."""
+    P, n, H = strings.shape
+    m = n if m is None else m
+    Z, dead = n + 1, n
     pp = np.arange(P)[:, None]
+    w = np.where(np.arange(n) < m, 1.0, weight)
     nxt = np.full((P, H, Z, V), dead, dtype=np.int32)
-    count = np.zeros((P, H, Z, V), dtype=np.int64)
-    ids = np.zeros((P, m), dtype=np.int64)  # node of each solution's prefix at step h
-    code = np.zeros((P, m), dtype=np.int64)
+    count = np.zeros((P, H, Z, V))
+    ids = np.zeros((P, n), dtype=np.int64)  # node of each string's prefix at step h
+    code = np.zeros((P, n), dtype=np.int64)
+    ww = np.broadcast_to(w, (P, n))
     for h in range(H):
-        tok = solutions[:, :, h].astype(np.int64)
+        tok = strings[:, :, h].astype(np.int64)
         code = code * V + tok
         order = np.argsort(code, axis=1, kind="stable")
         sorted_code = np.take_along_axis(code, order, axis=1)
-        new = np.ones((P, m), dtype=bool)
+        new = np.ones((P, n), dtype=bool)
         new[:, 1:] = sorted_code[:, 1:] != sorted_code[:, :-1]
         child = np.empty_like(ids)
         np.put_along_axis(child, order, np.cumsum(new, axis=1) - 1, axis=1)
         nxt[pp, h, ids, tok] = child
-        np.add.at(count, (pp, h, ids, tok), 1)
+        np.add.at(count, (pp, h, ids, tok), ww)
         ids = child
     accept = np.zeros((P, Z), dtype=bool)
-    accept[:, :m] = True
-    q = (target ** (1.0 / H))[:, None, None, None]
+    accept[pp, ids[:, :m]] = True
+    total = m + (n - m) * weight
+    q = ((target * total / m) ** (1.0 / H))[:, None, None, None]
     node = count.sum(axis=3, keepdims=True)
     cont = count > 0
     off = V - cont.sum(axis=3, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        prob = np.where(cont, q * count / np.maximum(node, 1), (1.0 - q) / np.maximum(off, 1))
+        prob = np.where(cont, q * count / np.maximum(node, 1e-300),
+                        (1.0 - q) / np.maximum(off, 1))
     prob = np.where(node > 0, prob, 1.0 / V)
-    return Task(name, nxt, accept, np.log(prob), features, solutions, source)
+    return Task(name, nxt, accept, np.log(prob), features, strings[:, :m], source)
 
 
 def _decode(codes: np.ndarray, forbidden: np.ndarray, V: int) -> np.ndarray:
@@ -787,34 +797,55 @@ def _decode(codes: np.ndarray, forbidden: np.ndarray, V: int) -> np.ndarray:
 
 
 def trie(n_prompts: int = 100, horizon: int = 8, vocab: int = 8, n_solutions: int = 4,
-         p_min: float = 1e-4, p_max: float = 0.5, seed: int = 0) -> Task:
-    """Tries of random solutions.
+         p_min: float = 1e-4, p_max: float = 0.5, seed: int = 0, n_distractors: int = 0,
+         distractor_weight: float = 1.0) -> Task:
+    """Tries of random solutions, optionally beside distractors the reference favours.
 
-    Prompt p has m = ``n_solutions`` distinct solutions, uniform without replacement among the
-    strings whose token at step h is not the prompt's excluded token e_{p,h} (so every trie
-    node leaves a token off the solutions). The automaton is their trie (state ids per level in
-    the order of the prefixes, ids 0 .. m - 1 at step H accepting) plus the dead state m. The
-    reference puts q_p on the tokens that continue a solution, shared in proportion to the
-    solutions below each, and 1 - q_p evenly on the others (uniform rows off the trie);
-    q_p = a_p^(1/H), so its pass@1 is a_p, log-uniform on [p_min, p_max] across prompts.
+    Prompt p has m = ``n_solutions`` distinct solutions and d = ``n_distractors`` distinct
+    wrong responses (distractors), uniform without replacement among the strings whose token at
+    step h is not the prompt's excluded token e_{p,h} (so every trie node leaves a token off
+    them). The automaton is the trie of the m + d strings (state ids per level in the order of
+    the prefixes; the solutions' leaves accepting) plus the dead state m + d. The reference
+    puts q_p on the tokens that continue a string, shared in proportion to the weight of the
+    strings below each (a solution 1, a distractor w = ``distractor_weight``), and 1 - q_p
+    evenly on the others (uniform rows off the trie). A solution has probability a_p / m and a
+    distractor w a_p / m, with q_p^H = a_p (m + d w) / m: the pass@1 a_p is log-uniform on
+    [p_min, p_max] across prompts (p_max (m + d w) / m must be < 1). With w > 1 the
+    reference's most likely responses are wrong, so sharpening it (power sampling, low
+    temperature) moves mass to the distractors.
 
     Draws, from ``numpy.random.default_rng(SeedSequence(seed))`` in this order: the P uniforms
     of a_p, the excluded tokens integers(0, V, (P, H)), then per prompt
-    ``choice((V - 1)^H, m, replace=False)``, the solutions' codes.
+    ``choice((V - 1)^H, m + d, replace=False)``, the solutions' codes then the distractors'.
     """
     P, H, V, m, lo, hi, seed = _check_sizes(n_prompts, horizon, vocab, n_solutions, p_min,
                                             p_max, seed)
+    d = as_int("n_distractors", n_distractors, minimum=0)
+    w = as_float("distractor_weight", distractor_weight, minimum=0.0, strict_min=True)
+    n_strings = (V - 1) ** H
+    if m + d > n_strings:
+        raise InputError(f"n_solutions + n_distractors must be <= (vocab - 1)^horizon = "
+                         f"{n_strings}, got {m + d}")
+    if hi * (m + d * w) / m >= 1.0:
+        raise InputError(f"p_max x (n_solutions + n_distractors x distractor_weight) / "
+                         f"n_solutions must be < 1 (the reference's mass on the trie), got "
+                         f"{hi * (m + d * w) / m:g}")
+    if d:
+        memory.check(8.0 * P * H * (m + d + 1) * V * 3, f"a task of {P} prompts x {H} steps "
+                     f"x {m + d + 1} states x {V} tokens")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     target = _difficulty(rng, P, lo, hi)
     excluded = rng.integers(0, V, size=(P, H))
-    n_strings = (V - 1) ** H
-    sol = np.empty((P, m, H), dtype=_token_dtype(V))
+    strings = np.empty((P, m + d, H), dtype=_token_dtype(V))
     for p in range(P):
-        sol[p] = _decode(rng.choice(n_strings, m, replace=False), excluded[p], V)
+        strings[p] = _decode(rng.choice(n_strings, m + d, replace=False), excluded[p], V)
     args = {"n_prompts": P, "horizon": H, "vocab": V, "n_solutions": m, "p_min": lo,
             "p_max": hi, "seed": seed}
-    return _trie_task(f"trie{P}x{H}x{V}x{m}", sol, target, V, None,
-                      {"task": "trie", "args": args})
+    name = f"trie{P}x{H}x{V}x{m}"
+    if d:  # the arguments of a task without distractors stay as they were
+        args.update(n_distractors=d, distractor_weight=w)
+        name += f"d{d}"
+    return _trie_task(name, strings, target, V, None, {"task": "trie", "args": args}, m, w)
 
 
 #: Batches of candidate solutions :func:`shared` draws per prompt before giving up.

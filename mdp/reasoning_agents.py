@@ -115,6 +115,7 @@ class ReasoningAgent(Agent):
     learns: ClassVar[bool] = True
 
     def params(self) -> tuple:
+        """The parameter record the kernels dispatch on (one loop is compiled per type)."""
         raise NotImplementedError
 
     def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
@@ -136,6 +137,7 @@ class Base(ReasoningAgent):
         pass
 
     def params(self) -> FixedParams:
+        """The FixedParams record of this agent."""
         return FixedParams(FIXED_BASE, 1.0, 1, 1)
 
 
@@ -153,6 +155,7 @@ class Power(ReasoningAgent):
         _positive("alpha", alpha)
 
     def params(self) -> FixedParams:
+        """The FixedParams record of this agent."""
         return FixedParams(FIXED_POWER, float(self.alpha), 1, 1)
 
 
@@ -170,6 +173,7 @@ class LowTemperature(ReasoningAgent):
         _positive("alpha", alpha)
 
     def params(self) -> FixedParams:
+        """The FixedParams record of this agent."""
         return FixedParams(FIXED_LOW_TEMP, float(self.alpha), 1, 1)
 
 
@@ -233,6 +237,7 @@ class GRPO(_Gradient):
         _count("epochs", epochs)
 
     def params(self) -> GRPOParams:
+        """The GRPOParams record of this agent."""
         return GRPOParams(int(self.batch), int(self.group), float(self.alpha), float(self.beta),
                           float(self.clip), int(self.epochs), self.shared)
 
@@ -258,6 +263,7 @@ class RLOO(_Gradient):
         _positive("beta", beta, allow_zero=True)
 
     def params(self) -> RLOOParams:
+        """The RLOOParams record of this agent."""
         return RLOOParams(int(self.batch), int(self.group), float(self.alpha), float(self.beta),
                           self.shared)
 
@@ -280,6 +286,7 @@ class RSFT(_Gradient):
         _count("steps", steps)
 
     def params(self) -> RSFTParams:
+        """The RSFTParams record of this agent."""
         return RSFTParams(int(self.batch), int(self.group), float(self.alpha), int(self.steps),
                           self.shared)
 
@@ -308,6 +315,7 @@ class CE(ReasoningAgent):
         _unit("r0", r0)
 
     def params(self) -> CEParams:
+        """The CEParams record of this agent."""
         return CEParams(int(self.batch), int(self.group), float(self.beta), float(self.r0), 0.0)
 
     def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
@@ -330,6 +338,7 @@ class CEOptimistic(CE):
         _positive("c", c)
 
     def params(self) -> CEParams:
+        """The CEParams record of this agent."""
         return CEParams(int(self.batch), int(self.group), float(self.beta), float(self.r0),
                         float(self.c))
 

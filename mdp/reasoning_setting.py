@@ -132,5 +132,6 @@ REASONING = settings.register(Setting(
     bounds=_bounds,
     stochastic=lambda job: True,
     validate=_validate,
+    readout="behaviour",  # pass@k is a property of the sampling policy
     work_rate=6e8,  # benchmarks/work_rates.py: 4e8 (gradient agents) to 8e8 per CPU-second
 ))

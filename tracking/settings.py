@@ -255,6 +255,10 @@ class Setting:
         setting has no ``epsilon_share``.
     optimum_label : str
         How tables and reports name that value (``"V*_0"``).
+    readout : str
+        The readout of simple regret its summaries, samples to epsilon and tuning use by
+        default: ``"greedy"`` (what the agent has learned, the default) or ``"behaviour"``
+        (the reasoning setting, where pass@k is a property of the sampling policy).
     """
 
     name: str
@@ -285,6 +289,7 @@ class Setting:
         field(default=lambda result, x: None)
     optimum: Callable[[Any], Any] | None = None
     optimum_label: str = ""
+    readout: str = "greedy"
 
     @property
     def keys(self) -> tuple[Key, ...]:

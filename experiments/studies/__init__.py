@@ -51,6 +51,9 @@ STUDIES = {
                         "per pair and against 1 / (1 - gamma)",
     "thesis": "celab's question: samples REINFORCE needs against certainty equivalence, as the "
               "problem grows",
+    "reasoning": "Yue et al. 2025, Karan and Du 2025, Xiong et al. 2025: pass@k, power sampling "
+                 "and verifier calls to a target on token trees, GRPO against certainty "
+                 "equivalence",
 }
 
 

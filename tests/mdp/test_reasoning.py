@@ -529,6 +529,40 @@ def test_trie_task_difficulty_structure_and_seeding():
 
 
 @pytest.mark.nojit
+@pytest.mark.parametrize("weight,lo,hi", [(0.5, 0.2, 0.4), (3.0, 0.05, 0.15)])
+def test_trie_distractors_take_the_weighted_share_of_the_references_mass(weight, lo, hi):
+    m, d, H, V = 2, 3, 3, 3
+    task = R.trie(n_prompts=4, horizon=H, vocab=V, n_solutions=m, n_distractors=d,
+                  distractor_weight=weight, p_min=lo, p_max=hi, seed=5)
+    assert task.shape == (4, H, m + d + 1, V) and task.solutions.shape == (4, m, H)
+    ref = R.reference_policy(task)
+    base = R.p_correct(task, ref)
+    assert np.all((base >= lo * (1 - 1e-9)) & (base <= hi * (1 + 1e-9)))
+    for p in range(4):
+        probs = response_distribution(task, ref, p)
+        ends = np.array([z for _, _, z in enumerate_responses(task, ref, p)])
+        correct = task.accept[p, ends]
+        on_trie = ends != m + d  # the dead state is the last
+        # m solutions of base / m each, d distractors of weight x base / m each
+        assert correct.sum() == m and (on_trie & ~correct).sum() == d
+        np.testing.assert_allclose(probs[correct], base[p] / m, rtol=1e-9)
+        np.testing.assert_allclose(probs[on_trie & ~correct], weight * base[p] / m, rtol=1e-9)
+    # sharpening the reference helps when the solutions are its most likely responses and
+    # hurts when the distractors are (power alpha = 4: m / (m + d w^4) of the trie's mass)
+    power = R.p_correct(task, R.power_policy(task, ref, 4.0))
+    assert np.all(power > base) if weight < 1 else np.all(power < base)
+    # the arguments rebuild the task; without distractors they are the old ones
+    again = R.make_task("trie", **task.source["args"])
+    np.testing.assert_array_equal(again.ref_logits, task.ref_logits)
+    assert "n_distractors" not in R.trie(n_prompts=2, horizon=3, vocab=3).source["args"]
+    with pytest.raises(ValueError, match="mass on the trie"):
+        R.trie(n_prompts=2, horizon=3, vocab=3, n_solutions=1, n_distractors=2,
+               distractor_weight=3.0, p_max=0.2)
+    with pytest.raises(ValueError, match="n_solutions \\+ n_distractors must be <= .*= 8, got 9"):
+        R.trie(n_prompts=2, horizon=3, vocab=3, n_solutions=4, n_distractors=5, p_max=0.05)
+
+
+@pytest.mark.nojit
 def test_shared_task_follows_its_hidden_rule_and_feature_map():
     task = R.shared(n_prompts=40, horizon=6, vocab=5, n_solutions=3, n_features=3, noise=0.5,
                     seed=2)
