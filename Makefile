@@ -29,13 +29,14 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m "not slow" --durations=15
-	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -n $(WORKERS) -m "nojit and not slow"
 	$(BIN)/ruff check .
 
-# the long checks (marker "slow": a minute or more each, mostly numba compiling); .ci/run runs
-# them after make test
+# the long checks (marker "slow": a minute or more each, mostly numba compiling loops no other
+# test needs), then the tests marked nojit again on numba's pure-Python path
+# (NUMBA_DISABLE_JIT=1); .ci/run runs them after make test
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile -m slow --durations=5
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -q -n $(WORKERS) -m "nojit and not slow"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

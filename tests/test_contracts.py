@@ -39,7 +39,11 @@ ENV_ARGS = {
 }
 
 AGENTS = [(s, a) for s in settings.names() for a in settings.get(s).agent_registry()]
-ENVS = [(s, e) for s in settings.names() for e in settings.get(s).env_registry()]
+#: Environments whose checks compile loops for arrays no other test uses (Gaussian arms, the
+#: shared policy's features): make test-slow runs them.
+SLOW_ENVS = {("bandit", "sutton-barto"), ("reasoning", "shared")}
+ENVS = [pytest.param(s, e, marks=pytest.mark.slow) if (s, e) in SLOW_ENVS else (s, e)
+        for s in settings.names() for e in settings.get(s).env_registry()]
 
 
 @pytest.mark.parametrize("setting,agent", AGENTS)

@@ -207,6 +207,22 @@ agents = ["psrl"]
     assert not (tmp_path / "dask" / "parts").exists()
 
 
+@pytest.mark.slow
+def test_user_agents_on_dask_give_the_local_numbers(dask2, tmp_path):
+    """Agents named by import path, compiled and plain Python, run on the workers (which
+    import them as the client does) with the local numbers."""
+    from tests.test_extending import EXPERIMENT as USER
+
+    outcomes = {}
+    for name, ex in (("local", LocalExecutor()), ("dask", dask2)):
+        with session.Folder(tmp_path / name) as folder:
+            outcomes[name] = session.run_experiment(_jobs(USER), folder, plots=False,
+                                                    executor=ex)
+    assert outcomes["dask"].status["complete"]
+    for a, b in zip(outcomes["local"].results, outcomes["dask"].results):
+        _same(a, b)
+
+
 def test_tasks_share_the_runs_evenly(monkeypatch):
     """A multiple of the slots, sizes within one, every run once, at most about BATCH_WORK
     operations per task (at least one run)."""

@@ -115,7 +115,14 @@ def _runnable(page: Path) -> list[Block]:
     return [b for b in blocks(page) if b.lang in RUN and not b.marker]
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if _runnable(p)],
+#: Pages whose examples compile loops no other test needs (a minute or more on 2 cores): make
+#: test-slow runs them.
+SLOW_PAGES = ("docs/reasoning.md", "docs/extending.md")
+
+
+@pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.slow)
+                                  if str(p.relative_to(ROOT)) in SLOW_PAGES else p
+                                  for p in PAGES if _runnable(p)],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_examples_of_the_page_run(page, tmp_path, monkeypatch, capsys):
     """The page's runnable blocks, in order, in a folder holding ``examples/``: Python blocks

@@ -209,6 +209,7 @@ print(json.dumps({{"regret": r.regret[0, 0].tolist(), "hits": sum(s.cache_hits.v
 '''
 
 
+@pytest.mark.slow  # compiles the loop afresh, twice, in processes of their own
 @pytest.mark.skipif(numba.config.DISABLE_JIT, reason="numba's cache: the compiled path only")
 def test_editing_a_user_module_recompiles_the_loop(tmp_path):
     """The agent pulls arm (t + OFFSET) mod K; OFFSET is a global, which numba freezes into
@@ -398,6 +399,23 @@ def test_celab_run_and_rerun_from_config(monkeypatch, capsys, tmp_path):
                    if first[k].dtype != object)
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert "moss-python" in json.dumps(summary)
+
+
+def test_resume_finishes_an_experiment_of_user_agents(monkeypatch, capsys, tmp_path):
+    """A folder whose second problem's results are missing (the run stopped after the first)
+    is finished by --resume, with the numbers of an uninterrupted run."""
+    (tmp_path / "exp.toml").write_text(EXPERIMENT)
+    code, out, err = _main(monkeypatch, capsys, "run", "exp.toml", "--out", "out",
+                           "--no-plots")
+    assert code == 0, err
+    whole = np.load(tmp_path / "out" / "results" / "random_mdp.npz")
+    whole = {k: whole[k] for k in whole.files if whole[k].dtype != object}
+    (tmp_path / "out" / "results" / "random_mdp.npz").unlink()
+    code, out, err = _main(monkeypatch, capsys, "run", "out/config.toml", "--resume",
+                           "--no-plots")
+    assert code == 0, err
+    again = np.load(tmp_path / "out" / "results" / "random_mdp.npz")
+    assert all(np.array_equal(whole[k], again[k]) for k in whole)
 
 
 def test_celab_tune_by_import_path(monkeypatch, capsys, tmp_path):

@@ -224,8 +224,11 @@ print(json.dumps({"measured": tracemalloc.get_traced_memory()[1] - base,
 
 @pytest.mark.parametrize("case, batch", [
     ("two-level", "1"), ("sutton-barto", "1"), ("means", "1"), ("runs", "1"), ("mdp", "1"),
-    ("continuing", "1"), ("two-level", None), ("sutton-barto", None), ("sphere", "1"),
-    ("sphere", None), ("features", "1")])
+    ("continuing", "1"), ("two-level", None), ("sutton-barto", None),
+    # the linear bandits' cases compile the linear loop in a process of their own
+    pytest.param("sphere", "1", marks=pytest.mark.slow),
+    pytest.param("sphere", None, marks=pytest.mark.slow),
+    pytest.param("features", "1", marks=pytest.mark.slow)])
 def test_the_estimate_covers_a_whole_experiment(case, batch):
     """Arms, runs (the bootstrap of the summary), states, per-run instances, means given as
     numbers, batches of one run or of all: the estimate the guard uses is at least the bytes

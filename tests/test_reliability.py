@@ -129,6 +129,7 @@ def test_two_processes_on_one_folder(tmp_path):
     assert 0 < partial.runs < 16
 
 
+@pytest.mark.slow  # compiles the loop afresh in a process without a cache
 def test_runs_without_a_writable_numba_cache(tmp_path):
     """A read-only install and a read-only home: numba has nowhere to write its cache. The
     package's __pycache__ folders are made regular files and NUMBA_CACHE_DIR and HOME point at

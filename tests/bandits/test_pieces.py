@@ -139,6 +139,7 @@ print(json.dumps([sum(K.simulate.stats.cache_hits.values()),
 """
 
 
+@pytest.mark.slow  # compiles the loop afresh in a process of its own
 def test_a_new_process_loads_the_loop_from_the_disk_cache(tmp_path):
     """The hooks must not defeat numba's cache (first-class functions and closures would): a
     second process finds the loop compiled by the first."""

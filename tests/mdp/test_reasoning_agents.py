@@ -144,6 +144,7 @@ def test_ce_with_a_huge_beta_stays_at_the_reference():
     assert res.extra["kl"][0].max() < 1e-8
 
 
+@pytest.mark.slow  # thousands of calls of every trained agent: make test-slow
 def test_every_trained_agent_learns_on_a_small_trie():
     """Final exact pass@1 (behaviour) on the training prompts: every trained agent's mean over
     8 runs exceeds the base's (exact, the same in every run) by more than 3 standard errors
