@@ -48,17 +48,19 @@ def doubling(start: int, cap: int) -> list[int]:
 
 
 def censored_agents(result: Result) -> list[str]:
-    """The agents of ``result`` whose n(epsilon, delta) of the greedy readout is censored
-    (or undefined, without runs), with the result's epsilon and delta
+    """The agents of ``result`` whose n(epsilon, delta) of its setting's readout (greedy but
+    for the reasoning setting: :attr:`tracking.settings.Setting.readout`) is censored (or
+    undefined, without runs), with the result's epsilon and delta
     (:func:`experiments.report.measure`: one epsilon per run under an ``epsilon_share``)."""
-    from tracking import stats
+    from tracking import settings, stats
 
     from .report import measure
 
     eps, dlt = measure(result)
+    readout = settings.get(result.setting).readout
     out = []
     for i, label in enumerate(result.agents):
-        exits = stats.last_exit_times(result.samples, result.readout("greedy")[i], eps)
+        exits = stats.last_exit_times(result.samples, result.readout(readout)[i], eps)
         quantile = stats.km_quantile(exits, dlt)
         if quantile is None or quantile.censored:
             out.append(label)

@@ -227,8 +227,8 @@ def _question2(ctx: Context) -> tuple[list[str], list[str]]:
             f"sampling's pass@1 is {_mean_half(p1['power'])[0]:.3f}, {word} GRPO's "
             f"{grpo:.3f} after {res.config['calls']:,} calls (the base: "
             f"{_mean_half(p1['base'])[0]:.3f})"
-            + ("" if bon is None else f"; best-of-{bon} of the base matches GRPO's pass@1 at "
-               f"{bon} calls per prompt at evaluation") + ".")
+            + ("" if bon is None else f"; best-of-n of the base needs n = {bon} verifier calls "
+               f"per prompt at evaluation to match GRPO's pass@1") + ".")
     lines += [md_table(["problem", "distractors", "base", "power", "low-temp", "grpo", "rsft",
                         "ce", "power / grpo", "best-of-n matching grpo"], rows), "",
               *(f"- {s}" for s in sentences), ""]
@@ -410,7 +410,14 @@ def _beside(ctx: Context, s1: list[str], s2: list[str]) -> list[str]:
         "it is not (mdp.reasoning.trie). The papers' models have neither exact pass@k nor a "
         "verifier model to plan on; the certainty-equivalence agents here plan exactly on a "
         "table of the verifier's verdicts per final state of the automaton, which a language "
-        "model's verifier does not offer.",
+        "model's verifier does not offer. Every agent's policy is indexed by those states, and "
+        "on a trie they number m + d + 1 per prompt (its solutions, its distractors and the "
+        "dead state of every other response): an optimistic CE agent tries each final state "
+        "once, which a model over the V^H whole responses could not. Question 3's tasks carry "
+        "4 distractors per prompt as likely as the solutions so that the states do not name "
+        "the correct responses, but a structured model of the verifier (shared across "
+        "prefixes and prompts, well or wrongly specified) is not built: CE's advantage here "
+        "is that of a per-state table.",
         "",
     ]
 

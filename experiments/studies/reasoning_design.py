@@ -60,8 +60,12 @@ POWER_AGENTS = ["base", "power", "low-temp", "grpo", "rsft", "ce"]
 POWER_CONDITIONS = {"none": (0, 1.0), "w0.25": (4, 0.25), "w1": (4, 1.0), "w4": (4, 4.0)}
 
 #: Question 3's axes: the size's name, the problem's task arguments at a size, and the base
-#: task (8 prompts, none held out: every prompt must be learned).
-CALLS_BASE = {"n_prompts": 8, "horizon": 4, "vocab": 4, "n_solutions": 2}
+#: task (8 prompts, none held out: every prompt must be learned). Every prompt has 4
+#: distractors as likely as its 2 solutions, so that the automaton's final states (which every
+#: agent's policy and the CE agents' tables are indexed by) do not reveal which responses are
+#: correct: a CE agent must still find out, leaf by leaf.
+CALLS_BASE = {"n_prompts": 8, "horizon": 4, "vocab": 4, "n_solutions": 2, "n_distractors": 4,
+              "distractor_weight": 1.0}
 
 
 def _depth(h: int) -> dict[str, Any]:
