@@ -349,7 +349,8 @@ def _figure(ctx: Context) -> Figure | None:
         ax.set_ylim(0, 1.02)
         ax.set_title(problem)
     axes[0][0].set_ylabel("pass@k")
-    axes[0][-1].legend(fontsize=7, loc="lower right")
+    for ax in axes[0]:  # each panel's agents (the shared task's differ from the tries')
+        ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout()
     return fig
 

@@ -150,3 +150,17 @@ def test_calls_to_target_ratio_and_exponents_on_planted_results(tmp_path):
     # the claim of 100x: at size 16 the ratio is 160, its lower end above 100
     assert "is supported here" in sentences[0]
     assert any("ratio best PG / best CE" in line for line in lines)
+
+
+def test_the_readmes_reasoning_sentences_are_the_committed_reports():
+    """The README states what the committed report generated: the same sentences."""
+    root = FOLDER.parents[1]
+    readme = (root / "README.md").read_text("utf-8")
+    report = (root / "docs" / "experiments" / "reasoning.md").read_text("utf-8")
+
+    def bullets(text, start):
+        section = text.split(start, 1)[1].split("\n## ", 1)[0]
+        return [line for line in section.splitlines() if line.startswith("- ")]
+
+    ours = bullets(readme, "## Reasoning models, measured on token trees")
+    assert ours and ours == bullets(report, "## What celab measured")
