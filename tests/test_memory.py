@@ -186,7 +186,7 @@ from bandits.linear import LinearBandit, LinearJob
 CASES = {
     "sphere": lambda: LinearJob("sphere", "oful,lin-ts,lin-grpo", 8, 3,
                                 env_args={"d": 30, "n_arms": 500}),
-    "features": lambda: LinearJob(LinearBandit(np.eye(400)[:, :300], np.full(300, 0.1),
+    "features": lambda: LinearJob(LinearBandit(np.eye(200)[:, :150], np.full(150, 0.1),
                                                name="f"), "lin-greedy,lin-reinforce", 8, 2),
     "two-level": lambda: BanditJob("two-level", "ucb,greedy", 8, 2, env_args={"n_arms": 3000}),
     "sutton-barto": lambda: BanditJob("sutton-barto", "ucb,reinforce", 8, 2,
