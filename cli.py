@@ -355,6 +355,14 @@ ReadoutOption = Annotated[str, typer.Option(
          "acts with next); summary.json holds both.")]
 
 
+FileReadoutOption = Annotated[str | None, typer.Option(
+    "--readout", metavar="greedy|behaviour",
+    help="The readout of simple regret the tables, the headline and --json show, the same for "
+         "every agent: greedy (the argmax of what it has learned) or behaviour (the policy it "
+         "acts with next); default each problem's setting's (behaviour for reasoning, greedy "
+         "for the others); summary.json holds both.")]
+
+
 def _check_choices(**options: str) -> None:
     """Options read by the episodic setting's key of the same name (``--rewards``,
     ``--regret``, ``--instance``), each refused as one line naming the option."""
@@ -366,20 +374,26 @@ def _check_choices(**options: str) -> None:
             raise UserError(f"--{e}") from None
 
 
-def _check_readout(readout: str) -> None:
-    """--readout: one of the results' readouts, as one line naming the option."""
+def _check_readout(readout: str | None) -> None:
+    """--readout: one of the results' readouts, as one line naming the option (None: each
+    problem's setting's own, :attr:`tracking.settings.Setting.readout`)."""
     from tracking.results import readout_key
 
+    if readout is None:
+        return
     try:
         readout_key(readout)
     except ValueError as e:
         raise UserError(f"--{e}") from None
 
 
-def _shown(outcome: Outcome, readout: str) -> dict[str, Any]:
-    """The outcome's summary with ``readout`` at the top level (summary.json's is greedy)."""
+def _shown(outcome: Outcome, readout: str | None) -> dict[str, Any]:
+    """The outcome's summary with ``readout`` at the top level (summary.json's is each
+    problem's setting's readout, which None keeps)."""
     from experiments import report
 
+    if readout is None:
+        return outcome.summary
     return report.choose_readout(outcome.results, outcome.summary, readout)
 
 
@@ -487,7 +501,7 @@ def _print_tables(outcome: Outcome, console: Console) -> None:
 
 
 def _tables(as_json: bool, print_tables: Callable[[Outcome, Console], None],
-            readout: str = "greedy") -> Callable[[Outcome], None] | None:
+            readout: str | None = "greedy") -> Callable[[Outcome], None] | None:
     """``_run``'s ``show``: the tables of ``readout`` on stdout, unless ``--json`` keeps
     stdout for JSON."""
     if as_json:
@@ -1077,7 +1091,7 @@ def run_file(
                                             "FILE (its folder).")
     ] = False,
     out: OutDir = None,
-    readout: ReadoutOption = "greedy",
+    readout: FileReadoutOption = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
     yes: YesFlag = False,
@@ -1251,7 +1265,7 @@ def report(
     folder: Annotated[Path, typer.Argument(metavar="DIR",
                                            help="A results folder written by celab.")],
     delta: DeltaOverride = None,
-    readout: ReadoutOption = "greedy",
+    readout: FileReadoutOption = None,
     as_json: JsonFlag = False,
     plots: PlotsFlag = True,
 ) -> None:
@@ -1263,7 +1277,7 @@ def report(
     from experiments import plots as plotting
     from experiments import report as rep
     from experiments import session
-    from tracking import paths
+    from tracking import paths, settings
 
     spec = session.read_config(folder / "config.toml")
     results = session.saved_results(folder, spec)
@@ -1287,8 +1301,9 @@ def report(
     if plots and plotting.available():
         try:
             for r in results:
-                drawn += [str(p) for p in plotting.plot_result(r, paths.inside(folder, "plots"),
-                                                               readout)]
+                drawn += [str(p) for p in plotting.plot_result(
+                    r, paths.inside(folder, "plots"),
+                    readout or settings.get(r.setting).readout)]
         except OSError as e:  # a read-only folder still has tables to show
             _warn(f"cannot write the plots in {folder / 'plots'} ({e.strerror or e}); "
                   "tables only")

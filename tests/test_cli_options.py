@@ -238,6 +238,41 @@ def test_readout_chooses_the_json_top_level_and_report_recomputes_it(tmp_path, m
     assert "the behaviour readout of every agent" in " ".join(table.split())
 
 
+REASONING_FILE = """
+[[problem]]
+setting = "reasoning"
+env = "trie"
+args = { n_prompts = 6, horizon = 3, vocab = 3, n_solutions = 2, p_min = 0.05 }
+calls = 64
+runs = 2
+agents = ["grpo", "base"]
+"""
+
+
+def test_run_and_report_read_each_problems_setting_readout(tmp_path, monkeypatch, capsys):
+    """A reasoning problem's summary, tables and --json read the behaviour readout unless
+    --readout says greedy; bandit problems keep greedy."""
+    (tmp_path / "exp.toml").write_text(REASONING_FILE + """
+[[problem]]
+setting = "bandit"
+env = "close10"
+horizon = 50
+runs = 2
+agents = ["ucb"]
+""")
+    code, out, err = _main(monkeypatch, capsys, "run", "exp.toml", "--out", "o", "--json",
+                           "--no-plots")
+    assert code == 0, err
+    shown = [p["readout"] for p in json.loads(out)["problems"]]
+    saved = [p["readout"] for p in
+             json.loads((tmp_path / "o" / "summary.json").read_text())["problems"]]
+    assert shown == saved == ["behaviour", "greedy"]
+    code, out, err = _main(monkeypatch, capsys, "report", "o", "--readout", "greedy", "--json",
+                           "--no-plots")
+    assert code == 0, err
+    assert [p["readout"] for p in json.loads(out)["problems"]] == ["greedy", "greedy"]
+
+
 @pytest.mark.parametrize("command", [
     ["bandit", "--horizon", "10", "--runs", "1", "--algos", "ucb", "--out", "o"],
     ["mdp", "--env", "chain", "--horizon", "3", "--episodes", "2", "--runs", "1", "--out", "o"],
