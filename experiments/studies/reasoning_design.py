@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .thesis_design import _value  # TOML values of the study files, written alike
+
 #: The target: pass@1 (mean over the training prompts) of at least 0.5, so epsilon = 0.5 on the
 #: simple regret 1 - pass@1; delta as everywhere in celab.
 TARGET = 0.5
@@ -164,20 +166,6 @@ def call_problems(b: Budget) -> list[dict[str, Any]]:
 
 def problems(b: Budget) -> list[dict[str, Any]]:
     return passk_problems(b) + power_problems(b) + call_problems(b)
-
-
-def _value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return f'"{v}"'
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_value(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    return str(v)
 
 
 def text(budget: str) -> str:
