@@ -3,7 +3,8 @@
 The loop (mdp/_reasoning_loop.py) is written once against four hooks, resolved at compile time
 from the type of the agent's parameter record (:mod:`tracking.dispatch`):
 
-- ``r_init(params, ctx)``: the run's state (a NamedTuple of arrays) for the task ``ctx``;
+- ``r_init(params, ctx, key)``: the run's state (a NamedTuple of arrays) for the task ``ctx``
+  and the run word ``key``;
 - ``r_learns(params)``: whether the agent samples responses and spends verifier calls;
 - ``r_row(params, state, ctx, p, h, z, out)``: writes the behaviour policy's row
   pi(. | p, h, z) into ``out``;
@@ -17,7 +18,8 @@ two passes: the coefficient of every sampled token from the policy before the up
 theta[p, h, z_h, :] += coef (onehot(y_h) - pi(. | p, h, z_h)) (or w[h, :, k] += ... f_p[k]),
 so it touches only the visited rows. The certainty-equivalence agents keep the table of
 verdicts per (p, z_H) and their plan pi[p, h, z, v], re-planned by soft backward induction for
-the prompts of each batch. The fixed agents read their table.
+the prompts of each batch; ce-linear keeps the Gram matrix of its verifier model and re-plans
+every prompt after each batch. The fixed agents read their table.
 
 numba's cache is keyed by the loop's file: after editing these pieces, ``make clean-cache``.
 """
@@ -31,14 +33,24 @@ import numpy as np
 
 from tracking.dispatch import hook, register
 from tracking.jit import njit
+from tracking.rng import counter_normal, stream_key
 
 from ._reasoning_kernels import soft_backward_prompt
-from .reasoning_agents import CEParams, FixedParams, GRPOParams, RLOOParams, RSFTParams
+from .reasoning_agents import (
+    CELinearParams,
+    CEParams,
+    FixedParams,
+    GRPOParams,
+    RLOOParams,
+    RSFTParams,
+)
 
 __all__ = ["Buffers", "Context", "r_init", "r_learns", "r_row", "r_update"]
 
 #: GRPO's constant in the advantages' denominator (Shao et al. 2024).
 GRPO_EPS = 1e-8
+#: Salt of ce-linear's posterior draws.
+SALT_POSTERIOR = np.uint64(0x5EED0023)
 
 
 class Context(NamedTuple):
@@ -70,7 +82,7 @@ class Buffers(NamedTuple):
     coef: np.ndarray
 
 
-r_init = hook("r_init", ("params", "ctx"))
+r_init = hook("r_init", ("params", "ctx", "key"))
 r_learns = hook("r_learns", ("params",))
 #: The pieces called for every row a run reads: inlined into the hook's call, compiled without
 #: numba's reference counting (tracking.dispatch), so passing the state and the task's arrays
@@ -128,7 +140,7 @@ class FixedState(NamedTuple):
 
 
 @njit(cache=True)
-def _fixed_init(params, ctx):
+def _fixed_init(params, ctx, key):
     return FixedState(ctx.fixed)
 
 
@@ -154,7 +166,7 @@ class GradState(NamedTuple):
 
 
 @njit(cache=True)
-def _grad_init(params, ctx):
+def _grad_init(params, ctx, key):
     P, H, Z, V = ctx.ref_logits.shape
     q = ctx.features.shape[1]
     if params.shared:
@@ -353,7 +365,7 @@ def replan(params, state, ctx, p):
 
 
 @njit(cache=True)
-def _ce_init(params, ctx):
+def _ce_init(params, ctx, key):
     """Counts 0 and every prompt planned for the prior table (r0 everywhere)."""
     P, H, Z, V = ctx.ref_logits.shape
     state = CEState(np.empty((P, H, Z, V)), np.zeros((P, Z), dtype=np.int64), np.zeros((P, Z)),
@@ -386,3 +398,145 @@ def _plan_row(params, state, ctx, p, h, z, out):
 
 
 _register(CEParams, init=_ce_init, learns=_yes, row=_plan_row, update=_ce_update)
+
+
+# --- certainty equivalence with a linear verifier model -------------------------------------
+
+
+class LinearState(NamedTuple):
+    """ce-linear: the plan pi[P, H, Z, V], the model inputs x[P, k] of the prompts, the Gram
+    matrix gram[D, D] = lam I + sum Phi Phi^T, its Cholesky factor chol[D, D], b[D] =
+    sum r Phi, theta_hat[D], the planned theta[D] and a draw's scratch xi[D], the re-plan's
+    scratch log_a[H, Z, V], log_w[H + 1, Z] and term[Z], and [run word, re-plans made]."""
+
+    plan: np.ndarray
+    x: np.ndarray
+    gram: np.ndarray
+    chol: np.ndarray
+    b: np.ndarray
+    theta_hat: np.ndarray
+    theta: np.ndarray
+    xi: np.ndarray
+    log_a: np.ndarray
+    log_w: np.ndarray
+    term: np.ndarray
+    count: np.ndarray
+
+
+@njit(cache=True)
+def cholesky(a, c):
+    """c <- the lower Cholesky factor L of the symmetric positive definite a (a = L L^T), by
+    the Cholesky-Banachiewicz order (row i, then column j <= i, sums over k in order)."""
+    d = a.shape[0]
+    for i in range(d):
+        for j in range(i + 1):
+            acc = a[i, j]
+            for k in range(j):
+                acc -= c[i, k] * c[j, k]
+            if i == j:
+                c[i, i] = math.sqrt(acc)
+            else:
+                c[i, j] = acc / c[j, j]
+        for j in range(i + 1, d):
+            c[i, j] = 0.0
+
+
+@njit(cache=True)
+def linear_plan(params, state, ctx):
+    """Factor the Gram matrix, theta_hat = G^{-1} b by two triangular solves; theta =
+    theta_hat, or theta_hat + v L^{-T} xi with xi_i the i-th normal of the stream (run word,
+    SALT_POSTERIOR, count, 0), count the re-plans made before (0 at the start); then every
+    prompt's plan: soft backward induction with log a = log pi_ref + g / beta, g(p, h, v) =
+    sum_j theta[(h V + v) k + j] x_p[j], and log W_H = 0."""
+    L, th, D = state.chol, state.theta_hat, state.b.shape[0]
+    cholesky(state.gram, L)
+    for i in range(D):  # L y = b
+        acc = state.b[i]
+        for j in range(i):
+            acc -= L[i, j] * th[j]
+        th[i] = acc / L[i, i]
+    for i in range(D - 1, -1, -1):  # L^T theta_hat = y
+        acc = th[i]
+        for j in range(i + 1, D):
+            acc -= L[j, i] * th[j]
+        th[i] = acc / L[i, i]
+    if params.v > 0.0:
+        key = stream_key(np.uint64(state.count[0]), SALT_POSTERIOR, state.count[1], 0)
+        xi = state.xi
+        for i in range(D):
+            xi[i] = counter_normal(key, i)
+        for i in range(D - 1, -1, -1):  # L^T u = xi, u in place of xi
+            acc = xi[i]
+            for j in range(i + 1, D):
+                acc -= L[j, i] * xi[j]
+            xi[i] = acc / L[i, i]
+        for i in range(D):
+            state.theta[i] = th[i] + params.v * xi[i]
+    else:
+        for i in range(D):
+            state.theta[i] = th[i]
+    state.count[1] = state.count[1] + np.uint64(1)
+    P, H, Z, V = ctx.ref_logits.shape
+    k = state.x.shape[1]
+    for z in range(Z):
+        state.term[z] = 0.0
+    for p in range(P):
+        for h in range(H):
+            for v in range(V):
+                g = 0.0
+                base = (h * V + v) * k
+                for j in range(k):
+                    g += state.theta[base + j] * state.x[p, j]
+                g /= params.beta
+                for z in range(Z):
+                    state.log_a[h, z, v] = ctx.log_ref[p, h, z, v] + g
+        soft_backward_prompt(ctx.nxt[p], state.log_a, state.term, state.log_w, state.plan[p])
+
+
+@njit(cache=True)
+def _linear_init(params, ctx, key):
+    """x_p = (1, f_p) (prompt features) or (1), G = lam I, b = 0, and the first plan."""
+    P, H, Z, V = ctx.ref_logits.shape
+    q = ctx.features.shape[1] if params.prompt else 0
+    k = 1 + q
+    D = H * V * k
+    x = np.ones((P, k))
+    for p in range(P):
+        for j in range(q):
+            x[p, 1 + j] = ctx.features[p, j]
+    gram = np.zeros((D, D))
+    for i in range(D):
+        gram[i, i] = params.lam
+    count = np.zeros(2, dtype=np.uint64)
+    count[0] = key
+    state = LinearState(np.empty((P, H, Z, V)), x, gram, np.zeros((D, D)), np.zeros(D),
+                        np.zeros(D), np.zeros(D), np.zeros(D), np.empty((H, Z, V)),
+                        np.empty((H + 1, Z)), np.empty(Z), count)
+    linear_plan(params, state, ctx)
+    return state
+
+
+@njit(cache=True)
+def _linear_update(params, state, ctx, buf):
+    """G += Phi Phi^T and b += r Phi for every response of the step (in order b, g), Phi the
+    H k entries (h V + y_h) k + j = x_p[j]; then the re-plan."""
+    B, G, H = buf.tokens.shape
+    V = ctx.ref_logits.shape[3]
+    k = state.x.shape[1]
+    for b in range(B):
+        p = buf.prompts[b]
+        for g in range(G):
+            r = 1.0 if buf.verdicts[b, g] else 0.0
+            for h in range(H):
+                i0 = (h * V + buf.tokens[b, g, h]) * k
+                for i in range(k):
+                    xi = state.x[p, i]
+                    state.b[i0 + i] += r * xi
+                    for h2 in range(H):
+                        j0 = (h2 * V + buf.tokens[b, g, h2]) * k
+                        for j in range(k):
+                            state.gram[i0 + i, j0 + j] += xi * state.x[p, j]
+    linear_plan(params, state, ctx)
+
+
+_register(CELinearParams, init=_linear_init, learns=_yes, row=_plan_row, update=_linear_update)

@@ -204,7 +204,7 @@ def one_run(params, ctx, key, n_calls, checkpoints, regret, greedy, behaviour, p
     B = params.batch
     G = params.group
     # every array allocated here is counted by mdp.reasoning_run.ReasoningJob.run_state_bytes
-    state = r_init(params, ctx)
+    state = r_init(params, ctx, key)
     buf = new_buffers(B, G, H, V)
     d = np.zeros((H + 1, Z))
     row = np.empty(V)

@@ -4,9 +4,12 @@ The trained agents sample groups of responses to training prompts, spend one ver
 response, and learn from the verdicts: ``grpo``, ``rloo`` and ``rsft`` move a softmax policy
 (tabular logits per prompt, or logits shared across prompts through their features) by
 gradient steps; ``ce`` and ``ce-optimistic`` fit a table of the verifier's verdicts per final
-state and plan the exact KL-regularised optimum on it. The inference-only agents ``base``,
-``power`` and ``low-temp`` learn nothing and spend no calls: their policy is fixed (the
-reference, the power distribution of whole responses, the token-level power). The exact
+state and plan the exact KL-regularised optimum on it; ``ce-linear`` fits a ridge regression of
+the verdicts on features of the response's tokens (and of the prompt), shared across responses
+and prompts, and plans the same optimum for it, optionally on a posterior sample. The
+inference-only agents ``base``, ``power`` and ``low-temp`` learn nothing and spend no calls:
+their policy is fixed (the reference, the power distribution of whole responses, the
+token-level power). The exact
 definitions are in docs/algorithms.md ("Reasoning agents"). This module imports no numba.
 """
 
@@ -19,11 +22,15 @@ from typing import Any, ClassVar, NamedTuple
 from tracking.specs import Agent
 from tracking.validate import InputError, as_float, as_int
 
-__all__ = ["CE", "GRPO", "REGISTRY", "RLOO", "RSFT", "Base", "CEOptimistic", "LowTemperature",
-           "Power", "ReasoningAgent"]
+__all__ = ["CE", "CELinear", "GRPO", "REGISTRY", "RLOO", "RSFT", "Base", "CEOptimistic",
+           "LowTemperature", "Power", "ReasoningAgent"]
 
 #: The policies a trained gradient agent can move.
 POLICIES = ("tabular", "shared")
+
+#: The prompt features of ce-linear's verifier model: none (one table of steps and tokens for
+#: every prompt) or the task's prompt features.
+MODEL_FEATURES = ("none", "prompt")
 
 #: Fixed-policy kinds of :class:`FixedParams`.
 FIXED_BASE, FIXED_POWER, FIXED_LOW_TEMP = 0, 1, 2
@@ -78,6 +85,18 @@ class CEParams(NamedTuple):
     c: float
 
 
+class CELinearParams(NamedTuple):
+    """ce-linear: ridge ``lam``, posterior scale ``v`` (0: the plug-in estimate), and whether
+    the prompt features enter the model (``prompt``)."""
+
+    batch: int
+    group: int
+    beta: float
+    lam: float
+    v: float
+    prompt: bool
+
+
 # --- validation --------------------------------------------------------------------------
 
 
@@ -118,11 +137,25 @@ class ReasoningAgent(Agent):
         """The parameter record the kernels dispatch on (one loop is compiled per type)."""
         raise NotImplementedError
 
+    #: Whether the agent needs the task's prompt features.
+    needs_features: bool = False
+
     def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
         """Elementary operations per verifier call, for the work guard: the exact pass@1 of
         the sampled prompt (H Z V), the response's rows (H V) and its update (H V, times the
         passes over the group)."""
         return float(horizon) * vocab * (n_states + 2)
+
+    def step_work(self, n_prompts: int, horizon: int, n_states: int, vocab: int,
+                  n_features: int) -> float:
+        """Elementary operations per learning step beyond :meth:`call_work` (0 here)."""
+        return 0.0
+
+    def state_bytes(self, n_prompts: int, horizon: int, n_states: int, vocab: int,
+                    n_features: int) -> float:
+        """Bytes of a run's state beyond the policy table (P H Z V numbers) and the counts,
+        for the memory guard (0 here)."""
+        return 0.0
 
 
 class Base(ReasoningAgent):
@@ -202,6 +235,10 @@ class _Gradient(ReasoningAgent):
     @property
     def shared(self) -> bool:
         return self.policy == "shared"
+
+    @property
+    def needs_features(self) -> bool:  # type: ignore[override]
+        return self.shared
 
     def passes(self) -> int:
         """Passes over the group's rows per update (each recomputes their softmax)."""
@@ -343,7 +380,73 @@ class CEOptimistic(CE):
                         float(self.c))
 
 
+class CELinear(ReasoningAgent):
+    """Certainty equivalence with a structured verifier model: the ridge regression
+    r_hat(p, y) = theta_hat . Phi(p, y) of the verdicts on Phi(p, y) = sum_h e_h (x) e_{y_h} (x)
+    x_p (x_p = (1, f_p) with ``features = "prompt"``, (1) with ``"none"``), fitted on every call
+    so far, shared across prompts; after every batch every prompt is re-planned to the exact
+    optimum pi(y) ~ pi_ref(y) exp(theta . Phi(p, y) / beta), theta = theta_hat (``v = 0``) or
+    a posterior sample theta_hat + v L^{-T} xi (linear Thompson sampling, ``v > 0``)."""
+
+    name = "ce-linear"
+    long_name = "certainty equivalence with a linear verifier model"
+    family = "certainty-equivalence"
+
+    def __init__(self, batch: int = 4, group: int = 8, beta: float = 0.1, lam: float = 1.0,
+                 v: float = 0.0, features: str = "none") -> None:
+        self.batch = batch
+        self.group = group
+        self.beta = beta
+        self.lam = lam
+        self.v = v
+        self.features = features
+        _count("batch", batch)
+        _count("group", group)
+        _positive("beta", beta)
+        _positive("lam", lam)
+        _positive("v", v, allow_zero=True)
+        if features not in MODEL_FEATURES:
+            raise InputError(f"features must be one of {', '.join(MODEL_FEATURES)}, got "
+                             f"{features!r}")
+
+    @property
+    def needs_features(self) -> bool:  # type: ignore[override]
+        return self.features == "prompt"
+
+    def params(self) -> CELinearParams:
+        """The CELinearParams record of this agent."""
+        return CELinearParams(int(self.batch), int(self.group), float(self.beta),
+                              float(self.lam), float(self.v), self.needs_features)
+
+    def dim(self, horizon: int, vocab: int, n_features: int) -> int:
+        """D = H V k, k = 1 + q with prompt features, else 1: the model's parameters."""
+        return horizon * vocab * (1 + (n_features if self.needs_features else 0))
+
+    def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
+        """The sampled prompt's exact pass@1 and its response's rows."""
+        return float(horizon) * vocab * (n_states + 2)
+
+    def step_work(self, n_prompts: int, horizon: int, n_states: int, vocab: int,
+                  n_features: int) -> float:
+        """The step's Gram entries (B G (H k)^2), the Cholesky factorisation and solves of the
+        D x D system, and the soft backward induction of every prompt."""
+        k = 1 + (n_features if self.needs_features else 0)
+        d = float(self.dim(horizon, vocab, n_features))
+        return (float(self.batch * self.group) * (horizon * k) ** 2 + d ** 3 / 6.0
+                + 4.0 * d * d + float(n_prompts) * horizon * vocab * (3.0 * n_states + k))
+
+    def state_bytes(self, n_prompts: int, horizon: int, n_states: int, vocab: int,
+                    n_features: int) -> float:
+        """The Gram matrix and its factor (2 D^2 numbers), four vectors of D, the prompts'
+        model inputs and the re-plan's scratch."""
+        d = float(self.dim(horizon, vocab, n_features))
+        k = 1 + (n_features if self.needs_features else 0)
+        return 8.0 * (2 * d * d + 4 * d + n_prompts * k + horizon * n_states * vocab
+                      + (horizon + 1) * n_states + 2)
+
+
 #: Registry name -> agent class.
 REGISTRY: dict[str, type[ReasoningAgent]] = {
-    cls.name: cls for cls in (GRPO, RLOO, RSFT, CE, CEOptimistic, Base, Power, LowTemperature)
+    cls.name: cls for cls in (GRPO, RLOO, RSFT, CE, CEOptimistic, CELinear, Base, Power,
+                              LowTemperature)
 }

@@ -134,15 +134,19 @@ class ReasoningJob(Job):
         self.held = np.arange(P - n_held, P, dtype=np.int64)
         self.agent_objs: list[ReasoningAgent] = build_all(REGISTRY, agents, "reasoning")
         for a in self.agent_objs:
-            if getattr(a, "shared", False) and self.task.features is None:
-                raise InputError(f"{a.label}: policy = \"shared\" needs prompt features, and "
-                                 f"task {self.task.name!r} has none (use env = \"shared\")")
+            if a.needs_features and self.task.features is None:
+                what = ('features = "prompt"' if a.name == "ce-linear"
+                        else 'policy = "shared"')
+                raise InputError(f"{a.label}: {what} needs prompt features, and task "
+                                 f"{self.task.name!r} has none (use env = \"shared\")")
         self._params = [a.params() for a in self.agent_objs]
+        q = 0 if self.task.features is None else self.task.features.shape[1]
         self.checkpoints = cp.as_grid(checkpoints, self.calls)
         default = env_keys.get("env") or Path(env_keys.get("task", "task")).stem
         self.problem = check_name(name if name is not None else default)
         self.agents = tuple(a.label for a in self.agent_objs)
-        per_call = sum(a.call_work(H, Z, V) for a in self.agent_objs)
+        per_call = sum(a.call_work(H, Z, V) + a.step_work(P, H, Z, V, q) / (p.batch * p.group)
+                       for a, p in zip(self.agent_objs, self._params))
         readouts = float(self.checkpoints.size + 4) * self.train.size * H * Z * V * 2.0
         self.work_per_run = float(self.calls) * per_call + readouts * len(self.agents)
         self.check_memory(f"{P} prompts x {H} steps x {Z} states x {V} tokens")
@@ -228,10 +232,13 @@ class ReasoningJob(Job):
         return self._table_bytes()
 
     def run_state_bytes(self) -> float:
-        """The largest run state: the logits or the plan (P H Z V numbers), the counts, and
-        the step's buffers (B G H (V + 3) numbers)."""
+        """The largest run state: the logits or the plan (P H Z V numbers), the counts, what
+        the agent keeps beside (ReasoningAgent.state_bytes: ce-linear's Gram matrix), and the
+        step's buffers (B G H (V + 3) numbers)."""
         P, H, Z, V = self.task.shape
-        state = self._table_bytes() + 16.0 * P * Z
+        q = 0 if self.task.features is None else self.task.features.shape[1]
+        state = self._table_bytes() + 16.0 * P * Z + max(
+            a.state_bytes(P, H, Z, V, q) for a in self.agent_objs)
         bufs = max(8.0 * p.batch * p.group * (H + 1) * (2 * V + 4) for p in self._params)
         return state + bufs + memory.SCRATCH
 

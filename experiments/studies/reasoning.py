@@ -19,7 +19,7 @@ from tracking import stats
 
 from .. import scaling
 from . import Context, budget_note, md_table, measure_note, num
-from .reasoning_design import AXES, CALL_AGENTS, CE, DELTA, EPSILON, PG, POWER_CONDITIONS, TARGET
+from .reasoning_design import AXES, CE, DELTA, EPSILON, PG, POWER_CONDITIONS, TARGET
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -246,9 +246,14 @@ def _parse(problem: str) -> tuple[str, int]:
     raise ValueError(f"not a question-3 problem name: {problem}")
 
 
+def _specs(axis: str) -> list[str]:
+    """The agents of an axis's problems, in their order: the keys of its cells."""
+    return list(AXES[axis].sides())
+
+
 def _cell(res: Any, i: int, axis: str, size: int, readout: str) -> scaling.Cell:
     exits = stats.last_exit_times(res.samples, res.readout(readout)[i], EPSILON)
-    return scaling.Cell(axis, size, res.info["agent_names"][i], exits, DELTA, EPSILON)
+    return scaling.Cell(axis, size, _specs(axis)[i], exits, DELTA, EPSILON)
 
 
 def _tuned_cells(ctx: Context, readout: str) -> dict[tuple[str, int], dict[str, scaling.Cell]]:
@@ -260,8 +265,8 @@ def _tuned_cells(ctx: Context, readout: str) -> dict[tuple[str, int], dict[str, 
         if not problem.startswith("calls-"):
             continue
         axis, size = _parse(problem)
-        name = ctx.results[problem].info["agent_names"][k]
-        out.setdefault((axis, size), {})[name] = _cell(res, chosen, axis, size, readout)
+        out.setdefault((axis, size), {})[_specs(axis)[k]] = _cell(res, chosen, axis, size,
+                                                                    readout)
     return out
 
 
@@ -278,8 +283,10 @@ def _question3(ctx: Context) -> tuple[list[str], list[str], dict[str, scaling.Fa
              f"simple regret), reached by {100 * (1 - DELTA):.0f}% of runs (delta = "
              f"{DELTA:g}), Kaplan-Meier over the runs, '>' where censored at the cap. Each "
              "problem's budget doubles until every agent settles or the cap. The best gradient "
-             "agent (grpo, rloo, rsft: PG below) and the best certainty-equivalence agent (ce, "
-             "ce-optimistic: CE) are chosen per size on the tuning seeds.", ""]
+             "agent (grpo, rloo, rsft: PG below; on the shared task with the policy shared "
+             "across prompts) and the best certainty-equivalence agent (ce, ce-optimistic and, "
+             "on the shared task, ce-linear with the prompt features: CE) are chosen per size "
+             "on the tuning seeds.", ""]
     readout = next(iter(ctx.summaries.values()))["readout"] if ctx.summaries else "behaviour"
     tuned = _tuned_cells(ctx, readout)
     by_axis: dict[str, dict[int, dict[str, scaling.Cell]]] = {}
@@ -288,12 +295,11 @@ def _question3(ctx: Context) -> tuple[list[str], list[str], dict[str, scaling.Fa
             continue
         axis, size = _parse(problem)
         by_axis.setdefault(axis, {})[size] = {
-            res.info["agent_names"][i]: _cell(res, i, axis, size, readout)
-            for i in range(len(res.agents))}
+            _specs(axis)[i]: _cell(res, i, axis, size, readout) for i in range(len(res.agents))}
     analyses, sentences = {}, []
     for axis, rows in by_axis.items():
         ax = AXES[axis]
-        sides = {side: [n for n, s in CALL_AGENTS.items() if s == side] for side in (PG, CE)}
+        sides = {side: [n for n, s in ax.sides().items() if s == side] for side in (PG, CE)}
         choice = {}
         for size, row in rows.items():
             pool = tuned.get((axis, size)) or row
@@ -305,7 +311,7 @@ def _question3(ctx: Context) -> tuple[list[str], list[str], dict[str, scaling.Fa
         fs = scaling.analyse_family(cells, {float(s): choice[s][PG] for s in rows},
                                     {float(s): choice[s][CE] for s in rows}, None, ax.size_name)
         analyses[axis] = fs
-        names = list(CALL_AGENTS)
+        names = _specs(axis)
         table = []
         for r, size in zip(fs.rows, sorted(rows)):
             table.append([f"{ax.size_name} = {size}", *(_q(rows[size][n]) for n in names),

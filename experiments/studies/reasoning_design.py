@@ -13,7 +13,9 @@ the files cannot drift apart.
    more than the solutions.
 3. **verifier calls until pass@1 reaches the target** (n(epsilon, delta) with epsilon = 1 -
    target): families ``calls-<axis><size>`` over depth H, vocabulary V and the base pass@1
-   (size 1 / a), each problem's budget doubled until every agent settles or the cap.
+   (size 1 / a) of tries, and over the number of prompts P of the shared task (where a model
+   of the verifier or a policy shared across prompts can carry what one prompt teaches to the
+   others), each problem's budget doubled until every agent settles or the cap.
 
 Every trained agent is tuned on held-out seeds (``[tune]``, the same number of candidates per
 kind) before the evaluation; the inference-only agents (base, power, low-temp) have nothing to
@@ -38,6 +40,11 @@ DELTA = 0.1
 #: against certainty equivalence.
 PG, CE = "pg", "ce"
 CALL_AGENTS = {"grpo": PG, "rloo": PG, "rsft": PG, "ce": CE, "ce-optimistic": CE}
+#: Question 3's agents on the shared task: the gradient agents with the policy shared across
+#: prompts, the table CE agents and CE with the linear verifier model in the prompt features.
+SHARED_CALL_AGENTS = {"grpo:policy=shared": PG, "rloo:policy=shared": PG,
+                      "rsft:policy=shared": PG, "ce": CE, "ce-optimistic": CE,
+                      "ce-linear:features=prompt": CE}
 
 #: Tuning grids by agent name (three candidates per trained kind).
 GRIDS: dict[str, dict[str, list[float]]] = {
@@ -46,6 +53,7 @@ GRIDS: dict[str, dict[str, list[float]]] = {
     "rsft": {"alpha": [0.25, 1.0, 4.0]},
     "ce": {"beta": [0.01, 0.03, 0.1]},
     "ce-optimistic": {"c": [0.1, 0.3, 1.0]},
+    "ce-linear": {"beta": [0.01, 0.03, 0.1]},
 }
 
 #: The base task of questions 1 and 2: 40 prompts, responses of 6 tokens from 6.
@@ -55,7 +63,7 @@ TRIE = {"n_prompts": 40, "horizon": 6, "vocab": 6, "p_min": 1e-3}
 PASSK_AGENTS = ["base", "power", "grpo", "grpo:beta=0.0", "grpo:beta=0.4", "rloo", "rsft",
                 "ce", "ce-optimistic"]
 SHARED_AGENTS = ["base", "power", "grpo:policy=shared", "rloo:policy=shared",
-                 "rsft:policy=shared", "grpo", "ce"]
+                 "rsft:policy=shared", "grpo", "ce", "ce-linear:features=prompt", "ce-linear"]
 #: Question 2's agents.
 POWER_AGENTS = ["base", "power", "low-temp", "grpo", "rsft", "ce"]
 #: Question 2's conditions: distractors per prompt and their weight (a solution weighs 1).
@@ -82,14 +90,30 @@ def _rarity(inv: int) -> dict[str, Any]:
     return {**CALLS_BASE, "p_min": 1.0 / inv, "p_max": 1.0 / inv}
 
 
+#: The shared task of question 3's prompt axis (its solutions follow a linear rule of 4
+#: prompt features; no distractors: the task has none).
+CALLS_SHARED = {"horizon": 4, "vocab": 4, "n_solutions": 2, "n_features": 4, "p_min": 0.05,
+                "p_max": 0.05}
+
+
+def _prompts(n: int) -> dict[str, Any]:
+    return {**CALLS_SHARED, "n_prompts": n}
+
+
 @dataclass(frozen=True)
 class Axis:
-    """A family of question 3: what its size is and the task at each size."""
+    """A family of question 3: what its size is, the task at each size, and its agents (spec
+    -> side; the same at every size)."""
 
     key: str
     size_name: str
     title: str
     args: Any
+    env: str = "trie"
+    agents: Any = None
+
+    def sides(self) -> dict[str, str]:
+        return CALL_AGENTS if self.agents is None else self.agents
 
 
 AXES = {a.key: a for a in (
@@ -97,6 +121,8 @@ AXES = {a.key: a for a in (
     Axis("V", "V", "vocabulary V (H = 4, base pass@1 0.05)", _vocab),
     Axis("rare", "1/a", "rarity 1 / a of a correct response under the base (H = 4, V = 4)",
          _rarity),
+    Axis("P", "P", "prompts P of the shared task (H = 4, V = 4, base pass@1 0.05)", _prompts,
+         "shared", SHARED_CALL_AGENTS),
 )}
 
 
@@ -115,13 +141,14 @@ class Budget:
 BUDGETS = {
     "default": Budget(
         "default", runs=20, tune_runs=8, calls=2 ** 15, start=256, cap=2 ** 17,
-        sizes={"H": (2, 4, 6, 8), "V": (3, 4, 8, 16), "rare": (4, 16, 64)},
+        sizes={"H": (2, 4, 6, 8), "V": (3, 4, 8, 16), "rare": (4, 16, 64), "P": (4, 16, 64)},
         note="celab's default for this study, a few minutes on 2 cores once compiled: 20 "
              "runs (8 per tuning candidate), 32,768 calls for questions 1 and 2, caps of "
              "131,072 calls for question 3"),
     "full": Budget(
         "full", runs=50, tune_runs=20, calls=2 ** 17, start=256, cap=2 ** 20,
-        sizes={"H": (2, 4, 6, 8, 12), "V": (3, 4, 8, 16, 32), "rare": (4, 16, 64, 256)},
+        sizes={"H": (2, 4, 6, 8, 12), "V": (3, 4, 8, 16, 32), "rare": (4, 16, 64, 256),
+               "P": (4, 16, 64, 256)},
         note="the full budget: 50 runs (20 per tuning candidate), 131,072 calls for "
              "questions 1 and 2, caps of 1,048,576 calls for question 3"),
 }
@@ -157,10 +184,10 @@ def call_problems(b: Budget) -> list[dict[str, Any]]:
     for key, sizes in b.sizes.items():
         axis = AXES[key]
         for size in sizes:
-            out.append({"name": f"calls-{key}{size}", "setting": "reasoning", "env": "trie",
+            out.append({"name": f"calls-{key}{size}", "setting": "reasoning", "env": axis.env,
                         "args": axis.args(size), "held_out": 0, "calls": b.start,
                         "budget": "until", "cap": b.cap, "runs": b.runs, "epsilon": EPSILON,
-                        "agents": list(CALL_AGENTS)})
+                        "agents": list(axis.sides())})
     return out
 
 

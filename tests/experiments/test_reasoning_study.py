@@ -34,7 +34,9 @@ def test_every_question_has_its_problems_and_the_same_agents_per_axis():
     calls = [t for t in parsed["problems"] if t["name"].startswith("calls-")]
     assert {reasoning._parse(t["name"])[0] for t in calls} == set(reasoning_design.AXES)
     for t in calls:
-        assert t["agents"] == list(CALL_AGENTS) and t["budget"] == "until"
+        axis = reasoning_design.AXES[reasoning._parse(t["name"])[0]]
+        assert t["agents"] == list(axis.sides()) and t["budget"] == "until"
+        assert t["env"] == axis.env
         assert t["epsilon"] == EPSILON and t["held_out"] == 0
     # every trained kind has a grid of the same size: equal tuning budgets
     assert {len(next(iter(g.values()))) for g in reasoning_design.GRIDS.values()} == {3}

@@ -21,13 +21,15 @@ from mdp.reasoning_agents import (
     RLOO,
     RSFT,
     Base,
+    CELinear,
     LowTemperature,
     Power,
 )
-from tracking.rng import counter_uniform, run_seeds, stream_key
+from tracking.rng import counter_normal, counter_uniform, run_seeds, stream_key
 
 SALT_RESPONSE = np.uint64(0x5EED0020)
 SALT_PROMPT = np.uint64(0x5EED0022)
+SALT_POSTERIOR = np.uint64(0x5EED0023)
 GRPO_EPS = 1e-8
 
 
@@ -262,6 +264,64 @@ class Plan:
         return self.plan.copy()
 
 
+class LinearPlan:
+    """ce-linear: G = lam I + sum Phi Phi^T, b = sum r Phi over every call so far, theta_hat =
+    G^{-1} b, theta = theta_hat + v L^{-T} xi (L L^T = G), and the plan
+    pi(y) ~ pi_ref(y) exp(theta . Phi(p, y) / beta) for every prompt."""
+
+    def __init__(self, agent, task, ref, key):
+        self.agent, self.task, self.ref, self.key = agent, task, ref, key
+        P, H, Z, V = task.shape
+        f = task.features if agent.features == "prompt" else np.zeros((P, 0))
+        self.x = np.hstack([np.ones((P, 1)), f])
+        self.k = self.x.shape[1]
+        D = H * V * self.k
+        self.gram = agent.lam * np.eye(D)
+        self.b = np.zeros(D)
+        self.count = 0
+        self.replan()
+
+    def phi(self, p, tokens):
+        """Phi(p, y): x_p at entries (h V + y_h) k + j."""
+        H, V = self.task.horizon, self.task.vocab
+        out = np.zeros(self.b.size)
+        for h in range(H):
+            start = (h * V + tokens[h]) * self.k
+            out[start:start + self.k] = self.x[p]
+        return out
+
+    def replan(self):
+        task, agent = self.task, self.agent
+        self.theta_hat = np.linalg.solve(self.gram, self.b)
+        theta = self.theta_hat.copy()
+        if agent.v > 0:
+            key = np.uint64(stream_key(self.key, SALT_POSTERIOR, self.count, 0))
+            xi = np.array([counter_normal(key, i) for i in range(self.b.size)])
+            L = np.linalg.cholesky(self.gram)
+            theta = theta + agent.v * np.linalg.solve(L.T, xi)
+        self.theta = theta
+        self.count += 1
+        P, H, Z, V = task.shape
+        g = np.einsum("hvk,pk->phv", theta.reshape(H, V, self.k), self.x)
+        with np.errstate(divide="ignore"):
+            log_a = np.log(self.ref) + g[:, :, None, :] / agent.beta
+        self.plan, _ = reasoning.soft_backward_induction(task, log_a, np.zeros((P, Z)))
+
+    def row(self, p, h, z):
+        return list(self.plan[p, h, z])
+
+    def update(self, group):
+        for b, p in enumerate(group["prompts"]):
+            for g in range(len(group["verdicts"][b])):
+                f = self.phi(p, group["tokens"][b][g])
+                self.gram += np.outer(f, f)
+                self.b += _verdict(group["verdicts"][b][g]) * f
+        self.replan()
+
+    def params(self):
+        return self.plan.copy()
+
+
 # --- one run ---------------------------------------------------------------------------------
 
 
@@ -298,6 +358,8 @@ def reference_run(task, agent, n_calls, seed, run, n_held):
         pol = Softmax(task, agent.policy == "shared")
     elif isinstance(agent, CE):
         pol = Plan(agent, task, ref)
+    elif isinstance(agent, CELinear):
+        pol = LinearPlan(agent, task, ref, key)
     else:
         table = {Base: lambda: ref, Power: lambda: reasoning.power_policy(task, ref, agent.alpha),
                  LowTemperature: lambda: reasoning.low_temperature_policy(ref, agent.alpha)
@@ -363,6 +425,8 @@ def reference_run(task, agent, n_calls, seed, run, n_held):
             group["params"] = pol.params()
             if isinstance(pol, Plan):
                 group["n"], group["s"] = pol.n.copy(), pol.s.copy()
+            if isinstance(pol, LinearPlan):
+                group["gram"], group["theta"] = pol.gram.copy(), pol.theta.copy()
             steps.append(group)
         step += 1
     return {"regret": np.array(regret), "greedy": np.array(greedy),

@@ -52,6 +52,8 @@ CASES = [
     ("rsft:batch=2,group=4,alpha=0.7,steps=2", "trie"),
     ("ce:batch=2,group=3,beta=0.3,r0=0.2", "trie"),
     ("ce-optimistic:batch=2,group=3,beta=0.2,c=0.5", "trie"),
+    ("ce-linear:batch=2,group=3,beta=0.3,lam=0.5", "trie"),
+    ("ce-linear:batch=2,group=3,beta=0.2,v=0.5,features=prompt", "shared"),
 ]
 STEPS = 4
 
@@ -85,8 +87,11 @@ def test_each_trained_agent_follows_its_reference_step_by_step(spec, env):
         assert buf.verdicts.tolist() == step["verdicts"]
         np.testing.assert_allclose(_params_of(state, agent), step["params"], rtol=0,
                                    atol=1e-12)
-        if agent.name.startswith("ce"):
+        if agent.name in ("ce", "ce-optimistic"):
             assert np.array_equal(state.n, step["n"]) and np.array_equal(state.s, step["s"])
+        if agent.name == "ce-linear":  # the Gram matrix sums the same products in order
+            assert np.array_equal(state.gram, step["gram"])
+            np.testing.assert_allclose(state.theta, step["theta"], rtol=0, atol=1e-12)
 
 
 @pytest.mark.nojit
