@@ -765,11 +765,11 @@ def _claim(result: FamilyScaling, low: float, high: float) -> str:
                 f"below {_num(low)} (the largest, {_num(top.ratio.high)}, at {s} = "
                 f"{_num(top.size)})")
     parts = []
-    for kind, what in (("measured", "estimates"), ("lower_bound", "lower bounds"),
-                       ("upper_bound", "upper bounds")):
+    for kind, what in (("measured", "estimate"), ("lower_bound", "lower bound"),
+                       ("upper_bound", "upper bound")):
         v = [r.ratio.estimate for r in result.rows if r.ratio.kind == kind]
         if v:
-            parts.append(f"{what} {'are' if len(v) > 1 else 'is'} {_num(min(v))}"
+            parts.append(f"{what}{'s are' if len(v) > 1 else ' is'} {_num(min(v))}"
                          + (f" to {_num(max(v))}" if len(v) > 1 else ""))
     spread = f"the ratio's {', its '.join(parts)}, but " if parts else ""
     open_ = [r for r in result.rows if r.ratio.kind in ("measured", "upper_bound")

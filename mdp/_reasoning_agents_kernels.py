@@ -1,11 +1,13 @@
 """Kernel pieces of the reasoning agents (mdp/reasoning_agents.py) and the hooks of their loop.
 
-The loop (mdp/_reasoning_loop.py) is written once against four hooks, resolved at compile time
+The loop (mdp/_reasoning_loop.py) is written once against five hooks, resolved at compile time
 from the type of the agent's parameter record (:mod:`tracking.dispatch`):
 
 - ``r_init(params, ctx, key)``: the run's state (a NamedTuple of arrays) for the task ``ctx``
   and the run word ``key``;
 - ``r_learns(params)``: whether the agent samples responses and spends verifier calls;
+- ``r_prepare(params, state, ctx, p)``: called before the rows of prompt p are read (nothing
+  for most agents; ce-linear plans the prompt there when its model changed since);
 - ``r_row(params, state, ctx, p, h, z, out)``: writes the behaviour policy's row
   pi(. | p, h, z) into ``out``;
 - ``r_update(params, state, ctx, buf)``: learns from the step's group (``buf``: prompts,
@@ -18,8 +20,10 @@ two passes: the coefficient of every sampled token from the policy before the up
 theta[p, h, z_h, :] += coef (onehot(y_h) - pi(. | p, h, z_h)) (or w[h, :, k] += ... f_p[k]),
 so it touches only the visited rows. The certainty-equivalence agents keep the table of
 verdicts per (p, z_H) and their plan pi[p, h, z, v], re-planned by soft backward induction for
-the prompts of each batch; ce-linear keeps the Gram matrix of its verifier model and re-plans
-every prompt after each batch. The fixed agents read their table.
+the prompts of each batch; ce-linear keeps the Gram matrix of its verifier model, solves it
+after each batch and plans a prompt when its rows are next read (every prompt's plan depends on
+the shared model: planning all of them at every step would cost O(P) per step). The fixed
+agents read their table.
 
 numba's cache is keyed by the loop's file: after editing these pieces, ``make clean-cache``.
 """
@@ -45,7 +49,7 @@ from .reasoning_agents import (
     RSFTParams,
 )
 
-__all__ = ["Buffers", "Context", "r_init", "r_learns", "r_row", "r_update"]
+__all__ = ["Buffers", "Context", "r_init", "r_learns", "r_prepare", "r_row", "r_update"]
 
 #: GRPO's constant in the advantages' denominator (Shao et al. 2024).
 GRPO_EPS = 1e-8
@@ -84,6 +88,7 @@ class Buffers(NamedTuple):
 
 r_init = hook("r_init", ("params", "ctx", "key"))
 r_learns = hook("r_learns", ("params",))
+r_prepare = hook("r_prepare", ("params", "state", "ctx", "p"))
 #: The pieces called for every row a run reads: inlined into the hook's call, compiled without
 #: numba's reference counting (tracking.dispatch), so passing the state and the task's arrays
 #: costs no atomic update; they cannot allocate.
@@ -93,7 +98,8 @@ r_row = hook("r_row", ("params", "state", "ctx", "p", "h", "z", "out"),
              jit_options={"_nrt": False})
 r_update = hook("r_update", ("params", "state", "ctx", "buf"))
 
-HOOKS = {"init": r_init, "learns": r_learns, "row": r_row, "update": r_update}
+HOOKS = {"init": r_init, "learns": r_learns, "prepare": r_prepare, "row": r_row,
+         "update": r_update}
 
 
 def _register(cls: type, **pieces) -> None:
@@ -113,6 +119,11 @@ def _no(params):
 
 @njit(cache=True)
 def _nothing(params, state, ctx, buf):
+    return None
+
+
+@njit(cache=True, inline="always")
+def _ready(params, state, ctx, p):
     return None
 
 
@@ -150,7 +161,8 @@ def _table_row(params, state, ctx, p, h, z, out):
         out[v] = state.pi[p, h, z, v]
 
 
-_register(FixedParams, init=_fixed_init, learns=_no, row=_table_row, update=_nothing)
+_register(FixedParams, init=_fixed_init, learns=_no, prepare=_ready, row=_table_row,
+          update=_nothing)
 
 
 # --- softmax policies: tabular logits or shared feature weights ------------------------------
@@ -200,6 +212,7 @@ def current_rows(params, state, ctx, buf):
     B, G, H = buf.tokens.shape
     for b in range(B):
         p = buf.prompts[b]
+        r_prepare(params, state, ctx, p)
         for g in range(G):
             for h in range(H):
                 r_row(params, state, ctx, p, h, buf.states[b, g, h], buf.cur[b, g, h])
@@ -328,7 +341,8 @@ def _rsft_update(params, state, ctx, buf):
 
 for _cls, _update in ((GRPOParams, _grpo_update), (RLOOParams, _rloo_update),
                       (RSFTParams, _rsft_update)):
-    _register(_cls, init=_grad_init, learns=_yes, row=_softmax_row, update=_update)
+    _register(_cls, init=_grad_init, learns=_yes, prepare=_ready, row=_softmax_row,
+              update=_update)
 
 
 # --- certainty equivalence -------------------------------------------------------------------
@@ -397,7 +411,8 @@ def _plan_row(params, state, ctx, p, h, z, out):
         out[v] = state.plan[p, h, z, v]
 
 
-_register(CEParams, init=_ce_init, learns=_yes, row=_plan_row, update=_ce_update)
+_register(CEParams, init=_ce_init, learns=_yes, prepare=_ready, row=_plan_row,
+          update=_ce_update)
 
 
 # --- certainty equivalence with a linear verifier model -------------------------------------
@@ -407,7 +422,9 @@ class LinearState(NamedTuple):
     """ce-linear: the plan pi[P, H, Z, V], the model inputs x[P, k] of the prompts, the Gram
     matrix gram[D, D] = lam I + sum Phi Phi^T, its Cholesky factor chol[D, D], b[D] =
     sum r Phi, theta_hat[D], the planned theta[D] and a draw's scratch xi[D], the re-plan's
-    scratch log_a[H, Z, V], log_w[H + 1, Z] and term[Z], and [run word, re-plans made]."""
+    scratch log_a[H, Z, V], log_w[H + 1, Z] and term[Z], the run word key[1], the number of
+    model solves made version[1], and the version each prompt's plan was made for stamp[P]
+    (-1: none yet)."""
 
     plan: np.ndarray
     x: np.ndarray
@@ -420,7 +437,9 @@ class LinearState(NamedTuple):
     log_a: np.ndarray
     log_w: np.ndarray
     term: np.ndarray
-    count: np.ndarray
+    key: np.ndarray
+    version: np.ndarray
+    stamp: np.ndarray
 
 
 @njit(cache=True)
@@ -442,12 +461,11 @@ def cholesky(a, c):
 
 
 @njit(cache=True)
-def linear_plan(params, state, ctx):
+def linear_solve(params, state):
     """Factor the Gram matrix, theta_hat = G^{-1} b by two triangular solves; theta =
     theta_hat, or theta_hat + v L^{-T} xi with xi_i the i-th normal of the stream (run word,
-    SALT_POSTERIOR, count, 0), count the re-plans made before (0 at the start); then every
-    prompt's plan: soft backward induction with log a = log pi_ref + g / beta, g(p, h, v) =
-    sum_j theta[(h V + v) k + j] x_p[j], and log W_H = 0."""
+    SALT_POSTERIOR, c, 0), c the solves made before (0 at the start); then a new version, so
+    that every prompt is re-planned before its rows are next read."""
     L, th, D = state.chol, state.theta_hat, state.b.shape[0]
     cholesky(state.gram, L)
     for i in range(D):  # L y = b
@@ -461,7 +479,7 @@ def linear_plan(params, state, ctx):
             acc -= L[j, i] * th[j]
         th[i] = acc / L[i, i]
     if params.v > 0.0:
-        key = stream_key(np.uint64(state.count[0]), SALT_POSTERIOR, state.count[1], 0)
+        key = stream_key(state.key[0], SALT_POSTERIOR, state.version[0], 0)
         xi = state.xi
         for i in range(D):
             xi[i] = counter_normal(key, i)
@@ -475,27 +493,40 @@ def linear_plan(params, state, ctx):
     else:
         for i in range(D):
             state.theta[i] = th[i]
-    state.count[1] = state.count[1] + np.uint64(1)
-    P, H, Z, V = ctx.ref_logits.shape
+    state.version[0] += 1
+
+
+@njit(cache=True)
+def linear_plan_prompt(params, state, ctx, p):
+    """Prompt p's plan for the current theta: soft backward induction with log a =
+    log pi_ref + g / beta, g(p, h, v) = sum_j theta[(h V + v) k + j] x_p[j], and log W_H = 0."""
+    _, H, Z, V = ctx.ref_logits.shape
     k = state.x.shape[1]
     for z in range(Z):
         state.term[z] = 0.0
-    for p in range(P):
-        for h in range(H):
-            for v in range(V):
-                g = 0.0
-                base = (h * V + v) * k
-                for j in range(k):
-                    g += state.theta[base + j] * state.x[p, j]
-                g /= params.beta
-                for z in range(Z):
-                    state.log_a[h, z, v] = ctx.log_ref[p, h, z, v] + g
-        soft_backward_prompt(ctx.nxt[p], state.log_a, state.term, state.log_w, state.plan[p])
+    for h in range(H):
+        for v in range(V):
+            g = 0.0
+            base = (h * V + v) * k
+            for j in range(k):
+                g += state.theta[base + j] * state.x[p, j]
+            g /= params.beta
+            for z in range(Z):
+                state.log_a[h, z, v] = ctx.log_ref[p, h, z, v] + g
+    soft_backward_prompt(ctx.nxt[p], state.log_a, state.term, state.log_w, state.plan[p])
+    state.stamp[p] = state.version[0]
+
+
+@njit(cache=True)
+def _linear_prepare(params, state, ctx, p):
+    """Plan prompt p if its plan is older than the model."""
+    if state.stamp[p] != state.version[0]:
+        linear_plan_prompt(params, state, ctx, p)
 
 
 @njit(cache=True)
 def _linear_init(params, ctx, key):
-    """x_p = (1, f_p) (prompt features) or (1), G = lam I, b = 0, and the first plan."""
+    """x_p = (1, f_p) (prompt features) or (1), G = lam I, b = 0, and the first solve."""
     P, H, Z, V = ctx.ref_logits.shape
     q = ctx.features.shape[1] if params.prompt else 0
     k = 1 + q
@@ -507,19 +538,21 @@ def _linear_init(params, ctx, key):
     gram = np.zeros((D, D))
     for i in range(D):
         gram[i, i] = params.lam
-    count = np.zeros(2, dtype=np.uint64)
-    count[0] = key
+    words = np.empty(1, dtype=np.uint64)
+    words[0] = key
     state = LinearState(np.empty((P, H, Z, V)), x, gram, np.zeros((D, D)), np.zeros(D),
                         np.zeros(D), np.zeros(D), np.zeros(D), np.empty((H, Z, V)),
-                        np.empty((H + 1, Z)), np.empty(Z), count)
-    linear_plan(params, state, ctx)
+                        np.empty((H + 1, Z)), np.empty(Z), words, np.zeros(1, dtype=np.int64),
+                        np.full(P, -1, dtype=np.int64))
+    linear_solve(params, state)
     return state
 
 
 @njit(cache=True)
 def _linear_update(params, state, ctx, buf):
     """G += Phi Phi^T and b += r Phi for every response of the step (in order b, g), Phi the
-    H k entries (h V + y_h) k + j = x_p[j]; then the re-plan."""
+    H k entries (h V + y_h) k + j = x_p[j]; then the solve (the prompts are re-planned when
+    next read)."""
     B, G, H = buf.tokens.shape
     V = ctx.ref_logits.shape[3]
     k = state.x.shape[1]
@@ -536,7 +569,8 @@ def _linear_update(params, state, ctx, buf):
                         j0 = (h2 * V + buf.tokens[b, g, h2]) * k
                         for j in range(k):
                             state.gram[i0 + i, j0 + j] += xi * state.x[p, j]
-    linear_plan(params, state, ctx)
+    linear_solve(params, state)
 
 
-_register(CELinearParams, init=_linear_init, learns=_yes, row=_plan_row, update=_linear_update)
+_register(CELinearParams, init=_linear_init, learns=_yes, prepare=_linear_prepare,
+          row=_plan_row, update=_linear_update)

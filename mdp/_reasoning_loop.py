@@ -32,7 +32,7 @@ from numba import prange
 from tracking.jit import njit
 from tracking.rng import counter_uniform, stream_key
 
-from ._reasoning_agents_kernels import Buffers, r_init, r_learns, r_row, r_update
+from ._reasoning_agents_kernels import Buffers, r_init, r_learns, r_prepare, r_row, r_update
 from ._reasoning_kernels import SALT_RESPONSE, draw
 
 #: Salt of the prompt draws of each step.
@@ -52,6 +52,7 @@ def prompt_pass(params, state, ctx, p, d, row, want):
     H = ctx.nxt.shape[1]
     Z = ctx.nxt.shape[2]
     V = ctx.nxt.shape[3]
+    r_prepare(params, state, ctx, p)
     d[:, :] = 0.0
     d[0, 0] = 1.0
     kl = 0.0
@@ -80,6 +81,7 @@ def prompt_pass(params, state, ctx, p, d, row, want):
 def greedy_pass(params, state, ctx, p, row):
     """1.0 when greedy decoding (first argmax at each step) of prompt p is correct, else 0."""
     H = ctx.nxt.shape[1]
+    r_prepare(params, state, ctx, p)
     z = 0
     for h in range(H):
         r_row(params, state, ctx, p, h, z, row)
@@ -109,6 +111,7 @@ def _covered(params, state, ctx, p, row):
     """Share of prompt p's listed solutions y with pi(y) >= COVER_TAU (-1: none listed)."""
     m = ctx.solutions.shape[1]
     H = ctx.nxt.shape[1]
+    r_prepare(params, state, ctx, p)
     listed = 0
     hit = 0
     for i in range(m):
@@ -171,6 +174,7 @@ def _final(params, state, ctx, d, row, pass_train, pass_held, stats):
 def _sample(params, state, ctx, buf, b, g, p, key, j):
     """Response j of prompt p from the behaviour policy into slot (b, g) of ``buf``."""
     H = ctx.nxt.shape[1]
+    r_prepare(params, state, ctx, p)
     k = stream_key(key, SALT_RESPONSE, p, j)
     z = 0
     for h in range(H):

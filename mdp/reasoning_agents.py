@@ -139,6 +139,8 @@ class ReasoningAgent(Agent):
 
     #: Whether the agent needs the task's prompt features.
     needs_features: bool = False
+    #: Operations per (prompt, step, state, token) of a readout: its exact passes.
+    readout_work: ClassVar[float] = 2.0
 
     def call_work(self, horizon: int, n_states: int, vocab: int) -> float:
         """Elementary operations per verifier call, for the work guard: the exact pass@1 of
@@ -391,6 +393,8 @@ class CELinear(ReasoningAgent):
     name = "ce-linear"
     long_name = "certainty equivalence with a linear verifier model"
     family = "certainty-equivalence"
+    #: The exact passes and the re-plan of every prompt the readout reads.
+    readout_work: ClassVar[float] = 5.0
 
     def __init__(self, batch: int = 4, group: int = 8, beta: float = 0.1, lam: float = 1.0,
                  v: float = 0.0, features: str = "none") -> None:
@@ -429,19 +433,20 @@ class CELinear(ReasoningAgent):
     def step_work(self, n_prompts: int, horizon: int, n_states: int, vocab: int,
                   n_features: int) -> float:
         """The step's Gram entries (B G (H k)^2), the Cholesky factorisation and solves of the
-        D x D system, and the soft backward induction of every prompt."""
+        D x D system, and the re-plan of the next batch's prompts (B soft backward
+        inductions; the readouts' re-plans are in :attr:`readout_work`)."""
         k = 1 + (n_features if self.needs_features else 0)
         d = float(self.dim(horizon, vocab, n_features))
         return (float(self.batch * self.group) * (horizon * k) ** 2 + d ** 3 / 6.0
-                + 4.0 * d * d + float(n_prompts) * horizon * vocab * (3.0 * n_states + k))
+                + 4.0 * d * d + float(self.batch) * horizon * vocab * (3.0 * n_states + k))
 
     def state_bytes(self, n_prompts: int, horizon: int, n_states: int, vocab: int,
                     n_features: int) -> float:
         """The Gram matrix and its factor (2 D^2 numbers), four vectors of D, the prompts'
-        model inputs and the re-plan's scratch."""
+        model inputs and plan stamps, and the re-plan's scratch."""
         d = float(self.dim(horizon, vocab, n_features))
         k = 1 + (n_features if self.needs_features else 0)
-        return 8.0 * (2 * d * d + 4 * d + n_prompts * k + horizon * n_states * vocab
+        return 8.0 * (2 * d * d + 4 * d + n_prompts * (k + 1) + horizon * n_states * vocab
                       + (horizon + 1) * n_states + 2)
 
 

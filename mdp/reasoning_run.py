@@ -147,8 +147,9 @@ class ReasoningJob(Job):
         self.agents = tuple(a.label for a in self.agent_objs)
         per_call = sum(a.call_work(H, Z, V) + a.step_work(P, H, Z, V, q) / (p.batch * p.group)
                        for a, p in zip(self.agent_objs, self._params))
-        readouts = float(self.checkpoints.size + 4) * self.train.size * H * Z * V * 2.0
-        self.work_per_run = float(self.calls) * per_call + readouts * len(self.agents)
+        readouts = float(self.checkpoints.size + 4) * self.train.size * H * Z * V
+        self.work_per_run = float(self.calls) * per_call + readouts * sum(
+            a.readout_work for a in self.agent_objs)
         self.check_memory(f"{P} prompts x {H} steps x {Z} states x {V} tokens")
         self.config = {
             "name": self.problem,

@@ -173,7 +173,7 @@ def _question1(ctx: Context) -> tuple[list[str], list[str]]:
                 (pattern if "Yue et al.'s pattern" in text else other).append(
                     f"{_label(res, i)} on {where}")
         lines.append("")
-    summary_lines = []
+    summary_lines = _model_lines(ctx)
     if pattern:
         summary_lines.append(f"Yue et al.'s pattern (a trained policy above the base at k = 1, "
                              f"below it at large k) appears for {len(pattern)} of "
@@ -184,6 +184,60 @@ def _question1(ctx: Context) -> tuple[list[str], list[str]]:
                              f"below it at large k) appears for none of the "
                              f"{len(other)} (agent, condition) pairs.")
     return lines, summary_lines
+
+
+def _model_lines(ctx: Context) -> list[str]:
+    """What the structured verifier model does on the shared task, well specified (the prompt
+    features) and misspecified (none), beside the table and the shared gradient agents: pass@1
+    on the training and held-out prompts."""
+    res = ctx.results.get("passk-shared")
+    if res is None or "pass_at_k_held_out" not in res.extra:
+        return []
+    specs = _design_agents("passk-shared")  # tuned labels carry the chosen parameters
+    idx = {sp: i for i, sp in enumerate(specs) if i < len(res.agents)}
+    need = ("ce-linear:features=prompt", "ce-linear", "ce")
+    if not all(n in idx for n in need):
+        return []
+
+    def both(sp: str) -> str:
+        i = idx[sp]
+        return (f"{_mean_half(_passk(res, i)[:, 0])[0]:.3f} on the training prompts and "
+                f"{_mean_half(_passk(res, i, True)[:, 0])[0]:.3f} on the held-out ones")
+
+    pg = [sp for sp in specs if sp.endswith("policy=shared") and sp in idx]
+    best = max(pg, key=lambda sp: _mean_half(_passk(res, idx[sp], True)[:, 0])[0]) if pg \
+        else None
+    well, mis = idx["ce-linear:features=prompt"], idx["ce-linear"]
+    order = _order(_passk(res, well, True)[:, 0], _passk(res, mis, True)[:, 0])
+    word = {1: "above", 0: "level with", -1: "below"}[order]
+    text = (f"On the shared task after {res.config['calls']:,} calls, certainty equivalence "
+            f"with the linear verifier model in the prompt features (well specified) reaches "
+            f"pass@1 {both('ce-linear:features=prompt')}, {word} the misspecified model without "
+            f"them ({both('ce-linear')}) on the held-out prompts; the per-prompt table ce "
+            f"reaches {both('ce')}")
+    if best is not None:
+        text += f", and the best shared-policy gradient agent ({best}) {both(best)}"
+    base = _index(res, "base")
+    if base is not None:
+        text += f" (the base: {_mean_half(_passk(res, base, True)[:, 0])[0]:.3f} held out)"
+    return [text + "."]
+
+
+def _candidates() -> int:
+    """The candidates per trained kind of the design's tuning grids (the same for all)."""
+    from .reasoning_design import GRIDS
+
+    return max(len(values) for grid in GRIDS.values() for values in grid.values())
+
+
+def _design_agents(problem: str) -> list[str]:
+    """The agents of ``problem`` as the design writes them (the same at every budget)."""
+    from .reasoning_design import BUDGETS, problems
+
+    for table in problems(BUDGETS["default"]):
+        if table["name"] == problem:
+            return list(table["agents"])
+    return []
 
 
 # --- question 2 ---------------------------------------------------------------------------------
@@ -422,9 +476,13 @@ def _beside(ctx: Context, s1: list[str], s2: list[str]) -> list[str]:
         "dead state of every other response): an optimistic CE agent tries each final state "
         "once, which a model over the V^H whole responses could not. Question 3's tasks carry "
         "4 distractors per prompt as likely as the solutions so that the states do not name "
-        "the correct responses, but a structured model of the verifier (shared across "
-        "prefixes and prompts, well or wrongly specified) is not built: CE's advantage here "
-        "is that of a per-state table.",
+        "the correct responses; still, the table CE agents' advantage on the tries is that of "
+        "a per-state table. ce-linear has no such table: its model of the verifier sees the "
+        "(step, token) pairs of a response and the prompt's features, shared across "
+        "responses and prompts, and it runs well specified (the prompt features, in which "
+        "the shared task's rule is linear) and misspecified (without them) in section 1 and "
+        "on the prompt axis of section 3; the shared task has no distractors, so there its "
+        "final states do name the correct responses, to the table agents' benefit.",
         "",
     ]
 
@@ -440,16 +498,16 @@ def report(ctx: Context) -> str:
         "# reasoning: verifiable-reward token trees",
         "",
         "GRPO, RLOO, rejection-sampling fine-tuning (rsft), power sampling and certainty "
-        "equivalence (ce, ce-optimistic) on tries of responses whose every quantity is exact "
-        "(docs/reasoning.md, docs/algorithms.md). Sources:",
+        "equivalence (ce, ce-optimistic, ce-linear) on tries of responses whose every quantity "
+        "is exact (docs/reasoning.md, docs/algorithms.md). Sources:",
         "",
         *(f"- {s}" for s in SOURCES),
         "",
         budget_note(ctx) + (f" This budget: {note}." if note else ""),
         "",
-        measure_note(ctx) + " The trained agents were tuned on held-out seeds (`[tune]`: three "
-        "candidates per kind, the same tuning runs); the inference-only agents have nothing to "
-        "tune.",
+        measure_note(ctx) + " The trained agents were tuned on held-out seeds (`[tune]`: "
+        f"{_candidates()} candidates per kind, the same tuning runs); the inference-only agents "
+        "have nothing to tune.",
         "",
         "## What celab measured",
         "",

@@ -17,9 +17,8 @@ the files cannot drift apart.
    of the verifier or a policy shared across prompts can carry what one prompt teaches to the
    others), each problem's budget doubled until every agent settles or the cap.
 
-Every trained agent is tuned on held-out seeds (``[tune]``, the same number of candidates per
-kind) before the evaluation; the inference-only agents (base, power, low-temp) have nothing to
-tune.
+Every trained agent is tuned on held-out seeds (``[tune]``, five candidates per kind) before
+the evaluation; the inference-only agents (base, power, low-temp) have nothing to tune.
 """
 
 from __future__ import annotations
@@ -46,14 +45,16 @@ SHARED_CALL_AGENTS = {"grpo:policy=shared": PG, "rloo:policy=shared": PG,
                       "rsft:policy=shared": PG, "ce": CE, "ce-optimistic": CE,
                       "ce-linear:features=prompt": CE}
 
-#: Tuning grids by agent name (three candidates per trained kind).
+#: Tuning grids by agent name: five candidates per trained kind, a factor of 4 (steps) or
+#: about 3 (beta, c) apart, wide enough that the choices of the default budget fall inside
+#: them for most problems (a choice at an edge is shown in the tuning table).
 GRIDS: dict[str, dict[str, list[float]]] = {
-    "grpo": {"alpha": [5.0, 20.0, 80.0]},
-    "rloo": {"alpha": [1.25, 5.0, 20.0]},
-    "rsft": {"alpha": [0.25, 1.0, 4.0]},
-    "ce": {"beta": [0.01, 0.03, 0.1]},
-    "ce-optimistic": {"c": [0.1, 0.3, 1.0]},
-    "ce-linear": {"beta": [0.01, 0.03, 0.1]},
+    "grpo": {"alpha": [1.25, 5.0, 20.0, 80.0, 320.0]},
+    "rloo": {"alpha": [1.25, 5.0, 20.0, 80.0, 320.0]},
+    "rsft": {"alpha": [0.25, 1.0, 4.0, 16.0, 64.0]},
+    "ce": {"beta": [0.001, 0.003, 0.01, 0.03, 0.1]},
+    "ce-optimistic": {"c": [0.03, 0.1, 0.3, 1.0, 3.0]},
+    "ce-linear": {"beta": [0.003, 0.01, 0.03, 0.1, 0.3]},
 }
 
 #: The base task of questions 1 and 2: 40 prompts, responses of 6 tokens from 6.

@@ -39,7 +39,7 @@ def test_every_question_has_its_problems_and_the_same_agents_per_axis():
         assert t["env"] == axis.env
         assert t["epsilon"] == EPSILON and t["held_out"] == 0
     # every trained kind has a grid of the same size: equal tuning budgets
-    assert {len(next(iter(g.values()))) for g in reasoning_design.GRIDS.values()} == {3}
+    assert {len(next(iter(g.values()))) for g in reasoning_design.GRIDS.values()} == {5}
     assert parsed["tune"]["every"] is True
 
 
@@ -166,3 +166,31 @@ def test_the_readmes_reasoning_sentences_are_the_committed_reports():
 
     ours = bullets(readme, "## Reasoning models, measured on token trees")
     assert ours and ours == bullets(report, "## What celab measured")
+
+
+def test_the_verifier_model_sentence_reads_the_well_and_misspecified_agents():
+    """On planted pass@1 (training, held out) per agent of passk-shared, the sentence names the
+    well-specified model above the misspecified one on the held-out prompts, with their
+    figures, and the best shared-policy gradient agent by held-out pass@1."""
+    specs = reasoning._design_agents("passk-shared")
+    train = {"ce-linear:features=prompt": 0.6, "ce-linear": 0.2, "ce": 0.9,
+             "grpo:policy=shared": 0.3, "rloo:policy=shared": 0.4, "rsft:policy=shared": 0.35}
+    held = {"ce-linear:features=prompt": 0.5, "ce-linear": 0.1, "ce": 0.05,
+            "grpo:policy=shared": 0.2, "rloo:policy=shared": 0.25, "rsft:policy=shared": 0.3}
+
+    def rows(table):
+        return np.stack([_runs(np.full(len(KS), table.get(sp, 0.05)))
+                         for sp in specs])
+
+    res = SimpleNamespace(agents=tuple(specs), config={"calls": 1000},
+                          info={"pass_ks": KS, "agent_names": [s.split(":")[0] for s in specs],
+                                "families": ["x"] * len(specs)},
+                          extra={"pass_at_k": rows(train), "pass_at_k_held_out": rows(held)})
+    ctx = SimpleNamespace(results={"passk-shared": res})
+    (text,) = reasoning._model_lines(ctx)
+    assert "0.600 on the training prompts and 0.500 on the held-out ones, above" in text
+    assert "(0.200 on the training prompts and 0.100 on the held-out ones)" in text
+    assert "best shared-policy gradient agent (rsft:policy=shared)" in text
+    held["ce-linear"] = 0.5
+    res.extra["pass_at_k_held_out"] = rows(held)
+    assert "level with the misspecified" in reasoning._model_lines(ctx)[0]
