@@ -1,5 +1,9 @@
 """Throughput of the reasoning loop: sampled and trained tokens per second of GRPO and CE.
 
+CE comes as the table of verdicts (``ce``) and as the linear verifier model (``ce-linear``,
+without prompt features on the trie: D = H V = 64 parameters, one Cholesky factorisation a
+step, the batch's prompts re-planned when read).
+
 The design target is 10^6 tokens per second on P = 10^4 prompts, H = 8, V = 8, groups of 16,
 on 2 cores. Tokens per second = runs x calls x H / wall seconds of the second execution (the
 first compiles or loads the kernels; building the task is not timed); the readouts at the
@@ -76,7 +80,7 @@ def main() -> None:
     log(f"load before: {load()}")
     print("| agent | prompts | calls per run | runs | tokens per second | wall (s) |")
     print("|---|---|---|---|---|---|")
-    for agent in ("grpo:group=16", "ce:group=16", "rloo:group=16"):
+    for agent in ("grpo:group=16", "ce:group=16", "rloo:group=16", "ce-linear:group=16"):
         execute(ReasoningJob("trie", agent, calls, 2, env_args=args, checkpoints=grid))
         job = ReasoningJob("trie", agent, calls, 2, env_args=args, checkpoints=grid)
         wall = time.perf_counter()
