@@ -156,7 +156,8 @@ def test_every_trained_agent_learns_on_a_small_trie():
     of that mean (the runs are independent: the tolerance is their sampling error)."""
     args = {"n_prompts": 8, "horizon": 3, "vocab": 4, "n_solutions": 2, "p_min": 0.02,
             "p_max": 0.3, "seed": 3}
-    agents = "grpo,rloo,rsft,ce,ce-optimistic,grpo:policy=shared,base"
+    agents = ("grpo,rloo,rsft,ce,ce-optimistic,grpo:policy=shared,ce-linear:features=prompt,"
+              "ce-linear:features=prompt,v=0.5,base")
     res = run("shared", agents, calls=1500, runs=8, seed=5,
               env_args={**args, "n_features": 2}, held_out=2)
     final = 1.0 - res.simple_regret_behaviour[:, :, -1]
