@@ -796,6 +796,26 @@ def _decode(codes: np.ndarray, forbidden: np.ndarray, V: int) -> np.ndarray:
     return digits + (digits >= forbidden[None, :])
 
 
+def _check_distractors(P: int, H: int, V: int, m: int, hi: float, n_distractors: Any,
+                       distractor_weight: Any) -> tuple[int, float]:
+    """The distractors' count and weight, checked: m + d strings fit among the (V - 1)^H that
+    avoid the excluded tokens, and the reference's mass on the trie stays below 1."""
+    d = as_int("n_distractors", n_distractors, minimum=0)
+    w = as_float("distractor_weight", distractor_weight, minimum=0.0, strict_min=True)
+    n_strings = (V - 1) ** H
+    if m + d > n_strings:
+        raise InputError(f"n_solutions + n_distractors must be <= (vocab - 1)^horizon = "
+                         f"{n_strings}, got {m + d}")
+    if hi * (m + d * w) / m >= 1.0:
+        raise InputError(f"p_max x (n_solutions + n_distractors x distractor_weight) / "
+                         f"n_solutions must be < 1 (the reference's mass on the trie), got "
+                         f"{hi * (m + d * w) / m:g}")
+    if d:
+        memory.check(8.0 * P * H * (m + d + 1) * V * 3, f"a task of {P} prompts x {H} steps "
+                     f"x {m + d + 1} states x {V} tokens")
+    return d, w
+
+
 def trie(n_prompts: int = 100, horizon: int = 8, vocab: int = 8, n_solutions: int = 4,
          p_min: float = 1e-4, p_max: float = 0.5, seed: int = 0, n_distractors: int = 0,
          distractor_weight: float = 1.0) -> Task:
@@ -820,19 +840,8 @@ def trie(n_prompts: int = 100, horizon: int = 8, vocab: int = 8, n_solutions: in
     """
     P, H, V, m, lo, hi, seed = _check_sizes(n_prompts, horizon, vocab, n_solutions, p_min,
                                             p_max, seed)
-    d = as_int("n_distractors", n_distractors, minimum=0)
-    w = as_float("distractor_weight", distractor_weight, minimum=0.0, strict_min=True)
+    d, w = _check_distractors(P, H, V, m, hi, n_distractors, distractor_weight)
     n_strings = (V - 1) ** H
-    if m + d > n_strings:
-        raise InputError(f"n_solutions + n_distractors must be <= (vocab - 1)^horizon = "
-                         f"{n_strings}, got {m + d}")
-    if hi * (m + d * w) / m >= 1.0:
-        raise InputError(f"p_max x (n_solutions + n_distractors x distractor_weight) / "
-                         f"n_solutions must be < 1 (the reference's mass on the trie), got "
-                         f"{hi * (m + d * w) / m:g}")
-    if d:
-        memory.check(8.0 * P * H * (m + d + 1) * V * 3, f"a task of {P} prompts x {H} steps "
-                     f"x {m + d + 1} states x {V} tokens")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     target = _difficulty(rng, P, lo, hi)
     excluded = rng.integers(0, V, size=(P, H))
@@ -863,7 +872,7 @@ def _shared_rule(seed: int, P: int, H: int, V: int, q: int, lo: float, hi: float
 
 def shared(n_prompts: int = 100, horizon: int = 8, vocab: int = 8, n_solutions: int = 4,
            n_features: int = 4, noise: float = 1.0, p_min: float = 1e-4, p_max: float = 0.5,
-           seed: int = 0) -> Task:
+           seed: int = 0, n_distractors: int = 0, distractor_weight: float = 1.0) -> Task:
     """Tries whose solutions follow a hidden linear rule of the prompts' features.
 
     Features f_p ~ N(0, I_q) (q = ``n_features``) and a hidden U_h ~ N(0, 1)^{V x q} per step
@@ -872,17 +881,24 @@ def shared(n_prompts: int = 100, horizon: int = 8, vocab: int = 8, n_solutions: 
     other than argmin_v s_{p,h,v} (excluded, as in :func:`trie`); prompt p keeps its first m
     distinct candidates. The automaton and the reference are :func:`trie`'s, with the same
     difficulty law. A policy with logits theta_h f_p (:func:`feature_logits`) can therefore
-    represent the rule and carry it to held-out prompts.
+    represent the rule and carry it to held-out prompts. With d = ``n_distractors`` > 0, each
+    prompt also has d wrong responses that ignore the rule: uniform among the strings that
+    avoid its excluded tokens, as :func:`trie`'s, and weighted ``distractor_weight`` by the
+    reference, so that the automaton's final states no longer tell the correct responses from
+    the others.
 
     Draws, from ``default_rng(SeedSequence(seed))`` in this order: the P uniforms of a_p, U
     (H, V, q), F (P, q), then per prompt batches of standard normals (4 m, H, V) until m
     distinct candidates are found (at most :data:`SHARED_MAX_BATCHES` batches, else ValueError:
-    raise ``noise`` or lower ``n_solutions``).
+    raise ``noise`` or lower ``n_solutions``), then (distractors) per prompt
+    ``choice((V - 1)^H, m + d, replace=False)``, decoded as in :func:`trie`, the first d of
+    them that are not solutions.
     """
     P, H, V, m, lo, hi, seed = _check_sizes(n_prompts, horizon, vocab, n_solutions, p_min,
                                             p_max, seed)
     q = as_int("n_features", n_features, minimum=1)
     noise = as_float("noise", noise, minimum=0.0)
+    d, w = _check_distractors(P, H, V, m, hi, n_distractors, distractor_weight)
     rng, target, U, F = _shared_rule(seed, P, H, V, q, lo, hi)
     scores = np.einsum("hvk,pk->phv", U, F)
     excluded = np.argmin(scores, axis=2)
@@ -908,8 +924,20 @@ def shared(n_prompts: int = 100, horizon: int = 8, vocab: int = 8, n_solutions: 
         sol[p] = np.array(found)
     args = {"n_prompts": P, "horizon": H, "vocab": V, "n_solutions": m, "n_features": q,
             "noise": noise, "p_min": lo, "p_max": hi, "seed": seed}
-    return _trie_task(f"shared{P}x{H}x{V}x{m}", sol, target, V, F,
-                      {"task": "shared", "args": args})
+    name = f"shared{P}x{H}x{V}x{m}"
+    if d == 0:  # the arguments and draws of a task without distractors stay as they were
+        return _trie_task(name, sol, target, V, F, {"task": "shared", "args": args})
+    strings = np.empty((P, m + d, H), dtype=sol.dtype)
+    strings[:, :m] = sol
+    n_strings = (V - 1) ** H
+    for p in range(P):
+        cand = _decode(rng.choice(n_strings, m + d, replace=False), excluded[p], V)
+        mine = {row.tobytes() for row in sol[p].astype(np.int64)}
+        other = [row for row in cand.astype(np.int64) if row.tobytes() not in mine]
+        strings[p, m:] = np.array(other[:d])
+    args.update(n_distractors=d, distractor_weight=w)
+    return _trie_task(name + f"d{d}", strings, target, V, F, {"task": "shared", "args": args},
+                      m, w)
 
 
 def shared_features(task: Task, p: int, h: int, z: int, v: int) -> np.ndarray:

@@ -339,8 +339,8 @@ def _question3(ctx: Context) -> tuple[list[str], list[str], dict[str, scaling.Fa
              "problem's budget doubles until every agent settles or the cap. The best gradient "
              "agent (grpo, rloo, rsft: PG below; on the shared task with the policy shared "
              "across prompts) and the best certainty-equivalence agent (ce, ce-optimistic and, "
-             "on the shared task, ce-linear with the prompt features: CE) are chosen per size "
-             "on the tuning seeds.", ""]
+             "on the shared task, ce-linear with and without the prompt features: CE) are "
+             "chosen per size on the tuning seeds.", ""]
     readout = next(iter(ctx.summaries.values()))["readout"] if ctx.summaries else "behaviour"
     tuned = _tuned_cells(ctx, readout)
     by_axis: dict[str, dict[int, dict[str, scaling.Cell]]] = {}
@@ -481,8 +481,9 @@ def _beside(ctx: Context, s1: list[str], s2: list[str]) -> list[str]:
         "(step, token) pairs of a response and the prompt's features, shared across "
         "responses and prompts, and it runs well specified (the prompt features, in which "
         "the shared task's rule is linear) and misspecified (without them) in section 1 and "
-        "on the prompt axis of section 3; the shared task has no distractors, so there its "
-        "final states do name the correct responses, to the table agents' benefit.",
+        "on the prompt axis of section 3. Section 1's shared task has no distractors, so "
+        "there its final states do name the correct responses, to the table agents' "
+        "benefit; the prompt axis adds 4 distractors per prompt that ignore the rule.",
         "",
     ]
 

@@ -40,10 +40,11 @@ DELTA = 0.1
 PG, CE = "pg", "ce"
 CALL_AGENTS = {"grpo": PG, "rloo": PG, "rsft": PG, "ce": CE, "ce-optimistic": CE}
 #: Question 3's agents on the shared task: the gradient agents with the policy shared across
-#: prompts, the table CE agents and CE with the linear verifier model in the prompt features.
+#: prompts, the table CE agents, and CE with the linear verifier model well specified (in the
+#: prompt features) and misspecified (without them).
 SHARED_CALL_AGENTS = {"grpo:policy=shared": PG, "rloo:policy=shared": PG,
                       "rsft:policy=shared": PG, "ce": CE, "ce-optimistic": CE,
-                      "ce-linear:features=prompt": CE}
+                      "ce-linear:features=prompt": CE, "ce-linear": CE}
 
 #: Tuning grids by agent name: five candidates per trained kind, a factor of 4 (steps) or
 #: about 3 (beta, c) apart, wide enough that the choices of the default budget fall inside
@@ -91,10 +92,11 @@ def _rarity(inv: int) -> dict[str, Any]:
     return {**CALLS_BASE, "p_min": 1.0 / inv, "p_max": 1.0 / inv}
 
 
-#: The shared task of question 3's prompt axis (its solutions follow a linear rule of 4
-#: prompt features; no distractors: the task has none).
+#: The shared task of question 3's prompt axis: its 2 solutions per prompt follow a linear
+#: rule of 4 prompt features, its 4 distractors (as likely as a solution) do not, so the final
+#: states do not name the correct responses, as on the other axes.
 CALLS_SHARED = {"horizon": 4, "vocab": 4, "n_solutions": 2, "n_features": 4, "p_min": 0.05,
-                "p_max": 0.05}
+                "p_max": 0.05, "n_distractors": 4, "distractor_weight": 1.0}
 
 
 def _prompts(n: int) -> dict[str, Any]:
@@ -122,8 +124,8 @@ AXES = {a.key: a for a in (
     Axis("V", "V", "vocabulary V (H = 4, base pass@1 0.05)", _vocab),
     Axis("rare", "1/a", "rarity 1 / a of a correct response under the base (H = 4, V = 4)",
          _rarity),
-    Axis("P", "P", "prompts P of the shared task (H = 4, V = 4, base pass@1 0.05)", _prompts,
-         "shared", SHARED_CALL_AGENTS),
+    Axis("P", "P", "prompts P of the shared task (H = 4, V = 4, base pass@1 0.05)",
+         _prompts, "shared", SHARED_CALL_AGENTS),
 )}
 
 

@@ -563,6 +563,33 @@ def test_trie_distractors_take_the_weighted_share_of_the_references_mass(weight,
 
 
 @pytest.mark.nojit
+def test_shared_distractors_ignore_the_rule_and_leave_the_solutions_as_they_were():
+    """The shared task with distractors keeps the solutions, features and reference mass law of
+    the task without them, and adds d wrong responses of weight w per prompt (enumerated)."""
+    m, d, H, V, w = 2, 3, 3, 3, 2.0
+    kw = {"n_prompts": 4, "horizon": H, "vocab": V, "n_solutions": m, "n_features": 2,
+          "p_min": 0.05, "p_max": 0.1, "seed": 2}
+    plain = R.shared(**kw)
+    task = R.shared(**kw, n_distractors=d, distractor_weight=w)
+    np.testing.assert_array_equal(task.solutions, plain.solutions)
+    np.testing.assert_array_equal(task.features, plain.features)
+    assert task.shape == (4, H, m + d + 1, V)
+    ref = R.reference_policy(task)
+    base = R.p_correct(task, ref)
+    np.testing.assert_allclose(base, R.p_correct(plain, R.reference_policy(plain)), rtol=1e-9)
+    for p in range(4):
+        probs = response_distribution(task, ref, p)
+        ends = np.array([z for _, _, z in enumerate_responses(task, ref, p)])
+        correct = task.accept[p, ends]
+        wrong_leaf = (ends != m + d) & ~correct
+        assert correct.sum() == m and wrong_leaf.sum() == d
+        np.testing.assert_allclose(probs[wrong_leaf], w * base[p] / m, rtol=1e-9)
+    again = R.make_task("shared", **task.source["args"])
+    np.testing.assert_array_equal(again.next, task.next)
+    assert "n_distractors" not in plain.source["args"]
+
+
+@pytest.mark.nojit
 def test_shared_task_follows_its_hidden_rule_and_feature_map():
     task = R.shared(n_prompts=40, horizon=6, vocab=5, n_solutions=3, n_features=3, noise=0.5,
                     seed=2)
