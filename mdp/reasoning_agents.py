@@ -176,40 +176,39 @@ class Base(ReasoningAgent):
         return FixedParams(FIXED_BASE, 1.0, 1, 1)
 
 
-class Power(ReasoningAgent):
+class _Sharpened(ReasoningAgent):
+    """Base of the fixed policies that sharpen pi_ref by a power ``alpha``: no calls spent."""
+
+    family = "inference"
+    learns = False
+    #: The FixedParams kind of the policy.
+    KIND: ClassVar[int]
+
+    def __init__(self, alpha: float = 4.0) -> None:
+        self.alpha = alpha
+        _positive("alpha", alpha)
+
+    def params(self) -> FixedParams:
+        """The FixedParams record of this agent."""
+        return FixedParams(self.KIND, float(self.alpha), 1, 1)
+
+
+class Power(_Sharpened):
     """The exact power distribution pi_ref(y)^alpha / Z over whole responses (Karan and Du
     2025), as a Markov policy: no calls spent."""
 
     name = "power"
     long_name = "the power distribution of whole responses"
-    family = "inference"
-    learns = False
-
-    def __init__(self, alpha: float = 4.0) -> None:
-        self.alpha = alpha
-        _positive("alpha", alpha)
-
-    def params(self) -> FixedParams:
-        """The FixedParams record of this agent."""
-        return FixedParams(FIXED_POWER, float(self.alpha), 1, 1)
+    KIND = FIXED_POWER
 
 
-class LowTemperature(ReasoningAgent):
+class LowTemperature(_Sharpened):
     """Token-level power pi_ref(v | h, z)^alpha, renormalised per row (temperature 1 / alpha):
     no calls spent."""
 
     name = "low-temp"
     long_name = "token-level power (low temperature)"
-    family = "inference"
-    learns = False
-
-    def __init__(self, alpha: float = 4.0) -> None:
-        self.alpha = alpha
-        _positive("alpha", alpha)
-
-    def params(self) -> FixedParams:
-        """The FixedParams record of this agent."""
-        return FixedParams(FIXED_LOW_TEMP, float(self.alpha), 1, 1)
+    KIND = FIXED_LOW_TEMP
 
 
 class _Gradient(ReasoningAgent):

@@ -124,7 +124,8 @@ AXES = {a.key: a for a in (
     Axis("V", "V", "vocabulary V (H = 4, base pass@1 0.05)", _vocab),
     Axis("rare", "1/a", "rarity 1 / a of a correct response under the base (H = 4, V = 4)",
          _rarity),
-    Axis("P", "P", "prompts P of the shared task (H = 4, V = 4, base pass@1 0.05)",
+    Axis("P", "P", "prompts P of the shared task (H = 4, V = 4, base pass@1 0.05, 4 "
+         "distractors per prompt)",
          _prompts, "shared", SHARED_CALL_AGENTS),
 )}
 
