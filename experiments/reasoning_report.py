@@ -24,8 +24,8 @@ def _held_out_note(summary: dict[str, Any]) -> str:
         return "No prompt is held out. "
     base = info.get("base_pass_at_1_held_out")
     return (f"Held out: {n} of {info['n_prompts']} prompts, never trained on; a tabular policy "
-            f"leaves them at pi_ref (base pass@1 there {_num(base)}), so only a shared policy "
-            "can move them. ")
+            f"leaves them at pi_ref (base pass@1 there {_num(base)}), so only a model shared "
+            "across prompts (a shared policy, ce-linear) can move them. ")
 
 
 def reasoning_table(summary: dict[str, Any]) -> Table:
