@@ -194,3 +194,10 @@ def test_the_verifier_model_sentence_reads_the_well_and_misspecified_agents():
     held["ce-linear"] = 0.5
     res.extra["pass_at_k_held_out"] = rows(held)
     assert "level with the misspecified" in reasoning._model_lines(ctx)[0]
+
+
+def test_the_claims_table_sets_the_yue_sentence_beside_yue():
+    """The committed report's row for Yue et al. holds the Yue sentence of the summary."""
+    report = (FOLDER.parents[1] / "docs" / "experiments" / "reasoning.md").read_text("utf-8")
+    row = next(line for line in report.splitlines() if line.startswith("| Yue et al. 2025"))
+    assert "Yue et al.'s pattern" in row.split("|")[2]
