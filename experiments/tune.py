@@ -7,6 +7,8 @@ An experiment file's ``[tune]`` table gives a grid over the parameters of some o
     runs = 20                      # tuning runs per candidate
     budget = "equal"               # optional: equal tuning samples for a problem's agents
     every = true                   # optional: agents without a grid run on the tuning seeds too
+    stop = "all"                   # optional: until-budget tuning doubles until every
+                                   # candidate settles (default "any": until one does)
     reinforce = { alpha = [0.01, 0.1, 1.0] }
 
 For each problem and each agent of it whose name has a grid, every candidate (the agent with
@@ -51,7 +53,7 @@ OBJECTIVES = ("samples", "regret")
 #: the same tuning samples (:func:`equal_runs`).
 BUDGETS = ("runs", "equal")
 #: The keys of [tune] besides the grids (one per agent name).
-TUNE_KEYS = ("objective", "runs", "budget", "every")
+TUNE_KEYS = ("objective", "runs", "budget", "every", "stop")
 DEFAULT_RUNS = 20
 TUNING_FOLDER = "tuning"
 TUNED_FILE = "tuned.toml"
@@ -72,6 +74,8 @@ class Options:
     grids: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     every: bool = False
     problem_grids: dict[str, dict[str, dict[str, list[Any]]]] = field(default_factory=dict)
+    #: The doubling rule of the tuning runs of an until-budget problem (experiments.until).
+    stop: str = "any"
 
     def grid(self, problem: str, name: str) -> dict[str, list[Any]] | None:
         """The grid of agent ``name`` in the problem named ``problem``: the problem's own
@@ -165,6 +169,7 @@ def read_options(parsed: dict[str, Any]) -> Options:
         every = data.get("every", False)
         if not isinstance(every, bool):
             check.fail(("tune",), "every", f"every must be true or false, got {every!r}")
+        stop = settings.string(data, "stop", "any", until.STOPS)
     used = _used_names(parsed)
     known = {n for s in settings.names() for n in settings.get(s).agent_registry()}
     grids = {}
@@ -184,7 +189,7 @@ def read_options(parsed: dict[str, Any]) -> Options:
     if not grids and not any(problem_grids) and not every:
         check.fail(("tune",), None, f"[tune] names no agent to tune: give a grid, e.g. {EXAMPLE}"
                                     ", or every = true")
-    return Options(objective, runs, budget, grids, every, problem_grids)
+    return Options(objective, runs, budget, grids, every, problem_grids, stop)
 
 
 def _problem_grids(parsed: dict[str, Any], check: files._Checker
@@ -275,7 +280,7 @@ def job_name(problem: str, agent: int, name: str) -> str:
 
 
 def _job(parsed: dict[str, Any], entry: Entry, delta: float | None,
-         check: files._Checker) -> Job:
+         check: files._Checker, stop: str = "any") -> Job:
     """The job of an entry's candidates on the tuning seeds."""
     table = parsed["problems"][entry.problem]
     name = job_name(table["name"], entry.agent, entry.name)
@@ -285,7 +290,7 @@ def _job(parsed: dict[str, Any], entry: Entry, delta: float | None,
                    f"not {paths.NAME_RULE}: give the problem a shorter 'name'")
     table = {**table, "name": name, "branch": TUNING_BRANCH, "agents": entry.candidates,
              "runs": entry.runs, **({} if delta is None else {"delta": delta}),
-             **({"stop": "any"} if table.get("budget") == until.UNTIL else {})}
+             **({"stop": stop} if table.get("budget") == until.UNTIL else {})}
     return files.job_at(parsed, entry.problem, table)
 
 
@@ -309,7 +314,7 @@ def plan(parsed: dict[str, Any], delta: float | None = None) -> Plan:
         for e, r in zip(mine, runs):
             e.runs = r
     for e in entries:
-        e.job = _job(parsed, e, delta, check)
+        e.job = _job(parsed, e, delta, check, options.stop)
     return Plan(parsed, options, entries, delta)
 
 

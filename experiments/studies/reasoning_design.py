@@ -46,6 +46,11 @@ SHARED_CALL_AGENTS = {"grpo:policy=shared": PG, "rloo:policy=shared": PG,
                       "rsft:policy=shared": PG, "ce": CE, "ce-optimistic": CE,
                       "ce-linear:features=prompt": CE, "ce-linear": CE}
 
+#: The tuning runs of question 3 double their budget until every candidate settles (or the
+#: cap), not until the first does: an agent can pass the target early and fall back later
+#: (GRPO with a policy shared across prompts does), which a short horizon would not show.
+TUNE_STOP = "all"
+
 #: Tuning grids by agent name: five candidates per trained kind, a factor of 4 (steps) or
 #: about 3 (beta, c) apart, wide enough that the choices of the default budget fall inside
 #: them for most problems (a choice at an edge is shown in the tuning table).
@@ -212,6 +217,7 @@ def text(budget: str) -> str:
         f'title = "{title}"', "seed = 0", "",
         "[study]", f'budget_note = "{b.note}"', "",
         "[tune]", 'objective = "samples"', f"runs = {b.tune_runs}", "every = true",
+        f'stop = "{TUNE_STOP}"',
         *(f"{name} = {_value(grid)}" for name, grid in GRIDS.items()),
     ]
     for table in problems(b):

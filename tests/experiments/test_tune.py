@@ -184,6 +184,12 @@ def test_the_tuning_runs_of_an_until_problem_stop_once_some_candidate_is_measure
     assert entry.job.stop == "any" and entry.job.config["stop"] == "any"
     evaluation, = files.build_jobs(files.parse(text, "exp.toml"))
     assert evaluation.stop == "all" and "stop" not in evaluation.config
+    # [tune] stop = "all": the tuning runs double until every candidate settles, as the
+    # evaluation does; a bad value names the key
+    strict, = tuning.plan(files.parse(text + TUNE + 'stop = "all"\n', "exp.toml")).entries
+    assert strict.job.stop == "all"
+    with pytest.raises(files.FileError, match="stop must be one of all, any"):
+        tuning.plan(files.parse(text + TUNE + 'stop = "some"\n', "exp.toml"))
 
 
 @pytest.mark.parametrize("grid, words", [
