@@ -108,9 +108,16 @@ def _count(name: str, value: Any, minimum: int = 1) -> int:
     return as_int(name, value, minimum=minimum)
 
 
-def _policy(value: Any) -> None:
-    if value not in POLICIES:
-        raise InputError(f"policy must be one of {', '.join(POLICIES)}, got {value!r}")
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InputError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _check_plan(batch: Any, group: Any, beta: Any) -> None:
+    """The CE agents' batch, group and KL strength."""
+    _count("batch", batch)
+    _count("group", group)
+    _positive("beta", beta)
 
 
 def _clip(value: Any) -> None:
@@ -137,8 +144,9 @@ class ReasoningAgent(Agent):
         """The parameter record the kernels dispatch on (one loop is compiled per type)."""
         raise NotImplementedError
 
-    #: Whether the agent needs the task's prompt features.
-    needs_features: bool = False
+    #: The parameter setting by which the agent reads the task's prompt features (None: it
+    #: reads none), for the job's message on a task without them.
+    feature_option: str | None = None
     #: Operations per (prompt, step, state, token) of a readout: its exact passes.
     readout_work: ClassVar[float] = 2.0
 
@@ -147,6 +155,11 @@ class ReasoningAgent(Agent):
         the sampled prompt (H Z V), the response's rows (H V) and its update (H V, times the
         passes over the group)."""
         return float(horizon) * vocab * (n_states + 2)
+
+    @property
+    def needs_features(self) -> bool:
+        """Whether the agent needs the task's prompt features."""
+        return self.feature_option is not None
 
     def step_work(self, n_prompts: int, horizon: int, n_states: int, vocab: int,
                   n_features: int) -> float:
@@ -231,15 +244,16 @@ class _Gradient(ReasoningAgent):
             raise InputError(f"group must be >= {min_group} (the advantages of a group of one "
                              f"are 0), got {g}")
         _positive("alpha", self.alpha)
-        _policy(self.policy)
+        _choice("policy", self.policy, POLICIES)
 
     @property
     def shared(self) -> bool:
         return self.policy == "shared"
 
     @property
-    def needs_features(self) -> bool:  # type: ignore[override]
-        return self.shared
+    def feature_option(self) -> str | None:  # type: ignore[override]
+        """``policy = "shared"`` when the logits read the prompt features, else None."""
+        return 'policy = "shared"' if self.shared else None
 
     def passes(self) -> int:
         """Passes over the group's rows per update (each recomputes their softmax)."""
@@ -347,9 +361,7 @@ class CE(ReasoningAgent):
         self.group = group
         self.beta = beta
         self.r0 = r0
-        _count("batch", batch)
-        _count("group", group)
-        _positive("beta", beta)
+        _check_plan(batch, group, beta)
         _unit("r0", r0)
 
     def params(self) -> CEParams:
@@ -403,18 +415,15 @@ class CELinear(ReasoningAgent):
         self.lam = lam
         self.v = v
         self.features = features
-        _count("batch", batch)
-        _count("group", group)
-        _positive("beta", beta)
+        _check_plan(batch, group, beta)
         _positive("lam", lam)
         _positive("v", v, allow_zero=True)
-        if features not in MODEL_FEATURES:
-            raise InputError(f"features must be one of {', '.join(MODEL_FEATURES)}, got "
-                             f"{features!r}")
+        _choice("features", features, MODEL_FEATURES)
 
     @property
-    def needs_features(self) -> bool:  # type: ignore[override]
-        return self.features == "prompt"
+    def feature_option(self) -> str | None:  # type: ignore[override]
+        """``features = "prompt"`` when the model reads the prompt features, else None."""
+        return 'features = "prompt"' if self.features == "prompt" else None
 
     def params(self) -> CELinearParams:
         """The CELinearParams record of this agent."""

@@ -135,9 +135,7 @@ class ReasoningJob(Job):
         self.agent_objs: list[ReasoningAgent] = build_all(REGISTRY, agents, "reasoning")
         for a in self.agent_objs:
             if a.needs_features and self.task.features is None:
-                what = ('features = "prompt"' if a.name == "ce-linear"
-                        else 'policy = "shared"')
-                raise InputError(f"{a.label}: {what} needs prompt features, and task "
+                raise InputError(f"{a.label}: {a.feature_option} needs prompt features, and task "
                                  f"{self.task.name!r} has none (use env = \"shared\")")
         self._params = [a.params() for a in self.agent_objs]
         q = 0 if self.task.features is None else self.task.features.shape[1]
